@@ -1,0 +1,429 @@
+import Distributed
+import Foundation
+import Logging
+import MeridianMembership
+import MeridianTransport
+import MeridianWire
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Meridian's `DistributedActorSystem`: actors on any node of any region, reached through
+/// one authenticated connection per node pair, with SWIM membership and a receptionist.
+///
+/// ```swift
+/// let system = try await ClusterSystem.start(configuration, logger: logger)
+/// let shard = system.makeActor(path: "/shard/eu-west/7") { Shard(actorSystem: system) }
+/// let remote = try Shard.resolve(id: someID, using: system)
+/// try await remote.ping()   // a remote call: deadline, cancellation and typed errors
+/// ```
+public final class ClusterSystem: DistributedActorSystem, Sendable {
+    public typealias ActorID = ClusterActorID
+    public typealias InvocationEncoder = ClusterInvocationEncoder
+    public typealias InvocationDecoder = ClusterInvocationDecoder
+    public typealias ResultHandler = ClusterResultHandler
+    public typealias SerializationRequirement = any WireCodable
+
+    public let configuration: Configuration
+    public let logger: Logger
+    public var nodeID: String { configuration.node }
+    public var incarnation: UInt64 { configuration.incarnation }
+    public var region: String { configuration.region }
+
+    let transport: ClusterTransport
+    let group: any EventLoopGroup
+    let localActors = LocalActors()
+    let pendingCalls = PendingCalls()
+    let emulation: LinkEmulation?
+    public let membership: MembershipService
+    public let receptionist: Receptionist
+    private let sessions = Mutex<[String: PeerSession]>([:])
+    private let autoPathCounter = Atomic<UInt64>(0)
+    private let state = Mutex(RunState())
+    /// Kept alive for the life of the system; it answers `meridian status`.
+    private let statusActor = Mutex<NodeStatusActor?>(nil)
+
+    private struct RunState {
+        var address: String = ""
+        var sweeper: RepeatedTask?
+        var stopped = false
+    }
+
+    /// The actor path the next `assignID` on this task should use (see ``makeActor(path:_:)``).
+    @TaskLocal static var pathForNextActor: String?
+
+    /// The deadline for remote calls made by this task (see ``withCallTimeout(_:operation:)``).
+    @TaskLocal static var callTimeout: Duration?
+
+    private init(configuration: Configuration, group: any EventLoopGroup, logger: Logger) {
+        var logger = logger
+        logger[metadataKey: "meridian.node"] = "\(configuration.node)"
+        logger[metadataKey: "meridian.region"] = "\(configuration.region)"
+        self.configuration = configuration
+        self.logger = logger
+        self.group = group
+        let latency = configuration.oneWayLatency
+        self.emulation = configuration.emulateLatency
+            ? LinkEmulation(localRegion: configuration.region) { from, to in
+                let delay = latency(from, to)
+                return .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)
+            }
+            : nil
+        let identity = PeerIdentity(
+            node: configuration.node,
+            incarnation: configuration.incarnation,
+            region: configuration.region,
+            address: configuration.advertisedAddress ?? ""
+        )
+        self.transport = ClusterTransport(
+            configuration: configuration.transport,
+            local: LocalHandshakeInfo(cluster: configuration.cluster, identity: identity, topologyVersion: configuration.topologyVersion, secret: configuration.secret),
+            group: group,
+            emulation: emulation,
+            logger: logger
+        )
+        self.membership = MembershipService(configuration: configuration, logger: logger)
+        self.receptionist = Receptionist(logger: logger)
+    }
+
+    /// Starts a node: binds its listener, starts membership and joins through the seeds.
+    public static func start(
+        _ configuration: Configuration,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) async throws -> ClusterSystem {
+        // The transport's identity needs the bound address, which needs the transport: bind a
+        // first system to learn the port, then give it its final identity.
+        var configuration = configuration
+        if configuration.bindPort == 0 {
+            configuration.bindPort = try await Self.freePort(host: configuration.bindHost)
+        }
+        let address = configuration.advertisedAddress ?? "\(configuration.bindHost):\(configuration.bindPort)"
+        configuration.advertisedAddress = address
+        let system = ClusterSystem(configuration: configuration.withAddress(address), group: group, logger: logger)
+        system.transport.setDelegate(TransportEvents(system: system))
+        try await system.transport.bind(host: configuration.bindHost, port: configuration.bindPort)
+        system.state.withLock { $0.address = address }
+        system.membership.attach(system)
+        system.receptionist.attach(system)
+        system.startDeadlineSweeper()
+        let statusActor = try system.makeActor(path: NodeStatusActor.path) { NodeStatusActor(actorSystem: system) }
+        system.statusActor.withLock { $0 = statusActor }
+        if configuration.joinsCluster {
+            await system.membership.start(seeds: configuration.seeds)
+        }
+        logger.info("node started", metadata: ["meridian.address": "\(address)", "meridian.incarnation": "\(configuration.incarnation)"])
+        return system
+    }
+
+    /// Where peers reach this node.
+    public var address: String { state.withLock { $0.address } }
+
+    /// The simulated network, when ``Configuration/emulateLatency`` is set: tests partition
+    /// links through it.
+    public var linkEmulation: LinkEmulation? { emulation }
+
+    public var transportErrors: ClusterTransport.Counters { transport.errorCounters }
+
+    /// Leaves the cluster gracefully: tells the members, fails pending calls, closes connections.
+    public func shutdown() async {
+        let sweeper: RepeatedTask? = state.withLock { state in
+            guard !state.stopped else { return nil }
+            state.stopped = true
+            return state.sweeper
+        }
+        sweeper?.cancel()
+        if configuration.joinsCluster { await membership.leave() }
+        pendingCalls.failAll(ClusterError(.shutdown, "the actor system on \(nodeID) is shutting down"))
+        await transport.shutdown(reason: "node \(nodeID) is leaving")
+        logger.info("node stopped")
+    }
+
+    // MARK: - Actor lifecycle
+
+    /// Creates an actor at a well-known path, e.g. `/shard/eu-west/7`.
+    /// - Throws: ``ClusterError`` when a live actor already holds the path.
+    public func makeActor<Act: DistributedActor>(path: String, _ factory: () throws -> Act) throws -> Act
+    where Act.ActorSystem == ClusterSystem {
+        let actor = try Self.$pathForNextActor.withValue(path) { try factory() }
+        guard actor.id.path == path else {
+            throw ClusterError(.actorNotFound, "path \(path) is already taken on \(nodeID); the actor got \(actor.id.path)")
+        }
+        return actor
+    }
+
+    public func assignID<Act: DistributedActor>(_ actorType: Act.Type) -> ClusterActorID where Act.ID == ClusterActorID {
+        if let path = Self.pathForNextActor, localActors.reserve(path) {
+            return ClusterActorID(node: nodeID, incarnation: incarnation, path: path)
+        }
+        let number = autoPathCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        let path = "/auto/\(Act.self)-\(number)"
+        _ = localActors.reserve(path)
+        return ClusterActorID(node: nodeID, incarnation: incarnation, path: path)
+    }
+
+    public func actorReady<Act: DistributedActor>(_ actor: Act) where Act.ID == ClusterActorID {
+        localActors.ready(actor, path: actor.id.path)
+    }
+
+    public func resignID(_ id: ClusterActorID) {
+        localActors.resign(id.path)
+        receptionist.actorResigned(id)
+    }
+
+    /// Never blocks: a local ID returns the live actor, a remote ID a proxy (nil).
+    /// - Throws: ``ClusterError/Code/actorNotFound`` for a local ID with no live actor.
+    public func resolve<Act: DistributedActor>(id: ClusterActorID, as actorType: Act.Type) throws -> Act?
+    where Act.ID == ClusterActorID {
+        guard id.node == nodeID, id.incarnation == incarnation else { return nil }
+        guard let actor = localActors.find(id.path) else {
+            throw ClusterError(.actorNotFound, "no actor at \(id.path) on this node (\(nodeID))")
+        }
+        guard let typed = actor as? Act else {
+            throw ClusterError(.actorNotFound, "actor at \(id.path) is a \(type(of: actor)), not a \(Act.self)")
+        }
+        return typed
+    }
+
+    public func makeInvocationEncoder() -> ClusterInvocationEncoder {
+        ClusterInvocationEncoder()
+    }
+
+    // MARK: - Remote calls
+
+    /// Runs `operation` with `timeout` as the deadline of every remote call it makes.
+    public static func withCallTimeout<T>(_ timeout: Duration, operation: () async throws -> T) async rethrows -> T {
+        try await $callTimeout.withValue(timeout, operation: operation)
+    }
+
+    public func remoteCall<Act: DistributedActor, Err: Error, Res: WireCodable>(
+        on actor: Act,
+        target: RemoteCallTarget,
+        invocation: inout ClusterInvocationEncoder,
+        throwing: Err.Type,
+        returning: Res.Type
+    ) async throws -> Res where Act.ID == ClusterActorID {
+        let bytes = try await call(actor.id, target: target, invocation: &invocation)
+        var reader = WireReader(bytes: bytes, system: self)
+        do {
+            return try Res(from: &reader)
+        } catch {
+            throw ClusterError(.serialization, "cannot decode the result of \(target.identifier) as \(Res.self): \(error)")
+        }
+    }
+
+    public func remoteCallVoid<Act: DistributedActor, Err: Error>(
+        on actor: Act,
+        target: RemoteCallTarget,
+        invocation: inout ClusterInvocationEncoder,
+        throwing: Err.Type
+    ) async throws where Act.ID == ClusterActorID {
+        _ = try await call(actor.id, target: target, invocation: &invocation)
+    }
+
+    private func call(_ id: ClusterActorID, target: RemoteCallTarget, invocation: inout ClusterInvocationEncoder) async throws -> [UInt8] {
+        try Task.checkCancellation()
+        let timeout = Self.callTimeout ?? configuration.callTimeout
+        let callID = pendingCalls.makeID()
+        var call = Meridian_Cluster_V1_Call()
+        call.callID = callID
+        call.recipientPath = id.path
+        call.recipientIncarnation = id.incarnation
+        call.genericSubstitutions = invocation.genericSubstitutions
+        call.arguments = Data(invocation.writer.bytes)
+        call.timeoutMs = UInt32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let route = try self.route(to: id)
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let session = route.session
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                pendingCalls.insert(callID, .init(continuation: continuation, node: id.node, deadline: deadline))
+                do {
+                    if let session {
+                        try session.sendCall(&call, target: target.identifier)
+                    } else {
+                        call.targetName = target.identifier
+                        var envelope = Envelope()
+                        envelope.call = call
+                        try transport.send(envelope, to: id.node, address: route.address)
+                    }
+                } catch let error as TransportError {
+                    pendingCalls.fail(callID, ClusterError(transport: error, node: id.node))
+                } catch {
+                    pendingCalls.fail(callID, ClusterError(.serialization, "cannot encode the call: \(error)"))
+                }
+                if Task.isCancelled {
+                    pendingCalls.fail(callID, ClusterError(.cancelled, "the calling task was cancelled"))
+                }
+            }
+        } onCancel: {
+            if pendingCalls.fail(callID, ClusterError(.cancelled, "the calling task was cancelled")) {
+                session?.sendCancel(callID: callID)
+            }
+        }
+    }
+
+    private struct Route {
+        var session: PeerSession?
+        var address: String
+    }
+
+    /// Where a call to `id` goes: the live session to its node, or its address to dial.
+    /// Fails fast when the node (that incarnation) is known to be down.
+    private func route(to id: ClusterActorID) throws -> Route {
+        if id.node == nodeID {
+            guard id.incarnation == incarnation else {
+                throw ClusterError(.nodeDown, "\(id.node)#\(id.incarnation) is a previous incarnation of this node")
+            }
+        }
+        if let session = sessions.withLock({ $0[id.node] }), session.connection.isActive {
+            let peerIncarnation = session.peer.incarnation
+            if peerIncarnation == id.incarnation || id.incarnation == 0 {
+                return Route(session: session, address: session.peer.address)
+            }
+            if peerIncarnation > id.incarnation {
+                throw ClusterError(.nodeDown, "\(id.node)#\(id.incarnation) restarted as incarnation \(peerIncarnation)")
+            }
+        }
+        switch membership.reachability(node: id.node, incarnation: id.incarnation) {
+        case .down:
+            throw ClusterError(.nodeDown, "\(id.node)#\(id.incarnation) is down")
+        case .unknown:
+            throw ClusterError(.nodeUnreachable, "\(id.node) is not a known member of the cluster")
+        case .reachable(let address):
+            return Route(session: nil, address: address)
+        }
+    }
+
+    private func startDeadlineSweeper() {
+        let interval = configuration.deadlineCheckInterval
+        let amount = TimeAmount.nanoseconds(Int64(interval.components.seconds) * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000)
+        let task = group.next().scheduleRepeatedTask(initialDelay: amount, delay: amount) { [weak self] _ in
+            guard let self else { return }
+            for (callID, entry) in self.pendingCalls.expired(now: .now()) {
+                entry.continuation.resume(throwing: ClusterError(.timeout, "no reply from \(entry.node) within the call's deadline"))
+                self.sessions.withLock { $0[entry.node] }?.sendCancel(callID: callID)
+            }
+        }
+        state.withLock { $0.sweeper = task }
+    }
+
+    // MARK: - Connections
+
+    func sessionEstablished(_ connection: PeerConnection) -> PeerSession {
+        let session = PeerSession(connection: connection, system: self)
+        sessions.withLock { $0[connection.peer.node] = session }
+        receptionist.peerConnected(session)
+        return session
+    }
+
+    func sessionClosed(_ connection: PeerConnection) {
+        let session = sessions.withLock { sessions -> PeerSession? in
+            guard let session = sessions[connection.peer.node], session.connection === connection else { return nil }
+            sessions[connection.peer.node] = nil
+            return session
+        }
+        guard let session else { return }
+        session.cancelRunning()
+        if transport.connection(to: connection.peer.node) == nil {
+            pendingCalls.failAll(node: connection.peer.node, ClusterError(.nodeUnreachable, "connection to \(connection.peer.node) closed before the reply"))
+        }
+    }
+
+    /// Every live session, for broadcasts.
+    var allSessions: [PeerSession] { sessions.withLock { Array($0.values) } }
+
+    func session(for node: String) -> PeerSession? { sessions.withLock { $0[node] } }
+
+    /// Sends an envelope to a node, dialing it if needed. Errors are the caller's to ignore.
+    func send(_ envelope: Envelope, to node: String?, address: String) throws {
+        try transport.send(envelope, to: node, address: address)
+    }
+
+    /// Called by membership when a member is down: its calls can never be answered.
+    func memberDown(node: String, incarnation: UInt64) {
+        if let session = sessions.withLock({ $0[node] }), session.peer.incarnation <= incarnation {
+            session.connection.close()
+        }
+        pendingCalls.failAll(node: node, ClusterError(.nodeDown, "\(node)#\(incarnation) is down"))
+    }
+
+    // MARK: - Topology transfer (bootstrap --seed)
+
+    func receiveTopology(_ transfer: Meridian_Cluster_V1_TopologyTransfer, on session: PeerSession) {
+        if transfer.request {
+            guard let yaml = configuration.topologyYAML else { return }
+            var envelope = Envelope()
+            envelope.topology.version = configuration.topologyVersion
+            envelope.topology.yaml = yaml
+            try? session.connection.send(envelope)
+        } else {
+            topologyWaiters.withLock { waiters in
+                defer { waiters.removeAll() }
+                return waiters
+            }.forEach { $0.resume(returning: transfer.yaml) }
+        }
+    }
+
+    private let topologyWaiters = Mutex<[CheckedContinuation<String, Never>]>([])
+
+    /// Asks the node at `address` for the cluster's topology file (used by `bootstrap --seed`).
+    public func fetchTopology(from address: String, timeout: Duration = .seconds(10)) async throws -> String {
+        try await withThrowingTaskGroup(of: String.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    self.topologyWaiters.withLock { $0.append(continuation) }
+                    var envelope = Envelope()
+                    envelope.topology.request = true
+                    try? self.transport.send(envelope, to: nil, address: address)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw ClusterError(.timeout, "seed \(address) did not send the topology within \(timeout)")
+            }
+            let yaml = try await group.next()!
+            group.cancelAll()
+            return yaml
+        }
+    }
+
+    static func freePort(host: String) async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: host, port: 0).get()
+        let port = channel.localAddress?.port ?? 0
+        try await channel.close()
+        return port
+    }
+}
+
+extension ClusterSystem.Configuration {
+    func withAddress(_ address: String) -> Self {
+        var copy = self
+        copy.advertisedAddress = address
+        return copy
+    }
+}
+
+extension ClusterError {
+    init(transport error: TransportError, node: String) {
+        switch error.code {
+        case .overloaded: self.init(.overloaded, "\(node): \(error.message)")
+        case .shutdown: self.init(.shutdown, error.message)
+        default: self.init(.nodeUnreachable, "\(node): \(error.message)")
+        }
+    }
+}
+
+/// Adapts transport callbacks to the system without a retain cycle.
+private struct TransportEvents: TransportDelegate {
+    unowned let system: ClusterSystem
+
+    func connectionEstablished(_ connection: PeerConnection) -> any PeerMessageReceiver {
+        system.sessionEstablished(connection)
+    }
+
+    func connectionClosed(_ connection: PeerConnection) {
+        system.sessionClosed(connection)
+    }
+}

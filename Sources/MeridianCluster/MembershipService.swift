@@ -1,0 +1,190 @@
+import Logging
+import MeridianMembership
+import MeridianTransport
+import MeridianWire
+import NIOCore
+import Synchronization
+
+/// Drives this node's ``SWIMStateMachine``: feeds it the SWIM messages that arrive, ticks it
+/// every `tickInterval`, sends what it says to send, and publishes membership changes.
+///
+/// The state machine does all the reasoning; this type only does I/O, so every rule of
+/// membership is tested on a mock clock in MeridianMembershipTests.
+public final class MembershipService: Sendable {
+    /// The status of a node as far as remote calls are concerned.
+    enum Reachability {
+        case reachable(address: String)
+        case down
+        case unknown
+    }
+
+    private struct State {
+        var machine: SWIMStateMachine
+        var subscribers: [UInt64: AsyncStream<MembershipChange>.Continuation] = [:]
+        var nextSubscriber: UInt64 = 0
+        var ticker: RepeatedTask?
+    }
+
+    private let state: Mutex<State>
+    private let origin = NIODeadline.now()
+    private let logger: Logger
+    private let tickInterval: TimeAmount = .milliseconds(50)
+    private let knownAddresses: [String: String]
+    private let system = Mutex<ClusterSystemReference?>(nil)
+
+    init(configuration: ClusterSystem.Configuration, logger: Logger) {
+        let myself = MemberUpdate(
+            id: MemberID(node: configuration.node, incarnation: configuration.incarnation),
+            region: configuration.region,
+            address: configuration.advertisedAddress ?? "",
+            status: .joining
+        )
+        let latency = configuration.oneWayLatency
+        let machine = SWIMStateMachine(
+            myself: myself,
+            configuration: configuration.membership,
+            roundTrip: { latency($0, $1) * 2 },
+            now: .zero,
+            seed: configuration.incarnation
+        )
+        self.state = Mutex(State(machine: machine))
+        self.logger = logger
+        self.knownAddresses = configuration.knownAddresses
+    }
+
+    func attach(_ system: ClusterSystem) {
+        self.system.withLock { $0 = ClusterSystemReference(system: system) }
+    }
+
+    var currentInstant: SWIMInstant { now }
+
+    private var now: SWIMInstant {
+        SWIMInstant(nanoseconds: UInt64(max(0, (NIODeadline.now() - origin).nanoseconds)))
+    }
+
+    /// Joins through `seeds` and starts the failure detector.
+    func start(seeds: [String]) async {
+        guard let system = system.withLock({ $0?.system }) else { return }
+        let ticker = system.group.next().scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { [weak self] _ in
+            guard let self else { return }
+            self.apply(self.state.withLock { $0.machine.tick(now: self.now) })
+        }
+        let directives = state.withLock { state in
+            state.ticker = ticker
+            return state.machine.join(seeds: seeds, now: now)
+        }
+        apply(directives)
+    }
+
+    /// Leaves gracefully: every member hears this node is down; stops the detector.
+    func leave() async {
+        let (directives, ticker) = state.withLock { state in
+            (state.machine.leave(now: now), state.ticker)
+        }
+        ticker?.cancel()
+        apply(directives)
+        finishSubscribers()
+    }
+
+    /// This node as the cluster sees it.
+    public var myself: Member { state.withLock { $0.machine.myself } }
+
+    /// Every known member (this node included), down ones until they are removed.
+    public var members: [Member] { state.withLock { $0.machine.members } }
+
+    /// Changes from now on, in order. The stream ends when the node leaves.
+    public func changes() -> AsyncStream<MembershipChange> {
+        let (stream, continuation) = AsyncStream.makeStream(of: MembershipChange.self, bufferingPolicy: .bufferingNewest(4096))
+        let id = state.withLock { state in
+            let id = state.nextSubscriber
+            state.nextSubscriber += 1
+            state.subscribers[id] = continuation
+            return id
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Waits until `predicate` holds for the member list, checking on every change.
+    /// - Throws: ``ClusterError/Code/timeout`` when it does not hold within `timeout`.
+    public func waitUntil(timeout: Duration, _ predicate: @escaping @Sendable ([Member]) -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if predicate(members) { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        if predicate(members) { return }
+        throw ClusterError(.timeout, "membership did not reach the expected state within \(timeout): \(members)")
+    }
+
+    func receive(_ proto: Meridian_Cluster_V1_Swim, from peer: PeerIdentity) {
+        guard let message = SWIMMessage(proto: proto) else {
+            logger.debug("ignoring SWIM message of unknown kind", metadata: ["meridian.peer": "\(peer)"])
+            return
+        }
+        apply(state.withLock { $0.machine.receive(message, from: peer.address, now: now) })
+    }
+
+    func reachability(node: String, incarnation: UInt64) -> Reachability {
+        let member = state.withLock { $0.machine.member(node: node) }
+        guard let member else {
+            if let address = knownAddresses[node] { return .reachable(address: address) }
+            return .unknown
+        }
+        if incarnation == 0 {  // "whichever incarnation is current" (admin tools)
+            return member.status.isTerminal ? .down : .reachable(address: member.address)
+        }
+        if member.id.incarnation > incarnation { return .down }
+        if member.id.incarnation == incarnation, member.status.isTerminal { return .down }
+        return .reachable(address: member.address)
+    }
+
+    private func apply(_ directives: [SWIMDirective]) {
+        guard !directives.isEmpty, let system = system.withLock({ $0?.system }) else { return }
+        for directive in directives {
+            switch directive {
+            case .send(let message, let to, let address):
+                var envelope = Envelope()
+                envelope.swim = message.proto
+                // Best effort: SWIM tolerates loss, so a full queue or a failed dial is not an error.
+                try? system.send(envelope, to: to?.node, address: address)
+            case .changed(let change):
+                publish(change, system: system)
+            }
+        }
+    }
+
+    private func publish(_ change: MembershipChange, system: ClusterSystem) {
+        let member = change.member
+        let metadata: Logger.Metadata = [
+            "meridian.member": "\(member.id)",
+            "meridian.member.region": "\(member.region)",
+            "meridian.status": "\(change.current.rawValue)",
+        ]
+        switch change.current {
+        case .up, .down, .removed: logger.info("member \(change.current.rawValue)", metadata: metadata)
+        case .joining, .suspect: logger.debug("member \(change.current.rawValue)", metadata: metadata)
+        }
+        if change.current.isTerminal, member.id.node != system.nodeID || member.id.incarnation != system.incarnation {
+            system.memberDown(node: member.id.node, incarnation: member.id.incarnation)
+            system.receptionist.memberGone(node: member.id.node, incarnation: member.id.incarnation)
+        }
+        let subscribers = state.withLock { Array($0.subscribers.values) }
+        for subscriber in subscribers { subscriber.yield(change) }
+    }
+
+    private func finishSubscribers() {
+        let subscribers = state.withLock { state in
+            defer { state.subscribers.removeAll() }
+            return Array(state.subscribers.values)
+        }
+        for subscriber in subscribers { subscriber.finish() }
+    }
+}
+
+/// The system owns the service; the service refers back weakly to avoid a cycle.
+struct ClusterSystemReference: Sendable {
+    weak var system: ClusterSystem?
+}

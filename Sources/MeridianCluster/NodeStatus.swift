@@ -1,0 +1,77 @@
+import Distributed
+import MeridianMembership
+
+/// One member as a node sees it, for `meridian status`.
+public struct MemberSnapshot: Sendable, Hashable, WireCodable {
+    public var node: String
+    public var region: String
+    public var address: String
+    /// joining, up, suspect, down or removed.
+    public var state: String
+    public var incarnation: UInt64
+    /// Milliseconds since the reporting node last heard from this member directly; nil if never.
+    public var lastSeenMillisecondsAgo: Int64?
+
+    public init(node: String, region: String, address: String, state: String, incarnation: UInt64, lastSeenMillisecondsAgo: Int64?) {
+        self.node = node
+        self.region = region
+        self.address = address
+        self.state = state
+        self.incarnation = incarnation
+        self.lastSeenMillisecondsAgo = lastSeenMillisecondsAgo
+    }
+
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.write(node)
+        try writer.write(region)
+        try writer.write(address)
+        try writer.write(state)
+        writer.writeVarint(incarnation)
+        try writer.write(lastSeenMillisecondsAgo)
+    }
+
+    public init(from reader: inout WireReader) throws {
+        self.init(
+            node: try reader.read(),
+            region: try reader.read(),
+            address: try reader.read(),
+            state: try reader.read(),
+            incarnation: try reader.readVarint(),
+            lastSeenMillisecondsAgo: try reader.read()
+        )
+    }
+}
+
+/// Every node runs one at ``NodeStatusActor/path``: it answers `meridian status`.
+public distributed actor NodeStatusActor {
+    public typealias ActorSystem = ClusterSystem
+
+    public static let path = "/system/status"
+
+    public init(actorSystem: ClusterSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    /// The member table as this node sees it, itself included.
+    public distributed func members() -> [MemberSnapshot] {
+        actorSystem.membership.snapshot()
+    }
+}
+
+extension MembershipService {
+    /// The member table with "last seen" turned into an age.
+    public func snapshot() -> [MemberSnapshot] {
+        let now = currentInstant
+        return members.map { member in
+            MemberSnapshot(
+                node: member.id.node,
+                region: member.region,
+                address: member.address,
+                state: member.status.rawValue,
+                incarnation: member.id.incarnation,
+                lastSeenMillisecondsAgo: member.lastSeen.map { Int64(((now - $0) / .milliseconds(1)).rounded()) }
+            )
+        }
+    }
+}
+

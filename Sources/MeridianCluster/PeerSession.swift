@@ -1,0 +1,213 @@
+import Distributed
+import Foundation
+import MeridianTransport
+import MeridianWire
+import NIOCore
+import Synchronization
+
+/// The cluster layer's state for one authenticated connection: the call-target names it has
+/// interned in each direction and the inbound calls still running (so a caller's
+/// cancellation can reach them). Receives every envelope of its connection.
+final class PeerSession: PeerMessageReceiver {
+    let connection: PeerConnection
+    unowned let system: ClusterSystem
+
+    private struct OutboundTargets {
+        var ids: [String: UInt32] = [:]
+        /// Ids whose defining frame may not be queued yet: send the name along again.
+        var unconfirmed: Set<UInt32> = []
+        var next: UInt32 = 1
+    }
+
+    private let outboundTargets = Mutex(OutboundTargets())
+    private let inboundTargets = Mutex<[UInt32: String]>([:])
+    private let running = Mutex<[UInt64: Task<Void, Never>]>([:])
+
+    /// The largest number of targets interned per connection; a peer defining more is cut off.
+    static let maxInternedTargets = 65_536
+
+    init(connection: PeerConnection, system: ClusterSystem) {
+        self.connection = connection
+        self.system = system
+    }
+
+    var peer: PeerIdentity { connection.peer }
+
+    // MARK: - Outbound calls
+
+    /// Sends a call, interning its target name on this connection.
+    func sendCall(_ call: inout Meridian_Cluster_V1_Call, target: String) throws {
+        let (id, define) = outboundTargets.withLock { table -> (UInt32, Bool) in
+            if let id = table.ids[target] { return (id, table.unconfirmed.contains(id)) }
+            guard table.next < UInt32(Self.maxInternedTargets) else { return (0, true) }
+            let id = table.next
+            table.next += 1
+            table.ids[target] = id
+            table.unconfirmed.insert(id)
+            return (id, true)
+        }
+        call.targetID = id
+        if define { call.targetName = target }
+        var envelope = Envelope()
+        envelope.call = call
+        try connection.send(envelope)
+        if define, id != 0 {
+            _ = outboundTargets.withLock { $0.unconfirmed.remove(id) }
+        }
+    }
+
+    func sendCancel(callID: UInt64) {
+        var envelope = Envelope()
+        envelope.cancel.callID = callID
+        try? connection.send(envelope)
+    }
+
+    // MARK: - Replies to inbound calls
+
+    func sendValue(callID: UInt64, bytes: [UInt8]) {
+        var envelope = Envelope()
+        envelope.reply.callID = callID
+        envelope.reply.value = Data(bytes)
+        finish(callID: callID, envelope)
+    }
+
+    func sendError(callID: UInt64, code: Meridian_Cluster_V1_RemoteError.Code, type: String, message: String) {
+        var envelope = Envelope()
+        envelope.reply.callID = callID
+        envelope.reply.error.code = code
+        envelope.reply.error.type = type
+        envelope.reply.error.message = message
+        finish(callID: callID, envelope)
+    }
+
+    private func finish(callID: UInt64, _ envelope: Envelope) {
+        running.withLock { _ = $0.removeValue(forKey: callID) }
+        try? connection.send(envelope)
+    }
+
+    // MARK: - Inbound
+
+    func receive(_ envelope: Envelope, on connection: PeerConnection) {
+        switch envelope.kind {
+        case .call(let call)?:
+            receiveCall(call)
+        case .reply(let reply)?:
+            receiveReply(reply)
+        case .cancel(let cancel)?:
+            running.withLock { $0.removeValue(forKey: cancel.callID) }?.cancel()
+        case .swim(let swim)?:
+            system.membership.receive(swim, from: connection.peer)
+        case .receptionist(let sync)?:
+            system.receptionist.receive(sync, from: connection.peer)
+        case .topology(let transfer)?:
+            system.receiveTopology(transfer, on: self)
+        case .hello?, .helloAck?, .helloProof?, .reject?, .heartbeat?, .fragment?, .goodbye?, nil:
+            break  // handled by the transport
+        }
+    }
+
+    private func receiveReply(_ reply: Meridian_Cluster_V1_Reply) {
+        switch reply.outcome {
+        case .value(let data)?:
+            system.pendingCalls.succeed(reply.callID, bytes: Array(data))
+        case .error(let error)?:
+            system.pendingCalls.fail(reply.callID, ClusterError(remote: error, peer: peer.node))
+        case nil:
+            system.pendingCalls.succeed(reply.callID, bytes: [])
+        }
+    }
+
+    private func receiveCall(_ call: Meridian_Cluster_V1_Call) {
+        let target: String
+        do {
+            target = try resolveTarget(call)
+        } catch {
+            sendError(callID: call.callID, code: .targetNotFound, type: "ClusterError", message: "\(error)")
+            return
+        }
+        guard call.recipientIncarnation == system.incarnation || call.recipientIncarnation == 0,
+              let actor = system.localActors.find(call.recipientPath)
+        else {
+            if !call.oneWay {
+                sendError(
+                    callID: call.callID,
+                    code: .actorNotFound,
+                    type: "ClusterError",
+                    message: "no actor at \(call.recipientPath) on \(system.nodeID)#\(system.incarnation)"
+                )
+            }
+            return
+        }
+        let callID = call.callID
+        let arguments = Array(call.arguments)
+        let genericSubstitutions = call.genericSubstitutions
+        let handler = ClusterResultHandler(session: self, callID: callID, oneWay: call.oneWay)
+        let run = {
+            Task {
+                var decoder = ClusterInvocationDecoder(
+                    arguments: arguments,
+                    genericSubstitutions: genericSubstitutions,
+                    system: self.system
+                )
+                do {
+                    try await self.system.executeDistributedTarget(
+                        on: actor,
+                        target: RemoteCallTarget(target),
+                        invocationDecoder: &decoder,
+                        handler: handler
+                    )
+                } catch let error as ExecuteDistributedTargetError {
+                    self.sendError(callID: callID, code: .targetNotFound, type: "ExecuteDistributedTargetError", message: "\(error)")
+                } catch {
+                    self.sendError(callID: callID, code: .badArguments, type: String(reflecting: type(of: error)), message: "\(error)")
+                }
+            }
+        }
+        if call.oneWay {
+            _ = run()
+        } else {
+            // Registered under the lock that `finish` takes, so the entry cannot outlive the call.
+            running.withLock { $0[callID] = run() }
+        }
+    }
+
+    private func resolveTarget(_ call: Meridian_Cluster_V1_Call) throws -> String {
+        if call.targetID == 0 { return call.targetName }
+        return try inboundTargets.withLock { table in
+            if !call.targetName.isEmpty {
+                guard table.count < Self.maxInternedTargets || table[call.targetID] != nil else {
+                    throw ClusterError(.targetNotFound, "peer interned more than \(Self.maxInternedTargets) call targets")
+                }
+                table[call.targetID] = call.targetName
+                return call.targetName
+            }
+            guard let name = table[call.targetID] else {
+                throw ClusterError(.targetNotFound, "call target id \(call.targetID) was never defined on this connection")
+            }
+            return name
+        }
+    }
+
+    /// Cancels every call still running for this connection (it closed).
+    func cancelRunning() {
+        let tasks = running.withLock { running in
+            defer { running.removeAll() }
+            return Array(running.values)
+        }
+        for task in tasks { task.cancel() }
+    }
+}
+
+extension ClusterError {
+    init(remote: Meridian_Cluster_V1_RemoteError, peer: String) {
+        switch remote.code {
+        case .actorNotFound: self.init(.actorNotFound, remote.message)
+        case .targetNotFound: self.init(.targetNotFound, remote.message)
+        case .badArguments: self.init(.serialization, remote.message)
+        case .timeout: self.init(.timeout, remote.message)
+        case .cancelled: self.init(.cancelled, remote.message)
+        case .overloaded: self.init(.overloaded, remote.message)
+        default: self = .remoteError(type: remote.type, message: remote.message)
+        }
+    }
+}

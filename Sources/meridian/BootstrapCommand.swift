@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MeridianCluster
+import MeridianTopology
+import MeridianTransport
+import ServiceLifecycle
+import UnixSignals
+
+/// `meridian bootstrap`: runs one node in the foreground until SIGTERM/SIGINT, then leaves
+/// the cluster gracefully.
+struct BootstrapCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bootstrap",
+        abstract: "Run one node: from a topology file, or joining a running cluster through a seed.",
+        discussion: """
+            meridian bootstrap --topology Topology/local.yaml --node eu-west-1
+            meridian bootstrap --seed 127.0.0.1:7401 --node eu-west-3 --region eu-west --listen 127.0.0.1:7403
+            """
+    )
+
+    @Option(help: "Topology file; the node's addresses, seeds and latency come from it.")
+    var topology: String?
+
+    @Option(help: "This node's id.")
+    var node: String
+
+    @Option(help: "host:port of any running node; the topology is fetched from it.")
+    var seed: String?
+
+    @Option(help: "With --seed: this node's region.")
+    var region: String?
+
+    @Option(help: "With --seed: host:port to listen on for cluster traffic.")
+    var listen: String?
+
+    @Option(help: "With --seed: the cluster's name. Default: $MERIDIAN_CLUSTER or meridian-local.")
+    var cluster: String = ProcessInfo.processInfo.environment["MERIDIAN_CLUSTER"] ?? "meridian-local"
+
+    @OptionGroup var secret: SecretOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        if topology == nil && seed == nil { throw ValidationError("give --topology FILE, or --seed HOST:PORT with --region and --listen") }
+        if topology != nil && seed != nil { throw ValidationError("give either --topology or --seed, not both") }
+        if seed != nil && (region == nil || listen == nil) { throw ValidationError("--seed needs --region and --listen") }
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap()
+        let secret = try self.secret.load()
+        let configuration: ClusterSystem.Configuration
+        if let topology {
+            let (parsed, yaml) = try Topology.loadOrExplain(topology)
+            configuration = try parsed.clusterConfiguration(node: node, yaml: yaml, secret: secret)
+        } else {
+            configuration = try await joinConfiguration(secret: secret, logger: logger)
+        }
+        let service = ClusterNodeService(configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+
+    /// `--seed`: fetch the topology from the seed, then run as the node it describes, or,
+    /// when the node is new to the topology, as an extra node of `--region`.
+    private func joinConfiguration(secret: ClusterSecret, logger: Logger) async throws -> ClusterSystem.Configuration {
+        guard let seed, let region, let listen, let listenAddress = HostPort(parsing: listen) else {
+            throw ValidationError("--listen must be host:port")
+        }
+        var probe = ClusterSystem.Configuration(cluster: cluster, node: node, region: region, secret: secret)
+        probe.bindHost = listenAddress.host
+        probe.joinsCluster = false
+        let fetcher = try await ClusterSystem.start(probe, logger: logger)
+        let yaml: String
+        do {
+            yaml = try await fetcher.fetchTopology(from: seed)
+        } catch {
+            await fetcher.shutdown()
+            throw error
+        }
+        await fetcher.shutdown()
+        let topology = try TopologyLoader.parse(yaml: yaml, file: "topology from \(seed)")
+        logger.info("received topology", metadata: ["meridian.topology.version": "\(topology.version)", "meridian.seed": "\(seed)"])
+        if topology.node(id: node) != nil {
+            return try topology.clusterConfiguration(node: node, yaml: yaml, secret: secret)
+        }
+        guard topology.region(named: region) != nil else {
+            throw ValidationError("region '\(region)' is not in the cluster's topology (regions: \(topology.regions.map(\.name).joined(separator: ", ")))")
+        }
+        var configuration = ClusterSystem.Configuration(cluster: topology.cluster, node: node, region: region, secret: secret)
+        configuration.bindHost = listenAddress.host
+        configuration.bindPort = listenAddress.port
+        configuration.advertisedAddress = listenAddress.description
+        configuration.seeds = [seed] + topology.seeds.compactMap { topology.node(id: $0)?.cluster.description }
+        configuration.knownAddresses = Dictionary(uniqueKeysWithValues: topology.nodes.map { ($0.id, $0.cluster.description) })
+        configuration.topologyVersion = UInt64(topology.version)
+        configuration.topologyYAML = yaml
+        let latency = topology.latency
+        configuration.oneWayLatency = { latency.oneWay(from: $0, to: $1) }
+        configuration.emulateLatency = topology.isLocal
+        return configuration
+    }
+}
+
+/// One cluster node as a ServiceLifecycle service: starts, runs until graceful shutdown is
+/// requested, then leaves the cluster.
+struct ClusterNodeService: Service {
+    let configuration: ClusterSystem.Configuration
+    let logger: Logger
+
+    func run() async throws {
+        let system = try await ClusterSystem.start(configuration, logger: logger)
+        try? await gracefulShutdown()
+        await system.shutdown()
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MeridianCluster
+import MeridianTopology
+import MeridianTransport
+
+/// Options every long-running command shares.
+struct LoggingOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = ProcessInfo.processInfo.environment["MERIDIAN_LOG_LEVEL"] ?? "info"
+
+    func bootstrap() -> Logger {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "meridian")
+    }
+}
+
+/// Where the cluster secret comes from: `--secret-file`, else `MERIDIAN_CLUSTER_SECRET`.
+struct SecretOptions: ParsableArguments {
+    @Option(help: "File holding the cluster secret (at least 16 characters). Default: $MERIDIAN_CLUSTER_SECRET.")
+    var secretFile: String?
+
+    func load() throws -> ClusterSecret {
+        if let secretFile {
+            let text = try String(contentsOfFile: secretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let secret = ClusterSecret(text: text) else {
+                throw ValidationError("\(secretFile): the cluster secret must be at least 16 characters")
+            }
+            return secret
+        }
+        guard let text = ProcessInfo.processInfo.environment["MERIDIAN_CLUSTER_SECRET"] else {
+            throw ValidationError("no cluster secret: set MERIDIAN_CLUSTER_SECRET (16+ characters, the same on every node) or pass --secret-file")
+        }
+        guard let secret = ClusterSecret(text: text) else {
+            throw ValidationError("MERIDIAN_CLUSTER_SECRET must be at least 16 characters")
+        }
+        return secret
+    }
+}
+
+extension Topology {
+    /// Loads a topology file, printing every problem with its line on failure.
+    static func loadOrExplain(_ path: String) throws -> (Topology, String) {
+        do {
+            let topology = try TopologyLoader.load(path: path)
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            return (topology, text)
+        } catch let error as TopologyError {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    /// True when every node listens on loopback: a local run, where inter-region latency is
+    /// simulated on the wire.
+    var isLocal: Bool {
+        nodes.allSatisfy { $0.cluster.host.hasPrefix("127.") || $0.cluster.host == "localhost" }
+    }
+
+    /// The configuration of `nodeID`'s actor system.
+    func clusterConfiguration(node nodeID: String, yaml: String, secret: ClusterSecret) throws -> ClusterSystem.Configuration {
+        guard let node = node(id: nodeID) else {
+            throw ValidationError("node '\(nodeID)' is not in the topology (nodes: \(nodes.map(\.id).joined(separator: ", ")))")
+        }
+        var configuration = ClusterSystem.Configuration(cluster: cluster, node: node.id, region: node.region, secret: secret)
+        configuration.bindHost = node.cluster.host
+        configuration.bindPort = node.cluster.port
+        configuration.advertisedAddress = node.cluster.description
+        configuration.seeds = seeds.compactMap { self.node(id: $0)?.cluster.description }
+        configuration.knownAddresses = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0.cluster.description) })
+        configuration.topologyVersion = UInt64(version)
+        configuration.topologyYAML = yaml
+        let latency = self.latency
+        configuration.oneWayLatency = { latency.oneWay(from: $0, to: $1) }
+        configuration.emulateLatency = isLocal
+        return configuration
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MeridianCluster
+import MeridianTopology
+import MeridianTransport
+import ServiceLifecycle
+import UnixSignals
+
+/// `meridian local`: the whole cluster of a topology file on this machine, one process per
+/// node, with a live table of what it is doing. Ctrl-C stops every process cleanly.
+struct LocalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "local",
+        abstract: "Run every node of a local topology as separate processes and show them live."
+    )
+
+    @Option(help: "Topology file.")
+    var topology: String = "Topology/local.yaml"
+
+    @Option(help: "Stop after this many seconds (default: run until Ctrl-C).")
+    var duration: Double?
+
+    @Option(help: "Directory for node logs.")
+    var logDirectory: String = "data/logs"
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        var logger = logging.bootstrap()
+        logger.logLevel = .warning
+        let path = URL(fileURLWithPath: topology).standardizedFileURL.path
+        let (parsed, _) = try Topology.loadOrExplain(path)
+        let secret = ClusterSecret.random()
+        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        // Other terminals (`meridian status --secret-file …`) need the secret of this run.
+        let secretPath = "\(logDirectory)/../local-cluster.secret"
+        _ = FileManager.default.createFile(atPath: secretPath, contents: Data(secret.hexEncoded.utf8), attributes: [.posixPermissions: 0o600])
+        let service = LocalClusterService(
+            topology: parsed,
+            topologyPath: path,
+            secret: secret,
+            logDirectory: logDirectory,
+            duration: duration,
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+}
+
+/// Starts the node processes, redraws the live table every second, and stops the processes
+/// (SIGTERM, then SIGKILL after 10 s) on graceful shutdown.
+struct LocalClusterService: Service {
+    let topology: Topology
+    let topologyPath: String
+    let secret: ClusterSecret
+    let logDirectory: String
+    let duration: Double?
+    let logger: Logger
+
+    func run() async throws {
+        let supervisor = NodeSupervisor(executable: Self.executablePath(), logDirectory: logDirectory)
+        var environment = ProcessInfo.processInfo.environment
+        environment["MERIDIAN_CLUSTER_SECRET"] = secret.hexEncoded
+        for node in topology.nodes {
+            try supervisor.start(node: node.id, arguments: ["bootstrap", "--topology", topologyPath, "--node", node.id], environment: environment)
+        }
+        let client = try await StatusClient.start(topology: topology, secret: ClusterSecret(text: secret.hexEncoded)!, logger: logger)
+        let started = ContinuousClock.now
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let view = await LocalClusterView.collect(client: client, supervisor: supervisor, since: started)
+                FileHandle.standardOutput.write(Data(view.render(ansi: isatty(STDOUT_FILENO) != 0).utf8))
+                if let duration, ContinuousClock.now - started > .milliseconds(Int(duration * 1000)) { break }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        print("\nstopping \(topology.nodes.count) nodes…")
+        await client.system.shutdown()
+        await supervisor.stopAll(grace: .seconds(10))
+        print("all nodes stopped; logs in \(logDirectory)/")
+    }
+
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}

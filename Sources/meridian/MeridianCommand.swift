@@ -1,0 +1,15 @@
+import ArgumentParser
+
+struct MeridianCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meridian",
+        abstract: "Meridian: a multi-region, actor-based backend cluster for online games.",
+        subcommands: [
+            LocalCommand.self,
+            BootstrapCommand.self,
+            StatusCommand.self,
+            TopologyCommand.self,
+            BenchCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MeridianCluster
+import MeridianTopology
+import MeridianTransport
+
+/// `meridian status`: asks any reachable node of the topology for its member table.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Print every member of the cluster as seen by the first node that answers."
+    )
+
+    @Option(help: "Topology file of the cluster to ask.")
+    var topology: String
+
+    @Flag(help: "Print a JSON array: node, region, address, state, incarnation, last_seen_ms.")
+    var json = false
+
+    @Option(help: "Seconds to wait for each node before trying the next.")
+    var timeout: Double = 2
+
+    @OptionGroup var secret: SecretOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        var logger = logging.bootstrap()
+        logger.logLevel = .warning
+        let (parsed, _) = try Topology.loadOrExplain(topology)
+        let client = try await StatusClient.start(topology: parsed, secret: try secret.load(), logger: logger)
+        defer { Task { await client.system.shutdown() } }
+        guard let (node, members) = await client.firstAnswer(timeout: Duration.milliseconds(Int(timeout * 1000))) else {
+            FileHandle.standardError.write(Data("no node of \(topology) answered (tried \(parsed.nodes.map(\.id).joined(separator: ", ")))\n".utf8))
+            await client.system.shutdown()
+            throw ExitCode(2)
+        }
+        if json {
+            print(StatusFormat.json(members))
+        } else {
+            print("members as seen by \(node):")
+            print(StatusFormat.table(members))
+        }
+        await client.system.shutdown()
+    }
+}
+
+/// A non-member actor system that queries nodes' ``NodeStatusActor``s.
+struct StatusClient {
+    let system: ClusterSystem
+    let topology: Topology
+
+    static func start(topology: Topology, secret: ClusterSecret, logger: Logger) async throws -> StatusClient {
+        var configuration = ClusterSystem.Configuration(
+            cluster: topology.cluster,
+            node: "status-\(ProcessInfo.processInfo.processIdentifier)",
+            region: "admin",
+            secret: secret
+        )
+        configuration.joinsCluster = false
+        configuration.knownAddresses = Dictionary(uniqueKeysWithValues: topology.nodes.map { ($0.id, $0.cluster.description) })
+        let system = try await ClusterSystem.start(configuration, logger: logger)
+        return StatusClient(system: system, topology: topology)
+    }
+
+    /// The member table of `node`, or nil when it does not answer within `timeout`.
+    func members(of node: String, timeout: Duration) async -> [MemberSnapshot]? {
+        let id = ClusterActorID(node: node, incarnation: 0, path: NodeStatusActor.path)
+        guard let actor = try? NodeStatusActor.resolve(id: id, using: system) else { return nil }
+        return try? await ClusterSystem.withCallTimeout(timeout) { try await actor.members() }
+    }
+
+    func firstAnswer(timeout: Duration) async -> (String, [MemberSnapshot])? {
+        for node in topology.nodes {
+            if let members = await members(of: node.id, timeout: timeout) { return (node.id, members) }
+        }
+        return nil
+    }
+}
+
+enum StatusFormat {
+    static func table(_ members: [MemberSnapshot]) -> String {
+        var rows = [["NODE", "REGION", "ADDRESS", "STATE", "INCARNATION", "LAST SEEN"]]
+        for member in members {
+            rows.append([
+                member.node, member.region, member.address, member.state, "\(member.incarnation)",
+                member.lastSeenMillisecondsAgo.map { "\($0) ms ago" } ?? "-",
+            ])
+        }
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            zip(row, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    static func json(_ members: [MemberSnapshot]) -> String {
+        let objects: [[String: Any]] = members.map { member in
+            var object: [String: Any] = [
+                "node": member.node,
+                "region": member.region,
+                "address": member.address,
+                "state": member.state,
+                "incarnation": member.incarnation,
+            ]
+            object["last_seen_ms"] = member.lastSeenMillisecondsAgo ?? NSNull()
+            return object
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,146 @@
+import Distributed
+import Foundation
+import MeridianCluster
+import MeridianMembership
+import Testing
+
+@Suite("Remote calls between three ClusterSystems over loopback TCP")
+struct RemoteCallTests {
+    @Test func valuesRoundTripBetweenEveryPair() async throws {
+        let cluster = try await TestCluster.start(nodes: 3)
+        defer { Task { await cluster.shutdown() } }
+        let calculators = try cluster.systems.map { system in
+            try system.makeActor(path: "/calc") { Calculator(actorSystem: system) }
+        }
+        for caller in cluster.systems {
+            for target in calculators where target.id.node != caller.nodeID {
+                let remote = try Calculator.resolve(id: target.id, using: caller)
+                #expect(try await remote.add(40, 2) == 42)
+                #expect(try await remote.node() == target.id.node)
+                let text = try await remote.describe("n", [1, 2, 3], nil, ["b": 1, "a": 2])
+                #expect(text == "n:6:none:a,b")
+            }
+        }
+        await cluster.shutdown()
+        _ = calculators
+    }
+
+    @Test func thrownErrorsArriveTyped() async throws {
+        let cluster = try await TestCluster.start(nodes: 3)
+        let system = cluster.systems[1]
+        let calculator = try system.makeActor(path: "/calc") { Calculator(actorSystem: system) }
+        let remote = try Calculator.resolve(id: calculator.id, using: cluster.systems[0])
+        #expect(try await remote.divide(9, by: 3) == 3)
+        let error = await #expect(throws: ClusterError.self) { try await remote.divide(1, by: 0) }
+        #expect(error?.code == .remoteError)
+        #expect(error?.remoteType?.contains("CalculatorError") == true)
+        #expect(error?.message == "calculator refused: division by zero")
+        await cluster.shutdown()
+    }
+
+    @Test func callsTimeOutAtTheirDeadline() async throws {
+        let cluster = try await TestCluster.start(nodes: 3)
+        let system = cluster.systems[2]
+        let calculator = try system.makeActor(path: "/calc") { Calculator(actorSystem: system) }
+        let remote = try Calculator.resolve(id: calculator.id, using: cluster.systems[0])
+        let error = await #expect(throws: ClusterError.self) {
+            try await ClusterSystem.withCallTimeout(.milliseconds(200)) { try await remote.slow(milliseconds: 5_000) }
+        }
+        #expect(error?.code == .timeout)
+        // The callee hears that the caller gave up and stops working on it.
+        try await eventually { try await remote.cancellationsObserved() == 1 }
+        await cluster.shutdown()
+    }
+
+    @Test func cancellationReachesTheCallee() async throws {
+        let cluster = try await TestCluster.start(nodes: 3)
+        let system = cluster.systems[1]
+        let calculator = try system.makeActor(path: "/calc") { Calculator(actorSystem: system) }
+        let remote = try Calculator.resolve(id: calculator.id, using: cluster.systems[0])
+        let call = Task { try await remote.slow(milliseconds: 10_000) }
+        try await Task.sleep(for: .milliseconds(200))
+        call.cancel()
+        let result = await call.result
+        guard case .failure(let error as ClusterError) = result else {
+            Issue.record("expected a ClusterError, got \(result)")
+            return
+        }
+        #expect(error.code == .cancelled)
+        try await eventually { try await remote.cancellationsObserved() == 1 }
+        await cluster.shutdown()
+    }
+
+    @Test func unknownActorIsReportedAsNotFound() async throws {
+        let cluster = try await TestCluster.start(nodes: 3)
+        let target = cluster.systems[1]
+        let id = ClusterActorID(node: target.nodeID, incarnation: target.incarnation, path: "/no/such/actor")
+        let remote = try Calculator.resolve(id: id, using: cluster.systems[0])
+        let error = await #expect(throws: ClusterError.self) { try await remote.add(1, 1) }
+        #expect(error?.code == .actorNotFound)
+        // A local ID with no actor fails at resolve, without a round trip.
+        let local = ClusterActorID(node: cluster.systems[0].nodeID, incarnation: cluster.systems[0].incarnation, path: "/nope")
+        #expect(throws: ClusterError.self) { try Calculator.resolve(id: local, using: cluster.systems[0]) }
+        await cluster.shutdown()
+    }
+
+    @Test func callsToANodeThatGoesDownFailFast() async throws {
+        let cluster = try await TestCluster.start(nodes: 3)
+        let doomed = cluster.systems[2]
+        let calculator = try doomed.makeActor(path: "/calc") { Calculator(actorSystem: doomed) }
+        let remote = try Calculator.resolve(id: calculator.id, using: cluster.systems[0])
+        #expect(try await remote.add(1, 2) == 3)
+        let pending = Task { try await remote.slow(milliseconds: 30_000) }
+        try await Task.sleep(for: .milliseconds(200))
+        let started = ContinuousClock.now
+        await doomed.shutdown()
+        let result = await pending.result
+        guard case .failure(let error as ClusterError) = result else {
+            Issue.record("expected a ClusterError, got \(result)")
+            return
+        }
+        #expect([.nodeDown, .nodeUnreachable].contains(error.code))
+        #expect(ContinuousClock.now - started < .seconds(10), "the call must fail long before its 10 s deadline")
+        // Once membership has it down, new calls fail at once with nodeDown.
+        try await cluster.systems[0].membership.waitUntil(timeout: .seconds(10)) { members in
+            members.first { $0.id.node == doomed.nodeID }.map { $0.status >= .down } ?? true
+        }
+        let error2 = await #expect(throws: ClusterError.self) { try await remote.add(1, 1) }
+        #expect(error2?.code == .nodeDown)
+        await cluster.shutdown()
+    }
+
+    @Test func actorReferencesTravelAsArguments() async throws {
+        let cluster = try await TestCluster.start(nodes: 3)
+        let b = cluster.systems[1], c = cluster.systems[2]
+        let onB = try b.makeActor(path: "/calc") { Calculator(actorSystem: b) }
+        let onC = try c.makeActor(path: "/calc") { Calculator(actorSystem: c) }
+        let viaA = try Calculator.resolve(id: onB.id, using: cluster.systems[0])
+        let cFromA = try Calculator.resolve(id: onC.id, using: cluster.systems[0])
+        // A asks B to call C, handing B a reference to C.
+        #expect(try await viaA.addThrough(cFromA, 20, 22) == 42)
+        await cluster.shutdown()
+    }
+
+    @Test func manyConcurrentCallsAllComplete() async throws {
+        let cluster = try await TestCluster.start(nodes: 2)
+        let system = cluster.systems[1]
+        let calculator = try system.makeActor(path: "/calc") { Calculator(actorSystem: system) }
+        let remote = try Calculator.resolve(id: calculator.id, using: cluster.systems[0])
+        let sum = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<2_000 { group.addTask { try await remote.add(index, 1) } }
+            return try await group.reduce(0, +)
+        }
+        #expect(sum == (0..<2_000).reduce(0, +) + 2_000)
+        await cluster.shutdown()
+    }
+}
+
+/// Polls `condition` until it holds or 10 s pass.
+func eventually(_ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    #expect(try await condition(), "condition did not hold within 10 s")
+}

@@ -1,0 +1,97 @@
+import Distributed
+import Foundation
+import Logging
+import MeridianCluster
+import MeridianMembership
+import MeridianTransport
+import Synchronization
+
+/// Several `ClusterSystem`s on loopback (real TCP), joined through the first one.
+struct TestCluster {
+    var systems: [ClusterSystem]
+
+    static let secret = ClusterSecret(text: "test-secret-0123456789")!
+
+    static func configuration(node: String, region: String = "eu-west", seeds: [String]) -> ClusterSystem.Configuration {
+        var configuration = ClusterSystem.Configuration(cluster: "test", node: node, region: region, secret: secret)
+        configuration.seeds = seeds
+        configuration.callTimeout = .seconds(10)
+        configuration.membership.probeInterval = .milliseconds(100)
+        configuration.membership.pingTimeout = .milliseconds(80)
+        configuration.membership.suspicionTimeout = .milliseconds(500)
+        configuration.membership.joinRetryInterval = .milliseconds(200)
+        configuration.membership.removalDelay = .seconds(2)
+        return configuration
+    }
+
+    static func start(nodes count: Int, name: String = #function) async throws -> TestCluster {
+        var logger = Logger(label: "test")
+        logger.logLevel = ProcessInfo.processInfo.environment["MERIDIAN_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        let prefix = name.filter { $0.isLetter }.prefix(12)
+        let first = try await ClusterSystem.start(configuration(node: "\(prefix)-1", seeds: []), logger: logger)
+        var systems = [first]
+        for index in 2...max(2, count) where index <= count {
+            systems.append(try await ClusterSystem.start(configuration(node: "\(prefix)-\(index)", seeds: [first.address]), logger: logger))
+        }
+        let cluster = TestCluster(systems: systems)
+        for system in systems {
+            try await system.membership.waitUntil(timeout: .seconds(20)) { members in
+                members.filter { $0.status == .up }.count == count
+            }
+        }
+        return cluster
+    }
+
+    func shutdown() async {
+        for system in systems { await system.shutdown() }
+    }
+}
+
+struct CalculatorError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { "calculator refused: \(reason)" }
+}
+
+/// The actor every cluster test calls.
+distributed actor Calculator: WireCodable {
+    typealias ActorSystem = ClusterSystem
+
+    private let cancellations = Counter()
+
+    distributed func add(_ a: Int, _ b: Int) -> Int { a + b }
+
+    distributed func describe(_ name: String, _ values: [Int], _ note: String?, _ weights: [String: Double]) -> String {
+        "\(name):\(values.reduce(0, +)):\(note ?? "none"):\(weights.keys.sorted().joined(separator: ","))"
+    }
+
+    distributed func divide(_ a: Int, by b: Int) throws -> Int {
+        guard b != 0 else { throw CalculatorError(reason: "division by zero") }
+        return a / b
+    }
+
+    /// Sleeps; counts a cancellation it observes.
+    distributed func slow(milliseconds: Int) async throws -> Int {
+        do {
+            try await Task.sleep(for: .milliseconds(milliseconds))
+        } catch {
+            cancellations.increment()
+            throw error
+        }
+        return milliseconds
+    }
+
+    distributed func cancellationsObserved() -> Int { cancellations.value }
+
+    /// Calls another calculator, passed by reference.
+    distributed func addThrough(_ other: Calculator, _ a: Int, _ b: Int) async throws -> Int {
+        try await other.add(a, b)
+    }
+
+    distributed func node() -> String { actorSystem.nodeID }
+}
+
+final class Counter: Sendable {
+    private let count = Atomic<Int>(0)
+    func increment() { count.wrappingAdd(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}

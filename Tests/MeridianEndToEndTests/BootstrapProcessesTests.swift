@@ -1,0 +1,115 @@
+import Foundation
+import MeridianMembership
+import MeridianTopology
+import Testing
+
+/// Starts real `meridian bootstrap` processes, watches them through `meridian status`, and
+/// kills one with SIGKILL.
+@Suite("meridian processes", .serialized)
+struct BootstrapProcessesTests {
+    let directory: URL
+    let topologyPath: String
+    let nodes = ["a-1", "a-2", "b-1"]
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let ports = try (0..<6).map { _ in try Meridian.freePort() }
+        let yaml = """
+            cluster: e2e
+            version: 1
+            regions:
+              region-a: { shards: 4, storage: "sqlite:\(directory.path)/a" }
+              region-b: { shards: 4, storage: "sqlite:\(directory.path)/b" }
+            latency_ms:
+              region-a/region-b: 20
+            catalog_primary: region-a
+            identity_authority: region-a
+            seeds: [a-1, b-1]
+            nodes:
+              - { id: a-1, region: region-a, cluster: "127.0.0.1:\(ports[0])", gateway: "127.0.0.1:\(ports[1])" }
+              - { id: a-2, region: region-a, cluster: "127.0.0.1:\(ports[2])", gateway: "127.0.0.1:\(ports[3])" }
+              - { id: b-1, region: region-b, cluster: "127.0.0.1:\(ports[4])", gateway: "127.0.0.1:\(ports[5])" }
+            """
+        topologyPath = directory.appendingPathComponent("topology.yaml").path
+        try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)
+    }
+
+    func start(_ node: String, run: Int = 0) throws -> Process {
+        try Meridian.start(
+            ["bootstrap", "--topology", topologyPath, "--node", node],
+            log: directory.appendingPathComponent("\(node)-\(run).log")
+        )
+    }
+
+    func status() -> [StatusRow]? {
+        guard let (status, output) = try? Meridian.run(["status", "--topology", topologyPath, "--json", "--timeout", "1"]), status == 0 else {
+            return nil
+        }
+        return try? JSONDecoder().decode([StatusRow].self, from: Data(output.utf8))
+    }
+
+    /// Polls `meridian status` until `predicate` holds; returns the rows and the time it took.
+    func waitForStatus(timeout: Duration, _ predicate: ([StatusRow]) -> Bool) async throws -> ([StatusRow], Duration) {
+        let start = ContinuousClock.now
+        var last: [StatusRow]?
+        while ContinuousClock.now - start < timeout {
+            if let rows = status() {
+                last = rows
+                if predicate(rows) { return (rows, ContinuousClock.now - start) }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("status never matched within \(timeout); last: \(String(describing: last))")
+        throw CancellationError()
+    }
+
+    @Test func nodesJoinAKilledNodeIsDownAndRejoinsAsANewIncarnation() async throws {
+        var processes = try nodes.map { try start($0) }
+        defer {
+            for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        let (up, _) = try await waitForStatus(timeout: .seconds(60)) { rows in
+            Set(rows.filter { $0.state == "up" }.map(\.node)) == Set(nodes)
+        }
+        let victim = up.first { $0.node == "a-2" }!
+
+        kill(processes[1].processIdentifier, SIGKILL)
+        processes[1].waitUntilExit()
+        // Documented in SWIMConfiguration: worst case from crash to down, in-region.
+        let bound = SWIMConfiguration().detectionBound(memberCount: nodes.count)
+        let (_, detected) = try await waitForStatus(timeout: bound + .seconds(15)) { rows in
+            rows.contains { $0.node == "a-2" && $0.incarnation == victim.incarnation && ($0.state == "down" || $0.state == "removed") }
+        }
+        print("a-2 seen down \(detected) after SIGKILL (documented bound \(bound), plus status polling)")
+        #expect(detected <= bound + .seconds(5), "detection took \(detected); bound \(bound) + polling and load slack")
+
+        processes[1] = try start("a-2", run: 1)
+        let (rejoined, _) = try await waitForStatus(timeout: .seconds(60)) { rows in
+            rows.contains { $0.node == "a-2" && $0.state == "up" && $0.incarnation > victim.incarnation }
+        }
+        #expect(rejoined.filter { $0.state == "up" }.count == 3)
+
+        for process in processes { process.terminate() }
+        for process in processes { process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    @Test func topologyValidateReportsLinesAndExitsOne() throws {
+        let bad = directory.appendingPathComponent("bad.yaml")
+        try "cluster: x\nversion: 0\nregions:\n  r: { shards: 0, storage: \"sqlite:x\" }\nnodes: []\nseeds: [ghost]\n".write(to: bad, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Meridian.executable)
+        process.arguments = ["topology", "validate", bad.path]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(output.contains("bad.yaml:2:"), "version error on line 2: \(output)")
+        #expect(output.contains("bad.yaml:4:"), "shards error on line 4: \(output)")
+        #expect((try Meridian.run(["topology", "validate", topologyPath])).status == 0)
+    }
+}
