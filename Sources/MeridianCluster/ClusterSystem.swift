@@ -64,10 +64,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         self.group = group
         let latency = configuration.oneWayLatency
         self.emulation = configuration.emulateLatency
-            ? LinkEmulation(localRegion: configuration.region) { from, to in
-                let delay = latency(from, to)
-                return .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)
-            }
+            ? LinkEmulation(localRegion: configuration.region) { TimeAmount(latency($0, $1)) }
             : nil
         let identity = PeerIdentity(
             node: configuration.node,
@@ -96,7 +93,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         // first system to learn the port, then give it its final identity.
         var configuration = configuration
         if configuration.bindPort == 0 {
-            configuration.bindPort = try await Self.freePort(host: configuration.bindHost)
+            configuration.bindPort = try await freeTCPPort(host: configuration.bindHost)
         }
         let address = configuration.advertisedAddress ?? "\(configuration.bindHost):\(configuration.bindPort)"
         configuration.advertisedAddress = address
@@ -233,7 +230,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         call.arguments = Data(invocation.writer.bytes)
         call.timeoutMs = UInt32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         let route = try self.route(to: id)
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
         let session = route.session
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
@@ -296,8 +293,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     }
 
     private func startDeadlineSweeper() {
-        let interval = configuration.deadlineCheckInterval
-        let amount = TimeAmount.nanoseconds(Int64(interval.components.seconds) * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000)
+        let amount = TimeAmount(configuration.deadlineCheckInterval)
         let task = group.next().scheduleRepeatedTask(initialDelay: amount, delay: amount) { [weak self] _ in
             guard let self else { return }
             for (callID, entry) in self.pendingCalls.expired(now: .now()) {
@@ -386,14 +382,6 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
             group.cancelAll()
             return yaml
         }
-    }
-
-    static func freePort(host: String) async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: host, port: 0).get()
-        let port = channel.localAddress?.port ?? 0
-        try await channel.close()
-        return port
     }
 }
 

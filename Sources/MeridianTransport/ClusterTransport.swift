@@ -242,7 +242,9 @@ public final class ClusterTransport: Sendable {
                     if existing.dialed == keepDialedByMe {
                         loser = connection
                     } else {
-                        replaced = existing
+                        // The peer may have sent on it before it lost: close it after the same
+                        // grace period, not at once (that would discard what we have not read yet).
+                        loser = existing
                         state.connections[peer.node] = connection
                     }
                 }

@@ -95,6 +95,33 @@ struct BootstrapProcessesTests {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    @Test func aNodeJoinsThroughASeedAndReceivesTheTopology() async throws {
+        let seed = try start("a-1")
+        let seedAddress = try String(contentsOfFile: topologyPath, encoding: .utf8)
+            .split(separator: "\n").first { $0.contains("id: a-1") }
+            .flatMap { $0.split(separator: "\"").dropFirst().first }.map(String.init)
+        let listen = "127.0.0.1:\(try Meridian.freePort())"
+        let joiner = try Meridian.start(
+            ["bootstrap", "--seed", try #require(seedAddress), "--node", "a-9", "--region", "region-a", "--listen", listen, "--cluster", "e2e"],
+            log: directory.appendingPathComponent("a-9.log")
+        )
+        defer {
+            for process in [seed, joiner] where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        let (rows, _) = try await waitForStatus(timeout: .seconds(60)) { rows in
+            rows.contains { $0.node == "a-9" && $0.state == "up" } && rows.contains { $0.node == "a-1" && $0.state == "up" }
+        }
+        #expect(rows.first { $0.node == "a-9" }?.region == "region-a")
+        // SIGTERM: the joiner leaves gracefully and the seed sees it down.
+        joiner.terminate()
+        joiner.waitUntilExit()
+        _ = try await waitForStatus(timeout: .seconds(30)) { rows in
+            rows.contains { $0.node == "a-9" && ($0.state == "down" || $0.state == "removed") }
+        }
+        seed.terminate()
+        seed.waitUntilExit()
+    }
+
     @Test func topologyValidateReportsLinesAndExitsOne() throws {
         let bad = directory.appendingPathComponent("bad.yaml")
         try "cluster: x\nversion: 0\nregions:\n  r: { shards: 0, storage: \"sqlite:x\" }\nnodes: []\nseeds: [ghost]\n".write(to: bad, atomically: true, encoding: .utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import MeridianTransport
 import NIOPosix
 
 /// A peer server of a benchmark, run as a child process of `meridian bench` so that client and
@@ -36,14 +37,6 @@ package final class BenchProcess: Sendable {
     package func stop() {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
-    }
-
-    /// A free TCP port on loopback (bound then released).
-    package static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port ?? 0
-        try await channel.close()
-        return port
     }
 }
 

@@ -34,7 +34,7 @@ package struct RPCBenchmark: Sendable {
 
         if !cases.isDisjoint(with: ["meridian", "meridian-under-bulk"]) {
             let secret = ClusterSecret.random()
-            let port = try await BenchProcess.freePort()
+            let port = try await freeTCPPort()
             let server = try await BenchProcess.start(
                 executable: executable,
                 arguments: ["bench", "serve-rpc", "--port", "\(port)"],
@@ -59,7 +59,7 @@ package struct RPCBenchmark: Sendable {
         }
 
         if cases.contains("nio-echo") {
-            let port = try await BenchProcess.freePort()
+            let port = try await freeTCPPort()
             let server = try await BenchProcess.start(executable: executable, arguments: ["bench", "serve-echo", "--port", "\(port)"], port: port)
             defer { server.stop() }
             let client = try await NIOEchoPeer.connect(host: "127.0.0.1", port: port)
@@ -74,7 +74,7 @@ package struct RPCBenchmark: Sendable {
         }
 
         if cases.contains("grpc") {
-            let port = try await BenchProcess.freePort()
+            let port = try await freeTCPPort()
             let server = try await BenchProcess.start(executable: executable, arguments: ["bench", "serve-grpc", "--port", "\(port)"], port: port)
             defer { server.stop() }
             let client = try await GRPCPeer.connect(host: "127.0.0.1", port: port)
