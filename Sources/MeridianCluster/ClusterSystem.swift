@@ -354,34 +354,26 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
             envelope.topology.yaml = yaml
             try? session.connection.send(envelope)
         } else {
-            topologyWaiters.withLock { waiters in
-                defer { waiters.removeAll() }
-                return waiters
-            }.forEach { $0.resume(returning: transfer.yaml) }
+            receivedTopology.withLock { $0 = transfer.yaml }
         }
     }
 
-    private let topologyWaiters = Mutex<[CheckedContinuation<String, Never>]>([])
+    private let receivedTopology = Mutex<String?>(nil)
 
-    /// Asks the node at `address` for the cluster's topology file (used by `bootstrap --seed`).
-    public func fetchTopology(from address: String, timeout: Duration = .seconds(10)) async throws -> String {
-        try await withThrowingTaskGroup(of: String.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    self.topologyWaiters.withLock { $0.append(continuation) }
-                    var envelope = Envelope()
-                    envelope.topology.request = true
-                    try? self.transport.send(envelope, to: nil, address: address)
-                }
+    /// Asks the node at `address` for the cluster's topology file (used by `bootstrap --seed`),
+    /// repeating the request until it answers: the seed may still be starting.
+    public func fetchTopology(from address: String, timeout: Duration = .seconds(30)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        var request = Envelope()
+        request.topology.request = true
+        while ContinuousClock.now < deadline {
+            try? transport.send(request, to: nil, address: address)
+            for _ in 0..<10 {
+                if let yaml = receivedTopology.withLock({ $0 }) { return yaml }
+                try await Task.sleep(for: .milliseconds(50))
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw ClusterError(.timeout, "seed \(address) did not send the topology within \(timeout)")
-            }
-            let yaml = try await group.next()!
-            group.cancelAll()
-            return yaml
         }
+        throw ClusterError(.timeout, "seed \(address) did not send the topology within \(timeout); is it running, with the same cluster name and secret?")
     }
 }
 

@@ -244,7 +244,7 @@ public final class ClusterTransport: Sendable {
                     } else {
                         // The peer may have sent on it before it lost: close it after the same
                         // grace period, not at once (that would discard what we have not read yet).
-                        loser = existing
+                        replaced = existing
                         state.connections[peer.node] = connection
                     }
                 }

@@ -120,6 +120,7 @@ struct BootstrapProcessesTests {
         }
         seed.terminate()
         seed.waitUntilExit()
+        try? FileManager.default.removeItem(at: directory)
     }
 
     @Test func topologyValidateReportsLinesAndExitsOne() throws {
@@ -138,5 +139,6 @@ struct BootstrapProcessesTests {
         #expect(output.contains("bad.yaml:2:"), "version error on line 2: \(output)")
         #expect(output.contains("bad.yaml:4:"), "shards error on line 4: \(output)")
         #expect((try Meridian.run(["topology", "validate", topologyPath])).status == 0)
+        try? FileManager.default.removeItem(at: directory)
     }
 }
