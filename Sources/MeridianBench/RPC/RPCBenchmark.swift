@@ -33,13 +33,15 @@ package struct RPCBenchmark: Sendable {
         let payload = Data(repeating: 0x5A, count: payloadSize)
 
         if !cases.isDisjoint(with: ["meridian", "meridian-under-bulk"]) {
-            let secret = ClusterSecret.random()
+            // The server reads the secret as text from its environment: use the same text here.
+            let secretText = ClusterSecret.random().hexEncoded
+            let secret = ClusterSecret(text: secretText)!
             let port = try await freeTCPPort()
             let server = try await BenchProcess.start(
                 executable: executable,
                 arguments: ["bench", "serve-rpc", "--port", "\(port)"],
                 port: port,
-                environment: ["MERIDIAN_CLUSTER_SECRET": secret.hexEncoded]
+                environment: ["MERIDIAN_CLUSTER_SECRET": secretText]
             )
             defer { server.stop() }
             let client = try await Self.startClient(serverPort: port, secret: secret, logger: logger)
