@@ -227,7 +227,7 @@ public final class ClusterTransport: Sendable {
 
     package func established(_ connection: PeerConnection) -> any PeerMessageReceiver {
         let peer = connection.peer
-        let (loser, queued, replaced): (PeerConnection?, [Envelope], PeerConnection?) = state.withLock { state in
+        let (loser, _, replaced): (PeerConnection?, [Envelope], PeerConnection?) = state.withLock { state in
             var loser: PeerConnection?
             var replaced: PeerConnection?
             if let existing = state.connections[peer.node], existing !== connection {
@@ -244,7 +244,7 @@ public final class ClusterTransport: Sendable {
                     } else {
                         // The peer may have sent on it before it lost: close it after the same
                         // grace period, not at once (that would discard what we have not read yet).
-                        replaced = existing
+                        loser = existing
                         state.connections[peer.node] = connection
                     }
                 }
@@ -256,14 +256,16 @@ public final class ClusterTransport: Sendable {
             let dialedAddress = state.pendingDials.removeValue(forKey: ObjectIdentifier(connection.channel))
             state.backoff[peer.address] = nil
             if let dialedAddress { state.backoff[dialedAddress] = nil }
+            // Hand the queue over while still holding the lock: a sender that finds the
+            // connection from now on must come after everything queued before it.
             let queued = state.dials.removeValue(forKey: dialedAddress ?? peer.address)?.queue ?? []
+            let target = state.connections[peer.node] ?? connection
+            for envelope in queued {
+                try? target.send(envelope)
+            }
             return (loser, queued, replaced)
         }
         replaced?.close()
-        let target = loser == nil ? connection : state.withLock { $0.connections[peer.node] } ?? connection
-        for envelope in queued {
-            try? target.send(envelope)
-        }
         if let loser {
             // Replies to what the peer already sent on it may still arrive: close after a grace period.
             logger.debug("closing duplicate connection", metadata: ["meridian.peer": "\(peer)"])

@@ -29,7 +29,13 @@ package final class PeerChannelHandler: ChannelInboundHandler {
             return
         }
         logger[metadataKey: "meridian.peer"] = "\(completed.peer)"
-        let connection = PeerConnection(peer: completed.peer, dialed: completed.dialed, channel: context.channel, budget: budget)
+        let connection = PeerConnection(
+            peer: completed.peer,
+            dialed: completed.dialed,
+            channel: context.channel,
+            budget: budget,
+            packLimit: registry.configuration.fragmentSize
+        )
         self.connection = connection
         self.receiver = registry.established(connection)
         logger.debug("cluster connection established", metadata: ["meridian.dialed": "\(completed.dialed)"])

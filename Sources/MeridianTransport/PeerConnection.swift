@@ -1,4 +1,5 @@
 import NIOCore
+import SwiftProtobuf
 import Synchronization
 
 /// An authenticated connection to one peer node. Thread-safe: any task may send.
@@ -12,9 +13,22 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     public let dialed: Bool
     package let channel: any Channel
     package let budget: OutboundBudget
-    private let batch = Mutex<[ByteBuffer]>([])
+    /// Small frames are packed into one buffer of at most this size; larger envelopes travel
+    /// alone (the lanes handler fragments them). Equal to the fragment size, so a packed
+    /// buffer always stays on the priority lane.
+    private let packLimit: Int
+    private let batch = Mutex(Batch())
 
-    package init(peer: PeerIdentity, dialed: Bool, channel: any Channel, budget: OutboundBudget) {
+    fileprivate struct Batch {
+        /// Buffers ready to be written, in send order.
+        var ready: [ByteBuffer] = []
+        /// The buffer small frames are being packed into.
+        var packing: ByteBuffer?
+        var drainScheduled = false
+    }
+
+    package init(peer: PeerIdentity, dialed: Bool, channel: any Channel, budget: OutboundBudget, packLimit: Int = 64 * 1024) {
+        self.packLimit = packLimit
         self.peer = peer
         self.dialed = dialed
         self.channel = channel
@@ -28,38 +42,65 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     /// Queues `envelope` for this peer.
     /// - Throws: ``TransportError/Code/overloaded`` when too many bytes are already waiting.
     package func send(_ envelope: Envelope) throws {
-        let frame = try EnvelopeCoding.frame(envelope, allocator: channel.allocator)
-        try send(frame: frame)
+        let bytes: [UInt8] = try envelope.serializedBytes()
+        let size = bytes.count + 4
+        try reserve(size)
+        let allocator = channel.allocator
+        let schedule = batch.withLock { batch in
+            if size > packLimit {
+                batch.closePacking()
+                var frame = allocator.buffer(capacity: size)
+                frame.writeInteger(UInt32(bytes.count))
+                frame.writeBytes(bytes)
+                batch.ready.append(frame)
+            } else {
+                if let packing = batch.packing, packing.readableBytes + size > packLimit {
+                    batch.closePacking()
+                }
+                if batch.packing == nil {
+                    batch.packing = allocator.buffer(capacity: max(size, 4096))
+                }
+                batch.packing!.writeInteger(UInt32(bytes.count))
+                batch.packing!.writeBytes(bytes)
+            }
+            return batch.scheduleDrain()
+        }
+        if schedule { channel.eventLoop.execute { self.drain() } }
     }
 
     /// Queues an already framed envelope (see ``EnvelopeCoding/frame(_:allocator:)``).
     package func send(frame: ByteBuffer) throws {
+        try reserve(frame.readableBytes)
+        let schedule = batch.withLock { batch in
+            batch.closePacking()
+            batch.ready.append(frame)
+            return batch.scheduleDrain()
+        }
+        if schedule { channel.eventLoop.execute { self.drain() } }
+    }
+
+    private func reserve(_ bytes: Int) throws {
         guard channel.isActive else {
             throw TransportError(.unreachable, "connection to \(peer.node) is closed")
         }
-        guard budget.reserve(frame.readableBytes) else {
+        guard budget.reserve(bytes) else {
             throw TransportError(
                 .overloaded,
                 "\(budget.pendingBytes) bytes already wait for \(peer.node) (TransportConfiguration.maxPendingOutboundBytes)"
             )
         }
-        let first = batch.withLock { batch in
-            batch.append(frame)
-            return batch.count == 1
-        }
-        if first {
-            channel.eventLoop.execute { self.drain() }
-        }
     }
 
+    /// Runs once per batch on the event loop: one write per packed buffer, one flush.
     private func drain() {
-        let frames = batch.withLock { batch in
-            let frames = batch
-            batch.removeAll(keepingCapacity: true)
-            return frames
+        let buffers = batch.withLock { batch in
+            batch.closePacking()
+            batch.drainScheduled = false
+            defer { batch.ready.removeAll(keepingCapacity: true) }
+            return batch.ready
         }
-        for frame in frames {
-            channel.write(frame, promise: nil)
+        for buffer in buffers {
+            channel.write(buffer, promise: nil)
         }
         channel.flush()
     }
@@ -67,5 +108,21 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     /// Closes the connection; pending sends are dropped.
     public func close() {
         channel.close(promise: nil)
+    }
+}
+
+extension PeerConnection.Batch {
+    mutating func closePacking() {
+        if let packing {
+            ready.append(packing)
+            self.packing = nil
+        }
+    }
+
+    /// True when the caller must schedule the drain (the first send since the last drain).
+    mutating func scheduleDrain() -> Bool {
+        if drainScheduled { return false }
+        drainScheduled = true
+        return true
     }
 }

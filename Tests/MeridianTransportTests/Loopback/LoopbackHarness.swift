@@ -77,6 +77,7 @@ struct TestNode: Sendable {
 final class TestCluster: Sendable {
     let group: MultiThreadedEventLoopGroup
     private let started = Mutex<[ClusterTransport]>([])
+    private let extraGroups = Mutex<[MultiThreadedEventLoopGroup]>([])
 
     init(threads: Int) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
@@ -95,7 +96,15 @@ final class TestCluster: Sendable {
 
     private func shutdown() async {
         for transport in started.withLock({ $0 }) { await transport.shutdown() }
+        for extra in extraGroups.withLock({ $0 }) { try? await extra.shutdownGracefully() }
         try? await group.shutdownGracefully()
+    }
+
+    /// Another event-loop group, for a node whose loop the test wants to stall on its own.
+    func makeGroup(threads: Int = 1) -> MultiThreadedEventLoopGroup {
+        let extra = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        extraGroups.withLock { $0.append(extra) }
+        return extra
     }
 
     /// The test default: production values, except quick reconnects and a roomy handshake.
@@ -117,6 +126,7 @@ final class TestCluster: Sendable {
         secret: ClusterSecret = Fixtures.secret,
         emulation: LinkEmulation? = nil,
         port fixedPort: Int? = nil,
+        group: MultiThreadedEventLoopGroup? = nil,
         onReceive: (@Sendable (Envelope, PeerConnection) -> Void)? = nil
     ) async throws -> TestNode {
         var lastError: (any Error)?
@@ -129,7 +139,7 @@ final class TestCluster: Sendable {
                 topologyVersion: 1,
                 secret: secret
             )
-            let transport = ClusterTransport(configuration: configuration, local: local, group: group, emulation: emulation, logger: Fixtures.logger)
+            let transport = ClusterTransport(configuration: configuration, local: local, group: group ?? self.group, emulation: emulation, logger: Fixtures.logger)
             let collector = Collector(onReceive: onReceive)
             transport.setDelegate(collector)
             do {

@@ -1,0 +1,80 @@
+/// What a caller asks the ledger to record for a player (trades have their own commands).
+public enum LedgerOperation: Hashable, Sendable {
+    /// Create items for the player.
+    case grant(ItemQuantities)
+    /// Use up items; refused if any balance would go negative.
+    case consume(ItemQuantities)
+    /// Buy `items` for `price` (empty for real-money purchases); refused if the price cannot be paid.
+    case purchase(items: ItemQuantities, price: ItemQuantities)
+}
+
+/// One append to a player's ledger.
+public struct LedgerAppend: Hashable, Sendable {
+    public var player: PlayerID
+    /// The epoch the writer believes current; a mismatch is refused with ``StorageError/Code/staleEpoch(current:)``.
+    public var epoch: Epoch
+    /// Unique per player. Appending the same key again returns the original receipt and changes nothing.
+    public var idempotencyKey: String
+    public var operation: LedgerOperation
+    /// Why (a quest id, an offer id); kept with the event for support and audit.
+    public var reason: String
+    /// Optimistic concurrency: the sequence number this event must receive (the player's current
+    /// sequence + 1). A mismatch is refused with ``StorageError/Code/sequenceConflict(expected:actual:)``.
+    public var expectedSequence: Int64?
+
+    public init(player: PlayerID, epoch: Epoch, idempotencyKey: String, operation: LedgerOperation, reason: String = "", expectedSequence: Int64? = nil) {
+        self.player = player
+        self.epoch = epoch
+        self.idempotencyKey = idempotencyKey
+        self.operation = operation
+        self.reason = reason
+        self.expectedSequence = expectedSequence
+    }
+
+    /// The longest idempotency key the stores accept.
+    public static let maximumKeyLength = 200
+}
+
+/// A command for ``RegionStore/applyLedger(_:)``: everything that appends to a ledger.
+public enum LedgerCommand: Hashable, Sendable {
+    /// A grant, consume or purchase.
+    case append(LedgerAppend)
+    /// The giver's leg of a trade: debit into escrow and write the outbox row, in one transaction.
+    case tradeOut(TradeOutRequest)
+    /// The receiver's leg of a trade: credit the items, idempotent by trade id.
+    case tradeIn(TradeDelivery)
+    /// Return a trade's escrowed items to its giver (the receiver rejected it), idempotent by trade id.
+    case tradeRefund(TradeID)
+
+    /// The player whose ledger the command appends to, when the command names one
+    /// (a refund's giver is only known from the outbox row).
+    public var player: PlayerID? {
+        switch self {
+        case .append(let append): append.player
+        case .tradeOut(let request): request.giver
+        case .tradeIn(let delivery): delivery.receiver
+        case .tradeRefund: nil
+        }
+    }
+}
+
+/// The result of an append: what the event got and what the player holds of each item it touched.
+public struct LedgerReceipt: Hashable, Sendable {
+    public var player: PlayerID
+    /// The event's sequence number in the player's ledger (gapless from 1).
+    public var sequence: Int64
+    public var kind: LedgerEventKind
+    /// The balance of every item the event touched, right after the event.
+    public var balancesAfter: ItemQuantities
+    /// True when this call was a replay of an already-recorded idempotency key: the receipt is the
+    /// original one and nothing was applied again.
+    public var replayed: Bool
+
+    public init(player: PlayerID, sequence: Int64, kind: LedgerEventKind, balancesAfter: ItemQuantities, replayed: Bool) {
+        self.player = player
+        self.sequence = sequence
+        self.kind = kind
+        self.balancesAfter = balancesAfter
+        self.replayed = replayed
+    }
+}

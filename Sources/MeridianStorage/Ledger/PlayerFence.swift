@@ -1,0 +1,19 @@
+/// The fencing rule every write applies to the player's row, inside its transaction. Pure.
+enum PlayerFence {
+    /// Throws why a write presenting `epoch` (nil for system writes) must be refused.
+    static func check(_ player: PlayerID, state: PlayerState, current: Epoch, presented epoch: Epoch?) throws(StorageError) {
+        switch state {
+        case .active: break
+        case .frozen:
+            throw StorageError(.frozen, "player \(player) is frozen while their home region moves; retry when the transfer completes")
+        case .tombstoned:
+            throw StorageError(.tombstoned, "player \(player) moved to another region; send the write to their new home region")
+        }
+        if let epoch, epoch != current {
+            throw StorageError(
+                .staleEpoch(current: current),
+                "write for player \(player) carries epoch \(epoch) but the current epoch is \(current); refresh the player's home-region assignment"
+            )
+        }
+    }
+}

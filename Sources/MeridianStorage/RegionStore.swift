@@ -1,0 +1,120 @@
+/// The storage of one region (PostgreSQL) or one node (SQLite): region-pinned player data and the
+/// inventory ledger. Two backends implement it — ``SQLiteRegionStore`` and ``PostgresRegionStore`` —
+/// and one test suite runs against both.
+///
+/// Every write that touches a player checks, inside its transaction, that the player is
+/// ``PlayerState/active`` and, for writes from the player's actor, that the presented epoch is the
+/// current one. Every multi-statement write is one transaction. Errors are ``StorageError``s.
+public protocol RegionStore: Sendable {
+    /// Where the store lives, safe to log (passwords redacted).
+    var location: String { get }
+
+    // MARK: Players
+
+    /// Creates a player; if the id already exists, returns the stored profile unchanged (retry-safe).
+    func createPlayer(_ player: NewPlayer) async throws(StorageError) -> PlayerProfile
+
+    /// The player's profile and progression, or nil if the player does not live in this store.
+    func player(_ id: PlayerID) async throws(StorageError) -> PlayerProfile?
+
+    /// Changes the display name.
+    func renamePlayer(_ id: PlayerID, epoch: Epoch, displayName: String) async throws(StorageError) -> PlayerProfile
+
+    /// Records a match result and adds its XP, once per match id: a repeated call changes nothing and
+    /// returns `recorded == false`.
+    func recordMatch(_ record: MatchRecord, epoch: Epoch) async throws(StorageError) -> MatchRecordResult
+
+    /// The player's most recent matches, newest first.
+    func matchHistory(of player: PlayerID, limit: Int) async throws(StorageError) -> [MatchRecord]
+
+    // MARK: Fencing (used by cross-region transfer)
+
+    /// Stops every write to the player until ``unfreeze(_:)`` or ``tombstone(_:)``. Idempotent.
+    func freeze(_ id: PlayerID) async throws(StorageError) -> PlayerProfile
+
+    /// Accepts writes again (a transfer rolled back). Idempotent; refused for a tombstoned player.
+    func unfreeze(_ id: PlayerID) async throws(StorageError) -> PlayerProfile
+
+    /// Marks the player as moved away for good; every later write is refused. Idempotent.
+    func tombstone(_ id: PlayerID) async throws(StorageError) -> PlayerProfile
+
+    /// Moves the player to `epoch` (which must not be lower than the current one; equal is a no-op).
+    func setEpoch(_ id: PlayerID, to epoch: Epoch) async throws(StorageError) -> PlayerProfile
+
+    // MARK: Ledger
+
+    /// Applies `commands` in order in ONE transaction and returns one result per command. A refused
+    /// command (stale epoch, insufficient balance, …) writes nothing and does not affect the others;
+    /// the call throws only when the transaction itself failed, and then nothing was written.
+    func applyLedger(_ commands: [LedgerCommand]) async throws(StorageError) -> [Result<LedgerReceipt, StorageError>]
+
+    /// The player's balances from the derived balance table (updated in the same transaction as the
+    /// events, so never behind them). Items with a zero balance may be omitted.
+    func balances(of player: PlayerID) async throws(StorageError) -> ItemQuantities
+
+    /// The player's balances recomputed from the ledger: the latest snapshot plus the events after it.
+    func recomputedBalances(of player: PlayerID) async throws(StorageError) -> ItemQuantities
+
+    /// The player's events with a sequence number greater than `sequence`, oldest first.
+    func ledgerEvents(of player: PlayerID, after sequence: Int64, limit: Int) async throws(StorageError) -> [LedgerEvent]
+
+    /// Recorded replays of the player's idempotency keys, oldest first.
+    func ledgerReplays(of player: PlayerID) async throws(StorageError) -> [LedgerReplay]
+
+    // MARK: Trades
+
+    /// Outbox rows still pending, oldest first.
+    func pendingTrades(limit: Int) async throws(StorageError) -> [TradeOutboxEntry]
+
+    /// One outbox row of this (the giver's) store.
+    func tradeOutboxEntry(_ id: TradeID) async throws(StorageError) -> TradeOutboxEntry?
+
+    /// Marks a pending outbox row delivered (idempotent); refused with ``StorageError/Code/tradeSettled`` if refunded.
+    func markTradeDelivered(_ id: TradeID) async throws(StorageError) -> TradeOutboxEntry
+
+    /// The receiver-side decision on a trade, if this store recorded one.
+    func tradeInboxRecord(_ id: TradeID) async throws(StorageError) -> TradeInboxRecord?
+
+    /// Records that the receiver cannot take the trade, unless a decision exists already; returns the
+    /// decision in force (which may be ``TradeDecision/delivered`` if the trade-in won the race).
+    /// Refused with ``StorageError/Code/invalidArgument`` while the receiver is active here.
+    func rejectTrade(_ id: TradeID, receiver: PlayerID, reason: String) async throws(StorageError) -> TradeInboxRecord
+
+    // MARK: Audit and lifecycle
+
+    /// Aggregates of this store's ledger for ``LedgerAudit``, read in one consistent snapshot.
+    func ledgerAuditData() async throws(StorageError) -> LedgerAuditData
+
+    /// Closes connections. Calls after it fail with ``StorageError/Code/unavailable``.
+    func close() async
+}
+
+extension RegionStore {
+    /// Appends one grant, consume or purchase in its own transaction.
+    public func append(_ append: LedgerAppend) async throws(StorageError) -> LedgerReceipt {
+        try await single(.append(append))
+    }
+
+    /// The giver's leg of a trade: debits the items into escrow and writes the outbox row, atomically.
+    public func tradeOut(_ request: TradeOutRequest) async throws(StorageError) -> LedgerReceipt {
+        try await single(.tradeOut(request))
+    }
+
+    /// The receiver's leg of a trade; a second delivery of the same trade is a replay.
+    public func tradeIn(_ delivery: TradeDelivery) async throws(StorageError) -> LedgerReceipt {
+        try await single(.tradeIn(delivery))
+    }
+
+    /// Returns a trade's escrowed items to its giver and marks the outbox row refunded, atomically.
+    public func refundTrade(_ id: TradeID) async throws(StorageError) -> LedgerReceipt {
+        try await single(.tradeRefund(id))
+    }
+
+    private func single(_ command: LedgerCommand) async throws(StorageError) -> LedgerReceipt {
+        let results = try await applyLedger([command])
+        guard let result = results.first else {
+            throw StorageError(.backend, "the store returned no result for a ledger command")
+        }
+        return try result.get()
+    }
+}
