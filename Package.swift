@@ -157,6 +157,7 @@ let package = Package(
             dependencies: [
                 "MeridianCluster",
                 "MeridianMembership",
+                .product(name: "Atomics", package: "swift-atomics"),
                 "MeridianTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -406,4 +406,12 @@ private struct TransportEvents: TransportDelegate {
     func connectionClosed(_ connection: PeerConnection) {
         system.sessionClosed(connection)
     }
+
+    func undeliverable(_ envelopes: [Envelope], address: String, error: any Error) {
+        // Calls that never left this node fail now instead of waiting for their deadline.
+        for envelope in envelopes {
+            guard case .call(let call)? = envelope.kind else { continue }
+            system.pendingCalls.fail(call.callID, ClusterError(.nodeUnreachable, "could not reach \(address): \(error)"))
+        }
+    }
 }

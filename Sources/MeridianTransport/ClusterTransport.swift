@@ -188,17 +188,20 @@ public final class ClusterTransport: Sendable {
     }
 
     private func dialFailed(_ address: String, _ error: any Error) {
-        let dropped: Int = state.withLock { state in
-            let dropped = state.dials.removeValue(forKey: address)?.queue.count ?? 0
+        let undelivered: [Envelope] = state.withLock { state in
+            let undelivered = state.dials.removeValue(forKey: address)?.queue ?? []
             var backoff = state.backoff[address] ?? Backoff()
             let delay = configuration.reconnectBackoff.jittered(attempt: backoff.attempt, random: Double.random(in: 0..<1))
             backoff.attempt += 1
             backoff.notBefore = .now() + delay
             state.backoff[address] = backoff
-            return dropped
+            return undelivered
         }
-        counters.droppedWhileConnecting.wrappingIncrement(by: dropped, ordering: .relaxed)
-        logger.debug("dial failed", metadata: ["meridian.address": "\(address)", "meridian.error": "\(error)", "meridian.dropped": "\(dropped)"])
+        counters.droppedWhileConnecting.wrappingIncrement(by: undelivered.count, ordering: .relaxed)
+        logger.debug("dial failed", metadata: ["meridian.address": "\(address)", "meridian.error": "\(error)", "meridian.dropped": "\(undelivered.count)"])
+        if !undelivered.isEmpty, let delegate = delegate.withLock({ $0 }) {
+            delegate.undeliverable(undelivered, address: address, error: error)
+        }
     }
 
     package func configurePipeline(_ channel: any Channel, dialing: Bool) throws {

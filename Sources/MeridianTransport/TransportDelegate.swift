@@ -12,4 +12,8 @@ package protocol TransportDelegate: Sendable {
 
     /// A connection that was returned by ``connectionEstablished(_:)`` has closed.
     func connectionClosed(_ connection: PeerConnection)
+
+    /// Messages queued for `address` were dropped because no connection could be made
+    /// (refused, timed out, or the handshake failed); `error` says why.
+    func undeliverable(_ envelopes: [Envelope], address: String, error: any Error)
 }

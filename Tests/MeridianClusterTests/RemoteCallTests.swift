@@ -1,7 +1,9 @@
+import Atomics
 import Distributed
 import Foundation
 import MeridianCluster
 import MeridianMembership
+import MeridianTransport
 import Testing
 
 @Suite("Remote calls between three ClusterSystems over loopback TCP")
@@ -106,6 +108,27 @@ struct RemoteCallTests {
         }
         let error2 = await #expect(throws: ClusterError.self) { try await remote.add(1, 1) }
         #expect(error2?.code == .nodeDown)
+        await cluster.shutdown()
+    }
+
+    @Test func callsToAProcessWithAnotherSecretFailFastAsUnreachable() async throws {
+        let cluster = try await TestCluster.start(nodes: 2)
+        var foreign = TestCluster.configuration(node: "foreign", seeds: [])
+        foreign.secret = ClusterSecret(text: "some-other-secret-456789")!
+        let stranger = try await ClusterSystem.start(foreign, logger: cluster.systems[0].logger)
+        let calculator = try stranger.makeActor(path: "/calc") { Calculator(actorSystem: stranger) }
+        var client = TestCluster.configuration(node: "client", seeds: [])
+        client.joinsCluster = false
+        client.knownAddresses = ["foreign": stranger.address]
+        let caller = try await ClusterSystem.start(client, logger: cluster.systems[0].logger)
+        let remote = try Calculator.resolve(id: calculator.id, using: caller)
+        let started = ContinuousClock.now
+        let error = await #expect(throws: ClusterError.self) { try await remote.add(1, 1) }
+        #expect(error?.code == .nodeUnreachable, "the handshake fails, so the call cannot be delivered: \(String(describing: error))")
+        #expect(ContinuousClock.now - started < .seconds(9), "fails when the handshake fails, not at the 10 s deadline")
+        #expect(caller.transportErrors.authenticationFailures.load(ordering: .relaxed) >= 1, "the dialer finds the acceptor's proof wrong")
+        await caller.shutdown()
+        await stranger.shutdown()
         await cluster.shutdown()
     }
 

@@ -25,6 +25,7 @@ final class Collector: TransportDelegate, PeerMessageReceiver {
         var arrivals: [Arrival] = []
         var established: [PeerConnection] = []
         var closed: [PeerConnection] = []
+        var undeliverable: [Envelope] = []
     }
 
     private let state = Mutex(State())
@@ -42,6 +43,13 @@ final class Collector: TransportDelegate, PeerMessageReceiver {
     func connectionClosed(_ connection: PeerConnection) {
         state.withLock { $0.closed.append(connection) }
     }
+
+    func undeliverable(_ envelopes: [Envelope], address: String, error: any Error) {
+        state.withLock { $0.undeliverable += envelopes }
+    }
+
+    /// Envelopes the transport gave up on because it could not connect.
+    var undeliverable: [Envelope] { state.withLock { $0.undeliverable } }
 
     func receive(_ envelope: Envelope, on connection: PeerConnection) {
         let now = ContinuousClock.now
