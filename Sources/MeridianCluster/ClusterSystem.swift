@@ -33,6 +33,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     let transport: ClusterTransport
     let group: any EventLoopGroup
     let localActors = LocalActors()
+    let activators = ActorActivators()
     let pendingCalls = PendingCalls()
     let emulation: LinkEmulation?
     public let membership: MembershipService
@@ -173,7 +174,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     public func resolve<Act: DistributedActor>(id: ClusterActorID, as actorType: Act.Type) throws -> Act?
     where Act.ID == ClusterActorID {
         guard id.node == nodeID, id.incarnation == incarnation else { return nil }
-        guard let actor = localActors.find(id.path) else {
+        guard let actor = localActor(at: id.path) else {
             throw ClusterError(.actorNotFound, "no actor at \(id.path) on this node (\(nodeID))")
         }
         guard let typed = actor as? Act else {

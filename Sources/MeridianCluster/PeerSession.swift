@@ -126,7 +126,7 @@ final class PeerSession: PeerMessageReceiver {
             return
         }
         guard call.recipientIncarnation == system.incarnation || call.recipientIncarnation == 0,
-              let actor = system.localActors.find(call.recipientPath)
+              let actor = system.localActor(at: call.recipientPath)
         else {
             if !call.oneWay {
                 sendError(

@@ -4,6 +4,7 @@ import Foundation
 import MeridianCluster
 import MeridianMembership
 import MeridianTransport
+import Synchronization
 import Testing
 
 @Suite("Remote calls between three ClusterSystems over loopback TCP")
@@ -166,4 +167,36 @@ func eventually(_ condition: () async throws -> Bool) async throws {
         try await Task.sleep(for: .milliseconds(50))
     }
     #expect(try await condition(), "condition did not hold within 10 s")
+}
+
+@Suite("Virtual actors")
+struct ActivationTests {
+    @Test func anActivatorCreatesTheActorOnFirstCall() async throws {
+        let cluster = try await TestCluster.start(nodes: 2)
+        let host = cluster.systems[1]
+        let created = Counter()
+        let keep = ActorKeeper()
+        host.registerActivator(prefix: "/calc/") { path in
+            created.increment()
+            let actor = try host.makeActor(path: path) { Calculator(actorSystem: host) }
+            keep.hold(actor)
+            return actor
+        }
+        let id = ClusterActorID(node: host.nodeID, incarnation: host.incarnation, path: "/calc/7")
+        let remote = try Calculator.resolve(id: id, using: cluster.systems[0])
+        #expect(try await remote.add(3, 4) == 7)
+        #expect(try await remote.add(1, 1) == 2)
+        #expect(created.value == 1, "activated once, then found")
+        // Outside every prefix: still not found.
+        let other = try Calculator.resolve(id: ClusterActorID(node: host.nodeID, incarnation: host.incarnation, path: "/nope/1"), using: cluster.systems[0])
+        let error = await #expect(throws: ClusterError.self) { try await other.add(1, 1) }
+        #expect(error?.code == .actorNotFound)
+        await cluster.shutdown()
+    }
+}
+
+/// Keeps activated actors alive for a test.
+final class ActorKeeper: Sendable {
+    private let actors = Mutex<[Calculator]>([])
+    func hold(_ actor: Calculator) { actors.withLock { $0.append(actor) } }
 }
