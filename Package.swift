@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         // Benchmark peer only (`meridian bench rpc`): never imported by the cluster itself.
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
@@ -40,10 +42,16 @@ let package = Package(
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
+        // YAML with file:line issues, shared by every configuration file format (topology, catalog).
+        .target(
+            name: "MeridianYAML",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         // Topology files: model, YAML parsing with file:line errors, validation, diff, shard placement.
         .target(
             name: "MeridianTopology",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["MeridianYAML", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // SWIM membership as a pure state machine: no I/O, no clock of its own.
@@ -83,6 +91,49 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Global catalogs: model, catalog files with file:line errors, versioned snapshots, local reads,
+        // persistence, publish in the primary region and replication to every node.
+        .target(
+            name: "MeridianCatalog",
+            dependencies: [
+                "MeridianYAML",
+                "MeridianTopology",
+                "MeridianWire",
+                "MeridianMembership",
+                "MeridianCluster",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // One storage protocol, two backends (embedded SQLite, PostgreSQL): player data, the
+        // event-sourced inventory ledger with group commit, trade escrow/outbox, audit.
+        .target(
+            name: "MeridianStorage",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A node's share of its region's data: player actors, trade inbox and relay.
+        .target(
+            name: "MeridianRegion",
+            dependencies: [
+                "MeridianCluster",
+                "MeridianStorage",
+                "MeridianTopology",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // `meridian bench …`: benchmark programs and their peers (raw NIO echo, grpc-swift-2).
         .target(
             name: "MeridianBench",
@@ -106,6 +157,9 @@ let package = Package(
             name: "meridian",
             dependencies: [
                 "MeridianTopology",
+                "MeridianCatalog",
+                "MeridianStorage",
+                "MeridianRegion",
                 "MeridianTransport",
                 "MeridianCluster",
                 "MeridianBench",
@@ -130,6 +184,35 @@ let package = Package(
         .testTarget(
             name: "MeridianTopologyTests",
             dependencies: ["MeridianTopology"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeridianStorageTests",
+            dependencies: [
+                "MeridianStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeridianYAMLTests",
+            dependencies: ["MeridianYAML", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeridianCatalogTests",
+            dependencies: [
+                "MeridianCatalog",
+                "MeridianCluster",
+                "MeridianMembership",
+                "MeridianTopology",
+                "MeridianTransport",
+                "MeridianWire",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import MeridianYAML
 import Yams
 
 /// Reads the shape of a topology file (keys, types, addresses) into a ``TopologyDraft``.
@@ -10,9 +11,9 @@ struct TopologyDecoder {
     static let nodeKeys = ["id", "region", "cluster", "gateway"]
     static let optionalNodeKeys = ["metrics"]
 
-    var reader: YAMLReader
+    var reader: YAMLReader<TopologyIssue>
 
-    static func decode(_ root: YAMLNode, duplicates: DuplicateKeys, issues: inout IssueCollector) -> TopologyDraft {
+    static func decode(_ root: YAMLNode, duplicates: DuplicateKeys, issues: inout TopologyIssues) -> TopologyDraft {
         var decoder = TopologyDecoder(reader: YAMLReader(issues: issues, duplicates: duplicates))
         let draft = decoder.decode(root)
         issues = decoder.reader.issues
@@ -36,10 +37,10 @@ struct TopologyDecoder {
         return draft
     }
 
-    private mutating func regions(_ entry: YAMLReader.Entry) -> Located<[TopologyDraft.RegionDraft]>? {
+    private mutating func regions(_ entry: YAMLReader<TopologyIssue>.Entry) -> Located<[TopologyDraft.RegionDraft]>? {
         guard case .mapping(let mapping) = entry.value else {
             reader.issues.add(.wrongType, at: reader.location(of: entry),
-                              "regions must be a mapping of region name to { shards, storage }, found \(YAMLReader.describe(entry.value))")
+                              "regions must be a mapping of region name to { shards, storage }, found \(YAMLNodes.describe(entry.value))")
             return nil
         }
         let entries = reader.entries(of: mapping) { name, first in
@@ -57,11 +58,11 @@ struct TopologyDecoder {
         return Located(regions, at: reader.location(of: entry))
     }
 
-    private mutating func latency(_ entry: YAMLReader.Entry) -> [TopologyDraft.LatencyDraft] {
-        if YAMLReader.tagName(entry.value) == .null { return [] }
+    private mutating func latency(_ entry: YAMLReader<TopologyIssue>.Entry) -> [TopologyDraft.LatencyDraft] {
+        if YAMLNodes.tagName(entry.value) == .null { return [] }
         guard case .mapping(let mapping) = entry.value else {
             reader.issues.add(.wrongType, at: reader.location(of: entry),
-                              "latency_ms must be a mapping such as 'eu-west/us-east: 40', found \(YAMLReader.describe(entry.value))")
+                              "latency_ms must be a mapping such as 'eu-west/us-east: 40', found \(YAMLNodes.describe(entry.value))")
             return []
         }
         let entries = reader.entries(of: mapping) { key, first in
@@ -82,10 +83,10 @@ struct TopologyDecoder {
         }
     }
 
-    private mutating func nodes(_ entry: YAMLReader.Entry) -> Located<[TopologyDraft.NodeDraft]>? {
+    private mutating func nodes(_ entry: YAMLReader<TopologyIssue>.Entry) -> Located<[TopologyDraft.NodeDraft]>? {
         guard case .sequence(let sequence) = entry.value else {
             reader.issues.add(.wrongType, at: reader.location(of: entry),
-                              "nodes must be a list of { id, region, cluster, gateway }, found \(YAMLReader.describe(entry.value))")
+                              "nodes must be a list of { id, region, cluster, gateway }, found \(YAMLNodes.describe(entry.value))")
             return nil
         }
         let nodes = sequence.enumerated().map { index, item in

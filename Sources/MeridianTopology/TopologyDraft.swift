@@ -1,3 +1,5 @@
+import MeridianYAML
+
 /// A topology as written, before validation: every value remembers where it was written, and anything
 /// missing or malformed is `nil` (already reported), so validation can go on past it.
 struct TopologyDraft {

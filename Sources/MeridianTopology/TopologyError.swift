@@ -1,3 +1,5 @@
+import MeridianYAML
+
 /// One problem in a topology file, located so an editor or terminal can jump to it.
 public struct TopologyIssue: Sendable, Hashable, CustomStringConvertible {
     /// What kind of problem this is, stable for tools and tests (the message wording may change).
@@ -60,14 +62,12 @@ public struct TopologyIssue: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `file:line:column: error: message`, the format compilers use so editors can jump to it.
-    public var description: String {
-        switch (line, column) {
-        case (0, _): "\(file): error: \(message)"
-        case (_, 0): "\(file):\(line): error: \(message)"
-        default: "\(file):\(line):\(column): error: \(message)"
-        }
-    }
+    public var description: String { compilerStyleDescription }
 }
+
+// The shared YAML reader (MeridianYAML) reports its own findings with these codes.
+extension TopologyIssue: YAMLIssue {}
+extension TopologyIssue.Code: YAMLIssueCode {}
 
 /// A topology that was rejected, with every problem found (never just the first).
 public struct TopologyError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -76,12 +76,7 @@ public struct TopologyError: Error, Sendable, Hashable, CustomStringConvertible 
 
     /// Creates an error; issues are ordered by line and column.
     public init(issues: [TopologyIssue]) {
-        // Stable sort: issues found on one spot keep the order the checks found them in.
-        self.issues = issues.enumerated().sorted { lhs, rhs in
-            let l = (lhs.element.line, lhs.element.column, lhs.offset)
-            let r = (rhs.element.line, rhs.element.column, rhs.offset)
-            return l < r
-        }.map(\.element)
+        self.issues = TopologyIssue.sortedByPosition(issues)
     }
 
     /// One `file:line:column: error: message` line per issue.

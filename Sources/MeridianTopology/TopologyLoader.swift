@@ -1,4 +1,5 @@
 import Foundation
+import MeridianYAML
 
 /// Reads topology files. Every problem in a file is reported at once, each at its line and column;
 /// a topology is returned only when there is none.
@@ -8,32 +9,22 @@ public enum TopologyLoader {
 
     /// Loads and validates the topology file at `path`.
     public static func load(path: String) throws(TopologyError) -> Topology {
-        let data: Data
+        let text: String
         do {
-            let url = URL(fileURLWithPath: path)
-            let size = try url.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0
-            guard size <= maximumFileSize else {
-                throw unreadable(path, "is \(size) bytes; topology files are limited to \(maximumFileSize) bytes")
-            }
-            data = try Data(contentsOf: url)
-        } catch let error as TopologyError {
-            throw error
+            text = try YAMLFile.text(at: path, document: document, maximumSize: maximumFileSize)
         } catch {
-            throw unreadable(path, "cannot be read: \(error.localizedDescription)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw unreadable(path, "is not UTF-8 text")
+            throw unreadable(path, error.problem)
         }
         return try parse(yaml: text, file: path)
     }
 
     /// Parses and validates topology YAML; `file` names the source in issues.
     public static func parse(yaml: String, file: String = "<topology>") throws(TopologyError) -> Topology {
-        var issues = IssueCollector(file: file)
+        var issues = TopologyIssues(file: file)
         guard yaml.utf8.count <= maximumFileSize else {
             throw unreadable(file, "is larger than \(maximumFileSize) bytes")
         }
-        guard let (root, duplicates) = YAMLComposer.compose(yaml, issues: &issues) else {
+        guard let (root, duplicates) = YAMLComposer.compose(yaml, document: document, issues: &issues) else {
             throw TopologyError(issues: issues.issues)
         }
         let draft = TopologyDecoder.decode(root, duplicates: duplicates, issues: &issues)
@@ -43,6 +34,9 @@ public enum TopologyLoader {
         }
         return topology
     }
+
+    /// How messages of the shared YAML reader name these files.
+    static let document = "topology file"
 
     private static func unreadable(_ file: String, _ problem: String) -> TopologyError {
         TopologyError(issues: [TopologyIssue(file: file, line: 0, column: 0, code: .unreadable, message: "topology file \(problem)")])

@@ -1,3 +1,5 @@
+import MeridianYAML
+
 /// Checks that a topology makes sense as a whole: references resolve, names and numbers are in range,
 /// and no two endpoints share an address. Runs on drafts from files and on topologies built in code alike.
 enum TopologyValidator {
@@ -6,7 +8,7 @@ enum TopologyValidator {
     /// Upper bound on a one-way delay: no link on Earth is slower, and failure-detection timeouts grow with it.
     static let maximumLatencyMilliseconds = 10_000
 
-    static func check(_ draft: TopologyDraft, into issues: inout IssueCollector) {
+    static func check(_ draft: TopologyDraft, into issues: inout TopologyIssues) {
         checkHeader(draft, &issues)
         let regionNames = checkRegions(draft, &issues)
         checkNodes(draft, regionNames: regionNames, &issues)
@@ -19,7 +21,7 @@ enum TopologyValidator {
         }
     }
 
-    private static func checkHeader(_ draft: TopologyDraft, _ issues: inout IssueCollector) {
+    private static func checkHeader(_ draft: TopologyDraft, _ issues: inout TopologyIssues) {
         if let cluster = draft.cluster {
             if cluster.value.allSatisfy(\.isWhitespace) {
                 issues.add(.badValue, at: cluster.location, "cluster name is empty; every node checks it in the handshake")
@@ -33,7 +35,7 @@ enum TopologyValidator {
     }
 
     /// Returns the defined region names, or `nil` when the regions section is unusable.
-    private static func checkRegions(_ draft: TopologyDraft, _ issues: inout IssueCollector) -> Set<String>? {
+    private static func checkRegions(_ draft: TopologyDraft, _ issues: inout TopologyIssues) -> Set<String>? {
         guard let regions = draft.regions else { return nil }
         if regions.value.isEmpty {
             issues.add(.badValue, at: regions.location, "regions is empty; define at least one region")
@@ -60,7 +62,7 @@ enum TopologyValidator {
         return seen
     }
 
-    private static func checkNodes(_ draft: TopologyDraft, regionNames: Set<String>?, _ issues: inout IssueCollector) {
+    private static func checkNodes(_ draft: TopologyDraft, regionNames: Set<String>?, _ issues: inout TopologyIssues) {
         guard let nodes = draft.nodes else { return }
         var firstByID: [String: SourceLocation] = [:]
         var populated = Set<String>()
@@ -108,7 +110,7 @@ enum TopologyValidator {
         }
     }
 
-    private static func checkSeeds(_ draft: TopologyDraft, _ issues: inout IssueCollector) {
+    private static func checkSeeds(_ draft: TopologyDraft, _ issues: inout TopologyIssues) {
         guard let seeds = draft.seeds else { return }
         if seeds.value.isEmpty {
             issues.add(.noSeeds, at: seeds.location, "seeds is empty; list at least one node id for starting nodes to contact")
@@ -127,7 +129,7 @@ enum TopologyValidator {
         }
     }
 
-    private static func checkLatency(_ draft: TopologyDraft, regionNames: Set<String>?, _ issues: inout IssueCollector) {
+    private static func checkLatency(_ draft: TopologyDraft, regionNames: Set<String>?, _ issues: inout TopologyIssues) {
         var seen: [RegionPair: SourceLocation] = [:]
         for entry in draft.latency {
             let key = entry.key
@@ -174,7 +176,7 @@ extension Topology {
     /// Checks a topology built in code (or received from another node) with the same rules as a file.
     /// Issues carry no line numbers; `file` names the source in messages.
     public func validate(file: String = "<topology>") throws(TopologyError) {
-        var issues = IssueCollector(file: file)
+        var issues = TopologyIssues(file: file)
         TopologyValidator.check(TopologyDraft(self), into: &issues)
         guard issues.isEmpty else { throw TopologyError(issues: issues.issues) }
     }

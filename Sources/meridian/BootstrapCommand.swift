@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MeridianCatalog
 import MeridianCluster
+import MeridianRegion
 import MeridianTopology
 import MeridianTransport
 import ServiceLifecycle
@@ -50,13 +52,15 @@ struct BootstrapCommand: AsyncParsableCommand {
         let logger = logging.bootstrap()
         let secret = try self.secret.load()
         let configuration: ClusterSystem.Configuration
+        let cluster: Topology
         if let topology {
             let (parsed, yaml) = try Topology.loadOrExplain(topology)
             configuration = try parsed.clusterConfiguration(node: node, yaml: yaml, secret: secret)
+            cluster = parsed
         } else {
-            configuration = try await joinConfiguration(secret: secret, logger: logger)
+            (configuration, cluster) = try await joinConfiguration(secret: secret, logger: logger)
         }
-        let service = ClusterNodeService(configuration: configuration, logger: logger)
+        let service = ClusterNodeService(configuration: configuration, topology: cluster, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
@@ -65,7 +69,7 @@ struct BootstrapCommand: AsyncParsableCommand {
 
     /// `--seed`: fetch the topology from the seed, then run as the node it describes, or,
     /// when the node is new to the topology, as an extra node of `--region`.
-    private func joinConfiguration(secret: ClusterSecret, logger: Logger) async throws -> ClusterSystem.Configuration {
+    private func joinConfiguration(secret: ClusterSecret, logger: Logger) async throws -> (ClusterSystem.Configuration, Topology) {
         guard let seed, let region, let listen, let listenAddress = HostPort(parsing: listen) else {
             throw ValidationError("--listen must be host:port")
         }
@@ -84,7 +88,7 @@ struct BootstrapCommand: AsyncParsableCommand {
         let topology = try TopologyLoader.parse(yaml: yaml, file: "topology from \(seed)")
         logger.info("received topology", metadata: ["meridian.topology.version": "\(topology.version)", "meridian.seed": "\(seed)"])
         if topology.node(id: node) != nil {
-            return try topology.clusterConfiguration(node: node, yaml: yaml, secret: secret)
+            return (try topology.clusterConfiguration(node: node, yaml: yaml, secret: secret), topology)
         }
         guard topology.region(named: region) != nil else {
             throw ValidationError("region '\(region)' is not in the cluster's topology (regions: \(topology.regions.map(\.name).joined(separator: ", ")))")
@@ -100,7 +104,7 @@ struct BootstrapCommand: AsyncParsableCommand {
         let latency = topology.latency
         configuration.oneWayLatency = { latency.oneWay(from: $0, to: $1) }
         configuration.emulateLatency = topology.isLocal
-        return configuration
+        return (configuration, topology)
     }
 }
 
@@ -108,11 +112,18 @@ struct BootstrapCommand: AsyncParsableCommand {
 /// requested, then leaves the cluster.
 struct ClusterNodeService: Service {
     let configuration: ClusterSystem.Configuration
+    let topology: Topology
     let logger: Logger
 
     func run() async throws {
         let system = try await ClusterSystem.start(configuration, logger: logger)
+        // This node's share of its region's data: store, ledger writer, player actors, trades.
+        let region = try await RegionServices.start(system: system, topology: topology, logger: logger)
+        // The node's catalog replica: serves its persisted version at once, then keeps up with the leader.
+        let catalog = try await CatalogNode.start(system: system, configuration: try .node(of: system), logger: logger)
         try? await gracefulShutdown()
+        await catalog.stop()
         await system.shutdown()
+        await region.shutdown()
     }
 }

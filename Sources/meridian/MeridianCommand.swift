@@ -9,6 +9,9 @@ struct MeridianCommand: AsyncParsableCommand {
             BootstrapCommand.self,
             StatusCommand.self,
             TopologyCommand.self,
+            CatalogCommand.self,
+            PlayerCommand.self,
+            LedgerCommand.self,
             BenchCommand.self,
         ]
     )

@@ -14,7 +14,7 @@ struct BootstrapProcessesTests {
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let ports = try (0..<6).map { _ in try Meridian.freePort() }
+        let ports = try Meridian.freePorts(6)
         let yaml = """
             cluster: e2e
             version: 1

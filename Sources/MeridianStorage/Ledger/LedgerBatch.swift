@@ -2,17 +2,24 @@ import Foundation
 
 /// The reads and the write a backend provides inside one ledger transaction.
 ///
-/// ``lockPlayers(_:)`` must lock the players' rows until commit (PostgreSQL: `SELECT … FOR UPDATE` in
-/// id order, so concurrent batches cannot deadlock; SQLite: the single writer already excludes
-/// everyone), and every later read must see the latest committed data.
+/// ``loadState(players:keys:)`` reads the players, all their balances and the events already
+/// recorded under the keys, as of one point in time. ``write(_:decidedOn:)`` must then either apply
+/// the plan only if no player it appends to changed since (sequence, epoch, state), or fail with
+/// ``LedgerWriteConflict`` — by locking the players before reading (SQLite: its single writer
+/// excludes everyone), or by a compare-and-set in the write (PostgreSQL).
 protocol LedgerTransaction {
-    /// Outbox rows by trade id, locked for update.
+    /// Outbox rows by trade id, locked until the transaction ends.
     func loadOutbox(_ ids: [TradeID]) async throws -> [TradeID: TradeOutboxEntry]
-    func lockPlayers(_ ids: [PlayerID]) async throws -> [PlayerID: LedgerPlayerRow]
-    func loadBalances(_ ids: [PlayerID]) async throws -> [PlayerID: ItemQuantities]
-    func loadPostings(_ keys: [PostingKey]) async throws -> [PostingKey: StoredPosting]
+    func loadState(players: [PlayerID], keys: [PostingKey]) async throws -> LedgerBatchState
     func loadInbox(_ ids: [TradeID]) async throws -> [TradeID: TradeInboxRecord]
-    func write(_ plan: LedgerWritePlan) async throws
+    func write(_ plan: LedgerWritePlan, decidedOn players: [PlayerID: LedgerPlayerRow]) async throws
+}
+
+/// A player the batch appends to changed between the batch's read and its write; the transaction
+/// must be rolled back and the batch decided again.
+struct LedgerWriteConflict: Error {
+    var expected: Int
+    var updated: Int
 }
 
 /// Runs a batch of ledger commands in an open transaction: load, decide with ``LedgerPlanner``, write.
@@ -60,13 +67,11 @@ enum LedgerBatch {
                 }
             }
         }
-        let playerIDs = unique(players).sorted { $0.uuidString < $1.uuidString }
-        state.players = try await transaction.lockPlayers(playerIDs)
-        let present = playerIDs.filter { state.players[$0] != nil }
-        if !present.isEmpty {
-            state.balances = try await transaction.loadBalances(present)
-            state.postings = try await transaction.loadPostings(unique(keys.filter { state.players[$0.player] != nil }))
-        }
+        let playerIDs = unique(players).sorted(by: UUID.byteOrder)
+        let loaded = try await transaction.loadState(players: playerIDs, keys: unique(keys))
+        state.players = loaded.players
+        state.balances = loaded.balances
+        state.postings = loaded.postings
         if !inboxIDs.isEmpty {
             state.inbox = try await transaction.loadInbox(unique(inboxIDs))
         }
@@ -74,7 +79,7 @@ enum LedgerBatch {
         var planner = LedgerPlanner(state: state, now: now, snapshotInterval: snapshotInterval)
         let results = commands.map { planner.apply($0) }
         if !planner.plan.isEmpty {
-            try await transaction.write(planner.plan)
+            try await transaction.write(planner.plan, decidedOn: loaded.players)
         }
         return results
     }

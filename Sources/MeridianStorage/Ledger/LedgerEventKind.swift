@@ -1,5 +1,5 @@
 /// What a ledger event did. Each kind has a fixed direction per line, which the audit relies on.
-public enum LedgerEventKind: String, Hashable, Sendable, CaseIterable {
+public enum LedgerEventKind: String, Hashable, Sendable, Codable, CaseIterable {
     /// Items created for the player (rewards, compensation): credits only.
     case grant
     /// Items used up (crafting, entry fees): debits only.

@@ -41,7 +41,7 @@ struct LedgerPlanner {
             return try post(LedgerPosting(append))
         case .tradeOut(let request):
             let posting = try LedgerPosting(request)
-            return try post(posting) { planner in
+            return try post(posting) { (planner: inout LedgerPlanner) throws(StorageError) in
                 if let existing = planner.state.outbox[request.tradeID] {
                     throw StorageError(.idempotencyConflict, "trade \(existing.tradeID) already exists with other parties; choose a new trade id")
                 }
@@ -55,7 +55,7 @@ struct LedgerPlanner {
             }
         case .tradeIn(let delivery):
             let posting = try LedgerPosting(delivery)
-            return try post(posting) { planner in
+            return try post(posting) { (planner: inout LedgerPlanner) throws(StorageError) in
                 if let decision = planner.state.inbox[delivery.tradeID] {
                     throw StorageError(.tradeSettled, "trade \(delivery.tradeID) was already \(decision.decision.rawValue) by this store; refund its giver instead")
                 }
@@ -67,13 +67,19 @@ struct LedgerPlanner {
             guard let entry = state.outbox[tradeID] else {
                 throw StorageError(.tradeNotFound, "trade \(tradeID) has no outbox row in this store; refund it in the giver's home region")
             }
-            return try post(LedgerPosting(refundOf: entry)) { planner in
+            return try post(LedgerPosting(refundOf: entry)) { (planner: inout LedgerPlanner) throws(StorageError) in
                 let status = planner.state.outbox[tradeID]?.status ?? entry.status
                 guard status == .pending else {
                     throw StorageError(.tradeSettled, "trade \(tradeID) was already \(status.rawValue); nothing to refund")
                 }
                 planner.state.outbox[tradeID]?.status = .refunded
-                planner.plan.settlements.append(.init(tradeID: tradeID, status: .refunded, settledAt: planner.now))
+                if let index = planner.plan.outbox.firstIndex(where: { $0.tradeID == tradeID }) {
+                    // Traded out in this same batch: write the row refunded rather than update a row not yet written.
+                    planner.plan.outbox[index].status = .refunded
+                    planner.plan.outbox[index].settledAt = planner.now
+                } else {
+                    planner.plan.settlements.append(.init(tradeID: tradeID, status: .refunded, settledAt: planner.now))
+                }
             }
         }
     }

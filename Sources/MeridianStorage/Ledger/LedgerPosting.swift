@@ -1,3 +1,5 @@
+import Foundation
+
 /// A command reduced to what it does to one player's ledger.
 struct LedgerPosting: Hashable, Sendable {
     enum Fence: Hashable, Sendable {

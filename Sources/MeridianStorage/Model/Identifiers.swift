@@ -15,7 +15,7 @@ public typealias TradeID = UUID
 /// player's data carries the epoch its writer believes current; the store refuses the write, inside the
 /// same transaction, when it differs from the stored epoch. A writer still running in the old home region
 /// after a transfer is therefore fenced off.
-public struct Epoch: RawRepresentable, Hashable, Comparable, Sendable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+public struct Epoch: RawRepresentable, Hashable, Comparable, Sendable, Codable, ExpressibleByIntegerLiteral, CustomStringConvertible {
     public var rawValue: Int64
 
     public init(rawValue: Int64) { self.rawValue = rawValue }
@@ -35,7 +35,7 @@ public struct Epoch: RawRepresentable, Hashable, Comparable, Sendable, Expressib
 /// The kind of an inventory item or currency, as named by the item catalog (`"gold"`, `"sword.iron"`).
 ///
 /// Conservation is checked per item kind: every unit that exists was created by a grant or a purchase.
-public struct ItemKind: RawRepresentable, Hashable, Comparable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+public struct ItemKind: RawRepresentable, Hashable, Comparable, Sendable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
     public var rawValue: String
 
     public init(rawValue: String) { self.rawValue = rawValue }

@@ -23,8 +23,9 @@ public enum ProgressionCurve {
     public static func xpRequired(forLevel level: Int) -> Int64 {
         guard level > 1 else { return 0 }
         let l = Int64(level)
-        let (product, overflow) = (step / 2).multipliedReportingOverflow(by: l * (l - 1))
-        return overflow ? .max : product
+        let (pairs, pairsOverflow) = l.multipliedReportingOverflow(by: l - 1)
+        let (product, overflow) = (step / 2).multipliedReportingOverflow(by: pairs)
+        return pairsOverflow || overflow ? .max : product
     }
 
     /// The level a player with `xp` total experience has (at least 1).
@@ -34,7 +35,8 @@ public enum ProgressionCurve {
         let estimate = (1 + (1 + 8 * Double(xp) / Double(step)).squareRoot()) / 2
         var level = max(1, Int(estimate))
         while level > 1 && xpRequired(forLevel: level) > xp { level -= 1 }
-        while xpRequired(forLevel: level + 1) <= xp { level += 1 }
+        // `.max` means "beyond Int64" (saturated), never reached.
+        while case let next = xpRequired(forLevel: level + 1), next != .max, next <= xp { level += 1 }
         return level
     }
 }

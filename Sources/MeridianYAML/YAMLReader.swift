@@ -1,26 +1,36 @@
 import Yams
 
-typealias YAMLNode = Yams.Node
+package typealias YAMLNode = Yams.Node
 
 /// Typed access to a composed YAML tree that reports each mismatch (with its position) instead of throwing.
-struct YAMLReader {
-    struct Entry {
-        var key: Located<String>
-        var value: YAMLNode
+package struct YAMLReader<Issue: YAMLIssue> {
+    package struct Entry {
+        package var key: Located<String>
+        package var value: YAMLNode
+
+        package init(key: Located<String>, value: YAMLNode) {
+            self.key = key
+            self.value = value
+        }
     }
 
-    var issues: IssueCollector
-    let duplicates: DuplicateKeys
+    package var issues: IssueCollector<Issue>
+    package let duplicates: DuplicateKeys
+
+    package init(issues: IssueCollector<Issue>, duplicates: DuplicateKeys) {
+        self.issues = issues
+        self.duplicates = duplicates
+    }
 
     /// The entries of a mapping in file order, each key once. A repeated key is reported at every repeat,
     /// and the first definition is the one kept.
-    mutating func entries(of mapping: YAMLNode.Mapping, repeated: (String, SourceLocation) -> String) -> [Entry] {
+    package mutating func entries(of mapping: YAMLNode.Mapping, repeated: (String, SourceLocation) -> String) -> [Entry] {
         var occurrences: [String: [Entry]] = [:]
         var order: [String] = []
         for (keyNode, value) in mapping {
             let keyLocation = locate(keyNode)
-            guard case .scalar(let scalar) = keyNode, Self.tagName(keyNode) != .null else {
-                issues.add(.wrongType, at: keyLocation, "keys must be plain names, found \(Self.describe(keyNode))")
+            guard case .scalar(let scalar) = keyNode, YAMLNodes.tagName(keyNode) != .null else {
+                issues.add(.wrongType, at: keyLocation, "keys must be plain names, found \(YAMLNodes.describe(keyNode))")
                 continue
             }
             var key = Located(scalar.string, at: keyLocation)
@@ -42,11 +52,11 @@ struct YAMLReader {
 
     /// The fields of a mapping with a fixed set of keys: reports a non-mapping, unknown keys (with a
     /// suggestion for typos), repeated keys and missing required keys. `nil` if `node` is not a mapping.
-    mutating func fields(
+    package mutating func fields(
         of node: YAMLNode, what: String, required: [String], optional: [String] = []
     ) -> [String: Entry]? {
         guard case .mapping(let mapping) = node else {
-            issues.add(.wrongType, at: locate(node), "\(what) must be a mapping of keys to values, found \(Self.describe(node))")
+            issues.add(.wrongType, at: locate(node), "\(what) must be a mapping of keys to values, found \(YAMLNodes.describe(node))")
             return nil
         }
         let allowed = required + optional
@@ -55,7 +65,7 @@ struct YAMLReader {
             let key = entry.key.value
             guard allowed.contains(key) else {
                 var message = "unknown key '\(key)' in \(what)"
-                if let suggestion = Self.closest(to: key, among: allowed) {
+                if let suggestion = YAMLNodes.closest(to: key, among: allowed) {
                     message += "; did you mean '\(suggestion)'?"
                 } else {
                     message += "; expected \(allowed.map { "'\($0)'" }.joined(separator: ", "))"
@@ -75,20 +85,20 @@ struct YAMLReader {
     }
 
     /// A scalar as text. Numbers are accepted as names (`id: 7`); null, lists and mappings are not.
-    mutating func string(_ entry: Entry?, what: String) -> Located<String>? {
+    package mutating func string(_ entry: Entry?, what: String) -> Located<String>? {
         guard let entry else { return nil }
-        guard case .scalar(let scalar) = entry.value, Self.tagName(entry.value) != .null else {
-            issues.add(.wrongType, at: location(of: entry), "\(what) must be text, found \(Self.describe(entry.value))")
+        guard case .scalar(let scalar) = entry.value, YAMLNodes.tagName(entry.value) != .null else {
+            issues.add(.wrongType, at: location(of: entry), "\(what) must be text, found \(YAMLNodes.describe(entry.value))")
             return nil
         }
         return Located(scalar.string, at: location(of: entry))
     }
 
     /// A whole number written as a YAML integer (a quoted "16" is text, and is refused as such).
-    mutating func integer(_ entry: Entry?, what: String) -> Located<Int>? {
+    package mutating func integer(_ entry: Entry?, what: String) -> Located<Int>? {
         guard let entry else { return nil }
-        guard case .scalar(let scalar) = entry.value, Self.tagName(entry.value) == .int else {
-            issues.add(.wrongType, at: location(of: entry), "\(what) must be a whole number, found \(Self.describe(entry.value))")
+        guard case .scalar(let scalar) = entry.value, YAMLNodes.tagName(entry.value) == .int else {
+            issues.add(.wrongType, at: location(of: entry), "\(what) must be a whole number, found \(YAMLNodes.describe(entry.value))")
             return nil
         }
         guard let value = entry.value.int else {
@@ -98,23 +108,11 @@ struct YAMLReader {
         return Located(value, at: location(of: entry))
     }
 
-    /// A `host:port` endpoint.
-    mutating func hostPort(_ entry: Entry?, what: String) -> Located<HostPort>? {
-        guard let text = string(entry, what: what) else { return nil }
-        switch HostPort.parse(text.value) {
-        case .success(let address):
-            return Located(address, at: text.location)
-        case .failure(let failure):
-            issues.add(.badAddress, at: text.location, "\(what): \(failure.reason)")
-            return nil
-        }
-    }
-
     /// A list of names.
-    mutating func stringList(_ entry: Entry?, what: String) -> Located<[Located<String>]>? {
+    package mutating func stringList(_ entry: Entry?, what: String) -> Located<[Located<String>]>? {
         guard let entry else { return nil }
         guard case .sequence(let sequence) = entry.value else {
-            issues.add(.wrongType, at: location(of: entry), "\(what) must be a list, found \(Self.describe(entry.value))")
+            issues.add(.wrongType, at: location(of: entry), "\(what) must be a list, found \(YAMLNodes.describe(entry.value))")
             return nil
         }
         let items = sequence.compactMap { item in
@@ -124,61 +122,16 @@ struct YAMLReader {
     }
 
     /// Where a node was written in the user's file.
-    func locate(_ node: YAMLNode) -> SourceLocation {
+    package func locate(_ node: YAMLNode) -> SourceLocation {
         duplicates.userLocation(SourceLocation(node.mark))
     }
 
     /// Where a value was written; an empty value (`key:`) has no useful position of its own, so use the key's.
-    func location(of entry: Entry) -> SourceLocation {
+    package func location(of entry: Entry) -> SourceLocation {
         let valueLocation = locate(entry.value)
         if case .scalar(let scalar) = entry.value, scalar.string.isEmpty, scalar.style == .plain {
             return entry.key.location
         }
         return valueLocation == .none ? entry.key.location : valueLocation
-    }
-
-    /// The resolved YAML type of a node (`int`, `null`, `str`…); plain scalars are typed by the core schema.
-    static func tagName(_ node: YAMLNode) -> Tag.Name {
-        Tag.Name(rawValue: node.tag.rawValue)
-    }
-
-    /// How a node appears to a reader, for "found …" in messages.
-    static func describe(_ node: YAMLNode) -> String {
-        switch node {
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        case .alias: return "an alias"
-        case .scalar(let scalar):
-            switch tagName(node) {
-            case .null: return "nothing"
-            case .int, .float: return "the number \(scalar.string)"
-            case .bool: return "the boolean \(scalar.string)"
-            default: return "the text '\(scalar.string.prefix(60))'"
-            }
-        }
-    }
-
-    /// The allowed key nearest to a typo, when it is close enough to be a plausible intent.
-    static func closest(to key: String, among candidates: [String]) -> String? {
-        let scored = candidates.map { ($0, editDistance(key.lowercased(), $0)) }
-        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-        return best.1 <= max(1, min(2, best.0.count / 3)) ? best.0 : nil
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        guard !a.isEmpty else { return b.count }
-        guard !b.isEmpty else { return a.count }
-        var previous = Array(0...b.count)
-        var current = previous
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
     }
 }

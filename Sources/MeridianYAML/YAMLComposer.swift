@@ -6,16 +6,19 @@ import Yams
 /// in the file. So on each such refusal the first spelling of the key is renamed in the text (prefixed
 /// with a placeholder) and the text is composed again; ``DuplicateKeys`` remembers the renames, and the
 /// decoder reports each repeat at its own line.
-enum YAMLComposer {
+package enum YAMLComposer {
     /// Bounds the compose-rename loop; a file with more repeated keys than this is reported as it stands.
-    static let maximumRenames = 64
+    package static let maximumRenames = 64
 
     /// Composes `text`; `nil` (with an issue recorded) when it is not valid YAML or is empty.
-    static func compose(_ text: String, issues: inout IssueCollector) -> (root: Yams.Node, duplicates: DuplicateKeys)? {
+    /// `document` names the kind of file in messages, e.g. "topology file".
+    package static func compose<Issue: YAMLIssue>(
+        _ text: String, document: String, issues: inout IssueCollector<Issue>
+    ) -> (root: Yams.Node, duplicates: DuplicateKeys)? {
         let aliases = AliasScanner.aliases(in: text)
         guard aliases.isEmpty else {
             for location in aliases {
-                issues.add(.syntax, at: location, "YAML aliases (*name) are not supported in topology files; write the value out")
+                issues.add(.syntax, at: location, "YAML aliases (*name) are not supported in \(document)s; write the value out")
             }
             return nil
         }
@@ -25,7 +28,7 @@ enum YAMLComposer {
             let error: any Error
             do {
                 guard let root = try Yams.compose(yaml: text) else {
-                    issues.add(.missingField, at: SourceLocation(line: 1, column: 1), "the topology file is empty")
+                    issues.add(.missingField, at: SourceLocation(line: 1, column: 1), "the \(document) is empty")
                     return nil
                 }
                 return (root, duplicates)
@@ -33,7 +36,7 @@ enum YAMLComposer {
                 error = caught
             }
             guard case .duplicatedKeysInMapping(let keys, let context) = error as? YamlError else {
-                let (location, message) = describe(error, in: text)
+                let (location, message) = describe(error, in: text, document: document)
                 issues.add(.syntax, at: location, message)
                 return nil
             }
@@ -51,7 +54,7 @@ enum YAMLComposer {
     }
 
     /// Inserts `prefix` before the unicode scalar at `location`, counting lines and columns as libyaml does.
-    static func insert(_ prefix: String, at location: SourceLocation, in text: String) -> String? {
+    package static func insert(_ prefix: String, at location: SourceLocation, in text: String) -> String? {
         guard location.line >= 1, location.column >= 1 else { return nil }
         let scalars = Array(text.unicodeScalars)
         var line = 1
@@ -79,7 +82,7 @@ enum YAMLComposer {
     }
 
     /// Position and wording for a Yams error.
-    static func describe(_ error: any Error, in text: String) -> (SourceLocation, String) {
+    package static func describe(_ error: any Error, in text: String, document: String) -> (SourceLocation, String) {
         guard let yamlError = error as? YamlError else {
             return (.none, "cannot read YAML: \(error)")
         }
@@ -95,7 +98,7 @@ enum YAMLComposer {
         case .reader(let problem, let offset, _, _):
             return (location(ofCharacterOffset: offset, in: text), "invalid YAML: \(problem)")
         case .dataCouldNotBeDecoded:
-            return (.none, "the topology file is not UTF-8 text")
+            return (.none, "the \(document) is not UTF-8 text")
         default:
             return (.none, "cannot read YAML: \(yamlError)")
         }
@@ -111,52 +114,6 @@ enum YAMLComposer {
             } else {
                 location.column += 1
             }
-        }
-        return location
-    }
-}
-
-/// Keys renamed by ``YAMLComposer`` to get past Yams' duplicate-key refusal.
-struct DuplicateKeys {
-    private static let prefix = "__meridian_duplicate_"
-
-    private struct Rename {
-        var original: String
-        /// Position in the text as it was when this rename was made.
-        var location: SourceLocation
-        var length: Int
-    }
-
-    private var renames: [Rename] = []
-
-    var count: Int { renames.count }
-
-    /// The text inserted before the next renamed key; unlikely to be written by hand.
-    var nextPlaceholder: String { "\(Self.prefix)\(renames.count)__" }
-
-    mutating func record(original: String, at location: SourceLocation) {
-        renames.append(Rename(original: original, location: location, length: nextPlaceholder.unicodeScalars.count))
-    }
-
-    /// For a key produced by a rename: the original spelling and where it was written in the user's file.
-    func original(of key: String) -> (name: String, location: SourceLocation)? {
-        guard key.hasPrefix(Self.prefix) else { return nil }
-        let digits = key.dropFirst(Self.prefix.count).prefix { $0.isASCII && $0.isNumber }
-        guard let index = Int(digits), renames.indices.contains(index) else { return nil }
-        return (renames[index].original, unwind(renames[index].location, through: index))
-    }
-
-    /// Maps a position in the composed (renamed) text back to the user's file: a placeholder shifts
-    /// everything after it on its line.
-    func userLocation(_ location: SourceLocation) -> SourceLocation {
-        unwind(location, through: renames.count)
-    }
-
-    private func unwind(_ location: SourceLocation, through end: Int) -> SourceLocation {
-        var location = location
-        for rename in renames[..<end].reversed()
-        where rename.location.line == location.line && location.column > rename.location.column {
-            location.column -= rename.length
         }
         return location
     }

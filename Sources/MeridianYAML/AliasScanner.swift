@@ -1,10 +1,11 @@
 /// Finds YAML aliases (`*name`) in the text before it is composed.
 ///
-/// Topology files have no use for aliases, and an alias used as a mapping key makes Yams hash the whole
-/// aliased tree; nested anchors grow that exponentially (a 30-line file can take hours). So aliases are
-/// refused up front. The scan follows just enough YAML to skip quoted text and comments.
-enum AliasScanner {
-    static func aliases(in text: String) -> [SourceLocation] {
+/// Meridian's configuration files (topologies, catalogs) have no use for aliases, and an alias used as a
+/// mapping key makes Yams hash the whole aliased tree; nested anchors grow that exponentially (a 30-line
+/// file can take hours). So aliases are refused up front. The scan follows just enough YAML to skip
+/// quoted text and comments.
+package enum AliasScanner {
+    package static func aliases(in text: String) -> [SourceLocation] {
         let scalars = Array(text.unicodeScalars)
         var found: [SourceLocation] = []
         var line = 1, column = 1

@@ -1,0 +1,25 @@
+import Foundation
+import Synchronization
+
+/// Named points where a test can make this process die on purpose, to prove that nothing is
+/// lost when a node is killed at the worst moment. Off unless `MERIDIAN_FAULT` names a point
+/// (e.g. `MERIDIAN_FAULT=kill-after-trade-out`); never set in production.
+public struct FaultInjection: Sendable {
+    public enum Point: String, Sendable {
+        /// The giver's leg of a trade has committed; the receiver's has not been sent.
+        case afterTradeOut = "kill-after-trade-out"
+    }
+
+    private let armed: Point?
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        armed = environment["MERIDIAN_FAULT"].flatMap(Point.init(rawValue:))
+    }
+
+    /// Kills this process with SIGKILL (no clean-up, as `kill -9` would) if `point` is armed.
+    public func reached(_ point: Point) {
+        guard armed == point else { return }
+        FileHandle.standardError.write(Data("MERIDIAN_FAULT: killing this process at \(point.rawValue)\n".utf8))
+        kill(getpid(), SIGKILL)
+    }
+}

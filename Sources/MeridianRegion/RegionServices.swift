@@ -1,0 +1,99 @@
+import Distributed
+import Foundation
+import Logging
+import MeridianCluster
+import MeridianStorage
+import MeridianTopology
+import Synchronization
+
+/// A node's share of its region's data: its store, the group-commit ledger writer, the
+/// player actors it hosts (activated on first call at `/player/<id>`), the trade inbox and the
+/// trade relay.
+public final class RegionServices: Sendable {
+    public let region: String
+    public let node: String
+    public let store: any RegionStore
+    public let writer: LedgerWriter
+    let topology: Topology
+    let system: ClusterSystem
+    let faults: FaultInjection
+    let relay: TradeRelay
+    private let homes = Mutex<[UUID: PlayerHome]>([:])
+    private let inbox = Mutex<TradeInbox?>(nil)
+
+    private init(system: ClusterSystem, topology: Topology, store: any RegionStore, faults: FaultInjection, logger: Logger) {
+        self.region = system.region
+        self.node = system.nodeID
+        self.store = store
+        self.writer = LedgerWriter(store: store, logger: logger)
+        self.topology = topology
+        self.system = system
+        self.faults = faults
+        self.relay = TradeRelay(services: RegionServicesReference(), logger: logger)
+    }
+
+    /// Opens this node's store (the topology's `storage:` of its region), starts the writer,
+    /// the actors and the relay.
+    public static func start(
+        system: ClusterSystem,
+        topology: Topology,
+        faults: FaultInjection = FaultInjection(),
+        logger: Logger
+    ) async throws -> RegionServices {
+        guard let region = topology.region(named: system.region) else {
+            throw StorageError(.invalidArgument, "region \(system.region) is not in the topology")
+        }
+        let store = try await makeRegionStore(storage: region.storage, node: system.nodeID, logger: logger)
+        let services = RegionServices(system: system, topology: topology, store: store, faults: faults, logger: logger)
+        services.relay.attach(services)
+        let inbox = try system.makeActor(path: TradeInbox.path) { TradeInbox(services: services, actorSystem: system) }
+        services.inbox.withLock { $0 = inbox }
+        system.registerActivator(prefix: "/player/") { [weak services] path in
+            guard let services else { return nil }
+            return try services.activatePlayer(path: path)
+        }
+        services.relay.start()
+        logger.info("region data ready", metadata: ["meridian.storage": "\(store.location)"])
+        return services
+    }
+
+    public func shutdown() async {
+        relay.stop()
+        await store.close()
+    }
+
+    private func activatePlayer(path: String) throws -> PlayerHome? {
+        guard let id = UUID(uuidString: String(path.dropFirst("/player/".count))),
+              PlayerPlacement.path(of: id) == path
+        else { return nil }
+        // Only the owner node in the home region serves a player; elsewhere it does not exist.
+        guard PlayerPlacement.owner(of: id, region: region, topology: topology) == node else { return nil }
+        return try homes.withLock { homes in
+            if let home = homes[id] { return home }
+            let home = try system.makeActor(path: path) { PlayerHome(playerID: id, services: self, actorSystem: system) }
+            homes[id] = home
+            return home
+        }
+    }
+}
+
+/// The relay refers back to its services weakly (they own it).
+final class RegionServicesReference: Sendable {
+    private let reference = Mutex<WeakServices>(WeakServices())
+
+    private struct WeakServices {
+        weak var value: RegionServices?
+    }
+
+    var value: RegionServices? { reference.withLock { $0.value } }
+
+    func set(_ services: RegionServices) {
+        reference.withLock { $0.value = services }
+    }
+}
+
+extension TradeRelay {
+    func attach(_ services: RegionServices) {
+        servicesReference.set(services)
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import MeridianCluster
+import MeridianStorage
+
+/// A player as other regions see it (the reply of ``PlayerHome/view()``).
+public struct PlayerView: Sendable, Hashable, WireCodable {
+    public var id: UUID
+    public var displayName: String
+    public var homeRegion: String
+    public var epoch: Int64
+    public var state: String
+    public var xp: Int64
+    public var level: Int64
+    public var ledgerSequence: Int64
+    public var balances: [String: Int64]
+
+    init(profile: PlayerProfile, balances: ItemQuantities) {
+        self.id = profile.id
+        self.displayName = profile.displayName
+        self.homeRegion = profile.homeRegion
+        self.epoch = profile.epoch.rawValue
+        self.state = profile.state.rawValue
+        self.xp = profile.progression.xp
+        self.level = Int64(profile.progression.level)
+        self.ledgerSequence = profile.ledgerSequence
+        self.balances = Dictionary(uniqueKeysWithValues: balances.map { ($0.key.rawValue, $0.value) })
+    }
+
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.write(id)
+        try writer.write(displayName)
+        try writer.write(homeRegion)
+        try writer.write(epoch)
+        try writer.write(state)
+        try writer.write(xp)
+        try writer.write(level)
+        try writer.write(ledgerSequence)
+        try writer.write(balances)
+    }
+
+    public init(from reader: inout WireReader) throws {
+        id = try reader.read()
+        displayName = try reader.read()
+        homeRegion = try reader.read()
+        epoch = try reader.read()
+        state = try reader.read()
+        xp = try reader.read()
+        level = try reader.read()
+        ledgerSequence = try reader.read()
+        balances = try reader.read()
+    }
+}
+
+/// The outcome of a ledger write, as the caller sees it.
+public struct LedgerReceiptView: Sendable, Hashable, WireCodable {
+    public var sequence: Int64
+    public var kind: String
+    public var balancesAfter: [String: Int64]
+    /// True when the idempotency key was seen before: this is the original result, not a new write.
+    public var replayed: Bool
+
+    init(_ receipt: LedgerReceipt) {
+        sequence = receipt.sequence
+        kind = receipt.kind.rawValue
+        balancesAfter = Dictionary(uniqueKeysWithValues: receipt.balancesAfter.map { ($0.key.rawValue, $0.value) })
+        replayed = receipt.replayed
+    }
+
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.write(sequence)
+        try writer.write(kind)
+        try writer.write(balancesAfter)
+        try writer.write(replayed)
+    }
+
+    public init(from reader: inout WireReader) throws {
+        sequence = try reader.read()
+        kind = try reader.read()
+        balancesAfter = try reader.read()
+        replayed = try reader.read()
+    }
+}
+
+/// One leg of a trade travelling to the receiver's home region.
+public struct TradeDeliveryMessage: Sendable, Hashable, WireCodable {
+    public var tradeID: UUID
+    public var giver: UUID
+    public var receiver: UUID
+    public var items: [String: Int64]
+
+    init(_ delivery: TradeDelivery) {
+        tradeID = delivery.tradeID
+        giver = delivery.giver
+        receiver = delivery.receiver
+        items = Dictionary(uniqueKeysWithValues: delivery.items.map { ($0.key.rawValue, $0.value) })
+    }
+
+    var delivery: TradeDelivery {
+        TradeDelivery(tradeID: tradeID, giver: giver, receiver: receiver, items: ItemQuantities(items))
+    }
+
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.write(tradeID)
+        try writer.write(giver)
+        try writer.write(receiver)
+        try writer.write(items)
+    }
+
+    public init(from reader: inout WireReader) throws {
+        tradeID = try reader.read()
+        giver = try reader.read()
+        receiver = try reader.read()
+        items = try reader.read()
+    }
+}
+
+/// What the receiver's region did with a delivery.
+public struct DeliveryOutcome: Sendable, Hashable, WireCodable {
+    /// True: credited (now or on an earlier delivery). False: refused for good (e.g. the
+    /// receiver does not exist); the giver is refunded.
+    public var accepted: Bool
+    public var reason: String
+
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.write(accepted)
+        try writer.write(reason)
+    }
+
+    public init(accepted: Bool, reason: String) {
+        self.accepted = accepted
+        self.reason = reason
+    }
+
+    public init(from reader: inout WireReader) throws {
+        accepted = try reader.read()
+        reason = try reader.read()
+    }
+}
+
+extension ItemQuantities {
+    /// From wire form (item names as strings).
+    public init(_ counts: [String: Int64]) {
+        self = Dictionary(uniqueKeysWithValues: counts.map { (ItemKind($0.key), $0.value) })
+    }
+}

@@ -1,0 +1,35 @@
+import Distributed
+import Foundation
+import MeridianCluster
+import MeridianStorage
+
+/// Receives the receiver's leg of trades on the node that hosts the receivers' data
+/// (`/system/trades`). Idempotent: a delivery seen before returns its original outcome.
+public distributed actor TradeInbox {
+    public typealias ActorSystem = ClusterSystem
+
+    public static let path = "/system/trades"
+
+    let services: RegionServices
+
+    init(services: RegionServices, actorSystem: ClusterSystem) {
+        self.services = services
+        self.actorSystem = actorSystem
+    }
+
+    public distributed func deliver(_ message: TradeDeliveryMessage) async throws -> DeliveryOutcome {
+        do {
+            _ = try await services.writer.submit(.tradeIn(message.delivery))
+            return DeliveryOutcome(accepted: true, reason: "")
+        } catch {
+            switch error.code {
+            case .playerNotFound, .tombstoned:
+                // Refused for good: record it so a repeated delivery gets the same answer.
+                let record = try await services.store.rejectTrade(message.tradeID, receiver: message.receiver, reason: error.message)
+                return DeliveryOutcome(accepted: record.decision == .delivered, reason: record.reason)
+            default:
+                throw error  // transient (frozen, unavailable…): the relay retries
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+/// The PostgreSQL schema (one database per region).
+enum PostgresSchema {
+    /// Serializes migrations of the nodes of one region starting at once (`pg_advisory_xact_lock`).
+    static let migrationLockKey: Int64 = 0x4D45_5249_4449_414E  // "MERIDIAN"
+
+    static let createMigrationsTable = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    INTEGER PRIMARY KEY,
+            name       TEXT NOT NULL,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )
+        """
+
+    static let migrations: [Migration] = [
+        Migration(version: 1, name: "players, match history, ledger, trades", statements: [
+            """
+            CREATE TABLE players (
+                player_id    UUID PRIMARY KEY,
+                display_name TEXT NOT NULL,
+                home_region  TEXT NOT NULL,
+                created_at   TIMESTAMPTZ NOT NULL,
+                epoch        BIGINT NOT NULL CHECK (epoch >= 1),
+                state        TEXT NOT NULL CHECK (state IN ('active', 'frozen', 'tombstoned')),
+                xp           BIGINT NOT NULL DEFAULT 0 CHECK (xp >= 0),
+                level        INTEGER NOT NULL DEFAULT 1,
+                ledger_seq   BIGINT NOT NULL DEFAULT 0
+            )
+            """,
+            """
+            CREATE TABLE match_history (
+                player_id   UUID NOT NULL REFERENCES players (player_id),
+                match_id    UUID NOT NULL,
+                finished_at TIMESTAMPTZ NOT NULL,
+                outcome     TEXT NOT NULL,
+                xp_awarded  BIGINT NOT NULL,
+                summary     BYTEA NOT NULL,
+                PRIMARY KEY (player_id, match_id)
+            )
+            """,
+            "CREATE INDEX match_history_recent ON match_history (player_id, finished_at DESC)",
+            """
+            CREATE TABLE ledger_events (
+                player_id       UUID NOT NULL,
+                seq             BIGINT NOT NULL,
+                kind            TEXT NOT NULL,
+                idempotency_key TEXT NOT NULL,
+                epoch           BIGINT NOT NULL,
+                trade_id        UUID,
+                reason          TEXT NOT NULL,
+                recorded_at     TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (player_id, seq),
+                UNIQUE (player_id, idempotency_key)
+            )
+            """,
+            "CREATE INDEX ledger_events_trade ON ledger_events (trade_id) WHERE trade_id IS NOT NULL",
+            """
+            CREATE TABLE ledger_lines (
+                player_id     UUID NOT NULL,
+                seq           BIGINT NOT NULL,
+                item          TEXT NOT NULL,
+                delta         BIGINT NOT NULL,
+                balance_after BIGINT NOT NULL CHECK (balance_after >= 0),
+                PRIMARY KEY (player_id, seq, item)
+            )
+            """,
+            """
+            CREATE TABLE ledger_balances (
+                player_id UUID NOT NULL,
+                item      TEXT NOT NULL,
+                quantity  BIGINT NOT NULL CHECK (quantity >= 0),
+                as_of_seq BIGINT NOT NULL,
+                PRIMARY KEY (player_id, item)
+            )
+            """,
+            """
+            CREATE TABLE ledger_snapshots (
+                player_id UUID NOT NULL,
+                seq       BIGINT NOT NULL,
+                item      TEXT NOT NULL,
+                quantity  BIGINT NOT NULL,
+                PRIMARY KEY (player_id, seq, item)
+            )
+            """,
+            """
+            CREATE TABLE ledger_replays (
+                id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                player_id       UUID NOT NULL,
+                idempotency_key TEXT NOT NULL,
+                seq             BIGINT NOT NULL,
+                replayed_at     TIMESTAMPTZ NOT NULL
+            )
+            """,
+            "CREATE INDEX ledger_replays_player ON ledger_replays (player_id, id)",
+            """
+            CREATE TABLE trade_outbox (
+                trade_id           UUID PRIMARY KEY,
+                giver              UUID NOT NULL,
+                receiver           UUID NOT NULL,
+                destination_region TEXT NOT NULL,
+                status             TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'refunded')),
+                created_at         TIMESTAMPTZ NOT NULL,
+                settled_at         TIMESTAMPTZ
+            )
+            """,
+            "CREATE INDEX trade_outbox_pending ON trade_outbox (created_at) WHERE status = 'pending'",
+            """
+            CREATE TABLE trade_outbox_items (
+                trade_id UUID NOT NULL REFERENCES trade_outbox (trade_id),
+                item     TEXT NOT NULL,
+                quantity BIGINT NOT NULL CHECK (quantity > 0),
+                PRIMARY KEY (trade_id, item)
+            )
+            """,
+            """
+            CREATE TABLE trade_inbox (
+                trade_id    UUID PRIMARY KEY,
+                receiver    UUID NOT NULL,
+                decision    TEXT NOT NULL CHECK (decision IN ('delivered', 'rejected')),
+                reason      TEXT NOT NULL,
+                recorded_at TIMESTAMPTZ NOT NULL
+            )
+            """,
+        ]),
+    ]
+}

@@ -1,0 +1,122 @@
+/// The SQLite schema. UUIDs are lowercase text, times are integer microseconds since 1970.
+enum SQLiteSchema {
+    static let createMigrationsTable = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    INTEGER PRIMARY KEY,
+            name       TEXT NOT NULL,
+            applied_at INTEGER NOT NULL
+        ) STRICT
+        """
+
+    static let migrations: [Migration] = [
+        Migration(version: 1, name: "players, match history, ledger, trades", statements: [
+            """
+            CREATE TABLE players (
+                player_id    TEXT PRIMARY KEY,
+                display_name TEXT NOT NULL,
+                home_region  TEXT NOT NULL,
+                created_at   INTEGER NOT NULL,
+                epoch        INTEGER NOT NULL CHECK (epoch >= 1),
+                state        TEXT NOT NULL CHECK (state IN ('active', 'frozen', 'tombstoned')),
+                xp           INTEGER NOT NULL DEFAULT 0 CHECK (xp >= 0),
+                level        INTEGER NOT NULL DEFAULT 1,
+                ledger_seq   INTEGER NOT NULL DEFAULT 0
+            ) STRICT
+            """,
+            """
+            CREATE TABLE match_history (
+                player_id   TEXT NOT NULL REFERENCES players (player_id),
+                match_id    TEXT NOT NULL,
+                finished_at INTEGER NOT NULL,
+                outcome     TEXT NOT NULL,
+                xp_awarded  INTEGER NOT NULL,
+                summary     BLOB NOT NULL,
+                PRIMARY KEY (player_id, match_id)
+            ) STRICT
+            """,
+            "CREATE INDEX match_history_recent ON match_history (player_id, finished_at DESC)",
+            """
+            CREATE TABLE ledger_events (
+                player_id       TEXT NOT NULL,
+                seq             INTEGER NOT NULL,
+                kind            TEXT NOT NULL,
+                idempotency_key TEXT NOT NULL,
+                epoch           INTEGER NOT NULL,
+                trade_id        TEXT,
+                reason          TEXT NOT NULL,
+                recorded_at     INTEGER NOT NULL,
+                PRIMARY KEY (player_id, seq),
+                UNIQUE (player_id, idempotency_key)
+            ) STRICT, WITHOUT ROWID
+            """,
+            "CREATE INDEX ledger_events_trade ON ledger_events (trade_id) WHERE trade_id IS NOT NULL",
+            """
+            CREATE TABLE ledger_lines (
+                player_id     TEXT NOT NULL,
+                seq           INTEGER NOT NULL,
+                item          TEXT NOT NULL,
+                delta         INTEGER NOT NULL,
+                balance_after INTEGER NOT NULL CHECK (balance_after >= 0),
+                PRIMARY KEY (player_id, seq, item)
+            ) STRICT, WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE ledger_balances (
+                player_id TEXT NOT NULL,
+                item      TEXT NOT NULL,
+                quantity  INTEGER NOT NULL CHECK (quantity >= 0),
+                as_of_seq INTEGER NOT NULL,
+                PRIMARY KEY (player_id, item)
+            ) STRICT, WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE ledger_snapshots (
+                player_id TEXT NOT NULL,
+                seq       INTEGER NOT NULL,
+                item      TEXT NOT NULL,
+                quantity  INTEGER NOT NULL,
+                PRIMARY KEY (player_id, seq, item)
+            ) STRICT, WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE ledger_replays (
+                id              INTEGER PRIMARY KEY,
+                player_id       TEXT NOT NULL,
+                idempotency_key TEXT NOT NULL,
+                seq             INTEGER NOT NULL,
+                replayed_at     INTEGER NOT NULL
+            ) STRICT
+            """,
+            "CREATE INDEX ledger_replays_player ON ledger_replays (player_id, id)",
+            """
+            CREATE TABLE trade_outbox (
+                trade_id           TEXT PRIMARY KEY,
+                giver              TEXT NOT NULL,
+                receiver           TEXT NOT NULL,
+                destination_region TEXT NOT NULL,
+                status             TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'refunded')),
+                created_at         INTEGER NOT NULL,
+                settled_at         INTEGER
+            ) STRICT
+            """,
+            "CREATE INDEX trade_outbox_pending ON trade_outbox (created_at) WHERE status = 'pending'",
+            """
+            CREATE TABLE trade_outbox_items (
+                trade_id TEXT NOT NULL REFERENCES trade_outbox (trade_id),
+                item     TEXT NOT NULL,
+                quantity INTEGER NOT NULL CHECK (quantity > 0),
+                PRIMARY KEY (trade_id, item)
+            ) STRICT, WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE trade_inbox (
+                trade_id    TEXT PRIMARY KEY,
+                receiver    TEXT NOT NULL,
+                decision    TEXT NOT NULL CHECK (decision IN ('delivered', 'rejected')),
+                reason      TEXT NOT NULL,
+                recorded_at INTEGER NOT NULL
+            ) STRICT
+            """,
+        ]),
+    ]
+}

@@ -1,0 +1,14 @@
+/// When a receiver's store may reject a trade. Pure.
+enum TradeRejection {
+    /// Rejection is only for receivers that cannot ever take the trade here: unknown, or moved away.
+    static func check(receiver: PlayerID, state: PlayerState?) throws(StorageError) {
+        switch state {
+        case nil, .tombstoned?:
+            return
+        case .frozen?:
+            throw StorageError(.frozen, "receiver \(receiver) is frozen while their home region moves; retry the trade later")
+        case .active?:
+            throw .invalid("receiver \(receiver) is active in this store; deliver the trade instead of rejecting it")
+        }
+    }
+}

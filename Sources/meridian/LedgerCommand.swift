@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MeridianStorage
+import MeridianTopology
+
+/// `meridian ledger audit`: recompute every balance of every region from its events.
+struct LedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "Inventory ledger tools.",
+        subcommands: [Audit.self]
+    )
+
+    struct Audit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute every balance from the events of every region and check conservation per item kind. Exit 1 on any mismatch."
+        )
+
+        @Option(help: "Topology file; every region's storage is read.")
+        var topology: String
+
+        @OptionGroup var logging: LoggingOptions
+
+        func run() async throws {
+            var logger = logging.bootstrap()
+            logger.logLevel = .warning
+            let (parsed, _) = try Topology.loadOrExplain(topology)
+            var stores: [any RegionStore] = []
+            for region in parsed.regions {
+                // SQLite keeps one database per node; PostgreSQL one per region.
+                let nodes = region.storage.hasPrefix("sqlite:") ? parsed.nodes(in: region.name).map(\.id) : [parsed.nodes(in: region.name).first?.id ?? region.name]
+                for node in nodes {
+                    stores.append(try await makeRegionStore(storage: region.storage, node: node, logger: logger))
+                }
+            }
+            let report = try await LedgerAudit.run(stores: stores)
+            for store in stores { await store.close() }
+            print("audited \(report.locations.count) stores: \(report.playerCount) players, \(report.eventCount) events, \(report.tradeCount) trades")
+            for item in report.items {
+                let verdict = item.balances ? "ok" : "MISMATCH"
+                print("  \(item.item): created \(item.created) = held \(item.held) + consumed \(item.consumed) + in transit \(item.inTransit)  \(verdict)")
+            }
+            for mismatch in report.mismatches { print("MISMATCH \(mismatch)") }
+            print(report.isClean ? "ledger audit: clean" : "ledger audit: \(report.mismatches.count) mismatches")
+            if !report.isClean { throw ExitCode(1) }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MeridianCluster
+import MeridianRegion
+import MeridianTopology
+
+/// `meridian player …`: operator and test access to players, through their home actors.
+struct PlayerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "player",
+        abstract: "Create, inspect and change players through their home region's actors.",
+        subcommands: [Create.self, Show.self, Grant.self, Trade.self]
+    )
+
+    struct Target: ParsableArguments {
+        @Option(help: "Topology file of the cluster.")
+        var topology: String
+        @Option(help: "The player's id (UUID).")
+        var player: String
+        @Option(help: "The player's home region.")
+        var region: String
+        @OptionGroup var secret: SecretOptions
+        @OptionGroup var logging: LoggingOptions
+
+        /// Runs `body` against the player's home actor from a non-member client.
+        func withHome<T: Sendable>(_ body: (PlayerHome, PlayerDirectory) async throws -> T) async throws -> T {
+            var logger = logging.bootstrap()
+            logger.logLevel = .warning
+            guard let id = UUID(uuidString: player) else { throw ValidationError("--player must be a UUID") }
+            let (parsed, _) = try Topology.loadOrExplain(topology)
+            let client = try await StatusClient.start(topology: parsed, secret: try secret.load(), logger: logger)
+            let directory = PlayerDirectory(system: client.system, topology: parsed)
+            do {
+                let result = try await body(try directory.home(of: id, region: region), directory)
+                await client.system.shutdown()
+                return result
+            } catch {
+                await client.system.shutdown()
+                throw error
+            }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a player in its home region (idempotent).")
+        @OptionGroup var target: Target
+        @Option(help: "Display name.") var name: String
+        func run() async throws {
+            let view = try await target.withHome { home, _ in try await home.create(displayName: name) }
+            print(PlayerFormat.describe(view))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a player's profile and balances.")
+        @OptionGroup var target: Target
+        @Flag(help: "Print JSON.") var json = false
+        func run() async throws {
+            let view = try await target.withHome { home, _ in try await home.view() }
+            print(json ? PlayerFormat.json(view) : PlayerFormat.describe(view))
+        }
+    }
+
+    struct Grant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Grant items (idempotent by --key).")
+        @OptionGroup var target: Target
+        @Option(help: "Item kind.") var item: String
+        @Option(help: "How many.") var count: Int64
+        @Option(help: "Idempotency key; replaying it returns the original result.") var key: String
+        func run() async throws {
+            let receipt = try await target.withHome { home, _ in try await home.grant(item: item, count: count, idempotencyKey: key) }
+            print("sequence \(receipt.sequence)\(receipt.replayed ? " (replayed)" : ""): \(receipt.balancesAfter)")
+        }
+    }
+
+    struct Trade: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give items to another player, in any region (idempotent by --trade-id).")
+        @OptionGroup var target: Target
+        @Option(help: "Receiver's id.") var to: String
+        @Option(help: "Receiver's home region.") var toRegion: String
+        @Option(help: "Item kind.") var item: String
+        @Option(help: "How many.") var count: Int64
+        @Option(help: "Trade id (UUID); default: a new one.") var tradeID: String?
+        func run() async throws {
+            guard let receiver = UUID(uuidString: to) else { throw ValidationError("--to must be a UUID") }
+            let id = tradeID.flatMap(UUID.init(uuidString:)) ?? UUID()
+            let receipt = try await target.withHome { home, _ in
+                try await home.trade(tradeID: id, to: receiver, receiverRegion: toRegion, items: [item: count])
+            }
+            print("trade \(id): giver's leg committed at sequence \(receipt.sequence); balances \(receipt.balancesAfter)")
+        }
+    }
+}
+
+enum PlayerFormat {
+    static func describe(_ view: PlayerView) -> String {
+        let balances = view.balances.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        return "\(view.id) \(view.displayName) home=\(view.homeRegion) epoch=\(view.epoch) state=\(view.state) level=\(view.level) xp=\(view.xp) seq=\(view.ledgerSequence) balances: \(balances.isEmpty ? "-" : balances)"
+    }
+
+    static func json(_ view: PlayerView) -> String {
+        let object: [String: Any] = [
+            "id": view.id.uuidString, "display_name": view.displayName, "home_region": view.homeRegion,
+            "epoch": view.epoch, "state": view.state, "xp": view.xp, "level": view.level,
+            "ledger_sequence": view.ledgerSequence, "balances": view.balances,
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
