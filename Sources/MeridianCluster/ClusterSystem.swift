@@ -173,7 +173,8 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     /// - Throws: ``ClusterError/Code/actorNotFound`` for a local ID with no live actor.
     public func resolve<Act: DistributedActor>(id: ClusterActorID, as actorType: Act.Type) throws -> Act?
     where Act.ID == ClusterActorID {
-        guard id.node == nodeID, id.incarnation == incarnation else { return nil }
+        // Incarnation 0 means "whichever is current" (admin tools, well-known system actors).
+        guard id.node == nodeID, id.incarnation == incarnation || id.incarnation == 0 else { return nil }
         guard let actor = localActor(at: id.path) else {
             throw ClusterError(.actorNotFound, "no actor at \(id.path) on this node (\(nodeID))")
         }
@@ -270,7 +271,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     /// Fails fast when the node (that incarnation) is known to be down.
     private func route(to id: ClusterActorID) throws -> Route {
         if id.node == nodeID {
-            guard id.incarnation == incarnation else {
+            guard id.incarnation == incarnation || id.incarnation == 0 else {
                 throw ClusterError(.nodeDown, "\(id.node)#\(id.incarnation) is a previous incarnation of this node")
             }
         }

@@ -57,7 +57,7 @@ extension BenchCommand {
             var visibility = CatalogVisibilityBenchmark(topology: parsed, content: content, logger: logger)
             visibility.publishes = publishes
             let visibilityResult = try await visibility.run(progress: progress)
-            let report = CatalogBenchReport(reads: readResults, visibility: visibilityResult)
+            let report = CatalogBenchReport(swapIntervalMs: publishIntervalMs, reads: readResults, visibility: visibilityResult)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -71,11 +71,18 @@ extension BenchCommand {
 
 /// Both parts of `meridian bench catalog`, as JSON or a table.
 struct CatalogBenchReport: Codable {
+    /// Milliseconds between version swaps during the read cases.
+    var swapIntervalMs: Double
     var reads: [CatalogReadBenchmark.Result]
     var visibility: CatalogVisibilityBenchmark.Result
 
+    enum CodingKeys: String, CodingKey {
+        case reads, visibility
+        case swapIntervalMs = "swap_interval_ms"
+    }
+
     var rendered: String {
-        var output = "catalog reads while a new version is swapped in every \(reads.first.map { _ in "interval" } ?? "-")\n"
+        var output = "catalog reads while another thread swaps in a new version every \(fixed(swapIntervalMs, swapIntervalMs < 1 ? 2 : 0)) ms\n"
         var rows = [["case", "readers", "ns/op", "p50 ns", "p99 ns", "p99.9 ns", "max ns", "reads/s", "swaps"]]
         for result in reads {
             rows.append([

@@ -16,6 +16,7 @@ struct CatalogPersistenceTests {
 
     @Test("save and load round-trip the snapshot byte for byte")
     func roundTrip() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
         let store = CatalogFileStore(directory: directory.path, node: "eu-west-1")
         #expect(try store.load() == nil)
         let content = try CatalogLoader.load(path: CatalogSamples.exampleFile)
@@ -32,6 +33,7 @@ struct CatalogPersistenceTests {
 
     @Test("the file never goes back to an older version")
     func neverBack() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
         let store = CatalogFileStore(directory: directory.path, node: "n")
         let v5 = CatalogSnapshot(version: 5, content: CatalogSamples.consistent(generation: 5))
         let v4 = CatalogSnapshot(version: 4, content: CatalogSamples.consistent(generation: 4))
@@ -49,6 +51,7 @@ struct CatalogPersistenceTests {
 
     @Test("a damaged or foreign file is refused with a message, not served")
     func damaged() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
         let store = CatalogFileStore(directory: directory.path, node: "n")
         try await store.save(CatalogSnapshot(version: 3, content: CatalogSamples.consistent(generation: 3)))
         let path = directory.appendingPathComponent("n.catalog")
@@ -70,6 +73,7 @@ struct CatalogPersistenceTests {
 
     @Test("a restarted node serves its persisted version at once, before talking to anyone")
     func restartServesPersisted() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let secret = ClusterSecret(text: "persistence-test-secret-0123")!
@@ -98,6 +102,5 @@ struct CatalogPersistenceTests {
         #expect(next.version == 2, "versions continue from the persisted one")
         await secondCatalog.stop()
         await second.shutdown()
-        try? FileManager.default.removeItem(at: directory)
     }
 }

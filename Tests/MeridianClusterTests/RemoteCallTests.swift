@@ -200,3 +200,16 @@ final class ActorKeeper: Sendable {
     private let actors = Mutex<[Calculator]>([])
     func hold(_ actor: Calculator) { actors.withLock { $0.append(actor) } }
 }
+
+@Suite("Addressing")
+struct AddressingTests {
+    @Test func incarnationZeroOnTheOwnNodeResolvesTheLocalActor() async throws {
+        let cluster = try await TestCluster.start(nodes: 2)
+        let system = cluster.systems[0]
+        let calculator = try system.makeActor(path: "/calc") { Calculator(actorSystem: system) }
+        let byAnyIncarnation = try Calculator.resolve(id: ClusterActorID(node: system.nodeID, incarnation: 0, path: "/calc"), using: system)
+        #expect(byAnyIncarnation === calculator)
+        #expect(try await byAnyIncarnation.add(2, 3) == 5)
+        await cluster.shutdown()
+    }
+}

@@ -112,7 +112,7 @@ struct CatalogProcessesTests {
         #expect(first.status == 0, "publish v1: \(first.output)")
         #expect(first.output.contains("published catalog v1"), "\(first.output)")
         #expect(first.output.contains("leader a-1; acknowledged by 3 of 3 nodes"), "\(first.output)")
-        let afterFirst = try await waitForShow(timeout: .seconds(10)) { rows in rows.allSatisfy { $0.version == 1 } }
+        let afterFirst = try await waitForShow(timeout: .seconds(30)) { rows in rows.allSatisfy { $0.version == 1 } }
         #expect(Set(afterFirst.compactMap(\.content_hash)).count == 1, "one content hash everywhere: \(afterFirst)")
         #expect(afterFirst.map(\.node) == nodes)
 
@@ -129,7 +129,7 @@ struct CatalogProcessesTests {
         print("publish v2 with c-1 killed:\n\(second.output)")
         #expect(second.status == 0, "publish v2: \(second.output)")
         #expect(second.output.contains("published catalog v2"), "\(second.output)")
-        _ = try await waitForShow(timeout: .seconds(10)) { rows in
+        _ = try await waitForShow(timeout: .seconds(30)) { rows in
             rows.filter { $0.node != "c-1" }.allSatisfy { $0.version == 2 } && rows.first { $0.node == "c-1" }?.error != nil
         }
 

@@ -58,15 +58,25 @@ extension CatalogReplica {
     /// Asks every alive primary-region peer what it serves and fetches anything newer, waiting for both.
     private func catchUp() async {
         let peers = state.primaryPeers
-        guard !peers.isEmpty else { return }
-        var newest: (peer: Peer, stamp: CatalogStamp)?
-        for peer in peers {
-            if let stamp = await query(peer), stamp > (newest?.stamp ?? local.current.stamp) {
-                newest = (peer, stamp)
+        let stamps = await withTaskGroup(of: (Peer, CatalogStamp?).self) { group in
+            for peer in peers {
+                group.addTask { (peer, await self.stamp(of: peer)) }
             }
+            var stamps: [(Peer, CatalogStamp)] = []
+            for await (peer, stamp) in group {
+                if let stamp { stamps.append((peer, stamp)) }
+            }
+            return stamps
         }
-        if let newest, newest.stamp > local.current.stamp {
-            await fetch(from: newest.peer)
+        // Newest first: once it is fetched, the others have nothing newer to offer.
+        for (peer, stamp) in stamps.sorted(by: { $0.1 > $1.1 }) {
+            for action in state.observed(stamp, from: peer) {
+                if case .fetch(let source) = action {
+                    await fetch(from: source)
+                } else {
+                    perform([action])
+                }
+            }
         }
     }
 

@@ -91,7 +91,7 @@ package distributed actor CatalogReplica {
     }
 
     /// Starts every action in its own task: a slow peer never holds up the others, or this actor.
-    private func perform(_ actions: [CatalogReplicationState.Action]) {
+    func perform(_ actions: [CatalogReplicationState.Action]) {
         for action in actions {
             switch action {
             case .query(let peer):
@@ -110,14 +110,17 @@ package distributed actor CatalogReplica {
     }
 
     /// Asks `peer` what it serves, and reacts to the answer.
-    @discardableResult
-    func query(_ peer: Peer) async -> CatalogStamp? {
+    func query(_ peer: Peer) async {
+        guard let stamp = await stamp(of: peer) else { return }
+        perform(state.observed(stamp, from: peer))
+    }
+
+    /// What `peer` serves; `nil` when it does not answer in time.
+    func stamp(of peer: Peer) async -> CatalogStamp? {
         do {
             let remote = try replica(peer)
             let status = try await ClusterSystem.withCallTimeout(configuration.callTimeout) { try await remote.status() }
-            guard let stamp = CatalogStamp(version: status.version, hashBytes: status.contentSha256) else { return nil }
-            perform(state.observed(stamp, from: peer))
-            return stamp
+            return CatalogStamp(version: status.version, hashBytes: status.contentSha256)
         } catch {
             logger.debug("catalog status query failed", metadata: ["meridian.peer": "\(peer)", "meridian.error": "\(error)"])
             return nil
