@@ -153,9 +153,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The pure match simulation a match actor drives: lifecycle, authoritative tick, per-client deltas.
+        .target(
+            name: "MeridianSimulation",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "meridian",
             dependencies: [
+                "MeridianSimulation",
                 "MeridianTopology",
                 "MeridianCatalog",
                 "MeridianStorage",
@@ -246,6 +252,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeridianSimulationTests",
+            dependencies: ["MeridianSimulation"],
             swiftSettings: swiftSettings
         ),
         // Starts real `meridian` processes; needs the executable built first (swift build).
