@@ -1,4 +1,5 @@
 import Foundation
+import MeridianCatalog
 import MeridianCluster
 import MeridianTopology
 
@@ -7,6 +8,8 @@ struct LocalClusterView {
     var elapsed: Duration
     var answeredBy: String?
     var members: [MemberSnapshot]
+    /// Catalog version each node serves (nil: not answering or none yet).
+    var catalogVersions: [String: UInt64]
     var processes: [String: Bool]
     var regions: [String]
     var nodesByRegion: [String: [String]]
@@ -15,10 +18,17 @@ struct LocalClusterView {
         let answer = await client.firstAnswer(timeout: .milliseconds(500))
         var nodesByRegion: [String: [String]] = [:]
         for node in client.topology.nodes { nodesByRegion[node.region, default: []].append(node.id) }
+        let reports = await CatalogAdmin(system: client.system).reports(
+            nodes: client.topology.nodes.map { ($0.id, $0.region) },
+            timeout: .milliseconds(300)
+        )
+        var catalogVersions: [String: UInt64] = [:]
+        for report in reports { catalogVersions[report.node] = report.version }
         return LocalClusterView(
             elapsed: ContinuousClock.now - start,
             answeredBy: answer?.0,
             members: answer?.1 ?? [],
+            catalogVersions: catalogVersions,
             processes: supervisor.states,
             regions: client.topology.regions.map(\.name),
             nodesByRegion: nodesByRegion
@@ -40,7 +50,8 @@ struct LocalClusterView {
                 let state = member?.state ?? "unknown"
                 let incarnation = member.map { "\($0.incarnation)" } ?? "-"
                 let seen = member?.lastSeenMillisecondsAgo.map { "\($0) ms" } ?? "-"
-                lines.append("  \(pad(node, 12)) process \(pad(process, 8)) state \(pad(state, 8)) incarnation \(pad(incarnation, 17)) last seen \(seen)")
+                let catalog = catalogVersions[node].map { "v\($0)" } ?? "-"
+                lines.append("  \(pad(node, 12)) process \(pad(process, 8)) state \(pad(state, 8)) incarnation \(pad(incarnation, 17)) catalog \(pad(catalog, 5)) last seen \(seen)")
             }
             lines.append("")
         }
