@@ -109,11 +109,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Matchmaking as pure code: tickets and parties, Glicko-2 ratings, widening skill windows,
+        // region latency, overflow and backfill decisions. No clock, no I/O.
+        .target(
+            name: "MeridianMatchmaking",
+            swiftSettings: swiftSettings
+        ),
         // One storage protocol, two backends (embedded SQLite, PostgreSQL): player data, the
         // event-sourced inventory ledger with group commit, trade escrow/outbox, audit.
         .target(
             name: "MeridianStorage",
             dependencies: [
+                "MeridianMatchmaking",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,6 +135,7 @@ let package = Package(
             name: "MeridianRegion",
             dependencies: [
                 "MeridianCluster",
+                "MeridianMatchmaking",
                 "MeridianStorage",
                 "MeridianTopology",
                 .product(name: "Logging", package: "swift-log"),
@@ -158,10 +166,28 @@ let package = Package(
             name: "MeridianSimulation",
             swiftSettings: swiftSettings
         ),
+        // The game layer on the cluster: shards, match actors driving the simulation, sessions,
+        // match results to players' home regions, the per-region matchmaker actor.
+        .target(
+            name: "MeridianGame",
+            dependencies: [
+                "MeridianCluster",
+                "MeridianTopology",
+                "MeridianCatalog",
+                "MeridianStorage",
+                "MeridianRegion",
+                "MeridianSimulation",
+                "MeridianMatchmaking",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "meridian",
             dependencies: [
                 "MeridianSimulation",
+                "MeridianMatchmaking",
+                "MeridianGame",
                 "MeridianTopology",
                 "MeridianCatalog",
                 "MeridianStorage",
@@ -196,6 +222,7 @@ let package = Package(
             name: "MeridianStorageTests",
             dependencies: [
                 "MeridianStorage",
+                "MeridianMatchmaking",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -257,6 +284,28 @@ let package = Package(
         .testTarget(
             name: "MeridianSimulationTests",
             dependencies: ["MeridianSimulation"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeridianMatchmakingTests",
+            dependencies: ["MeridianMatchmaking"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeridianGameTests",
+            dependencies: [
+                "MeridianGame",
+                "MeridianCluster",
+                "MeridianTopology",
+                "MeridianCatalog",
+                "MeridianStorage",
+                "MeridianRegion",
+                "MeridianSimulation",
+                "MeridianMatchmaking",
+                "MeridianMembership",
+                "MeridianTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Starts real `meridian` processes; needs the executable built first (swift build).

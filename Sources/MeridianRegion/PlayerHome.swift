@@ -1,6 +1,7 @@
 import Distributed
 import Foundation
 import MeridianCluster
+import MeridianMatchmaking
 import MeridianStorage
 
 /// A player's actor: runs only on the player's owner node in its home region and owns the
@@ -15,6 +16,10 @@ public distributed actor PlayerHome {
     let playerID: UUID
     let services: RegionServices
     private var epoch: Epoch?
+    /// What the player is doing now (online players only; not persisted — a restarted home
+    /// node starts every player idle, and a match still running elsewhere delivers its result
+    /// idempotently all the same).
+    private(set) var session: PlayerSession = .idle
 
     init(playerID: UUID, services: RegionServices, actorSystem: ClusterSystem) {
         self.playerID = playerID
@@ -70,6 +75,101 @@ public distributed actor PlayerHome {
         services.faults.reached(.afterTradeOut)
         services.relay.nudge()
         return LedgerReceiptView(receipt)
+    }
+
+    // MARK: Session
+
+    public distributed func currentSession() -> PlayerSession {
+        session
+    }
+
+    /// The matchmaker of `region` takes the player's ticket: the player becomes queued and the
+    /// reply is the rating the matchmaker must use (from the player's data, never the client's).
+    /// Idempotent for the same ticket (the queue is rebuilt from these after a failover).
+    public distributed func beginQueue(ticket: QueueTicket, region: String) async throws -> SkillRating {
+        switch session {
+        case .idle:
+            session = .queued(ticket, region: region)
+        case .queued(let current, _) where current.id == ticket.id:
+            session = .queued(ticket, region: region)
+        case .queued(let current, let queuedIn):
+            throw PlayerSessionError(.alreadyQueued, "player \(playerID) is already queued in \(queuedIn) with ticket \(current.id); cancel it first")
+        case .inMatch(let match):
+            throw PlayerSessionError(.alreadyInMatch, "player \(playerID) is in match \(match.matchID) on \(match.node); finish or leave it first")
+        }
+        return try await loadProfile().skill
+    }
+
+    /// The ticket left the queue without a match (cancelled or expired). Returns whether the player was queued with it.
+    @discardableResult
+    public distributed func endQueue(ticketID: UUID) -> Bool {
+        guard case .queued(let current, _) = session, current.id == ticketID else { return false }
+        session = .idle
+        return true
+    }
+
+    /// The ticket was matched: the player is seated in `match`. Refused when the player is no
+    /// longer queued with this ticket (cancelled meanwhile) — the matchmaker then frees the seat.
+    public distributed func matchAssigned(ticketID: UUID, match: MatchAssignment) throws {
+        switch session {
+        case .queued(let current, _) where current.id == ticketID:
+            session = .inMatch(match)
+        case .inMatch(let current) where current.matchID == match.matchID:
+            return
+        default:
+            throw PlayerSessionError(.notQueued, "player \(playerID) is not queued with ticket \(ticketID) (now: \(session.summary))")
+        }
+    }
+
+    /// Applies the player's result of a match exactly once: history, XP, rating and rewards in
+    /// one ledger transaction keyed by the match id. A repeat returns the original receipt with
+    /// `replayed == true`. The player is idle afterwards if they were in that match.
+    public distributed func applyMatchResult(_ result: MatchResultMessage) async throws -> LedgerReceiptView {
+        guard result.player == playerID else {
+            throw StorageError(.invalidArgument, "result for player \(result.player) sent to player \(playerID)")
+        }
+        guard let outcome = MatchOutcome(rawValue: result.outcome) else {
+            throw StorageError(.invalidArgument, "unknown match outcome \(result.outcome)")
+        }
+        let epoch = try await currentEpoch()
+        let application = MatchResultApplication(
+            record: MatchRecord(
+                matchID: result.matchID, player: playerID,
+                finishedAt: Date(timeIntervalSince1970: result.finishedAt), outcome: outcome, xpAwarded: result.xp
+            ),
+            epoch: epoch,
+            rewards: ItemQuantities(result.rewards),
+            skillAfter: result.skillAfter
+        )
+        let receipt: LedgerReceipt
+        do {
+            receipt = try await services.writer.submit(.matchResult(application))
+        } catch {
+            if case .staleEpoch = error.code { self.epoch = nil }
+            throw error
+        }
+        if case .inMatch(let match) = session, match.matchID == result.matchID { session = .idle }
+        return LedgerReceiptView(receipt)
+    }
+
+    /// The node running the player's match is gone (that incarnation is down): the match ends
+    /// for this player with a `server_lost` result (no reward; exactly once like any result),
+    /// so nobody is left stuck and the player may queue again. Returns whether it applied.
+    @discardableResult
+    public distributed func serverLost(node: String, incarnation: UInt64) async throws -> Bool {
+        guard case .inMatch(let match) = session, match.node == node, match.incarnation == incarnation else { return false }
+        let result = MatchResultMessage(
+            matchID: match.matchID, player: playerID, outcome: MatchOutcome.serverLost.rawValue, placement: 0,
+            xp: 0, rewards: [:], skillAfter: nil, finishedAt: Date()
+        )
+        _ = try await applyMatchResult(result)
+        session = .idle
+        return true
+    }
+
+    /// The player's most recent matches, newest first.
+    public distributed func recentMatches(limit: Int) async throws -> [MatchHistoryEntry] {
+        try await services.store.matchHistory(of: playerID, limit: min(max(limit, 1), 100)).map(MatchHistoryEntry.init)
     }
 
     private func append(_ operation: LedgerOperation, key: String, reason: String) async throws -> LedgerReceiptView {

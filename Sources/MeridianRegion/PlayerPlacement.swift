@@ -16,6 +16,12 @@ public enum PlayerPlacement {
         return ShardPlacement.owner(region: region, shard: shard, nodes: nodes)
     }
 
+    /// The player whose actor lives at `path`, if it is a player path.
+    public static func player(atPath path: String) -> UUID? {
+        guard path.hasPrefix("/player/") else { return nil }
+        return UUID(uuidString: String(path.dropFirst("/player/".count)))
+    }
+
     /// The path of a player's actor on its owner node.
     public static func path(of player: UUID) -> String {
         "/player/\(player.uuidString.lowercased())"

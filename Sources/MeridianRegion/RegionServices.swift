@@ -57,6 +57,9 @@ public final class RegionServices: Sendable {
         return services
     }
 
+    /// The player actors this node hosts now.
+    public var localPlayers: [PlayerHome] { homes.withLock { Array($0.values) } }
+
     public func shutdown() async {
         relay.stop()
         await store.close()

@@ -1,5 +1,6 @@
 import Foundation
 import MeridianCluster
+import MeridianMatchmaking
 import MeridianStorage
 
 /// A player as other regions see it (the reply of ``PlayerHome/view()``).
@@ -13,6 +14,8 @@ public struct PlayerView: Sendable, Hashable, WireCodable {
     public var level: Int64
     public var ledgerSequence: Int64
     public var balances: [String: Int64]
+    /// The player's Glicko-2 rating (updated after every match).
+    public var skill: SkillRating
 
     init(profile: PlayerProfile, balances: ItemQuantities) {
         self.id = profile.id
@@ -24,6 +27,7 @@ public struct PlayerView: Sendable, Hashable, WireCodable {
         self.level = Int64(profile.progression.level)
         self.ledgerSequence = profile.ledgerSequence
         self.balances = Dictionary(uniqueKeysWithValues: balances.map { ($0.key.rawValue, $0.value) })
+        self.skill = profile.skill
     }
 
     public func encode(to writer: inout WireWriter) throws {
@@ -36,6 +40,7 @@ public struct PlayerView: Sendable, Hashable, WireCodable {
         try writer.write(level)
         try writer.write(ledgerSequence)
         try writer.write(balances)
+        try writer.write(skill)
     }
 
     public init(from reader: inout WireReader) throws {
@@ -48,6 +53,7 @@ public struct PlayerView: Sendable, Hashable, WireCodable {
         level = try reader.read()
         ledgerSequence = try reader.read()
         balances = try reader.read()
+        skill = try reader.read()
     }
 }
 

@@ -40,11 +40,18 @@
 //   and status change in one transaction). `TradeCoordinator` derives the next step from the two
 //   stores only, so it can be re-run after a crash at any point, or run twice at once.
 //
+// - Match results. `LedgerCommand.matchResult` applies one player's match in one ledger batch: the
+//   history row, the XP (and level), the skill rating and a `match_reward` event keyed
+//   `match:<match id>` crediting the rewards. The event is the exactly-once guard (a retry replays
+//   it); it is written also without rewards, with no lines, so every applied match has a sequence.
+//   `recordMatch` is that command without rewards or rating. On PostgreSQL XP and rating are set by
+//   the same compare-and-set update as the player's sequence, which every XP change goes through.
+//
 // - Group commit. `LedgerWriter` batches commands from many players into one transaction per
 //   batch. On PostgreSQL a batch is four round trips whatever its size — BEGIN, one read of
 //   players + balances + recorded keys, one write of all rows (prepared statements, data-modifying
 //   CTEs over `unnest`ed arrays), COMMIT — so throughput is not one round trip per event.
 //
 // - Audit. `LedgerAudit` checks, per item kind over all regions,
-//   created (grants + purchases) == held + consumed + in transit (outbox rows without a delivered
+//   created (grants + purchases + match rewards) == held + consumed + in transit (outbox rows without a delivered
 //   decision and not refunded), plus cache/chain/snapshot/sequence/trade-leg consistency.

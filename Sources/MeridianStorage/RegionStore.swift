@@ -21,7 +21,9 @@ public protocol RegionStore: Sendable {
     func renamePlayer(_ id: PlayerID, epoch: Epoch, displayName: String) async throws(StorageError) -> PlayerProfile
 
     /// Records a match result and adds its XP, once per match id: a repeated call changes nothing and
-    /// returns `recorded == false`.
+    /// returns `recorded == false`. The same as applying ``LedgerCommand/matchResult(_:)`` without
+    /// rewards and with the rating unchanged (so it also writes the match's item-less
+    /// ``LedgerEventKind/matchReward`` event); use that to award items or set the rating too.
     func recordMatch(_ record: MatchRecord, epoch: Epoch) async throws(StorageError) -> MatchRecordResult
 
     /// The player's most recent matches, newest first.
@@ -108,6 +110,12 @@ extension RegionStore {
     /// Returns a trade's escrowed items to its giver and marks the outbox row refunded, atomically.
     public func refundTrade(_ id: TradeID) async throws(StorageError) -> LedgerReceipt {
         try await single(.tradeRefund(id))
+    }
+
+    /// Applies one match result (history, XP, rating and reward event) in its own transaction; see
+    /// ``MatchResultApplication``. With many players' results, submit `.matchResult` commands to a ``LedgerWriter``.
+    public func applyMatchResult(_ application: MatchResultApplication) async throws(StorageError) -> LedgerReceipt {
+        try await single(.matchResult(application))
     }
 
     private func single(_ command: LedgerCommand) async throws(StorageError) -> LedgerReceipt {

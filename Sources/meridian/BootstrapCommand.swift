@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MeridianCatalog
 import MeridianCluster
+import MeridianGame
 import MeridianRegion
 import MeridianTopology
 import MeridianTransport
@@ -121,7 +122,11 @@ struct ClusterNodeService: Service {
         let region = try await RegionServices.start(system: system, topology: topology, logger: logger)
         // The node's catalog replica: serves its persisted version at once, then keeps up with the leader.
         let catalog = try await CatalogNode.start(system: system, configuration: try .node(of: system), logger: logger)
+        // Shards, matches, the region's matchmaker when placed here, session watching.
+        let game = try GameServices.start(system: system, topology: topology, regionServices: region, catalog: catalog.local, logger: logger)
         try? await gracefulShutdown()
+        // Leaving on purpose: shards hand over at match boundaries (running matches finish first).
+        await game.shutdown()
         await catalog.stop()
         await system.shutdown()
         await region.shutdown()

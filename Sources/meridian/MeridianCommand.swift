@@ -11,6 +11,7 @@ struct MeridianCommand: AsyncParsableCommand {
             TopologyCommand.self,
             CatalogCommand.self,
             PlayerCommand.self,
+            MatchCommand.self,
             LedgerCommand.self,
             BenchCommand.self,
         ]

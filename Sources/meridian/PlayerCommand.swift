@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MeridianCluster
+import MeridianMatchmaking
 import MeridianRegion
 import MeridianTopology
 
@@ -57,8 +58,18 @@ struct PlayerCommand: AsyncParsableCommand {
         @OptionGroup var target: Target
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
-            let view = try await target.withHome { home, _ in try await home.view() }
-            print(json ? PlayerFormat.json(view) : PlayerFormat.describe(view))
+            let (view, session, matches) = try await target.withHome { home, _ in
+                (try await home.view(), try await home.currentSession(), try await home.recentMatches(limit: 20))
+            }
+            if json {
+                print(PlayerFormat.json(view, session: session, matches: matches))
+            } else {
+                print(PlayerFormat.describe(view))
+                print("session: \(session.summary)")
+                for match in matches {
+                    print("match \(match.matchID.uuidString.lowercased()) \(match.outcome) xp=\(match.xp)")
+                }
+            }
         }
     }
 
@@ -96,15 +107,33 @@ struct PlayerCommand: AsyncParsableCommand {
 enum PlayerFormat {
     static func describe(_ view: PlayerView) -> String {
         let balances = view.balances.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        return "\(view.id) \(view.displayName) home=\(view.homeRegion) epoch=\(view.epoch) state=\(view.state) level=\(view.level) xp=\(view.xp) seq=\(view.ledgerSequence) balances: \(balances.isEmpty ? "-" : balances)"
+        return "\(view.id) \(view.displayName) home=\(view.homeRegion) epoch=\(view.epoch) state=\(view.state) level=\(view.level) xp=\(view.xp) rating=\(Int(view.skill.rating.rounded()))±\(Int(view.skill.deviation.rounded())) seq=\(view.ledgerSequence) balances: \(balances.isEmpty ? "-" : balances)"
     }
 
-    static func json(_ view: PlayerView) -> String {
-        let object: [String: Any] = [
+    static func json(_ view: PlayerView, session: PlayerSession? = nil, matches: [MatchHistoryEntry] = []) -> String {
+        var object: [String: Any] = [
             "id": view.id.uuidString, "display_name": view.displayName, "home_region": view.homeRegion,
             "epoch": view.epoch, "state": view.state, "xp": view.xp, "level": view.level,
             "ledger_sequence": view.ledgerSequence, "balances": view.balances,
+            "rating": view.skill.rating, "rating_deviation": view.skill.deviation,
         ]
+        if let session {
+            var sessionObject: [String: Any] = ["summary": session.summary]
+            switch session {
+            case .idle: sessionObject["state"] = "idle"
+            case .queued(let ticket, let region):
+                sessionObject["state"] = "queued"
+                sessionObject["ticket"] = ticket.id.uuidString.lowercased()
+                sessionObject["region"] = region
+            case .inMatch(let match):
+                sessionObject["state"] = "in_match"
+                sessionObject["match"] = match.matchID.uuidString.lowercased()
+                sessionObject["node"] = match.node
+                sessionObject["region"] = match.region
+            }
+            object["session"] = sessionObject
+            object["matches"] = matches.map { ["match": $0.matchID.uuidString.lowercased(), "outcome": $0.outcome, "xp": $0.xp] as [String: Any] }
+        }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import MeridianMatchmaking
 @testable import MeridianStorage
+import Testing
 
 /// The pure decision core, without a database.
 @Suite struct LedgerPlannerTests {
@@ -8,7 +9,7 @@ import Testing
 
     func planner(sequence: Int64 = 0, balances: ItemQuantities = [:], interval: Int64 = 256) -> LedgerPlanner {
         var state = LedgerBatchState()
-        state.players[alice] = LedgerPlayerRow(epoch: 3, state: .active, sequence: sequence)
+        state.players[alice] = LedgerPlayerRow(epoch: 3, state: .active, sequence: sequence, xp: 0)
         state.balances[alice] = balances
         return LedgerPlanner(state: state, now: Date(timeIntervalSince1970: 1_000), snapshotInterval: interval)
     }
@@ -78,5 +79,32 @@ import Testing
             if case .failure(let error) = planner.apply(command) { #expect(error.code == .invalidArgument) } else { Issue.record("accepted \(command)") }
         }
         #expect(planner.plan.isEmpty)
+    }
+
+    @Test func matchResultsOfOnePlayerInOneBatchAddUpAndRepeatsAreReplays() throws {
+        var planner = planner(balances: ["gold": 1])
+        let rating = SkillRating(rating: 1600, deviation: 200, volatility: 0.06)
+        func match(_ id: MatchID, xp: Int64, rewards: ItemQuantities, skill: SkillRating?) -> LedgerCommand {
+            .matchResult(MatchResultApplication(
+                record: MatchRecord(matchID: id, player: alice, finishedAt: Date(timeIntervalSince1970: 0), outcome: .win, xpAwarded: xp),
+                epoch: 3, rewards: rewards, skillAfter: skill
+            ))
+        }
+        let (first, second) = (MatchID(), MatchID())
+        let results = [
+            match(first, xp: 100, rewards: ["gold": 2], skill: rating),
+            match(first, xp: 100, rewards: ["gold": 2], skill: rating),
+            match(second, xp: 250, rewards: [:], skill: nil),
+        ].map { planner.apply($0) }
+        #expect(try results.map { try $0.get().sequence } == [1, 1, 2])
+        #expect(try results.map { try $0.get().replayed } == [false, true, false])
+        #expect(try results[2].get().balancesAfter == [:])
+        #expect(planner.plan.matches.map(\.matchID) == [first, second])
+        #expect(planner.plan.lines.count == 1)
+        #expect(planner.plan.events.map(\.kind) == [.matchReward, .matchReward])
+        // The rating of the first match stays: the second set none.
+        #expect(planner.plan.progress[alice] == .init(xp: 350, level: 3, skill: rating))
+        #expect(planner.plan.replays.map(\.sequence) == [1])
+        #expect(planner.state.players[alice]?.xp == 350)
     }
 }

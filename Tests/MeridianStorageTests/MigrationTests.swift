@@ -1,6 +1,9 @@
 import Foundation
-import Testing
+import MeridianMatchmaking
 @testable import MeridianStorage
+import PostgresNIO
+import SQLiteNIO
+import Testing
 
 @Suite struct MigrationTests {
     @Test(arguments: TestBackend.enabled)
@@ -30,6 +33,118 @@ import Testing
             #expect(error.code == .migrationFailed)
             #expect(error.message.contains("999"))
         }
+        }
+    }
+}
+
+extension MigrationTests {
+    @Test func bothBackendsKnowTheSkillRatingVersion() {
+        #expect(SQLiteSchema.migrations.map(\.version) == [1, 2])
+        #expect(PostgresSchema.migrations.map(\.version) == [1, 2])
+    }
+
+    /// A database at schema version 1 (before skill ratings) with one player and one recorded match is
+    /// brought to version 2: the player keeps everything and gets the initial rating, and the old match
+    /// replays (with sequence 0: it has no reward event) instead of being applied again.
+    @Test(arguments: TestBackend.enabled)
+    func aVersion1DatabaseIsUpgraded(_ backend: TestBackend) async throws {
+        let player = PlayerID()
+        let match = MatchID()
+        let id = player.uuidString.lowercased()
+        let matchText = match.uuidString.lowercased()
+        let seed: [String]
+        switch backend {
+        case .sqlite:
+            seed = [
+                "INSERT INTO players VALUES ('\(id)', 'veteran', 'eu-west', 0, 1, 'active', 300, 3, 0)",
+                "INSERT INTO match_history VALUES ('\(id)', '\(matchText)', 0, 'win', 300, X'')",
+                "INSERT INTO schema_migrations VALUES (1, '\(SQLiteSchema.migrations[0].name)', 0)",
+            ]
+        case .postgres:
+            seed = [
+                "INSERT INTO players VALUES ('\(id)', 'veteran', 'eu-west', now(), 1, 'active', 300, 3, 0)",
+                "INSERT INTO match_history VALUES ('\(id)', '\(matchText)', now(), 'win', 300, ''::bytea)",
+                "INSERT INTO schema_migrations (version, name) VALUES (1, '\(PostgresSchema.migrations[0].name)')",
+            ]
+        }
+        try await withVersion1Database(backend, seed: seed) { store in
+            #expect(try await appliedMigrations(store) == [1, 2])
+            let profile = try #require(try await store.player(player))
+            #expect(profile.displayName == "veteran")
+            #expect(profile.progression == Progression(xp: 300))
+            #expect(profile.skill == .initial)
+
+            let record = MatchRecord(matchID: match, player: player, finishedAt: Date(timeIntervalSince1970: 0), outcome: .win, xpAwarded: 300)
+            let replay = try await store.applyMatchResult(MatchResultApplication(record: record, epoch: .initial, rewards: ["gold": 5], skillAfter: nil))
+            #expect(replay == LedgerReceipt(player: player, sequence: 0, kind: .matchReward, balancesAfter: [:], replayed: true))
+            #expect(try await store.recordMatch(record, epoch: .initial) == MatchRecordResult(recorded: false, progression: Progression(xp: 300)))
+            #expect(try await store.player(player) == profile)
+            #expect(try await store.ledgerReplays(of: player).map(\.sequence) == [0, 0])
+
+            var next = record
+            next.matchID = MatchID()
+            next.finishedAt = Date(timeIntervalSince1970: 60)
+            let rating = SkillRating(rating: 1550, deviation: 300, volatility: 0.06)
+            let applied = try await store.applyMatchResult(MatchResultApplication(record: next, epoch: .initial, rewards: ["gold": 5], skillAfter: rating))
+            #expect(applied.sequence == 1 && !applied.replayed)
+            #expect(try await store.player(player)?.skill == rating)
+            #expect(try await store.player(player)?.progression == Progression(xp: 600))
+            #expect(try await LedgerAudit.run(stores: [store]).isClean)
+        }
+    }
+
+    /// Builds a database with only migration 1 applied plus `seed`, opens it with the current build
+    /// (which migrates it) and runs `body`.
+    func withVersion1Database(_ backend: TestBackend, seed: [String], _ body: (any RegionStore) async throws -> Void) async throws {
+        switch backend {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-storage-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let path = (directory as NSString).appendingPathComponent("node-1.sqlite")
+            let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: testLogger)
+            do {
+                for statement in [SQLiteSchema.createMigrationsTable] + SQLiteSchema.migrations[0].statements + seed {
+                    _ = try await connection.query(statement)
+                }
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+            try await connection.close()
+            let store = try await SQLiteRegionStore.open(path: path, logger: testLogger)
+            do { try await body(store) } catch {
+                await store.close()
+                throw error
+            }
+            await store.close()
+        case .postgres:
+            let settings = try await TestDatabases.create()
+            do {
+                let connection = try await PostgresConnection.connect(
+                    configuration: .init(host: settings.host, port: settings.port, username: settings.username, password: settings.password, database: settings.database, tls: .disable),
+                    id: 2, logger: testLogger
+                )
+                do {
+                    for statement in [PostgresSchema.createMigrationsTable] + PostgresSchema.migrations[0].statements + seed {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: testLogger)
+                    }
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+                try await connection.close()
+                let store = try await PostgresRegionStore.connect(settings, logger: testLogger)
+                do { try await body(store) } catch {
+                    await store.close()
+                    throw error
+                }
+                await store.close()
+            } catch {
+                await TestDatabases.drop(settings.database)
+                throw error
+            }
+            await TestDatabases.drop(settings.database)
         }
     }
 }

@@ -63,9 +63,10 @@ enum AuditQueries {
         ORDER BY 1 LIMIT \(limit)
         """
 
+    /// Match rewards may have no lines: a match result without rewards still records its event.
     static let eventsWithoutLines = """
         SELECT e.player_id, e.seq FROM ledger_events e
-        WHERE NOT EXISTS (SELECT 1 FROM ledger_lines l WHERE l.player_id = e.player_id AND l.seq = e.seq)
+        WHERE e.kind <> 'match_reward' AND NOT EXISTS (SELECT 1 FROM ledger_lines l WHERE l.player_id = e.player_id AND l.seq = e.seq)
         ORDER BY 1, 2 LIMIT \(limit)
         """
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Recomputes every balance from the events of every region and checks conservation per item kind:
-/// `created (grants + purchases) == held (sum of balances) + consumed + in transit`, where in transit
+/// `created (grants + purchases + match rewards) == held (sum of balances) + consumed + in transit`, where in transit
 /// are the items of trades traded out and neither traded in nor refunded. Also checks that every cached
 /// balance, balance-after and snapshot equals its recomputation, that sequences are gapless, and that
 /// the legs of every trade agree across stores.

@@ -5,7 +5,7 @@ import Foundation
 public struct LedgerAuditData: Sendable {
     /// Created and destroyed units of one item kind in one store, from the events.
     public struct Flows: Hashable, Sendable, Codable {
-        /// Credits of grants and purchases.
+        /// Credits of grants, purchases and match rewards.
         public var created: Int64 = 0
         /// Debits of consumes and purchases (prices).
         public var consumed: Int64 = 0
@@ -83,7 +83,7 @@ public struct LedgerAuditData: Sendable {
         var flow = flows[item] ?? Flows()
         var wrongDirection = false
         switch kind {
-        case .grant:
+        case .grant, .matchReward:
             flow.created += credits
             wrongDirection = debits != 0
         case .purchase:

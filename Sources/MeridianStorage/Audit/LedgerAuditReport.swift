@@ -41,7 +41,7 @@ public struct AuditMismatch: Hashable, Sendable, Codable, CustomStringConvertibl
 /// The totals of one item kind over every audited store.
 public struct ItemConservation: Hashable, Sendable, Codable {
     public var item: ItemKind
-    /// Units created by grants and purchases.
+    /// Units created by grants, purchases and match rewards.
     public var created: Int64
     /// Units in players' (cached) balances.
     public var held: Int64

@@ -5,6 +5,14 @@ struct LedgerPlayerRow: Hashable, Sendable {
     var epoch: Epoch
     var state: PlayerState
     var sequence: Int64
+    /// Total XP (match results add to it in the batch).
+    var xp: Int64
+}
+
+/// Identifies a player's match history row.
+struct MatchKey: Hashable, Sendable {
+    var player: PlayerID
+    var match: MatchID
 }
 
 /// Identifies an event by its player and idempotency key.
@@ -34,4 +42,6 @@ struct LedgerBatchState: Sendable {
     var outbox: [TradeID: TradeOutboxEntry] = [:]
     /// Inbox decisions on the batch's trade-ins.
     var inbox: [TradeID: TradeInboxRecord] = [:]
+    /// The batch's match results already in the match history.
+    var recordedMatches: Set<MatchKey> = []
 }

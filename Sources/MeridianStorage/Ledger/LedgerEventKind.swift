@@ -12,4 +12,7 @@ public enum LedgerEventKind: String, Hashable, Sendable, Codable, CaseIterable {
     case tradeIn = "trade_in"
     /// Escrowed items returned to the giver of a trade that could not be delivered: credits only.
     case tradeRefund = "trade_refund"
+    /// Items a match awarded the player: credits only, idempotent by match id. Written with the match's
+    /// history row; a match without rewards still has its event, with no lines.
+    case matchReward = "match_reward"
 }

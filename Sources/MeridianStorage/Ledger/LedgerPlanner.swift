@@ -7,6 +7,9 @@ import Foundation
 /// fence (state, epoch) → idempotency (a known key returns the original receipt) → trade status →
 /// expected sequence → balances. A refused command changes nothing, so later commands of the same
 /// player see the state as if it had never been sent.
+///
+/// A match result is a posting (its reward event) whose side effects are the history row, the XP and
+/// the rating; a match already in the history is a replay.
 struct LedgerPlanner {
     private(set) var state: LedgerBatchState
     private(set) var plan = LedgerWritePlan()
@@ -81,6 +84,37 @@ struct LedgerPlanner {
                     planner.plan.settlements.append(.init(tradeID: tradeID, status: .refunded, settledAt: planner.now))
                 }
             }
+        case .matchResult(let application):
+            return try applyMatch(application)
+        }
+    }
+
+    /// A match result: its reward event (which carries the exactly-once check) and, as the event's side
+    /// effects, the history row, the XP and the rating.
+    private mutating func applyMatch(_ application: MatchResultApplication) throws(StorageError) -> LedgerReceipt {
+        let posting = try LedgerPosting(application)
+        let record = application.record
+        let match = MatchKey(player: record.player, match: record.matchID)
+        if state.postings[PostingKey(player: record.player, key: posting.idempotencyKey)] == nil, state.recordedMatches.contains(match) {
+            // Recorded before match results were ledger events (schema version 1): already applied, but
+            // there is no event to answer with.
+            guard let player = state.players[record.player] else { throw .playerNotFound(record.player) }
+            try PlayerFence.check(record.player, state: player.state, current: player.epoch, presented: application.epoch)
+            plan.replays.append(.init(player: record.player, idempotencyKey: posting.idempotencyKey, sequence: 0, replayedAt: now))
+            return LedgerReceipt(player: record.player, sequence: 0, kind: .matchReward, balancesAfter: [:], replayed: true)
+        }
+        return try post(posting) { (planner: inout LedgerPlanner) throws(StorageError) in
+            guard let player = planner.state.players[record.player] else { throw .playerNotFound(record.player) }
+            let (xp, overflow) = player.xp.addingReportingOverflow(record.xpAwarded)
+            guard !overflow else { throw .invalid("player \(record.player)'s XP would overflow") }
+            planner.state.players[record.player]?.xp = xp
+            planner.state.recordedMatches.insert(match)
+            let skill = application.skillAfter ?? planner.plan.progress[record.player]?.skill
+            planner.plan.progress[record.player] = .init(xp: xp, level: ProgressionCurve.level(forXP: xp), skill: skill)
+            planner.plan.matches.append(.init(
+                player: record.player, matchID: record.matchID, finishedAt: record.finishedAt, outcome: record.outcome,
+                xpAwarded: record.xpAwarded, summary: record.summary
+            ))
         }
     }
 
@@ -90,7 +124,7 @@ struct LedgerPlanner {
         _ posting: LedgerPosting,
         sideEffects: (inout LedgerPlanner) throws(StorageError) -> Void = { _ in }
     ) throws(StorageError) -> LedgerReceipt {
-        guard var player = state.players[posting.player] else { throw .playerNotFound(posting.player) }
+        guard let player = state.players[posting.player] else { throw .playerNotFound(posting.player) }
         let presented: Epoch? = switch posting.fence {
         case .epoch(let epoch): epoch
         case .system: nil
@@ -134,8 +168,8 @@ struct LedgerPlanner {
 
         for (item, quantity) in after { balances[item] = quantity }
         state.balances[posting.player] = balances
-        player.sequence = sequence
-        state.players[posting.player] = player
+        // Only the sequence: side effects may have changed other fields of the row (XP).
+        state.players[posting.player]?.sequence = sequence
         plan.playerSequences[posting.player] = sequence
 
         plan.events.append(.init(

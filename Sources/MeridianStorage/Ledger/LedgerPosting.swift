@@ -120,3 +120,17 @@ extension LedgerPosting {
         )
     }
 }
+
+extension LedgerPosting {
+    /// The reward event of a match result (its history row, XP and rating are the planner's side effects).
+    init(_ application: MatchResultApplication) throws(StorageError) {
+        try application.record.validate()
+        try application.skillAfter?.validate()
+        try LedgerValidation.items(application.rewards, what: "the match rewards", allowEmpty: true)
+        self.init(
+            player: application.record.player, fence: .epoch(application.epoch), idempotencyKey: application.idempotencyKey,
+            kind: .matchReward, deltas: application.rewards, expectedSequence: nil, tradeID: nil,
+            reason: "match \(application.record.matchID.uuidString.lowercased()) \(application.record.outcome.rawValue)"
+        )
+    }
+}

@@ -1,3 +1,6 @@
+import Foundation
+import MeridianMatchmaking
+
 /// What a caller asks the ledger to record for a player (trades have their own commands).
 public enum LedgerOperation: Hashable, Sendable {
     /// Create items for the player.
@@ -45,6 +48,9 @@ public enum LedgerCommand: Hashable, Sendable {
     case tradeIn(TradeDelivery)
     /// Return a trade's escrowed items to its giver (the receiver rejected it), idempotent by trade id.
     case tradeRefund(TradeID)
+    /// Apply one player's match result — history row, XP, skill rating and a ``LedgerEventKind/matchReward``
+    /// event crediting the rewards — exactly once per (player, match id).
+    case matchResult(MatchResultApplication)
 
     /// The player whose ledger the command appends to, when the command names one
     /// (a refund's giver is only known from the outbox row).
@@ -54,8 +60,52 @@ public enum LedgerCommand: Hashable, Sendable {
         case .tradeOut(let request): request.giver
         case .tradeIn(let delivery): delivery.receiver
         case .tradeRefund: nil
+        case .matchResult(let application): application.record.player
         }
     }
+}
+
+/// One player's match result, applied by ``LedgerCommand/matchResult(_:)`` in one transaction:
+///
+/// - the ``MatchRecord`` becomes a match history row and its XP is added to the player's progression;
+/// - ``skillAfter``, if set, becomes the player's ``PlayerProfile/skill``;
+/// - one ``LedgerEventKind/matchReward`` event with idempotency key `match:<match id, lowercase>`
+///   credits ``rewards``. It is written also when `rewards` is empty (an event without item lines),
+///   so every applied result has a ledger sequence.
+///
+/// Exactly once per (player, match id): applying it again changes nothing and returns the original
+/// receipt with ``LedgerReceipt/replayed`` set (recorded in ``RegionStore/ledgerReplays(of:)``). The
+/// first application wins: a retry is compared with it by its rewards only, and different rewards are
+/// refused with ``StorageError/Code/idempotencyConflict``. A match recorded by a build before schema
+/// version 2 (history without an event) replays with sequence 0 and no balances (its replay is
+/// recorded with sequence 0).
+///
+/// Refused, writing nothing, for a stale epoch, a frozen or tombstoned player, or a player who does
+/// not live in the store, with the same ``StorageError`` codes as every ledger command.
+public struct MatchResultApplication: Hashable, Sendable {
+    /// The match's history row for the player (its `xpAwarded` is added to the player's XP).
+    public var record: MatchRecord
+    /// The epoch the writer believes current.
+    public var epoch: Epoch
+    /// Items the match awards the player; may be empty (a loss, ``MatchOutcome/serverLost``).
+    public var rewards: ItemQuantities
+    /// The player's rating after the match; nil leaves the stored rating unchanged.
+    public var skillAfter: SkillRating?
+
+    public init(record: MatchRecord, epoch: Epoch, rewards: ItemQuantities = [:], skillAfter: SkillRating? = nil) {
+        self.record = record
+        self.epoch = epoch
+        self.rewards = rewards
+        self.skillAfter = skillAfter
+    }
+
+    /// The idempotency key of the match's reward event: `match:<match id, lowercase>`.
+    public var idempotencyKey: String { MatchKeys.reward(record.matchID) }
+}
+
+/// The idempotency keys of match results.
+enum MatchKeys {
+    static func reward(_ matchID: MatchID) -> String { "match:" + matchID.uuidString.lowercased() }
 }
 
 /// The result of an append: what the event got and what the player holds of each item it touched.

@@ -1,4 +1,6 @@
 import Foundation
+import MeridianMatchmaking
+import NIOCore
 
 /// The rows a ledger batch writes, computed by ``LedgerPlanner`` without I/O; a backend inserts
 /// them in the batch's transaction.
@@ -49,6 +51,23 @@ struct LedgerWritePlan: Sendable {
         var settledAt: Date
     }
 
+    /// A match history row.
+    struct Match: Hashable, Sendable {
+        var player: PlayerID
+        var matchID: MatchID
+        var finishedAt: Date
+        var outcome: MatchOutcome
+        var xpAwarded: Int64
+        var summary: ByteBuffer
+    }
+
+    /// What match results change on a player's row: the final XP and level, and the rating if one was set.
+    struct Progress: Hashable, Sendable {
+        var xp: Int64
+        var level: Int
+        var skill: SkillRating?
+    }
+
     var events: [Event] = []
     var lines: [Line] = []
     /// Final balance per touched (player, item): one upsert each.
@@ -60,6 +79,9 @@ struct LedgerWritePlan: Sendable {
     var outbox: [TradeOutboxEntry] = []
     var inbox: [TradeInboxRecord] = []
     var settlements: [Settlement] = []
+    var matches: [Match] = []
+    /// Per player with match results in the batch (each also has an event, so a sequence to write).
+    var progress: [PlayerID: Progress] = [:]
 
     var isEmpty: Bool {
         events.isEmpty && replays.isEmpty && outbox.isEmpty && inbox.isEmpty && settlements.isEmpty

@@ -4,6 +4,8 @@ import NIOCore
 /// How a match ended for one player.
 public enum MatchOutcome: String, Hashable, Sendable {
     case win, loss, draw, abandoned
+    /// The node running the match was lost before it finished; the match awards no reward.
+    case serverLost = "server_lost"
 }
 
 /// One player's result of one match, written to the player's home region by the match actor.
@@ -47,5 +49,23 @@ public struct MatchRecordResult: Hashable, Sendable {
     public init(recorded: Bool, progression: Progression) {
         self.recorded = recorded
         self.progression = progression
+    }
+}
+
+extension MatchRecordResult {
+    /// ``RegionStore/recordMatch(_:epoch:)`` is a match result without rewards that leaves the rating
+    /// unchanged: the one command a backend runs for it.
+    static func command(_ record: MatchRecord, epoch: Epoch) -> LedgerCommand {
+        .matchResult(MatchResultApplication(record: record, epoch: epoch, rewards: [:], skillAfter: nil))
+    }
+
+    /// The result of ``command(_:epoch:)``, from its batch.
+    init(_ outcome: LedgerBatch.Outcome, of player: PlayerID) throws(StorageError) {
+        guard let result = outcome.results.first else {
+            throw StorageError(.backend, "the store returned no result for a match result")
+        }
+        let receipt = try result.get()
+        guard let row = outcome.players[player] else { throw .playerNotFound(player) }
+        self.init(recorded: !receipt.replayed, progression: Progression(xp: row.xp))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MeridianMatchmaking
 
 /// Whether a player's data in this store accepts writes.
 public enum PlayerState: String, Hashable, Sendable {
@@ -42,10 +43,12 @@ public struct PlayerProfile: Hashable, Sendable {
     public var progression: Progression
     /// The sequence number of the player's last ledger event (0 before the first).
     public var ledgerSequence: Int64
+    /// The player's skill rating, as last set by a match result (``SkillRating/initial`` for a new player).
+    public var skill: SkillRating
 
     public init(
         id: PlayerID, displayName: String, homeRegion: String, createdAt: Date, epoch: Epoch,
-        state: PlayerState, progression: Progression, ledgerSequence: Int64
+        state: PlayerState, progression: Progression, ledgerSequence: Int64, skill: SkillRating = .initial
     ) {
         self.id = id
         self.displayName = displayName
@@ -55,6 +58,7 @@ public struct PlayerProfile: Hashable, Sendable {
         self.state = state
         self.progression = progression
         self.ledgerSequence = ledgerSequence
+        self.skill = skill
     }
 }
 

@@ -5,16 +5,18 @@ import PostgresNIO
 /// a batch costs PostgreSQL no parsing or planning.
 enum PostgresLedgerStatements {
     /// Everything a batch decides on, read by one statement (so as of one snapshot): part 0 are the
-    /// players, part 1 all their balances, part 2 the events recorded under the batch's keys (one row
-    /// per line). Nothing is locked: the write's compare-and-set on the players detects a change.
+    /// players (XP in `amount`), part 1 all their balances, part 2 the events recorded under the batch's
+    /// keys (one row per line; one row of NULL item, amount and after for an event without lines), part 3
+    /// the batch's matches already in the history (the match id in `trade_id`). Nothing is locked: the
+    /// write's compare-and-set on the players detects a change.
     struct LoadState: PostgresPreparedStatement {
-        static let name = "meridian_ledger_load_state_v2"
+        static let name = "meridian_ledger_load_state_v3"
         // LATERAL pins one index probe per player or key: a cached generic plan cannot see how few
         // the arrays hold and would otherwise drift to (hash joins over) sequential scans of whole
         // tables, which the balances' update churn makes slower still.
         static let sql = """
             SELECT 0 AS part, p.player_id, NULL::text AS key, p.ledger_seq AS seq, p.epoch, p.state AS label,
-                   NULL::uuid AS trade_id, NULL::text AS item, NULL::bigint AS amount, NULL::bigint AS after
+                   NULL::uuid AS trade_id, NULL::text AS item, p.xp AS amount, NULL::bigint AS after
             FROM players p WHERE p.player_id = ANY($1)
             UNION ALL
             SELECT 1, b.player_id, NULL, b.as_of_seq, NULL, NULL, NULL, b.item, b.quantity, NULL
@@ -25,18 +27,27 @@ enum PostgresLedgerStatements {
             FROM unnest($2::uuid[], $3::text[]) AS k(player_id, idempotency_key)
             CROSS JOIN LATERAL (SELECT * FROM ledger_events x
                                 WHERE x.player_id = k.player_id AND x.idempotency_key = k.idempotency_key) e
-            CROSS JOIN LATERAL (SELECT * FROM ledger_lines y WHERE y.player_id = e.player_id AND y.seq = e.seq) l
+            LEFT JOIN LATERAL (SELECT * FROM ledger_lines y WHERE y.player_id = e.player_id AND y.seq = e.seq) l ON true
+            UNION ALL
+            SELECT 3, h.player_id, NULL, 0, NULL, NULL, h.match_id, NULL, NULL, NULL
+            FROM unnest($4::uuid[], $5::uuid[]) AS m(player_id, match_id)
+            CROSS JOIN LATERAL (SELECT player_id, match_id FROM match_history z
+                                WHERE z.player_id = m.player_id AND z.match_id = m.match_id) h
             """
         typealias Row = (Int32, UUID, String?, Int64, Int64?, String?, UUID?, String?, Int64?, Int64?)
         var players: [UUID]
         var keyPlayers: [UUID]
         var keys: [String]
+        var matchPlayers: [UUID]
+        var matchIDs: [UUID]
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 3)
+            var bindings = PostgresBindings(capacity: 5)
             bindings.append(players)
             bindings.append(keyPlayers)
             bindings.append(keys)
+            bindings.append(matchPlayers)
+            bindings.append(matchIDs)
             return bindings
         }
 
@@ -70,7 +81,7 @@ enum PostgresLedgerStatements {
         /// Whether `plan` writes only what this statement covers.
         static func covers(_ plan: LedgerWritePlan) -> Bool {
             plan.snapshots.isEmpty && plan.replays.isEmpty && plan.outbox.isEmpty && plan.inbox.isEmpty
-                && plan.settlements.isEmpty && plan.events.allSatisfy { $0.tradeID == nil }
+                && plan.settlements.isEmpty && plan.matches.isEmpty && plan.progress.isEmpty && plan.events.allSatisfy { $0.tradeID == nil }
         }
 
         func makeBindings() throws -> PostgresBindings {

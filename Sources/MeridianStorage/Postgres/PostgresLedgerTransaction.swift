@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MeridianMatchmaking
 import PostgresNIO
 
 /// The ledger batch's reads and writes on one pooled connection, inside a READ COMMITTED transaction.
@@ -26,34 +27,43 @@ struct PostgresLedgerTransaction: LedgerTransaction {
         return Dictionary(entries.map { ($0.tradeID, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    func loadState(players: [PlayerID], keys: [PostingKey]) async throws -> LedgerBatchState {
+    func loadState(players: [PlayerID], keys: [PostingKey], matches: [MatchKey]) async throws -> LedgerBatchState {
         var state = LedgerBatchState()
         if lockPlayersFirst {
             try await connection.query(
                 "SELECT 1 FROM players WHERE player_id = ANY(\(players)) ORDER BY player_id FOR NO KEY UPDATE", logger: logger
             )
         }
-        let statement = PostgresLedgerStatements.LoadState(players: players, keyPlayers: keys.map(\.player), keys: keys.map(\.key))
+        let statement = PostgresLedgerStatements.LoadState(
+            players: players, keyPlayers: keys.map(\.player), keys: keys.map(\.key),
+            matchPlayers: matches.map(\.player), matchIDs: matches.map(\.match)
+        )
         for try await (part, player, key, seq, epoch, label, tradeID, item, amount, after) in try await connection.execute(statement, logger: logger) {
             switch part {
             case 0:
-                guard let epoch, let label, let playerState = PlayerState(rawValue: label) else {
+                guard let epoch, let label, let playerState = PlayerState(rawValue: label), let xp = amount else {
                     throw StorageError.corrupt("player \(player) has an unreadable state")
                 }
-                state.players[player] = LedgerPlayerRow(epoch: Epoch(epoch), state: playerState, sequence: seq)
+                state.players[player] = LedgerPlayerRow(epoch: Epoch(epoch), state: playerState, sequence: seq, xp: xp)
             case 1:
                 guard let item, let amount else { throw StorageError.corrupt("a balance of player \(player) is unreadable") }
                 state.balances[player, default: [:]][ItemKind(item)] = amount
-            default:
-                guard let key, let label, let kind = LedgerEventKind(rawValue: label), let item, let amount, let after else {
+            case 2:
+                guard let key, let label, let kind = LedgerEventKind(rawValue: label) else {
                     throw StorageError.corrupt("ledger event \(player)/\(seq) is unreadable")
                 }
                 let postingKey = PostingKey(player: player, key: key)
                 if state.postings[postingKey] == nil {
                     state.postings[postingKey] = StoredPosting(sequence: seq, kind: kind, tradeID: tradeID, deltas: [:], balancesAfter: [:])
                 }
+                // No item: the event has no lines (a match result without rewards).
+                guard let item else { continue }
+                guard let amount, let after else { throw StorageError.corrupt("ledger event \(player)/\(seq) has an unreadable line") }
                 state.postings[postingKey]?.deltas[ItemKind(item)] = amount
                 state.postings[postingKey]?.balancesAfter[ItemKind(item)] = after
+            default:
+                guard let match = tradeID else { throw StorageError.corrupt("a match history row of player \(player) is unreadable") }
+                state.recordedMatches.insert(MatchKey(player: player, match: match))
             }
         }
         return state
@@ -91,6 +101,17 @@ struct PostgresLedgerTransaction: LedgerTransaction {
         let lines = plan.lines
         let balances = plan.balances
         let guards = PlayerGuard.make(plan, decidedOn: players)
+        let matches = plan.matches
+        // Per guard, what match results changed: XP and level (`hasProgress`), the rating (`hasSkill`).
+        let progress = guards.map { plan.progress[$0.player] }
+        let hasProgress = progress.map { $0 != nil }
+        let xp = progress.map { $0?.xp ?? 0 }
+        let levels = progress.map { Int32(clamping: $0?.level ?? 1) }
+        let skills = progress.map { $0?.skill }
+        let hasSkill = skills.map { $0 != nil }
+        let ratings = skills.map { $0?.rating ?? 0 }
+        let deviations = skills.map { $0?.deviation ?? 0 }
+        let volatilities = skills.map { $0?.volatility ?? 0 }
         let snapshots = plan.snapshots
         let replays = plan.replays
         let outbox = plan.outbox
@@ -117,9 +138,18 @@ struct PostgresLedgerTransaction: LedgerTransaction {
                    SELECT * FROM unnest(\(balances.map(\.player))::uuid[], \(balances.map(\.item.rawValue))::text[],
                                         \(balances.map(\.quantity))::bigint[], \(balances.map(\.asOfSequence))::bigint[])
                    ON CONFLICT (player_id, item) DO UPDATE SET quantity = EXCLUDED.quantity, as_of_seq = EXCLUDED.as_of_seq),
-            pl AS (UPDATE players SET ledger_seq = u.s
+            mh AS (INSERT INTO match_history (player_id, match_id, finished_at, outcome, xp_awarded, summary)
+                   SELECT * FROM unnest(\(matches.map(\.player))::uuid[], \(matches.map(\.matchID))::uuid[], \(matches.map(\.finishedAt))::timestamptz[],
+                                        \(matches.map(\.outcome.rawValue))::text[], \(matches.map(\.xpAwarded))::bigint[], \(matches.map(\.summary))::bytea[])),
+            pl AS (UPDATE players SET ledger_seq = u.s,
+                          xp = CASE WHEN u.hp THEN u.x ELSE players.xp END, level = CASE WHEN u.hp THEN u.l ELSE players.level END,
+                          skill_rating = CASE WHEN u.hs THEN u.r ELSE players.skill_rating END,
+                          skill_deviation = CASE WHEN u.hs THEN u.d ELSE players.skill_deviation END,
+                          skill_volatility = CASE WHEN u.hs THEN u.v ELSE players.skill_volatility END
                    FROM unnest(\(guards.map(\.player))::uuid[], \(guards.map(\.sequence))::bigint[],
-                               \(guards.map(\.previousSequence))::bigint[], \(guards.map(\.epoch))::bigint[]) AS u(p, s, o, e)
+                               \(guards.map(\.previousSequence))::bigint[], \(guards.map(\.epoch))::bigint[],
+                               \(hasProgress)::bool[], \(xp)::bigint[], \(levels)::int[], \(hasSkill)::bool[],
+                               \(ratings)::float8[], \(deviations)::float8[], \(volatilities)::float8[]) AS u(p, s, o, e, hp, x, l, hs, r, d, v)
                    WHERE players.player_id = u.p AND players.ledger_seq = u.o AND players.epoch = u.e AND players.state = 'active'
                    RETURNING 1),
             sn AS (INSERT INTO ledger_snapshots (player_id, seq, item, quantity)

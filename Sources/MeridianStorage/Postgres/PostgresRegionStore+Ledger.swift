@@ -5,6 +5,10 @@ import PostgresNIO
 extension PostgresRegionStore {
     public func applyLedger(_ commands: [LedgerCommand]) async throws(StorageError) -> [Result<LedgerReceipt, StorageError>] {
         guard !commands.isEmpty else { return [] }
+        return try await runLedger(commands).results
+    }
+
+    func runLedger(_ commands: [LedgerCommand]) async throws(StorageError) -> LedgerBatch.Outcome {
         let interval = configuration.snapshotInterval
         let logger = self.logger
         return try await transaction(retries: configuration.transactionRetries) { connection, attempt in

@@ -1,24 +1,26 @@
 import Foundation
 import Logging
+import MeridianMatchmaking
 import PostgresNIO
 
 extension PostgresRegionStore {
-    static let profileColumns = "player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq"
-    typealias ProfileRow = (UUID, String, String, Date, Int64, String, Int64, Int32, Int64)
+    static let profileColumns = "player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq, skill_rating, skill_deviation, skill_volatility"
+    typealias ProfileRow = (UUID, String, String, Date, Int64, String, Int64, Int32, Int64, Double, Double, Double)
 
     static func profile(_ row: ProfileRow) throws(StorageError) -> PlayerProfile {
         guard let state = PlayerState(rawValue: row.5) else { throw .corrupt("player \(row.0) has unknown state \"\(row.5)\"") }
         return PlayerProfile(
             id: row.0, displayName: row.1, homeRegion: row.2, createdAt: row.3, epoch: Epoch(row.4),
-            state: state, progression: Progression(xp: row.6), ledgerSequence: row.8
+            state: state, progression: Progression(xp: row.6), ledgerSequence: row.8,
+            skill: SkillRating(rating: row.9, deviation: row.10, volatility: row.11)
         )
     }
 
     /// Reads the player's row; with `lock`, holds its row lock until the transaction ends.
     static func loadProfile(_ id: PlayerID, lock: Bool, on connection: PostgresConnection, logger: Logger) async throws -> PlayerProfile? {
         let query: PostgresQuery = lock
-            ? "SELECT player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq FROM players WHERE player_id = \(id) FOR UPDATE"
-            : "SELECT player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq FROM players WHERE player_id = \(id)"
+            ? "SELECT player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq, skill_rating, skill_deviation, skill_volatility FROM players WHERE player_id = \(id) FOR UPDATE"
+            : "SELECT player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq, skill_rating, skill_deviation, skill_volatility FROM players WHERE player_id = \(id)"
         for try await row in try await connection.query(query, logger: logger).decode(ProfileRow.self) {
             return try profile(row)
         }
@@ -33,11 +35,14 @@ extension PostgresRegionStore {
     public func createPlayer(_ player: NewPlayer) async throws(StorageError) -> PlayerProfile {
         try player.validate()
         let logger = self.logger
+        let initial = SkillRating.initial
         return try await transaction { connection in
             try await connection.query(
                 """
-                INSERT INTO players (player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq)
-                VALUES (\(player.id), \(player.displayName), \(player.homeRegion), \(player.createdAt), \(player.epoch.rawValue), 'active', 0, 1, 0)
+                INSERT INTO players (player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq,
+                                     skill_rating, skill_deviation, skill_volatility)
+                VALUES (\(player.id), \(player.displayName), \(player.homeRegion), \(player.createdAt), \(player.epoch.rawValue), 'active', 0, 1, 0,
+                        \(initial.rating), \(initial.deviation), \(initial.volatility))
                 ON CONFLICT (player_id) DO NOTHING
                 """,
                 logger: logger
@@ -64,29 +69,7 @@ extension PostgresRegionStore {
     }
 
     public func recordMatch(_ record: MatchRecord, epoch: Epoch) async throws(StorageError) -> MatchRecordResult {
-        try record.validate()
-        let logger = self.logger
-        return try await transaction { connection in
-            let profile = try await Self.requireProfile(record.player, lock: true, on: connection, logger: logger)
-            try PlayerFence.check(record.player, state: profile.state, current: profile.epoch, presented: epoch)
-            let inserted = try await connection.query(
-                """
-                INSERT INTO match_history (player_id, match_id, finished_at, outcome, xp_awarded, summary)
-                VALUES (\(record.player), \(record.matchID), \(record.finishedAt), \(record.outcome.rawValue), \(record.xpAwarded), \(record.summary))
-                ON CONFLICT (player_id, match_id) DO NOTHING RETURNING match_id
-                """,
-                logger: logger
-            ).collect()
-            guard !inserted.isEmpty else { return MatchRecordResult(recorded: false, progression: profile.progression) }
-            let (xp, overflow) = profile.progression.xp.addingReportingOverflow(record.xpAwarded)
-            guard !overflow else { throw StorageError.invalid("player \(record.player)'s XP would overflow") }
-            let progression = Progression(xp: xp)
-            try await connection.query(
-                "UPDATE players SET xp = \(progression.xp), level = \(Int32(clamping: progression.level)) WHERE player_id = \(record.player)",
-                logger: logger
-            )
-            return MatchRecordResult(recorded: true, progression: progression)
-        }
+        try MatchRecordResult(try await runLedger([MatchRecordResult.command(record, epoch: epoch)]), of: record.player)
     }
 
     public func matchHistory(of player: PlayerID, limit: Int) async throws(StorageError) -> [MatchRecord] {

@@ -1,4 +1,5 @@
 import Foundation
+import MeridianMatchmaking
 import SQLiteNIO
 
 /// The ledger batch's reads and writes on the store's single connection, inside `BEGIN IMMEDIATE`.
@@ -19,13 +20,14 @@ struct SQLiteLedgerTransaction: LedgerTransaction {
         return result
     }
 
-    func loadState(players: [PlayerID], keys: [PostingKey]) async throws -> LedgerBatchState {
+    func loadState(players: [PlayerID], keys: [PostingKey], matches: [MatchKey]) async throws -> LedgerBatchState {
         var state = LedgerBatchState()
         state.players = try await loadPlayers(players)
         let present = players.filter { state.players[$0] != nil }
         guard !present.isEmpty else { return state }
         state.balances = try await loadBalances(present)
         state.postings = try await loadPostings(keys.filter { state.players[$0.player] != nil })
+        state.recordedMatches = try await loadMatches(matches.filter { state.players[$0.player] != nil })
         return state
     }
 
@@ -33,12 +35,13 @@ struct SQLiteLedgerTransaction: LedgerTransaction {
         var result: [PlayerID: LedgerPlayerRow] = [:]
         for part in ids.chunks(of: Self.chunk) {
             let rows = try await connection.query(
-                "SELECT player_id, epoch, state, ledger_seq FROM players WHERE player_id IN (\(SQLiteValue.placeholders(part.count)))",
+                "SELECT player_id, epoch, state, ledger_seq, xp FROM players WHERE player_id IN (\(SQLiteValue.placeholders(part.count)))",
                 part.map(SQLiteValue.uuid)
             )
             for row in rows {
                 result[try row.uuid("player_id")] = LedgerPlayerRow(
-                    epoch: Epoch(try row.int64("epoch")), state: try row.enumValue("state", as: PlayerState.self), sequence: try row.int64("ledger_seq")
+                    epoch: Epoch(try row.int64("epoch")), state: try row.enumValue("state", as: PlayerState.self), sequence: try row.int64("ledger_seq"),
+                    xp: try row.int64("xp")
                 )
             }
         }
@@ -65,7 +68,7 @@ struct SQLiteLedgerTransaction: LedgerTransaction {
             let rows = try await connection.query(
                 """
                 SELECT e.player_id, e.idempotency_key, e.seq, e.kind, e.trade_id, l.item, l.delta, l.balance_after
-                FROM ledger_events e JOIN ledger_lines l ON l.player_id = e.player_id AND l.seq = e.seq
+                FROM ledger_events e LEFT JOIN ledger_lines l ON l.player_id = e.player_id AND l.seq = e.seq
                 WHERE (e.player_id, e.idempotency_key) IN (VALUES \(SQLiteValue.tuples(rows: part.count, columns: 2)))
                 """,
                 part.flatMap { [SQLiteValue.uuid($0.player), .text($0.key)] }
@@ -81,11 +84,26 @@ struct SQLiteLedgerTransaction: LedgerTransaction {
                         tradeID: try row.optionalUUID("trade_id"), deltas: [:], balancesAfter: [:]
                     )
                 }
-                let item = ItemKind(try row.string("item"))
-                posting.deltas[item] = try row.int64("delta")
-                posting.balancesAfter[item] = try row.int64("balance_after")
+                // An event without lines (a match result without rewards) has one row of NULLs.
+                if case .text(let name)? = row.column("item") {
+                    let item = ItemKind(name)
+                    posting.deltas[item] = try row.int64("delta")
+                    posting.balancesAfter[item] = try row.int64("balance_after")
+                }
                 result[key] = posting
             }
+        }
+        return result
+    }
+
+    private func loadMatches(_ keys: [MatchKey]) async throws -> Set<MatchKey> {
+        var result: Set<MatchKey> = []
+        for part in keys.chunks(of: Self.chunk / 2) {
+            let rows = try await connection.query(
+                "SELECT player_id, match_id FROM match_history WHERE (player_id, match_id) IN (VALUES \(SQLiteValue.tuples(rows: part.count, columns: 2)))",
+                part.flatMap { [SQLiteValue.uuid($0.player), SQLiteValue.uuid($0.match)] }
+            )
+            for row in rows { result.insert(MatchKey(player: try row.uuid("player_id"), match: try row.uuid("match_id"))) }
         }
         return result
     }
@@ -149,6 +167,26 @@ struct SQLiteLedgerTransaction: LedgerTransaction {
         }
         try await insert("trade_inbox (trade_id, receiver, decision, reason, recorded_at)", columns: 5, plan.inbox) { record in
             [SQLiteValue.uuid(record.tradeID), SQLiteValue.uuid(record.receiver), .text(record.decision.rawValue), .text(record.reason), SQLiteValue.date(record.recordedAt)]
+        }
+        try await insert("match_history (player_id, match_id, finished_at, outcome, xp_awarded, summary)", columns: 6, plan.matches) { match in
+            [SQLiteValue.uuid(match.player), SQLiteValue.uuid(match.matchID), SQLiteValue.date(match.finishedAt), .text(match.outcome.rawValue),
+             SQLiteValue.int(match.xpAwarded), .blob(match.summary)]
+        }
+        for part in Array(plan.progress).chunks(of: Self.chunk) {
+            // A NULL rating keeps the stored one (the match result set none).
+            _ = try await connection.query(
+                """
+                UPDATE players SET xp = u.column2, level = u.column3, skill_rating = COALESCE(u.column4, skill_rating),
+                       skill_deviation = COALESCE(u.column5, skill_deviation), skill_volatility = COALESCE(u.column6, skill_volatility)
+                FROM (VALUES \(SQLiteValue.tuples(rows: part.count, columns: 6))) AS u
+                WHERE players.player_id = u.column1
+                """,
+                part.flatMap { player, progress -> [SQLiteData] in
+                    [SQLiteValue.uuid(player), SQLiteValue.int(progress.xp), .integer(progress.level),
+                     progress.skill.map { .float($0.rating) } ?? .null, progress.skill.map { .float($0.deviation) } ?? .null,
+                     progress.skill.map { .float($0.volatility) } ?? .null]
+                }
+            )
         }
         for settlement in plan.settlements {
             _ = try await connection.query(

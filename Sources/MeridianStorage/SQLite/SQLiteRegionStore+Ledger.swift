@@ -4,6 +4,10 @@ import SQLiteNIO
 extension SQLiteRegionStore {
     public func applyLedger(_ commands: [LedgerCommand]) async throws(StorageError) -> [Result<LedgerReceipt, StorageError>] {
         guard !commands.isEmpty else { return [] }
+        return try await runLedger(commands).results
+    }
+
+    func runLedger(_ commands: [LedgerCommand]) async throws(StorageError) -> LedgerBatch.Outcome {
         let interval = configuration.snapshotInterval
         return try await database.write { connection in
             try await LedgerBatch.run(commands, in: SQLiteLedgerTransaction(connection: connection), now: Date(), snapshotInterval: interval)

@@ -1,10 +1,11 @@
 import Foundation
-import NIOCore
 import Logging
+import MeridianMatchmaking
+import NIOCore
 import SQLiteNIO
 
 extension SQLiteRegionStore {
-    static let profileColumns = "player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq"
+    static let profileColumns = "player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq, skill_rating, skill_deviation, skill_volatility"
 
     static func profile(_ row: SQLiteRow) throws(StorageError) -> PlayerProfile {
         PlayerProfile(
@@ -15,7 +16,8 @@ extension SQLiteRegionStore {
             epoch: Epoch(try row.int64("epoch")),
             state: try row.enumValue("state", as: PlayerState.self),
             progression: Progression(xp: try row.int64("xp")),
-            ledgerSequence: try row.int64("ledger_seq")
+            ledgerSequence: try row.int64("ledger_seq"),
+            skill: SkillRating(rating: try row.double("skill_rating"), deviation: try row.double("skill_deviation"), volatility: try row.double("skill_volatility"))
         )
     }
 
@@ -34,10 +36,12 @@ extension SQLiteRegionStore {
         return try await database.write { connection in
             _ = try await connection.query(
                 """
-                INSERT INTO players (player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq)
-                VALUES (?, ?, ?, ?, ?, 'active', 0, 1, 0) ON CONFLICT (player_id) DO NOTHING
+                INSERT INTO players (player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq,
+                                     skill_rating, skill_deviation, skill_volatility)
+                VALUES (?, ?, ?, ?, ?, 'active', 0, 1, 0, ?, ?, ?) ON CONFLICT (player_id) DO NOTHING
                 """,
-                [SQLiteValue.uuid(player.id), .text(player.displayName), .text(player.homeRegion), SQLiteValue.date(player.createdAt), SQLiteValue.int(player.epoch.rawValue)]
+                [SQLiteValue.uuid(player.id), .text(player.displayName), .text(player.homeRegion), SQLiteValue.date(player.createdAt), SQLiteValue.int(player.epoch.rawValue),
+                 .float(SkillRating.initial.rating), .float(SkillRating.initial.deviation), .float(SkillRating.initial.volatility)]
             )
             return try await Self.requireProfile(player.id, on: connection)
         }
@@ -60,28 +64,7 @@ extension SQLiteRegionStore {
     }
 
     public func recordMatch(_ record: MatchRecord, epoch: Epoch) async throws(StorageError) -> MatchRecordResult {
-        try record.validate()
-        return try await database.write { connection in
-            let profile = try await Self.requireProfile(record.player, on: connection)
-            try PlayerFence.check(record.player, state: profile.state, current: profile.epoch, presented: epoch)
-            let inserted = try await connection.query(
-                """
-                INSERT INTO match_history (player_id, match_id, finished_at, outcome, xp_awarded, summary)
-                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (player_id, match_id) DO NOTHING RETURNING match_id
-                """,
-                [SQLiteValue.uuid(record.player), SQLiteValue.uuid(record.matchID), SQLiteValue.date(record.finishedAt),
-                 .text(record.outcome.rawValue), SQLiteValue.int(record.xpAwarded), .blob(record.summary)]
-            )
-            guard !inserted.isEmpty else { return MatchRecordResult(recorded: false, progression: profile.progression) }
-            let (xp, overflow) = profile.progression.xp.addingReportingOverflow(record.xpAwarded)
-            guard !overflow else { throw StorageError.invalid("player \(record.player)'s XP would overflow") }
-            let progression = Progression(xp: xp)
-            _ = try await connection.query(
-                "UPDATE players SET xp = ?, level = ? WHERE player_id = ?",
-                [SQLiteValue.int(progression.xp), .integer(progression.level), SQLiteValue.uuid(record.player)]
-            )
-            return MatchRecordResult(recorded: true, progression: progression)
-        }
+        try MatchRecordResult(try await runLedger([MatchRecordResult.command(record, epoch: epoch)]), of: record.player)
     }
 
     public func matchHistory(of player: PlayerID, limit: Int) async throws(StorageError) -> [MatchRecord] {

@@ -50,6 +50,14 @@ extension SQLiteRow {
         return Int64(value)
     }
 
+    func double(_ column: String) throws(StorageError) -> Double {
+        switch try value(column) {
+        case .float(let value): return value
+        case .integer(let value): return Double(value)
+        default: throw .corrupt("column \(column) does not hold a number")
+        }
+    }
+
     func string(_ column: String) throws(StorageError) -> String {
         guard case .text(let text) = try value(column) else { throw .corrupt("column \(column) does not hold text") }
         return text

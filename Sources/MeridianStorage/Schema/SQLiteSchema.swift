@@ -118,5 +118,13 @@ enum SQLiteSchema {
             ) STRICT
             """,
         ]),
+        // Match results are ledger events (`match_reward`, which may have no lines) applied with their
+        // history row; outcomes gained `server_lost` (text, no constraint to change). Existing players
+        // get the initial rating (SkillRating.initial).
+        Migration(version: 2, name: "skill ratings", statements: [
+            "ALTER TABLE players ADD COLUMN skill_rating REAL NOT NULL DEFAULT 1500",
+            "ALTER TABLE players ADD COLUMN skill_deviation REAL NOT NULL DEFAULT 350",
+            "ALTER TABLE players ADD COLUMN skill_volatility REAL NOT NULL DEFAULT 0.06",
+        ]),
     ]
 }

@@ -1,0 +1,299 @@
+import Distributed
+import Foundation
+import Logging
+import MeridianCatalog
+import MeridianCluster
+import MeridianMembership
+import MeridianRegion
+import MeridianTopology
+import Synchronization
+
+/// A node's part of the game layer: the shards of its region that the placement gives it,
+/// the matches on them, the region's matchmaker when the placement picks this node, and the
+/// watcher that keeps sessions honest when membership changes:
+///
+/// - a node went down → every local player seated in a match on it gets a `serverLost`
+///   result (exactly once) and may queue again; its shards start on the remaining nodes;
+/// - the placement moved a local shard away → the shard drains (no new matches, running ones
+///   finish) and is released;
+/// - a region's matchmaker moved → every local ticket owner queues its ticket at the new one.
+public final class GameServices: Sendable {
+    public let placement: RegionPlacement
+    public let statistics = TickStatistics()
+    public let directory: PlayerDirectory
+    let system: ClusterSystem
+    let topology: Topology
+    let regionServices: RegionServices
+    let catalog: LocalCatalog?
+    let fixedRules: GameRules?
+    let logger: Logger
+    private let reference = GameServicesReference()
+    private let shardHosts = Mutex<[Int: ShardHost]>([:])
+    private let matchmakers = Mutex<[String: Matchmaker]>([:])
+    private let watcher = Mutex<Task<Void, Never>?>(nil)
+    private let stopping = Atomic<Bool>(false)
+    private let front = Mutex<GameFront?>(nil)
+
+    private init(system: ClusterSystem, topology: Topology, regionServices: RegionServices, catalog: LocalCatalog?, fixedRules: GameRules?, logger: Logger) {
+        self.system = system
+        self.fixedRules = fixedRules
+        self.topology = topology
+        self.regionServices = regionServices
+        self.catalog = catalog
+        self.logger = logger
+        self.placement = RegionPlacement(topology: topology, membership: system.membership)
+        self.directory = PlayerDirectory(system: system, topology: topology)
+    }
+
+    /// Starts the game layer on a node that already runs its region's data services.
+    /// - Parameters:
+    ///   - catalog: The node's catalog; the rules are read from its `config:` at every match.
+    ///   - fixedRules: Rules to use instead of the catalog's (tests, benchmarks).
+    public static func start(
+        system: ClusterSystem, topology: Topology, regionServices: RegionServices, catalog: LocalCatalog?,
+        fixedRules: GameRules? = nil, logger: Logger
+    ) throws -> GameServices {
+        let game = GameServices(system: system, topology: topology, regionServices: regionServices, catalog: catalog, fixedRules: fixedRules, logger: logger)
+        game.reference.set(game)
+        let region = system.region
+        let front = try system.makeActor(path: GameFront.path) { GameFront(game: game.reference, actorSystem: system) }
+        game.front.withLock { $0 = front }
+        system.registerActivator(prefix: "/shard/\(region)/") { [weak game] path in
+            try game?.activateShard(path: path)
+        }
+        system.registerActivator(prefix: "/matchmaker/") { [weak game] path in
+            try game?.activateMatchmaker(path: path)
+        }
+        let changes = system.membership.changes()
+        game.watcher.withLock {
+            $0 = Task { [weak game] in
+                // Reconcile on every change and every 2 s (a missed or failed step is retried).
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await _ in changes { await game?.reconcile() }
+                    }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: .seconds(2))
+                            await game?.reconcile()
+                        }
+                    }
+                }
+            }
+        }
+        return game
+    }
+
+    /// The rules of the catalog this node serves now.
+    public var rules: GameRules {
+        fixedRules ?? catalog.map(GameRules.init(catalog:)) ?? GameRules()
+    }
+
+    // MARK: Resolving
+
+    public func matchmaker(of region: String) throws -> Matchmaker {
+        guard let node = placement.matchmakerNode(region: region) else {
+            throw ClusterError(.nodeUnreachable, "region \(region) has no live node to run its matchmaker")
+        }
+        return try Matchmaker.resolve(id: ClusterActorID(node: node, incarnation: 0, path: Matchmaker.path(region: region)), using: system)
+    }
+
+    public func match(_ assignment: MatchAssignment) throws -> MatchActor {
+        try MatchActor.resolve(
+            id: ClusterActorID(node: assignment.node, incarnation: assignment.incarnation, path: MatchActor.path(of: assignment.matchID)),
+            using: system
+        )
+    }
+
+    func shardHost(region: String, shard: Int) throws -> ShardHost {
+        guard let node = placement.shardOwner(region: region, shard: shard) else {
+            throw ClusterError(.nodeUnreachable, "region \(region) has no live node for shard \(shard)")
+        }
+        return try ShardHost.resolve(id: ClusterActorID(node: node, incarnation: 0, path: ShardHost.path(region: region, shard: shard)), using: system)
+    }
+
+    /// Starts `spec` on one of its region's shards: the shard picked by the match id first,
+    /// then the next ones while a shard is being handed over.
+    func startMatch(_ spec: MatchSpec) async throws -> MatchAssignment {
+        let count = placement.shardCount(of: spec.region)
+        guard count > 0 else { throw GameError(.noShardAvailable, "region \(spec.region) has no shards") }
+        let first = Int(UInt(bitPattern: spec.matchID.hashValue) % UInt(count))
+        var lastError: any Error = GameError(.noShardAvailable, "no shard of \(spec.region) took the match")
+        for offset in 0..<count {
+            var attempt = spec
+            attempt.shard = (first + offset) % count
+            do {
+                return try await shardHost(region: spec.region, shard: attempt.shard).startMatch(attempt)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    // MARK: Activation
+
+    private func activateShard(path: String) throws -> ShardHost? {
+        guard let shard = Int(path.dropFirst("/shard/\(system.region)/".count)),
+              (0..<placement.shardCount(of: system.region)).contains(shard),
+              !stopping.load(ordering: .relaxed),
+              placement.shardOwner(region: system.region, shard: shard) == system.nodeID
+        else { return nil }
+        return try shardHosts.withLock { hosts in
+            if let host = hosts[shard] { return host }
+            let host = try system.makeActor(path: path) {
+                ShardHost(region: system.region, shard: shard, game: reference, actorSystem: system)
+            }
+            hosts[shard] = host
+            return host
+        }
+    }
+
+    private func activateMatchmaker(path: String) throws -> Matchmaker? {
+        let region = String(path.dropFirst("/matchmaker/".count))
+        guard topology.region(named: region) != nil, region == system.region, !stopping.load(ordering: .relaxed),
+              placement.matchmakerNode(region: region) == system.nodeID
+        else { return nil }
+        let neighbours = topology.regions.map(\.name).filter { $0 != region }
+            .sorted { topology.latency.oneWay(from: region, to: $0) < topology.latency.oneWay(from: region, to: $1) }
+        let rules = rules
+        return try matchmakers.withLock { matchmakers in
+            if let existing = matchmakers[region] { return existing }
+            let matchmaker = try system.makeActor(path: path) {
+                Matchmaker(region: region, neighbours: neighbours, rules: rules, game: reference, logger: logger, actorSystem: system)
+            }
+            matchmakers[region] = matchmaker
+            return matchmaker
+        }
+    }
+
+    func makeMatch(spec: MatchSpec, shard: ShardHost) throws -> MatchActor {
+        let environment = MatchEnvironment(system: system, directory: directory, statistics: statistics, logger: logger) { [weak shard] id in
+            guard let shard else { return }
+            Task { await shard.whenLocal { $0.matchReleased(id) } }
+        }
+        let rules = rules
+        let match = try system.makeActor(path: MatchActor.path(of: spec.matchID)) {
+            MatchActor(spec: spec, rules: rules, environment: environment, actorSystem: system)
+        }
+        Task { try? await match.whenLocal { try $0.open(with: spec.seats) } }
+        return match
+    }
+
+    /// Whether another live node of `region` still runs matches of `shard` (a handover in progress).
+    func shardHeldElsewhere(region: String, shard: Int) async throws -> Bool {
+        for node in placement.liveNodes(in: region) where node != system.nodeID {
+            let host = try ShardHost.resolve(id: ClusterActorID(node: node, incarnation: 0, path: ShardHost.path(region: region, shard: shard)), using: system)
+            do {
+                if try await ClusterSystem.withCallTimeout(.seconds(2), operation: { try await host.holdsMatches() }) { return true }
+            } catch let error as ClusterError where error.code == .actorNotFound {
+                continue
+            } catch {
+                return true  // cannot tell: do not risk two owners running the shard
+            }
+        }
+        return false
+    }
+
+    func shardReleased(region: String, shard: Int, host: ShardHost) {
+        shardHosts.withLock { hosts in
+            if hosts[shard] === host { hosts[shard] = nil }
+        }
+        logger.info("shard handed over", metadata: ["meridian.shard": "\(region)/\(shard)"])
+    }
+
+    // MARK: Reconciling with membership
+
+    func reconcile() async {
+        await drainMovedShards()
+        await endMatchesOnLostNodes(members: system.membership.members)
+        await requeueMissingTickets()
+    }
+
+    private func drainMovedShards() async {
+        let hosts = shardHosts.withLock { $0 }
+        for (shard, host) in hosts where stopping.load(ordering: .relaxed) || placement.shardOwner(region: system.region, shard: shard) != system.nodeID {
+            await host.whenLocal { $0.drain() }
+        }
+    }
+
+    private func endMatchesOnLostNodes(members: [Member]) async {
+        let alive = Set(members.filter { !$0.status.isTerminal }.map(\.id))
+        for home in regionServices.localPlayers {
+            guard case .inMatch(let match)? = try? await home.currentSession(),
+                  !alive.contains(MemberID(node: match.node, incarnation: match.incarnation))
+            else { continue }
+            do {
+                if try await home.serverLost(node: match.node, incarnation: match.incarnation) {
+                    logger.info("match lost with its node; player freed", metadata: ["meridian.match": "\(match.matchID)", "meridian.node": "\(match.node)"])
+                }
+            } catch {
+                logger.warning("could not record a lost match yet; will retry", metadata: ["meridian.error": "\(error)"])
+            }
+        }
+    }
+
+    /// Every queued ticket owned here must be known to its region's matchmaker: after the
+    /// matchmaker moved (its node was lost) the new one starts empty and learns the tickets
+    /// from their owners here. Asked in one call per region.
+    private func requeueMissingTickets() async {
+        var byRegion: [String: [QueueTicket]] = [:]
+        for home in regionServices.localPlayers {
+            guard case .queued(let ticket, let region)? = try? await home.currentSession(),
+                  ticket.leader == PlayerPlacement.player(atPath: home.id.path)
+            else { continue }
+            byRegion[region, default: []].append(ticket)
+        }
+        for (region, tickets) in byRegion {
+            do {
+                let matchmaker = try matchmaker(of: region)
+                let missing = Set(try await matchmaker.missing(ticketIDs: tickets.map(\.id)))
+                for ticket in tickets where missing.contains(ticket.id) {
+                    _ = try await matchmaker.enqueue(ticket)
+                    logger.info("ticket queued again at the region's matchmaker", metadata: ["meridian.ticket": "\(ticket.id)", "meridian.region": "\(region)"])
+                }
+            } catch {
+                logger.debug("could not check tickets at the matchmaker yet", metadata: ["meridian.region": "\(region)", "meridian.error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: Shutdown
+
+    /// Leaving on purpose: stop taking matches, let running ones finish (up to `drainTimeout`,
+    /// by default the rules' match time limit plus 15 s), then stop. Shards move to the other
+    /// nodes when this node leaves the membership; a match still running then ends as
+    /// "server lost" for its players.
+    public func shutdown(drainTimeout: Duration? = nil) async {
+        let drainTimeout = drainTimeout ?? .seconds(rules.timeLimitSeconds + 15)
+        stopping.store(true, ordering: .relaxed)
+        await drainMovedShards()
+        let deadline = ContinuousClock.now + drainTimeout
+        while ContinuousClock.now < deadline, !shardHosts.withLock({ $0.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        for matchmaker in matchmakers.withLock({ Array($0.values) }) { await matchmaker.whenLocal { $0.stop() } }
+        watcher.withLock { $0 }?.cancel()
+    }
+
+    /// Matches running on this node now.
+    public var localMatchCount: Int { statistics.drainlessActiveMatches }
+
+    func localMatches() async -> [MatchActor] {
+        var matches: [MatchActor] = []
+        for host in shardHosts.withLock({ Array($0.values) }) {
+            matches += await host.whenLocal { $0.localMatches() } ?? []
+        }
+        return matches
+    }
+}
+
+/// The game services as their actors see them: weakly (the services own the actors).
+final class GameServicesReference: Sendable {
+    private struct Box { weak var value: GameServices? }
+    private let box = Mutex(Box())
+
+    var value: GameServices? { box.withLock { $0.value } }
+
+    func set(_ value: GameServices) { box.withLock { $0.value = value } }
+}

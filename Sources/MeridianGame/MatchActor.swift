@@ -1,0 +1,362 @@
+import Distributed
+import Foundation
+import Logging
+import MeridianCluster
+import MeridianRegion
+import MeridianSimulation
+
+/// One match, at `/match/<id>` on a node owning one of its region's shards.
+///
+/// It drives the pure parts: ``MatchLifecycle`` decides what each event means, the match
+/// carries out the returned actions; ``MatchSimulation`` is stepped at the rules' tick rate and
+/// ``SnapshotReplicator`` turns each tick into one packet per subscribed player. At POSTGAME
+/// every player's result goes to their actor in their home region (retried until it lands;
+/// applied once per match and player there), then the match closes and releases its shard slot.
+public distributed actor MatchActor {
+    public typealias ActorSystem = ClusterSystem
+
+    public nonisolated static func path(of matchID: UUID) -> String {
+        "/match/\(matchID.uuidString.lowercased())"
+    }
+
+    let matchID: UUID
+    let region: String
+    let shard: Int
+    let rules: GameRules
+    let environment: MatchEnvironment
+    private var lifecycle: MatchLifecycle
+    /// Seats in the order they were taken; a seat's lifecycle id is its index.
+    private var seats: [MatchSeat] = []
+    private var forfeited: Set<Int> = []
+    private var simulation: MatchSimulation?
+    private var replicator: SnapshotReplicator?
+    /// Lifecycle id → simulation index, fixed when the simulation starts.
+    private var simulationIndex: [MatchPlayerID: Int] = [:]
+    private var eliminationOrder: [Int] = []
+    private var subscribers: [ClusterActorID: AsyncStream<MatchFrame>.Continuation] = [:]
+    private var subscriberOf: [UUID: ClusterActorID] = [:]
+    private var timer: Task<Void, Never>?
+    private var ticker: Task<Void, Never>?
+    private var outcomeLabel: String?
+
+    init(spec: MatchSpec, rules: GameRules, environment: MatchEnvironment, actorSystem: ClusterSystem) {
+        self.matchID = spec.matchID
+        self.region = spec.region
+        self.shard = spec.shard
+        self.rules = rules
+        self.environment = environment
+        self.lifecycle = MatchLifecycle(minPlayers: min(rules.minPlayers, rules.maxPlayers), maxPlayers: rules.maxPlayers)
+        self.actorSystem = actorSystem
+    }
+
+    /// Seats the first players and opens the lobby (called once by the shard after creation).
+    func open(with seats: [MatchSeat]) throws {
+        _ = try admitSeats(seats)
+        environment.statistics.matchStarted()
+        armLobbyTimer()
+    }
+
+    // MARK: Distributed API
+
+    /// Seats more players (backfill) while the match is in LOBBY or COUNTDOWN.
+    public distributed func admit(_ seats: [MatchSeat]) throws -> MatchStatusView {
+        guard lifecycle.phase == .lobby || lifecycle.phase == .countdown else {
+            throw GameError(.matchNotJoinable, "match \(matchID) is \(lifecycle.phase); queue again for a new match")
+        }
+        guard lifecycle.players.count + seats.count <= lifecycle.maxPlayers else {
+            throw GameError(.matchNotJoinable, "match \(matchID) has \(lifecycle.maxPlayers - lifecycle.players.count) free seats, \(seats.count) asked")
+        }
+        _ = try admitSeats(seats)
+        return status()
+    }
+
+    /// The player gives up their seat; in an ACTIVE match that is a forfeit ("abandoned").
+    public distributed func leave(player: UUID) throws {
+        let id = try seat(of: player)
+        carryOut(try lifecycle.apply(.leave(id)))
+        forfeited.insert(Int(id))
+    }
+
+    /// The player's connection dropped; the seat (and avatar) is held for a reconnect.
+    public distributed func disconnect(player: UUID) throws {
+        carryOut(try lifecycle.apply(.disconnect(try seat(of: player))))
+    }
+
+    public distributed func reconnect(player: UUID) throws {
+        carryOut(try lifecycle.apply(.reconnect(try seat(of: player))))
+    }
+
+    /// Queues the player's inputs for the next tick (ignored outside ACTIVE; bounded per tick by the simulation).
+    public distributed func submitInputs(player: UUID, inputs: [InputMessage]) throws {
+        let id = try seat(of: player)
+        guard var simulation, let index = simulationIndex[id] else { return }
+        self.simulation = nil  // keep the value uniquely referenced while mutating it
+        for input in inputs.prefix(64) { simulation.enqueue(input.input, for: MatchPlayerID(index)) }
+        self.simulation = simulation
+    }
+
+    /// The player holds the snapshot of `tick`; later deltas are encoded against it.
+    public distributed func acknowledge(player: UUID, tick: UInt32) throws {
+        let id = try seat(of: player)
+        guard let index = simulationIndex[id], let now = simulation?.tick else { return }
+        replicator?.acknowledge(client: MatchPlayerID(index), tick: tick, now: now)
+    }
+
+    /// Sends `player`'s packet of every tick to `subscriber` from now on.
+    public distributed func subscribe(player: UUID, subscriber: ClusterActorID) throws {
+        _ = try seat(of: player)
+        subscriberOf[player] = subscriber
+        if subscribers[subscriber] == nil { startSender(to: subscriber) }
+    }
+
+    public distributed func status() -> MatchStatusView {
+        MatchStatusView(
+            matchID: matchID, phase: "\(lifecycle.phase)", players: lifecycle.players.count,
+            connected: lifecycle.connectedCount, tick: simulation?.tick ?? 0,
+            alive: simulation?.aliveCount ?? lifecycle.players.count, outcome: outcomeLabel
+        )
+    }
+
+    /// Ends the match now (its shard is going away): players get an "abandoned" result.
+    public distributed func close() throws {
+        carryOut(try lifecycle.apply(.close))
+    }
+
+    // MARK: Lifecycle
+
+    private func seat(of player: UUID) throws -> MatchPlayerID {
+        guard let index = seats.firstIndex(where: { $0.player == player }), lifecycle.players[MatchPlayerID(index)] != nil else {
+            throw GameError(.notInMatch, "player \(player) has no seat in match \(matchID)")
+        }
+        return MatchPlayerID(index)
+    }
+
+    private func admitSeats(_ newSeats: [MatchSeat]) throws -> [MatchLifecycleAction] {
+        var actions: [MatchLifecycleAction] = []
+        for seat in newSeats where !seats.contains(where: { $0.player == seat.player }) {
+            seats.append(seat)
+            actions += try lifecycle.apply(.join(MatchPlayerID(seats.count - 1)))
+        }
+        carryOut(actions)
+        return actions
+    }
+
+    private func apply(_ event: MatchLifecycleEvent) {
+        do {
+            carryOut(try lifecycle.apply(event))
+        } catch {
+            environment.logger.debug("match event refused", metadata: ["meridian.match": "\(matchID)", "meridian.error": "\(error)"])
+        }
+    }
+
+    private func carryOut(_ actions: [MatchLifecycleAction]) {
+        for action in actions {
+            switch action {
+            case .admitPlayer, .holdSeat, .resumePlayer, .removePlayer:
+                break  // seats are bookkeeping here; the replicator sends a full snapshot after a long silence
+            case .startCountdownTimer:
+                schedule(after: rules.countdown) { await $0.apply(.countdownElapsed) }
+            case .cancelCountdownTimer:
+                timer?.cancel()
+                armLobbyTimer()
+            case .startSimulation:
+                startSimulation()
+            case .stopSimulation:
+                ticker?.cancel()
+                ticker = nil
+            case .deliverResults(let outcome):
+                outcomeLabel = Self.label(outcome)
+                deliverResults()
+            case .abortMatch:
+                outcomeLabel = outcomeLabel ?? "closed"
+                deliverResults()
+            case .releaseMatch:
+                releaseRequested = true
+                releaseIfDone()
+            }
+        }
+    }
+
+    private static func label(_ outcome: MatchOutcome) -> String {
+        switch outcome {
+        case .lastPlayerStanding: "lastPlayerStanding"
+        case .timeLimitReached: "timeLimitReached"
+        }
+    }
+
+    /// LOBBY: after the lobby wait, start the countdown if enough players are connected, else
+    /// keep waiting (backfill may bring more) up to a bound, then close.
+    private func armLobbyTimer() {
+        let deadline = ContinuousClock.now + rules.lobbyWait + .seconds(30)
+        schedule(after: rules.lobbyWait) { match in
+            await match.lobbyTimerFired(deadline: deadline)
+        }
+    }
+
+    private func lobbyTimerFired(deadline: ContinuousClock.Instant) {
+        guard lifecycle.phase == .lobby else { return }
+        if lifecycle.connectedCount >= lifecycle.minPlayers {
+            apply(.startCountdown)
+        } else if ContinuousClock.now >= deadline {
+            apply(.close)
+        } else {
+            schedule(after: .milliseconds(500)) { await $0.lobbyTimerFired(deadline: deadline) }
+        }
+    }
+
+    private func schedule(after delay: Duration, _ body: @escaping @Sendable (isolated MatchActor) async -> Void) {
+        timer?.cancel()
+        timer = Task {
+            try? await Task.sleep(for: delay)
+            guard !Task.isCancelled else { return }
+            await body(self)
+        }
+    }
+
+    // MARK: Tick
+
+    private func startSimulation() {
+        let roster = lifecycle.players.keys.sorted()
+        for (index, id) in roster.enumerated() { simulationIndex[id] = index }
+        var seed: UInt64 = 0
+        withUnsafeBytes(of: matchID.uuid) { bytes in for byte in bytes.prefix(8) { seed = seed << 8 | UInt64(byte) } }
+        simulation = MatchSimulation(configuration: rules.simulation(players: roster.count, seed: seed))
+        replicator = SnapshotReplicator(clients: roster.count)
+        let interval = Duration.seconds(1) / rules.tickRate
+        ticker = Task {
+            var next = ContinuousClock.now + interval
+            while !Task.isCancelled {
+                try? await Task.sleep(until: next, clock: .continuous)
+                guard !Task.isCancelled else { return }
+                guard await self.tickOnce() else { return }
+                next += interval
+                // Fell far behind (the node was overloaded): skip ahead rather than burst.
+                if ContinuousClock.now - next > interval * 5 { next = ContinuousClock.now + interval }
+            }
+        }
+    }
+
+    /// One tick; returns false once the match is decided.
+    private func tickOnce() -> Bool {
+        guard var simulation else { return false }
+        let started = ContinuousClock.now
+        self.simulation = nil
+        simulation.step()
+        for event in simulation.events {
+            if case .eliminated(let target, _) = event { eliminationOrder.append(Int(target)) }
+        }
+        self.simulation = simulation
+        sendFrames(of: simulation)
+        environment.statistics.record(ContinuousClock.now - started)
+        guard let outcome = simulation.outcome else { return true }
+        switch outcome {
+        case .lastPlayerStanding(let winner):
+            let id = winner.flatMap { index in simulationIndex.first(where: { $0.value == Int(index) })?.key }
+            apply(.lastPlayerStanding(winner: id))
+        case .timeLimitReached:
+            apply(.timeLimitReached)
+        }
+        return false
+    }
+
+    private func sendFrames(of simulation: MatchSimulation) {
+        guard !subscriberOf.isEmpty, var replicator else { return }
+        self.replicator = nil
+        var frames: [ClusterActorID: [UUID: PlayerPacket]] = [:]
+        for (player, subscriber) in subscriberOf {
+            guard let id = seats.firstIndex(where: { $0.player == player }),
+                  let index = simulationIndex[MatchPlayerID(id)] else { continue }
+            let bytes = replicator.packet(for: MatchPlayerID(index), of: simulation)
+            frames[subscriber, default: [:]][player] = PlayerPacket(entity: UInt16(index), bytes: bytes)
+        }
+        self.replicator = replicator
+        let phase = "\(lifecycle.phase)"
+        for (subscriber, packets) in frames {
+            subscribers[subscriber]?.yield(MatchFrame(matchID: matchID, tick: simulation.tick, phase: phase, packets: packets))
+        }
+    }
+
+    /// One sender per subscriber keeps its frames in order without holding up the tick; when
+    /// the subscriber is slow the oldest frames are dropped (deltas rebase on the last ack).
+    private func startSender(to subscriber: ClusterActorID) {
+        let (stream, continuation) = AsyncStream.makeStream(of: MatchFrame.self, bufferingPolicy: .bufferingNewest(8))
+        subscribers[subscriber] = continuation
+        let system = actorSystem
+        let matchID = matchID
+        Task {
+            guard let target = try? MatchSubscriber.resolve(id: subscriber, using: system) else { return }
+            for await frame in stream {
+                do { try await target.deliver(frame) } catch { break }
+            }
+            try? await target.matchEnded(matchID)
+        }
+    }
+
+    // MARK: Results
+
+    private func deliverResults() {
+        let participants = seats.enumerated().map { index, seat in
+            MatchResults.Participant(
+                seat: seat,
+                simulationIndex: simulationIndex[MatchPlayerID(index)],
+                forfeited: forfeited.contains(index) || (simulation != nil && simulationIndex[MatchPlayerID(index)] == nil)
+            )
+        }
+        let results = MatchResults.compute(
+            matchID: matchID, participants: participants, simulation: lifecycle.outcome == nil ? nil : simulation,
+            eliminationOrder: eliminationOrder, rules: rules, finishedAt: Date()
+        )
+        let homes = Dictionary(uniqueKeysWithValues: seats.map { ($0.player, $0.homeRegion) })
+        let environment = environment
+        let matchID = matchID
+        Task {
+            await withTaskGroup(of: Void.self) { group in
+                for result in results {
+                    group.addTask {
+                        await Self.deliver(result, homeRegion: homes[result.player] ?? "", environment: environment, matchID: matchID)
+                    }
+                }
+            }
+            await self.resultsDelivered()
+        }
+    }
+
+    private static func deliver(_ result: MatchResultMessage, homeRegion: String, environment: MatchEnvironment, matchID: UUID) async {
+        let deadline = ContinuousClock.now + environment.resultDeliveryBound
+        var backoff = Duration.milliseconds(200)
+        while ContinuousClock.now < deadline {
+            do {
+                let home = try environment.directory.home(of: result.player, region: homeRegion)
+                _ = try await home.applyMatchResult(result)
+                return
+            } catch {
+                environment.logger.debug("match result not delivered yet; retrying", metadata: [
+                    "meridian.match": "\(matchID)", "meridian.player": "\(result.player)", "meridian.error": "\(error)",
+                ])
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+        environment.logger.error("gave up delivering a match result", metadata: ["meridian.match": "\(matchID)", "meridian.player": "\(result.player)"])
+    }
+
+    private func resultsDelivered() {
+        deliveryFinished = true
+        if lifecycle.phase == .postgame { apply(.resultsDelivered) } else { releaseIfDone() }
+    }
+
+    private var deliveryFinished = false
+    private var releaseRequested = false
+    private var released = false
+
+    /// The match goes once it was told to and every result (or "abandoned" notice) is out.
+    private func releaseIfDone() {
+        guard releaseRequested, deliveryFinished, !released else { return }
+        released = true
+        timer?.cancel()
+        ticker?.cancel()
+        for continuation in subscribers.values { continuation.finish() }
+        environment.statistics.matchStopped()
+        environment.released(matchID)
+    }
+}

@@ -1,0 +1,267 @@
+import Distributed
+import Foundation
+import Logging
+import MeridianCluster
+import MeridianMatchmaking
+import MeridianRegion
+
+/// The matchmaker of one region, at `/matchmaker/<region>` on the node the placement picks
+/// among the region's live nodes. It owns a ``MatchmakingPool`` (the pure decisions) and
+/// carries them out: starts formed matches on the region's shards, backfills lobbies, forwards
+/// overflowing tickets to the nearest other region's matchmaker.
+///
+/// It keeps nothing durable. Each ticket is owned by its party leader's actor (the player's
+/// session in the home region); when the matchmaker's node is lost, the placement picks
+/// another node and every ticket owner queues its ticket there again (``GameServices``).
+public distributed actor Matchmaker {
+    public typealias ActorSystem = ClusterSystem
+
+    public nonisolated static func path(region: String) -> String {
+        "/matchmaker/\(region)"
+    }
+
+    let region: String
+    let game: GameServicesReference
+    let logger: Logger
+    private var pool: MatchmakingPool
+    private let origin = ContinuousClock.now
+    private var tickets: [UUID: QueueTicket] = [:]
+    private var skills: [UUID: SkillRating] = [:]
+    /// Matches still in LOBBY open to backfill, with when the lobby closes.
+    private var lobbies: [UUID: (assignment: MatchAssignment, closesAt: ContinuousClock.Instant)] = [:]
+    private var loop: Task<Void, Never>?
+    /// Tickets matched in the last 30 s (being assigned), so they are not queued again meanwhile.
+    private var recentlyMatched: [UUID: ContinuousClock.Instant] = [:]
+    private let neighbours: [String]
+    private let configuration: MatchmakingConfiguration
+    private var passInterval: Duration = .milliseconds(100)
+
+    init(region: String, neighbours: [String], rules: GameRules, game: GameServicesReference, logger: Logger, actorSystem: ClusterSystem) {
+        self.region = region
+        self.game = game
+        self.logger = logger
+        self.neighbours = neighbours
+        self.configuration = rules.matchmaking
+        self.pool = MatchmakingPool(region: region, neighbours: neighbours, configuration: rules.matchmaking)
+        self.actorSystem = actorSystem
+    }
+
+    private var now: Duration { ContinuousClock.now - origin }
+
+    // MARK: Distributed API
+
+    /// Queues a ticket (idempotent by ticket id). Every member's actor must accept it (not
+    /// queued elsewhere, not in a match) and supplies the member's rating.
+    /// - Returns: the ticket's status.
+    public distributed func enqueue(_ ticket: QueueTicket) async throws -> String {
+        guard let game = game.value, game.placement.matchmakerNode(region: region) == actorSystem.nodeID else {
+            throw GameError(.notMatchmaker, "node \(actorSystem.nodeID) is not the matchmaker of \(region) now; resolve it again")
+        }
+        if tickets[ticket.id] != nil { return statusText(ticket.id) }
+        guard !ticket.members.isEmpty, Set(ticket.members.map(\.player)).count == ticket.members.count else {
+            throw GameError(.invalidTicket, "a ticket needs at least one player and no player twice")
+        }
+        let rules = game.rules
+        guard ticket.members.count <= rules.maxPlayers else {
+            throw GameError(.invalidTicket, "a party of \(ticket.members.count) does not fit a match of \(rules.maxPlayers)")
+        }
+        var accepted: [(QueueTicket.Member, SkillRating)] = []
+        do {
+            for member in ticket.members {
+                let home = try game.directory.home(of: member.player, region: member.homeRegion)
+                accepted.append((member, try await home.beginQueue(ticket: ticket, region: region)))
+            }
+        } catch {
+            for (member, _) in accepted {
+                _ = try? await game.directory.home(of: member.player, region: member.homeRegion).endQueue(ticketID: ticket.id)
+            }
+            throw error
+        }
+        if tickets[ticket.id] != nil { return statusText(ticket.id) }  // queued concurrently meanwhile
+        let waited = Duration.milliseconds(Int64(max(0, Date().timeIntervalSince1970 - ticket.queuedAt) * 1000))
+        let poolTicket = MatchmakingTicket(
+            id: ticket.id,
+            players: accepted.map { TicketPlayer(id: $0.0.player, skill: $0.1) },
+            rttMilliseconds: ticket.rttMilliseconds,
+            enqueuedAt: now - waited,
+            visitedRegions: ticket.visitedRegions
+        )
+        do {
+            try pool.enqueue(poolTicket)
+        } catch {
+            for (member, _) in accepted {
+                _ = try? await game.directory.home(of: member.player, region: member.homeRegion).endQueue(ticketID: ticket.id)
+            }
+            throw GameError(.invalidTicket, "\(error)")
+        }
+        tickets[ticket.id] = ticket
+        for (member, skill) in accepted { skills[member.player] = skill }
+        startLoop()
+        return statusText(ticket.id)
+    }
+
+    /// Removes a ticket from the queue; its players become idle. Returns whether it was queued.
+    @discardableResult
+    public distributed func cancel(ticketID: UUID) async -> Bool {
+        guard pool.cancel(ticketID) != nil, let ticket = tickets.removeValue(forKey: ticketID) else { return false }
+        await endQueue(ticket)
+        return true
+    }
+
+    /// Why the ticket is still waiting, or "not queued here".
+    public distributed func ticketStatus(ticketID: UUID) -> String {
+        statusText(ticketID)
+    }
+
+    /// The tickets of `ticketIDs` this matchmaker does not hold (and did not just match): their
+    /// owners queue them again. Refused when this node is not the matchmaker now.
+    public distributed func missing(ticketIDs: [UUID]) throws -> [UUID] {
+        guard let game = game.value, game.placement.matchmakerNode(region: region) == actorSystem.nodeID else {
+            throw GameError(.notMatchmaker, "node \(actorSystem.nodeID) is not the matchmaker of \(region) now; resolve it again")
+        }
+        let cutoff = ContinuousClock.now - .seconds(30)
+        recentlyMatched = recentlyMatched.filter { $0.value > cutoff }
+        return ticketIDs.filter { tickets[$0] == nil && recentlyMatched[$0] == nil }
+    }
+
+    /// Queued tickets, queued players, open lobbies.
+    public distributed func summary() -> [Int] {
+        [pool.queuedTickets, pool.queuedPlayers, lobbies.count]
+    }
+
+    private func statusText(_ ticketID: UUID) -> String {
+        switch pool.status(of: ticketID, now: now) {
+        case .waiting(let reason, _, _): reason
+        case .notQueued: "not queued in \(region)"
+        }
+    }
+
+    // MARK: Passes
+
+    private func startLoop() {
+        guard loop == nil else { return }
+        loop = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: await self.passInterval)
+                guard await self.runPass() else { return }
+            }
+        }
+    }
+
+    /// One matching pass; returns false when this node stopped being the matchmaker.
+    private func runPass() async -> Bool {
+        guard let game = game.value, game.placement.matchmakerNode(region: region) == actorSystem.nodeID else {
+            stop()
+            logger.info("no longer the matchmaker of the region; the ticket owners queue again at the new one", metadata: ["meridian.region": "\(region)"])
+            return false
+        }
+        let instant = ContinuousClock.now
+        for (id, lobby) in lobbies where lobby.closesAt <= instant {
+            lobbies[id] = nil
+            pool.closeLobby(matchID: id)
+        }
+        let result = pool.pass(now: now)
+        for match in result.backfilled { await backfill(match, game: game) }
+        for match in result.formed { await start(match, game: game) }
+        for overflow in result.overflowed { await forward(overflow, game: game) }
+        return true
+    }
+
+    private func seats(of formed: [MatchmakingTicket]) -> [MatchSeat] {
+        formed.flatMap { ticket in
+            (tickets[ticket.id]?.members ?? []).map { member in
+                MatchSeat(
+                    player: member.player, homeRegion: member.homeRegion,
+                    skill: skills[member.player] ?? SkillRating(rating: 1500, deviation: 350, volatility: 0.06), ticketID: ticket.id
+                )
+            }
+        }
+    }
+
+    private func start(_ formed: FormedMatch, game: GameServices) async {
+        let spec = MatchSpec(matchID: UUID(), region: region, shard: 0, seats: seats(of: formed.tickets))
+        do {
+            let assignment = try await game.startMatch(spec)
+            await assign(formed.tickets, to: assignment, game: game)
+            let rules = game.rules
+            let open = rules.maxPlayers - spec.seats.count
+            if rules.matchmaking.backfill, open > 0 {
+                lobbies[assignment.matchID] = (assignment, ContinuousClock.now + rules.lobbyWait)
+                pool.openLobby(matchID: assignment.matchID, openSeats: open, averageRating: formed.averageRating, since: now)
+            }
+        } catch {
+            logger.warning("could not start a match; its tickets wait again", metadata: ["meridian.region": "\(region)", "meridian.error": "\(error)"])
+            requeue(formed.tickets)
+        }
+    }
+
+    private func backfill(_ formed: FormedMatch, game: GameServices) async {
+        guard let matchID = formed.matchID, let lobby = lobbies[matchID] else {
+            requeue(formed.tickets)
+            return
+        }
+        do {
+            let match = try game.match(lobby.assignment)
+            _ = try await match.admit(seats(of: formed.tickets))
+            await assign(formed.tickets, to: lobby.assignment, game: game)
+        } catch {
+            lobbies[matchID] = nil
+            pool.closeLobby(matchID: matchID)
+            requeue(formed.tickets)
+        }
+    }
+
+    /// Tells every player's actor where they play; a player who cancelled meanwhile frees the seat.
+    private func assign(_ formed: [MatchmakingTicket], to assignment: MatchAssignment, game: GameServices) async {
+        for poolTicket in formed {
+            recentlyMatched[poolTicket.id] = ContinuousClock.now
+            guard let ticket = tickets.removeValue(forKey: poolTicket.id) else { continue }
+            for member in ticket.members {
+                do {
+                    try await game.directory.home(of: member.player, region: member.homeRegion)
+                        .matchAssigned(ticketID: ticket.id, match: assignment)
+                } catch {
+                    logger.info("player left the queue before the match; freeing the seat", metadata: ["meridian.player": "\(member.player)"])
+                    try? await game.match(assignment).leave(player: member.player)
+                }
+            }
+        }
+    }
+
+    private func requeue(_ formed: [MatchmakingTicket]) {
+        for ticket in formed { try? pool.enqueue(ticket) }
+    }
+
+    private func forward(_ overflow: Overflow, game: GameServices) async {
+        guard var ticket = tickets.removeValue(forKey: overflow.ticket.id) else { return }
+        ticket.visitedRegions = overflow.ticket.visitedRegions
+        do {
+            _ = try await game.matchmaker(of: overflow.region).enqueue(ticket)
+            logger.debug("ticket overflowed", metadata: ["meridian.ticket": "\(ticket.id)", "meridian.to": "\(overflow.region)"])
+        } catch {
+            // The other region cannot take it: keep it here, it will be matched or retried.
+            tickets[ticket.id] = ticket
+            var kept = overflow.ticket
+            kept.visitedRegions = overflow.ticket.visitedRegions
+            try? pool.enqueue(kept)
+        }
+    }
+
+    private func endQueue(_ ticket: QueueTicket) async {
+        guard let game = game.value else { return }
+        for member in ticket.members {
+            _ = try? await game.directory.home(of: member.player, region: member.homeRegion).endQueue(ticketID: ticket.id)
+        }
+    }
+
+    /// Stops matching and forgets the queue (the node is no longer the matchmaker; the ticket
+    /// owners queue at the new one, and again here should the placement come back).
+    func stop() {
+        loop?.cancel()
+        loop = nil
+        pool = MatchmakingPool(region: region, neighbours: neighbours, configuration: configuration)
+        tickets = [:]
+        skills = [:]
+        lobbies = [:]
+    }
+}

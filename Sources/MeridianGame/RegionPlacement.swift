@@ -1,0 +1,46 @@
+import MeridianCluster
+import MeridianMembership
+import MeridianTopology
+
+/// Where a region's shards and matchmaker run now: rendezvous hashing over the region's
+/// nodes that membership reports `up` (not the topology's list — a down node's shards move
+/// to the others at once, and a joining node takes its share).
+public struct RegionPlacement: Sendable {
+    /// The matchmaker is placed like one more shard with this reserved number.
+    static let matchmakerKey = -1
+
+    let topology: Topology
+    let membership: MembershipService
+
+    public init(topology: Topology, membership: MembershipService) {
+        self.topology = topology
+        self.membership = membership
+    }
+
+    /// Up nodes of `region`, sorted.
+    public func liveNodes(in region: String) -> [String] {
+        Self.liveNodes(in: region, members: membership.members)
+    }
+
+    static func liveNodes(in region: String, members: [Member]) -> [String] {
+        Array(Set(members.lazy.filter { $0.region == region && $0.status == .up }.map(\.id.node))).sorted()
+    }
+
+    public func shardCount(of region: String) -> Int {
+        topology.region(named: region)?.shards ?? 0
+    }
+
+    public func shardOwner(region: String, shard: Int) -> String? {
+        ShardPlacement.owner(region: region, shard: shard, nodes: liveNodes(in: region))
+    }
+
+    public func matchmakerNode(region: String) -> String? {
+        ShardPlacement.owner(region: region, shard: Self.matchmakerKey, nodes: liveNodes(in: region))
+    }
+
+    /// The shards of `region` placed on `node` now.
+    public func shards(of node: String, in region: String) -> [Int] {
+        let nodes = liveNodes(in: region)
+        return (0..<shardCount(of: region)).filter { ShardPlacement.owner(region: region, shard: $0, nodes: nodes) == node }
+    }
+}

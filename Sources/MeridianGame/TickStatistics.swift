@@ -1,0 +1,57 @@
+import Synchronization
+
+/// Tick durations of every match on this node, for status output and metrics: a running
+/// count and sum, the maximum, and the slowest tick of the recent window (reset by ``drain()``).
+public final class TickStatistics: Sendable {
+    public struct Summary: Sendable, Hashable {
+        public var ticks: UInt64
+        public var meanMicroseconds: Double
+        public var maxMicroseconds: Double
+        public var activeMatches: Int
+    }
+
+    fileprivate struct State {
+        var ticks: UInt64 = 0
+        var totalNanoseconds: UInt64 = 0
+        var maxNanoseconds: UInt64 = 0
+        var activeMatches = 0
+    }
+
+    fileprivate let state = Mutex(State())
+
+    public init() {}
+
+    func record(_ duration: Duration) {
+        let nanoseconds = UInt64(max(0, duration.components.seconds)) * 1_000_000_000
+            + UInt64(max(0, duration.components.attoseconds / 1_000_000_000))
+        state.withLock {
+            $0.ticks += 1
+            $0.totalNanoseconds += nanoseconds
+            $0.maxNanoseconds = max($0.maxNanoseconds, nanoseconds)
+        }
+    }
+
+    func matchStarted() { state.withLock { $0.activeMatches += 1 } }
+    func matchStopped() { state.withLock { $0.activeMatches -= 1 } }
+
+    /// The figures since the last drain, then starts a new window.
+    public func drain() -> Summary {
+        state.withLock { state in
+            let summary = Summary(
+                ticks: state.ticks,
+                meanMicroseconds: state.ticks == 0 ? 0 : Double(state.totalNanoseconds) / Double(state.ticks) / 1000,
+                maxMicroseconds: Double(state.maxNanoseconds) / 1000,
+                activeMatches: state.activeMatches
+            )
+            state.ticks = 0
+            state.totalNanoseconds = 0
+            state.maxNanoseconds = 0
+            return summary
+        }
+    }
+}
+
+extension TickStatistics {
+    /// Matches currently running (not reset by ``drain()``).
+    public var drainlessActiveMatches: Int { state.withLock { $0.activeMatches } }
+}

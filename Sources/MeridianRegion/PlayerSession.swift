@@ -1,0 +1,262 @@
+import Foundation
+import MeridianCluster
+import MeridianMatchmaking
+import MeridianStorage
+
+/// Where a match runs: the match's id and the node (one process lifetime of it) hosting it.
+///
+/// The incarnation lets a player's actor tell "the node running my match died" (that
+/// incarnation went down) from "the node restarted and runs other matches now".
+public struct MatchAssignment: Sendable, Hashable, WireCodable {
+    public var matchID: UUID
+    public var region: String
+    public var shard: Int
+    public var node: String
+    public var incarnation: UInt64
+
+    public init(matchID: UUID, region: String, shard: Int, node: String, incarnation: UInt64) {
+        self.matchID = matchID
+        self.region = region
+        self.shard = shard
+        self.node = node
+        self.incarnation = incarnation
+    }
+
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.write(matchID)
+        try writer.write(region)
+        try writer.write(shard)
+        try writer.write(node)
+        try writer.write(incarnation)
+    }
+
+    public init(from reader: inout WireReader) throws {
+        matchID = try reader.read()
+        region = try reader.read()
+        shard = try reader.read()
+        node = try reader.read()
+        incarnation = try reader.read()
+    }
+}
+
+/// What an online player is doing, held by the player's actor in its home region.
+public enum PlayerSession: Sendable, Hashable, WireCodable {
+    /// Online, not queued and not playing.
+    case idle
+    /// Waiting in `region`'s matchmaker with `ticket` (held here so the queue can be rebuilt
+    /// from the tickets' owners if the matchmaker's node is lost).
+    case queued(QueueTicket, region: String)
+    /// Seated in a match.
+    case inMatch(MatchAssignment)
+
+    public func encode(to writer: inout WireWriter) throws {
+        switch self {
+        case .idle:
+            try writer.write(UInt8(0))
+        case .queued(let ticket, let region):
+            try writer.write(UInt8(1))
+            try writer.write(ticket)
+            try writer.write(region)
+        case .inMatch(let assignment):
+            try writer.write(UInt8(2))
+            try writer.write(assignment)
+        }
+    }
+
+    public init(from reader: inout WireReader) throws {
+        switch try reader.read(UInt8.self) {
+        case 0: self = .idle
+        case 1: self = .queued(try reader.read(), region: try reader.read())
+        case 2: self = .inMatch(try reader.read())
+        case let tag: throw WireDecodingError("unknown player session tag \(tag)")
+        }
+    }
+
+    /// A one-line description for status output.
+    public var summary: String {
+        switch self {
+        case .idle: "idle"
+        case .queued(let ticket, let region): "queued in \(region) (ticket \(ticket.id.uuidString.lowercased().prefix(8)))"
+        case .inMatch(let match): "in match \(match.matchID.uuidString.lowercased().prefix(8)) on \(match.node) (shard \(match.region)/\(match.shard))"
+        }
+    }
+}
+
+// A rating travels between actors as three doubles (the conformance lives here because the
+// matchmaking module is pure and knows nothing of the cluster).
+extension SkillRating: WireCodable {
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.write(rating)
+        try writer.write(deviation)
+        try writer.write(volatility)
+    }
+
+    public init(from reader: inout WireReader) throws {
+        self.init(rating: try reader.read(), deviation: try reader.read(), volatility: try reader.read())
+    }
+}
+
+/// One player's result of one match, sent by the match actor to the player's home region.
+/// Applied exactly once per (match, player): a retried or duplicated message changes nothing.
+public struct MatchResultMessage: Sendable, Hashable, WireCodable {
+    public var matchID: UUID
+    public var player: UUID
+    /// `win`, `loss`, `draw`, `abandoned` or `server_lost`.
+    public var outcome: String
+    /// 0 = first place; players eliminated later rank better.
+    public var placement: Int
+    public var xp: Int64
+    public var rewards: [String: Int64]
+    /// The player's rating after this match; nil leaves it unchanged.
+    public var skillAfter: SkillRating?
+    /// Seconds since 1970.
+    public var finishedAt: Double
+
+    public init(
+        matchID: UUID, player: UUID, outcome: String, placement: Int, xp: Int64,
+        rewards: [String: Int64], skillAfter: SkillRating?, finishedAt: Date
+    ) {
+        self.matchID = matchID
+        self.player = player
+        self.outcome = outcome
+        self.placement = placement
+        self.xp = xp
+        self.rewards = rewards
+        self.skillAfter = skillAfter
+        self.finishedAt = finishedAt.timeIntervalSince1970
+    }
+
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.write(matchID)
+        try writer.write(player)
+        try writer.write(outcome)
+        try writer.write(placement)
+        try writer.write(xp)
+        try writer.write(rewards)
+        try writer.write(skillAfter)
+        try writer.write(finishedAt)
+    }
+
+    public init(from reader: inout WireReader) throws {
+        matchID = try reader.read()
+        player = try reader.read()
+        outcome = try reader.read()
+        placement = try reader.read()
+        xp = try reader.read()
+        rewards = try reader.read()
+        skillAfter = try reader.read()
+        finishedAt = try reader.read()
+    }
+}
+
+/// Why a player's actor refused a session change.
+public struct PlayerSessionError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable {
+        /// The player already waits in a queue.
+        case alreadyQueued
+        /// The player is seated in a running match.
+        case alreadyInMatch
+        /// The ticket named is not the player's current one.
+        case notQueued
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}
+
+/// One line of a player's match history as other nodes see it.
+public struct MatchHistoryEntry: Sendable, Hashable, WireCodable {
+    public var matchID: UUID
+    public var outcome: String
+    public var xp: Int64
+    /// Seconds since 1970.
+    public var finishedAt: Double
+
+    init(_ record: MatchRecord) {
+        matchID = record.matchID
+        outcome = record.outcome.rawValue
+        xp = record.xpAwarded
+        finishedAt = record.finishedAt.timeIntervalSince1970
+    }
+
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.write(matchID)
+        try writer.write(outcome)
+        try writer.write(xp)
+        try writer.write(finishedAt)
+    }
+
+    public init(from reader: inout WireReader) throws {
+        matchID = try reader.read()
+        outcome = try reader.read()
+        xp = try reader.read()
+        finishedAt = try reader.read()
+    }
+}
+
+/// A matchmaking ticket as its owner (the party leader's actor) keeps it: who plays together,
+/// where they are, which regions' queues already had it.
+public struct QueueTicket: Sendable, Hashable, WireCodable {
+    public struct Member: Sendable, Hashable, WireCodable {
+        public var player: UUID
+        public var homeRegion: String
+
+        public init(player: UUID, homeRegion: String) {
+            self.player = player
+            self.homeRegion = homeRegion
+        }
+
+        public func encode(to writer: inout WireWriter) throws {
+            try writer.write(player)
+            try writer.write(homeRegion)
+        }
+
+        public init(from reader: inout WireReader) throws {
+            player = try reader.read()
+            homeRegion = try reader.read()
+        }
+    }
+
+    public var id: UUID
+    /// The party, leader first (one member for a solo player).
+    public var members: [Member]
+    /// The client's measured round-trip time to each region, in milliseconds.
+    public var rttMilliseconds: [String: Int]
+    /// Regions whose matchmakers already had the ticket (overflow never goes back).
+    public var visitedRegions: [String]
+    /// When the ticket was first queued, seconds since 1970 (wait time survives overflow and failover).
+    public var queuedAt: Double
+
+    public init(id: UUID, members: [Member], rttMilliseconds: [String: Int], visitedRegions: [String] = [], queuedAt: Date = Date()) {
+        self.id = id
+        self.members = members
+        self.rttMilliseconds = rttMilliseconds
+        self.visitedRegions = visitedRegions
+        self.queuedAt = queuedAt.timeIntervalSince1970
+    }
+
+    public var leader: UUID? { members.first?.player }
+
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.write(id)
+        try writer.write(members)
+        try writer.write(rttMilliseconds)
+        try writer.write(visitedRegions)
+        try writer.write(queuedAt)
+    }
+
+    public init(from reader: inout WireReader) throws {
+        id = try reader.read()
+        members = try reader.read()
+        rttMilliseconds = try reader.read()
+        visitedRegions = try reader.read()
+        queuedAt = try reader.read()
+    }
+}

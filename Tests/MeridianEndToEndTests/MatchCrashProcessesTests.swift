@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+/// Real `meridian bootstrap` processes: players homed in region-b play matches on region-a's
+/// two nodes; one of those is killed with SIGKILL mid-match. Its matches end with a
+/// "server_lost" result at the players' homes, nobody is left stuck, the freed players play
+/// again on the node that is left (its shards moved), the other matches finish with their
+/// rewards, and the ledger audit balances.
+@Suite("matches survive kill -9 of their node", .serialized)
+struct MatchCrashProcessesTests {
+    let directory: URL
+    let topologyPath: String
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-e2e-match-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let ports = try Meridian.freePorts(6)
+        let yaml = """
+            cluster: e2e-match
+            version: 1
+            regions:
+              region-a: { shards: 8, storage: "sqlite:\(directory.path)/region-a" }
+              region-b: { shards: 4, storage: "sqlite:\(directory.path)/region-b" }
+            latency_ms:
+              region-a/region-b: 10
+            catalog_primary: region-b
+            identity_authority: region-b
+            seeds: [a-1, b-1]
+            nodes:
+              - { id: a-1, region: region-a, cluster: "127.0.0.1:\(ports[0])", gateway: "127.0.0.1:\(ports[1])" }
+              - { id: a-2, region: region-a, cluster: "127.0.0.1:\(ports[2])", gateway: "127.0.0.1:\(ports[3])" }
+              - { id: b-1, region: region-b, cluster: "127.0.0.1:\(ports[4])", gateway: "127.0.0.1:\(ports[5])" }
+            """
+        topologyPath = directory.appendingPathComponent("topology.yaml").path
+        try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Two-player matches that start at once and last 20 s.
+    func writeCatalog() throws -> String {
+        let yaml = """
+            items:
+              - { id: gold, name: Gold, category: currency }
+            config:
+              match_min_players: 2
+              match_max_players: 2
+              match_lobby_wait_s: 0.2
+              match_countdown_s: 0.2
+              match_time_limit_s: 20
+              match_reward_item: gold
+              match_reward_play: 10
+              matchmaking_full_match_wait_s: 0
+            """
+        let path = directory.appendingPathComponent("catalog.yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func start(_ node: String) throws -> Process {
+        try Meridian.start(["bootstrap", "--topology", topologyPath, "--node", node], log: directory.appendingPathComponent("\(node).log"))
+    }
+
+    func meridian(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try Meridian.run(arguments + ["--topology", topologyPath])
+    }
+
+    struct Seen {
+        var state: String
+        var node: String?
+        var match: String?
+        var outcomes: [String]
+        var gold: Int64
+    }
+
+    func show(_ player: String) throws -> Seen? {
+        let (status, output) = try meridian(["player", "show", "--player", player, "--region", "region-b", "--json"])
+        guard status == 0, let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+              let session = object["session"] as? [String: Any], let state = session["state"] as? String
+        else { return nil }
+        let matches = (object["matches"] as? [[String: Any]]) ?? []
+        let gold = ((object["balances"] as? [String: Any])?["gold"] as? NSNumber)?.int64Value ?? 0
+        return Seen(state: state, node: session["node"] as? String, match: session["match"] as? String,
+                    outcomes: matches.compactMap { $0["outcome"] as? String }, gold: gold)
+    }
+
+    func queue(_ player: String) throws -> Bool {
+        try meridian(["match", "queue", "--region", "region-a", "--player", "\(player)@region-b"]).status == 0
+    }
+
+    func eventually(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? condition()) == true { return true }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        return false
+    }
+
+    @Test func killingANodeMidMatchEndsItsMatchesAndMovesItsShards() async throws {
+        var processes = try ["a-1", "a-2", "b-1"].map { try start($0) }
+        defer { for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let catalog = try writeCatalog()
+        #expect(try await eventually { try meridian(["catalog", "publish", catalog]).status == 0 })
+        let players = (0..<4).map { _ in UUID().uuidString.lowercased() }
+        for (index, player) in players.enumerated() {
+            #expect(try await eventually { try meridian(["player", "create", "--player", player, "--region", "region-b", "--name", "p\(index)"]).status == 0 })
+        }
+        // Every node must serve the catalog's rules before the matches start.
+        try await Task.sleep(for: .seconds(2))
+        for player in players { #expect(try queue(player)) }
+        #expect(try await eventually { try players.allSatisfy { try show($0)?.state == "in_match" } }, "all four are seated")
+        var seats: [Seen] = []
+        for player in players { seats.append(try #require(try show(player))) }
+        let victim = try #require(seats[0].node)
+        #expect(victim.hasPrefix("a-"))
+        let survivor = victim == "a-1" ? "a-2" : "a-1"
+        let lost = players.indices.filter { seats[$0].node == victim }
+        let kept = players.indices.filter { seats[$0].node != victim }
+
+        let index = victim == "a-1" ? 0 : 1
+        kill(processes[index].processIdentifier, SIGKILL)
+        processes[index].waitUntilExit()
+
+        // Its matches end with "server_lost" at the homes; the players are free again.
+        #expect(try await eventually {
+            try lost.allSatisfy { let seen = try show(players[$0]); return seen?.state == "idle" && seen?.outcomes == ["server_lost"] }
+        }, "players of the lost node got a server_lost result")
+        // They play again, on the node that is left.
+        for index in lost { #expect(try queue(players[index])) }
+        #expect(try await eventually {
+            try lost.allSatisfy { try show(players[$0])?.node == survivor }
+        }, "the freed players play on \(survivor)")
+
+        // Matches on the survivor run to their time limit and pay out once.
+        #expect(try await eventually(timeout: .seconds(90)) {
+            try players.allSatisfy { try show($0)?.state == "idle" }
+        }, "every match finished")
+        for index in kept {
+            let seen = try #require(try show(players[index]))
+            #expect(seen.outcomes == ["draw"])
+            #expect(seen.gold == 10)
+        }
+        for index in lost {
+            let seen = try #require(try show(players[index]))
+            #expect(seen.outcomes.sorted() == ["draw", "server_lost"])
+            #expect(seen.gold == 10, "a lost match pays nothing, the replayed one pays once")
+        }
+        let audit = try meridian(["ledger", "audit"])
+        #expect(audit.status == 0, "audit: \(audit.output)")
+        for process in processes where process.isRunning { process.terminate() }
+        for process in processes { process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}

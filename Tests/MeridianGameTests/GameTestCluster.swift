@@ -1,0 +1,175 @@
+import Distributed
+import Foundation
+import Logging
+import MeridianCluster
+import MeridianGame
+import MeridianMatchmaking
+import MeridianMembership
+import MeridianRegion
+import MeridianTopology
+import MeridianTransport
+import Synchronization
+import Testing
+
+/// Two regions of two nodes each as in-process `ClusterSystem`s on loopback, every node running
+/// its region's data services (embedded SQLite under a temporary directory) and the game layer
+/// with fast test rules. Nodes can be killed (no drain, no leave) and started again.
+final class GameTestCluster: Sendable {
+    struct Running: Sendable {
+        var system: ClusterSystem
+        var region: RegionServices
+        var game: GameServices
+    }
+
+    static let secret = ClusterSecret(text: "game-test-secret-0123456789")!
+
+    let name: String
+    let directory: URL
+    let topology: Topology
+    let rules: GameRules
+    let logger: Logger
+    private let running = Mutex<[String: Running]>([:])
+
+    private init(name: String, rules: GameRules, shards: Int) throws {
+        self.name = name
+        self.rules = rules
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-game-\(name)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let yaml = """
+        cluster: \(name)
+        version: 1
+        regions:
+          eu-west: { shards: \(shards), storage: "sqlite:\(directory.path)/eu-west" }
+          us-east: { shards: \(shards), storage: "sqlite:\(directory.path)/us-east" }
+        latency_ms:
+          eu-west/us-east: 5
+        catalog_primary: eu-west
+        identity_authority: eu-west
+        seeds: [eu-west-1]
+        nodes:
+          - { id: eu-west-1, region: eu-west, cluster: "127.0.0.1:1", gateway: "127.0.0.1:2", metrics: "127.0.0.1:3" }
+          - { id: eu-west-2, region: eu-west, cluster: "127.0.0.1:4", gateway: "127.0.0.1:5", metrics: "127.0.0.1:6" }
+          - { id: us-east-1, region: us-east, cluster: "127.0.0.1:7", gateway: "127.0.0.1:8", metrics: "127.0.0.1:9" }
+          - { id: us-east-2, region: us-east, cluster: "127.0.0.1:10", gateway: "127.0.0.1:11", metrics: "127.0.0.1:12" }
+        """
+        topology = try TopologyLoader.parse(yaml: yaml)
+        var logger = Logger(label: "game-test")
+        logger.logLevel = ProcessInfo.processInfo.environment["MERIDIAN_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        self.logger = logger
+    }
+
+    /// Starts `nodes` (default: all four) and waits until they see each other up.
+    static func start(
+        name: String = #function, rules: GameRules = GameTestCluster.fastRules(), shards: Int = 4, nodes: [String]? = nil
+    ) async throws -> GameTestCluster {
+        let cluster = try GameTestCluster(name: String(name.filter { $0.isLetter }.prefix(20)), rules: rules, shards: shards)
+        let ids = nodes ?? cluster.topology.nodes.map(\.id)
+        for id in ids { try await cluster.start(id) }
+        try await cluster.waitUntilUp(ids)
+        return cluster
+    }
+
+    /// Matches that form at once and last about a second.
+    static func fastRules(minPlayers: Int = 2, maxPlayers: Int = 4, timeLimitSeconds: Int = 1) -> GameRules {
+        var rules = GameRules()
+        rules.minPlayers = minPlayers
+        rules.maxPlayers = maxPlayers
+        rules.matchmaking.minPlayers = minPlayers
+        rules.matchmaking.maxPlayers = maxPlayers
+        rules.matchmaking.formWithFewerAfter = .zero
+        rules.lobbyWait = .milliseconds(200)
+        rules.countdown = .milliseconds(200)
+        rules.timeLimitSeconds = timeLimitSeconds
+        return rules
+    }
+
+    func node(_ id: String) -> Running? { running.withLock { $0[id] } }
+
+    var all: [Running] { running.withLock { Array($0.values) } }
+
+    @discardableResult
+    func start(_ id: String) async throws -> Running {
+        let region = topology.node(id: id)!.region
+        var configuration = ClusterSystem.Configuration(cluster: name, node: id, region: region, secret: Self.secret)
+        configuration.seeds = running.withLock { $0.values.map(\.system.address).sorted() }
+        configuration.callTimeout = .seconds(5)
+        configuration.membership.probeInterval = .milliseconds(200)
+        configuration.membership.pingTimeout = .milliseconds(150)
+        configuration.membership.suspicionTimeout = .milliseconds(800)
+        configuration.membership.joinRetryInterval = .milliseconds(200)
+        configuration.membership.removalDelay = .seconds(3)
+        let system = try await ClusterSystem.start(configuration, logger: logger)
+        let regionServices = try await RegionServices.start(system: system, topology: topology, logger: logger)
+        let game = try GameServices.start(system: system, topology: topology, regionServices: regionServices, catalog: nil, fixedRules: rules, logger: logger)
+        let node = Running(system: system, region: regionServices, game: game)
+        running.withLock { $0[id] = node }
+        return node
+    }
+
+    /// Stops node `id` without draining its matches, as a crash would (the others detect it down).
+    func kill(_ id: String) async {
+        guard let node = running.withLock({ $0.removeValue(forKey: id) }) else { return }
+        await node.system.shutdown()
+        await node.region.shutdown()
+    }
+
+    func waitUntilUp(_ ids: [String], timeout: Duration = .seconds(30)) async throws {
+        let expected = Set(ids)
+        for node in all {
+            try await node.system.membership.waitUntil(timeout: timeout) { members in
+                expected.isSubset(of: Set(members.filter { $0.status == .up }.map(\.id.node)))
+            }
+        }
+    }
+
+    /// Creates a player homed in `region` through any running node; returns its id.
+    func createPlayer(_ name: String, home region: String, via node: String? = nil) async throws -> UUID {
+        let id = UUID()
+        _ = try await home(of: id, region: region, via: node).create(displayName: name)
+        return id
+    }
+
+    func home(of player: UUID, region: String, via node: String? = nil) throws -> PlayerHome {
+        let via = node.flatMap { self.node($0) } ?? all.first!
+        return try PlayerDirectory(system: via.system, topology: topology).home(of: player, region: region)
+    }
+
+    /// The node that hosts a player's actor (and data) in its home region.
+    func homeNode(of player: UUID, region: String) -> String {
+        PlayerPlacement.owner(of: player, region: region, topology: topology)!
+    }
+
+    func front(via node: String) throws -> GameFront {
+        try GameFront.resolve(id: ClusterActorID(node: node, incarnation: 0, path: GameFront.path), using: self.node(node)!.system)
+    }
+
+    /// Polls `condition` every 50 ms until it holds or `timeout` passes.
+    func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: @Sendable () async throws -> Bool) async throws {
+        _ = try await eventuallyValue(what, timeout: timeout) { try await condition() ? true : nil }
+    }
+
+    /// Polls `probe` every 50 ms until it returns a value or `timeout` passes.
+    func eventuallyValue<T: Sendable>(_ what: String, timeout: Duration = .seconds(20), _ probe: @Sendable () async throws -> T?) async throws -> T {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let value = try? await probe() { return value }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("timed out waiting until \(what)")
+        throw CancellationError()
+    }
+
+    func shutdown() async {
+        for id in running.withLock({ Array($0.keys) }) {
+            guard let node = running.withLock({ $0.removeValue(forKey: id) }) else { continue }
+            await node.game.shutdown(drainTimeout: .zero)
+            await node.system.shutdown()
+            await node.region.shutdown()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+func solo(_ player: UUID, home: String, ticket: UUID = UUID(), rtt: [String: Int] = ["eu-west": 10, "us-east": 60]) -> QueueTicket {
+    QueueTicket(id: ticket, members: [.init(player: player, homeRegion: home)], rttMilliseconds: rtt)
+}

@@ -1,0 +1,85 @@
+import Distributed
+import Foundation
+import MeridianCluster
+import MeridianGame
+import MeridianRegion
+import MeridianSimulation
+import Synchronization
+import Testing
+
+@Suite("Playing a match over the cluster", .serialized)
+struct MatchPlayTests {
+    /// Inputs sent from another region move the player's avatar; every tick the subscriber gets
+    /// one packet per player, deltas against the acknowledged snapshot (smaller than the first,
+    /// full one); a disconnect holds the seat and a reconnect takes it back.
+    @Test func inputsMoveTheAvatarAndDeltasFollowAcks() async throws {
+        let cluster = try await GameTestCluster.start(rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 8))
+        defer { Task { await cluster.shutdown() } }
+        let a = try await cluster.createPlayer("a", home: "eu-west")
+        let b = try await cluster.createPlayer("b", home: "us-east")
+        let front = try cluster.front(via: "us-east-1")
+        _ = try await front.queue(solo(a, home: "eu-west"), region: "eu-west")
+        _ = try await front.queue(solo(b, home: "us-east"), region: "eu-west")
+        let assignment: MatchAssignment = try await cluster.eventuallyValue("a is in a match") {
+            guard case .inMatch(let match) = try await cluster.home(of: a, region: "eu-west").currentSession() else { return nil }
+            return match
+        }
+        // The "gateway" of this test lives on a us-east node.
+        let gateway = cluster.node("us-east-1")!
+        let frames = Mutex<AsyncStream<MatchFrame>?>(nil)
+        let subscriber = MatchSubscriber(actorSystem: gateway.system) { stream in frames.withLock { $0 = stream } }
+        let match = try gateway.game.match(assignment)
+        try await match.subscribe(player: a, subscriber: subscriber.id)
+        try await match.subscribe(player: b, subscriber: subscriber.id)
+
+        try await cluster.eventually("the match is active") { try await match.status().phase == "active" }
+        try await match.disconnect(player: b)
+        #expect(try await match.status().connected == 1)
+        try await match.reconnect(player: b)
+        #expect(try await match.status().connected == 2)
+
+        var receivers = [a: SnapshotReceiver(), b: SnapshotReceiver()]
+        var sizes: [Int] = []
+        var firstX: Int32?
+        var lastX: Int32?
+        var sequence: UInt32 = 0
+        var iterator = try #require(frames.withLock { $0 }).makeAsyncIterator()
+        for _ in 0..<40 {
+            guard let frame = await iterator.next() else { break }
+            for (player, packet) in frame.packets {
+                guard let tick = try receivers[player]!.receive(packet.bytes) else { continue }
+                try await match.acknowledge(player: player, tick: tick)
+                if player == a {
+                    sizes.append(packet.bytes.count)
+                    let me = receivers[a]!.latest?.entities.first { $0.id == packet.entity }
+                    if firstX == nil { firstX = me?.x }
+                    lastX = me?.x ?? lastX
+                }
+            }
+            sequence += 1
+            try await match.submitInputs(player: a, inputs: [InputMessage(PlayerInput(sequence: sequence, moveX: 127))])
+        }
+        let start = try #require(firstX)
+        let end = try #require(lastX)
+        #expect(end > start, "moving right: x went from \(start) to \(end)")
+        let full = try #require(sizes.first)
+        #expect(sizes.dropFirst(5).allSatisfy { $0 < full }, "deltas are smaller than the first full snapshot: \(sizes)")
+    }
+
+    /// The frame codec keeps every packet and refuses an entity id out of range.
+    @Test func matchFrameRoundTrip() throws {
+        let frame = MatchFrame(
+            matchID: UUID(), tick: 77, phase: "active",
+            packets: [UUID(): PlayerPacket(entity: 3, bytes: [1, 2, 3]), UUID(): PlayerPacket(entity: 99, bytes: [])]
+        )
+        var writer = WireWriter()
+        try frame.encode(to: &writer)
+        var reader = WireReader(bytes: writer.bytes)
+        #expect(try MatchFrame(from: &reader) == frame)
+        let input = InputMessage(PlayerInput(sequence: 9, moveX: -127, moveY: 5, aim: 40000, fire: true, reload: false))
+        var inputWriter = WireWriter()
+        try input.encode(to: &inputWriter)
+        var inputReader = WireReader(bytes: inputWriter.bytes)
+        #expect(try InputMessage(from: &inputReader) == input)
+    }
+}

@@ -1,0 +1,84 @@
+import Distributed
+import Foundation
+import MeridianCluster
+import MeridianGame
+import MeridianMatchmaking
+import MeridianRegion
+import Testing
+
+@Suite("Matchmaking over the cluster", .serialized)
+struct MatchmakingOverClusterTests {
+    /// A match that formed below its maximum stays open in LOBBY; a player queued meanwhile is
+    /// seated in it (backfill) instead of waiting for a new match.
+    @Test func lobbyIsBackfilled() async throws {
+        var rules = GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 4, timeLimitSeconds: 30)
+        rules.lobbyWait = .seconds(3)
+        let cluster = try await GameTestCluster.start(rules: rules)
+        defer { Task { await cluster.shutdown() } }
+        let front = try cluster.front(via: "eu-west-1")
+        var players: [UUID] = []
+        for index in 0..<3 { players.append(try await cluster.createPlayer("p\(index)", home: "eu-west")) }
+        let (a, b, c) = (players[0], players[1], players[2])
+        _ = try await front.queue(solo(a, home: "eu-west"), region: "eu-west")
+        _ = try await front.queue(solo(b, home: "eu-west"), region: "eu-west")
+        let first: MatchAssignment = try await cluster.eventuallyValue("a and b are in a match") {
+            guard case .inMatch(let match) = try await cluster.home(of: a, region: "eu-west").currentSession() else { return nil }
+            return match
+        }
+        _ = try await front.queue(solo(c, home: "eu-west"), region: "eu-west")
+        let third: MatchAssignment = try await cluster.eventuallyValue("c is seated") {
+            guard case .inMatch(let match) = try await cluster.home(of: c, region: "eu-west").currentSession() else { return nil }
+            return match
+        }
+        #expect(third.matchID == first.matchID, "c joined the open lobby")
+        let status = try await cluster.node("eu-west-1")!.game.match(first).status()
+        #expect(status.players == 3)
+    }
+
+    /// A ticket that waits past the overflow bound moves to the nearest other region and is
+    /// matched there with a player waiting in that region.
+    @Test func ticketOverflowsToTheNearestRegion() async throws {
+        var rules = GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2)
+        rules.matchmaking.overflowAfter = .milliseconds(500)
+        let cluster = try await GameTestCluster.start(rules: rules)
+        defer { Task { await cluster.shutdown() } }
+        let front = try cluster.front(via: "us-east-1")
+        let lonely = try await cluster.createPlayer("lonely", home: "us-east")
+        let waiting = try await cluster.createPlayer("waiting", home: "eu-west")
+        // The eu-west player never overflows (no other region is acceptable to it).
+        _ = try await front.queue(
+            QueueTicket(id: UUID(), members: [.init(player: waiting, homeRegion: "eu-west")], rttMilliseconds: ["eu-west": 10], visitedRegions: ["us-east"]),
+            region: "eu-west"
+        )
+        _ = try await front.queue(solo(lonely, home: "us-east", rtt: ["us-east": 10, "eu-west": 40]), region: "us-east")
+        let match: MatchAssignment = try await cluster.eventuallyValue("the us-east ticket overflowed and was matched in eu-west") {
+            guard case .inMatch(let match) = try await cluster.home(of: lonely, region: "us-east").currentSession() else { return nil }
+            return match
+        }
+        #expect(match.region == "eu-west")
+        guard case .inMatch(let other) = try await cluster.home(of: waiting, region: "eu-west").currentSession() else {
+            Issue.record("the eu-west player is not in a match")
+            return
+        }
+        #expect(other.matchID == match.matchID)
+    }
+
+    /// A player already queued cannot queue a second ticket; cancelling frees them.
+    @Test func onePlayerOneTicket() async throws {
+        let cluster = try await GameTestCluster.start(rules: GameTestCluster.fastRules(minPlayers: 4, maxPlayers: 4))
+        defer { Task { await cluster.shutdown() } }
+        let front = try cluster.front(via: "eu-west-2")
+        let player = try await cluster.createPlayer("p", home: "eu-west")
+        let ticket = UUID()
+        let status = try await front.queue(solo(player, home: "eu-west", ticket: ticket), region: "eu-west")
+        #expect(!status.isEmpty)
+        // The same ticket again is a no-op; a different one is refused by the player's actor.
+        _ = try await front.queue(solo(player, home: "eu-west", ticket: ticket), region: "eu-west")
+        await #expect(throws: (any Error).self) {
+            _ = try await front.queue(solo(player, home: "eu-west"), region: "us-east")
+        }
+        #expect(try await front.cancel(ticketID: ticket, region: "eu-west"))
+        #expect(try await cluster.home(of: player, region: "eu-west").currentSession() == .idle)
+        #expect(try await front.ticketStatus(ticketID: ticket, region: "eu-west").contains("not queued"))
+    }
+}
