@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // Benchmark peer only (`meridian bench rpc`): never imported by the cluster itself.
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
@@ -88,6 +90,7 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -106,6 +109,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -127,6 +131,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -179,6 +184,61 @@ let package = Package(
                 "MeridianSimulation",
                 "MeridianMatchmaking",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Metrics export: the Prometheus registry as the process's swift-metrics factory, and the
+        // small HTTP/1.1 server that answers `GET /metrics` on a node's `metrics:` address.
+        .target(
+            name: "MeridianObservability",
+            dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Client-facing TCP: client.proto sessions, signed tokens, rate limits, bounded outbound
+        // queues, routing of a client's calls to its player actor and its match.
+        .target(
+            name: "MeridianGateway",
+            dependencies: [
+                "MeridianWire",
+                "MeridianTransport",
+                "MeridianCluster",
+                "MeridianTopology",
+                "MeridianCatalog",
+                "MeridianStorage",
+                "MeridianRegion",
+                "MeridianSimulation",
+                "MeridianMatchmaking",
+                "MeridianGame",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Swift client library (bots, tests): connect, locate, nearest region, login, queue, play.
+        .target(
+            name: "MeridianClient",
+            dependencies: [
+                "MeridianWire",
+                "MeridianTransport",
+                "MeridianSimulation",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -188,6 +248,8 @@ let package = Package(
                 "MeridianSimulation",
                 "MeridianMatchmaking",
                 "MeridianGame",
+                "MeridianGateway",
+                "MeridianClient",
                 "MeridianTopology",
                 "MeridianCatalog",
                 "MeridianStorage",
@@ -195,6 +257,7 @@ let package = Package(
                 "MeridianTransport",
                 "MeridianCluster",
                 "MeridianBench",
+                "MeridianObservability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -291,9 +354,28 @@ let package = Package(
             dependencies: ["MeridianMatchmaking"],
             swiftSettings: swiftSettings
         ),
+        // Shared by the game and gateway tests: in-process clusters running the whole node stack.
+        .target(
+            name: "MeridianTestSupport",
+            dependencies: [
+                "MeridianGame",
+                "MeridianGateway",
+                "MeridianCluster",
+                "MeridianTopology",
+                "MeridianRegion",
+                "MeridianMatchmaking",
+                "MeridianMembership",
+                "MeridianTransport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/MeridianTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MeridianGameTests",
             dependencies: [
+                "MeridianTestSupport",
                 "MeridianGame",
                 "MeridianCluster",
                 "MeridianTopology",
@@ -304,6 +386,57 @@ let package = Package(
                 "MeridianMatchmaking",
                 "MeridianMembership",
                 "MeridianTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeridianGatewayTests",
+            dependencies: [
+                "MeridianTestSupport",
+                "MeridianGateway",
+                "MeridianClient",
+                "MeridianWire",
+                "MeridianTransport",
+                "MeridianCluster",
+                "MeridianTopology",
+                "MeridianRegion",
+                "MeridianGame",
+                "MeridianSimulation",
+                "MeridianMatchmaking",
+                "MeridianMembership",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeridianClientTests",
+            dependencies: [
+                "MeridianClient",
+                "MeridianTransport",
+                "MeridianWire",
+                .product(name: "Logging", package: "swift-log"),
+                "MeridianSimulation",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeridianObservabilityTests",
+            dependencies: [
+                "MeridianObservability",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

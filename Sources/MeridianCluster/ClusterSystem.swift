@@ -4,6 +4,7 @@ import Logging
 import MeridianMembership
 import MeridianTransport
 import MeridianWire
+import Metrics
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -35,6 +36,8 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     let localActors = LocalActors()
     let activators = ActorActivators()
     let pendingCalls = PendingCalls()
+    /// Made with the system, so it records into the factory bootstrapped before the node started.
+    let callMetrics = RemoteCallMetrics()
     let emulation: LinkEmulation?
     public let membership: MembershipService
     public let receptionist: Receptionist
@@ -222,6 +225,22 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
 
     private func call(_ id: ClusterActorID, target: RemoteCallTarget, invocation: inout ClusterInvocationEncoder) async throws -> [UInt8] {
         try Task.checkCancellation()
+        // Every outcome counts, fast failures (node known down) included: they are what callers see.
+        let started = ContinuousClock.now
+        callMetrics.inFlight.increment()
+        defer { callMetrics.inFlight.decrement() }
+        do {
+            let reply = try await dispatchCall(id, target: target, invocation: &invocation)
+            callMetrics.succeeded.record(duration: ContinuousClock.now - started)
+            return reply
+        } catch {
+            callMetrics.failed.record(duration: ContinuousClock.now - started)
+            throw error
+        }
+    }
+
+    /// Sends the call and waits for its reply, its failure or its deadline.
+    private func dispatchCall(_ id: ClusterActorID, target: RemoteCallTarget, invocation: inout ClusterInvocationEncoder) async throws -> [UInt8] {
         let timeout = Self.callTimeout ?? configuration.callTimeout
         let callID = pendingCalls.makeID()
         var call = Meridian_Cluster_V1_Call()

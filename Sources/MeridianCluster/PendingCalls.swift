@@ -1,3 +1,4 @@
+import Metrics
 import NIOCore
 import Synchronization
 
@@ -61,4 +62,14 @@ final class PendingCalls: Sendable {
     }
 
     var count: Int { entries.withLock { $0.count } }
+}
+
+/// Remote-call metrics of one actor system: latency by outcome, calls awaiting their reply.
+struct RemoteCallMetrics: Sendable {
+    /// `meridian_remote_call_seconds{outcome="ok"}`: from the call until its reply arrived.
+    let succeeded = Metrics.Timer(label: "meridian_remote_call_seconds", dimensions: [("outcome", "ok")])
+    /// `meridian_remote_call_seconds{outcome="error"}`: failed calls, timeouts and cancellations included.
+    let failed = Metrics.Timer(label: "meridian_remote_call_seconds", dimensions: [("outcome", "error")])
+    /// `meridian_remote_calls_in_flight`: remote calls made by this node still waiting for a reply.
+    let inFlight = Meter(label: "meridian_remote_calls_in_flight")
 }

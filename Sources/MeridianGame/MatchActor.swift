@@ -33,7 +33,8 @@ public distributed actor MatchActor {
     /// Lifecycle id → simulation index, fixed when the simulation starts.
     private var simulationIndex: [MatchPlayerID: Int] = [:]
     private var eliminationOrder: [Int] = []
-    private var subscribers: [ClusterActorID: AsyncStream<MatchFrame>.Continuation] = [:]
+    private var subscribers: [ClusterActorID: SubscriberFeed] = [:]
+    private var publishedPhase: MatchPhase?
     private var subscriberOf: [UUID: ClusterActorID] = [:]
     private var timer: Task<Void, Never>?
     private var ticker: Task<Void, Never>?
@@ -107,6 +108,7 @@ public distributed actor MatchActor {
         _ = try seat(of: player)
         subscriberOf[player] = subscriber
         if subscribers[subscriber] == nil { startSender(to: subscriber) }
+        subscribers[subscriber]?.reliable.yield(.phase(matchID: matchID, phase: "\(lifecycle.phase)", tickRate: rules.tickRate))
     }
 
     public distributed func status() -> MatchStatusView {
@@ -150,6 +152,7 @@ public distributed actor MatchActor {
     }
 
     private func carryOut(_ actions: [MatchLifecycleAction]) {
+        defer { publishPhase() }
         for action in actions {
             switch action {
             case .admitPlayer, .holdSeat, .resumePlayer, .removePlayer:
@@ -175,6 +178,14 @@ public distributed actor MatchActor {
                 releaseIfDone()
             }
         }
+    }
+
+    /// Tells every subscriber about a phase change (reliable).
+    private func publishPhase() {
+        guard publishedPhase != lifecycle.phase else { return }
+        publishedPhase = lifecycle.phase
+        let event = MatchFeedEvent.phase(matchID: matchID, phase: "\(lifecycle.phase)", tickRate: rules.tickRate)
+        for feed in subscribers.values { feed.reliable.yield(event) }
     }
 
     private static func label(_ outcome: MatchOutcome) -> String {
@@ -267,28 +278,45 @@ public distributed actor MatchActor {
             guard let id = seats.firstIndex(where: { $0.player == player }),
                   let index = simulationIndex[MatchPlayerID(id)] else { continue }
             let bytes = replicator.packet(for: MatchPlayerID(index), of: simulation)
-            frames[subscriber, default: [:]][player] = PlayerPacket(entity: UInt16(index), bytes: bytes)
+            frames[subscriber, default: [:]][player] = PlayerPacket(
+                entity: UInt16(index), lastInput: simulation.players[index].lastInputSequence, bytes: bytes
+            )
         }
         self.replicator = replicator
         let phase = "\(lifecycle.phase)"
         for (subscriber, packets) in frames {
-            subscribers[subscriber]?.yield(MatchFrame(matchID: matchID, tick: simulation.tick, phase: phase, packets: packets))
+            subscribers[subscriber]?.frames.yield(MatchFrame(matchID: matchID, tick: simulation.tick, phase: phase, packets: packets))
         }
     }
 
-    /// One sender per subscriber keeps its frames in order without holding up the tick; when
-    /// the subscriber is slow the oldest frames are dropped (deltas rebase on the last ack).
+    /// Two senders per subscriber keep each kind in order without holding up the tick: frames
+    /// (a slow subscriber loses the oldest — deltas rebase on the last ack) and reliable events
+    /// (phases, results, the end; never dropped, a handful per match).
     private func startSender(to subscriber: ClusterActorID) {
-        let (stream, continuation) = AsyncStream.makeStream(of: MatchFrame.self, bufferingPolicy: .bufferingNewest(8))
-        subscribers[subscriber] = continuation
+        let (frames, framesIn) = AsyncStream.makeStream(of: MatchFrame.self, bufferingPolicy: .bufferingNewest(8))
+        let (reliable, reliableIn) = AsyncStream.makeStream(of: MatchFeedEvent.self)
+        subscribers[subscriber] = SubscriberFeed(frames: framesIn, reliable: reliableIn)
         let system = actorSystem
-        let matchID = matchID
         Task {
             guard let target = try? MatchSubscriber.resolve(id: subscriber, using: system) else { return }
-            for await frame in stream {
+            for await frame in frames {
                 do { try await target.deliver(frame) } catch { break }
             }
-            try? await target.matchEnded(matchID)
+        }
+        Task {
+            guard let target = try? MatchSubscriber.resolve(id: subscriber, using: system) else { return }
+            for await event in reliable {
+                switch event {
+                case .phase(let matchID, let phase, let tickRate):
+                    try? await target.phaseChanged(matchID: matchID, phase: phase, tickRate: tickRate)
+                case .results(let matchID, let results):
+                    try? await target.results(matchID: matchID, results)
+                case .ended(let matchID):
+                    try? await target.matchEnded(matchID)
+                case .frame:
+                    break
+                }
+            }
         }
     }
 
@@ -306,6 +334,13 @@ public distributed actor MatchActor {
             matchID: matchID, participants: participants, simulation: lifecycle.outcome == nil ? nil : simulation,
             eliminationOrder: eliminationOrder, rules: rules, finishedAt: Date()
         )
+        var bySubscriber: [ClusterActorID: [MatchResultMessage]] = [:]
+        for result in results {
+            if let subscriber = subscriberOf[result.player] { bySubscriber[subscriber, default: []].append(result) }
+        }
+        for (subscriber, results) in bySubscriber {
+            subscribers[subscriber]?.reliable.yield(.results(matchID: matchID, results))
+        }
         let homes = Dictionary(uniqueKeysWithValues: seats.map { ($0.player, $0.homeRegion) })
         let environment = environment
         let matchID = matchID
@@ -355,8 +390,18 @@ public distributed actor MatchActor {
         released = true
         timer?.cancel()
         ticker?.cancel()
-        for continuation in subscribers.values { continuation.finish() }
+        for feed in subscribers.values {
+            feed.reliable.yield(.ended(matchID: matchID))
+            feed.reliable.finish()
+            feed.frames.finish()
+        }
         environment.statistics.matchStopped()
         environment.released(matchID)
     }
+}
+
+/// The two outbound queues of one subscriber (see ``MatchActor/startSender(to:)``).
+struct SubscriberFeed {
+    var frames: AsyncStream<MatchFrame>.Continuation
+    var reliable: AsyncStream<MatchFeedEvent>.Continuation
 }

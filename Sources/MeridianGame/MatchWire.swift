@@ -138,10 +138,13 @@ public struct InputMessage: Sendable, Hashable, WireCodable {
 /// the packet (a delta against the player's last acknowledged snapshot, see ``SnapshotReplicator``).
 public struct PlayerPacket: Sendable, Hashable {
     public var entity: UInt16
+    /// The last input sequence of the player the simulation applied (input → delta latency).
+    public var lastInput: UInt32
     public var bytes: [UInt8]
 
-    public init(entity: UInt16, bytes: [UInt8]) {
+    public init(entity: UInt16, lastInput: UInt32 = 0, bytes: [UInt8]) {
         self.entity = entity
+        self.lastInput = lastInput
         self.bytes = bytes
     }
 }
@@ -168,6 +171,7 @@ public struct MatchFrame: Sendable, Hashable, WireCodable {
         for (player, packet) in packets {
             try writer.write(player)
             writer.writeVarint(UInt64(packet.entity))
+            writer.writeVarint(UInt64(packet.lastInput))
             writer.writeBytes(packet.bytes)
         }
     }
@@ -181,8 +185,10 @@ public struct MatchFrame: Sendable, Hashable, WireCodable {
         packets.reserveCapacity(count)
         for _ in 0..<count {
             let player: UUID = try reader.read()
-            guard let entity = UInt16(exactly: try reader.readVarint()) else { throw WireDecodingError("entity id out of range") }
-            packets[player] = PlayerPacket(entity: entity, bytes: Array(try reader.readBytes()))
+            guard let entity = UInt16(exactly: try reader.readVarint()), let lastInput = UInt32(exactly: try reader.readVarint()) else {
+                throw WireDecodingError("entity id or input sequence out of range")
+            }
+            packets[player] = PlayerPacket(entity: entity, lastInput: lastInput, bytes: Array(try reader.readBytes()))
         }
         self.packets = packets
     }

@@ -4,6 +4,7 @@ import Logging
 import MeridianCluster
 import MeridianMatchmaking
 import MeridianRegion
+import Metrics
 
 /// The matchmaker of one region, at `/matchmaker/<region>` on the node the placement picks
 /// among the region's live nodes. It owns a ``MatchmakingPool`` (the pure decisions) and
@@ -150,8 +151,11 @@ public distributed actor Matchmaker {
 
     /// One matching pass; returns false when this node stopped being the matchmaker.
     private func runPass() async -> Bool {
+        let queued = [("region", region)]
         guard let game = game.value, game.placement.matchmakerNode(region: region) == actorSystem.nodeID else {
             stop()
+            Gauge(label: "meridian_matchmaker_queued_tickets", dimensions: queued).record(0)
+            Gauge(label: "meridian_matchmaker_queued_players", dimensions: queued).record(0)
             logger.info("no longer the matchmaker of the region; the ticket owners queue again at the new one", metadata: ["meridian.region": "\(region)"])
             return false
         }
@@ -164,6 +168,8 @@ public distributed actor Matchmaker {
         for match in result.backfilled { await backfill(match, game: game) }
         for match in result.formed { await start(match, game: game) }
         for overflow in result.overflowed { await forward(overflow, game: game) }
+        Gauge(label: "meridian_matchmaker_queued_tickets", dimensions: queued).record(pool.queuedTickets)
+        Gauge(label: "meridian_matchmaker_queued_players", dimensions: queued).record(pool.queuedPlayers)
         return true
     }
 
@@ -216,6 +222,10 @@ public distributed actor Matchmaker {
         for poolTicket in formed {
             recentlyMatched[poolTicket.id] = ContinuousClock.now
             guard let ticket = tickets.removeValue(forKey: poolTicket.id) else { continue }
+            // From when the party queued (`queuedAt`, wall clock: it may have queued on another node).
+            let waited = max(0, Date().timeIntervalSince1970 - ticket.queuedAt)
+            Metrics.Timer(label: "meridian_time_to_match_seconds", dimensions: [("region", region)])
+                .recordNanoseconds(Int64(min(waited, 86_400) * 1_000_000_000))
             for member in ticket.members {
                 do {
                     try await game.directory.home(of: member.player, region: member.homeRegion)

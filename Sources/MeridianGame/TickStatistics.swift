@@ -1,3 +1,4 @@
+import Metrics
 import Synchronization
 
 /// Tick durations of every match on this node, for status output and metrics: a running
@@ -18,6 +19,11 @@ public final class TickStatistics: Sendable {
     }
 
     fileprivate let state = Mutex(State())
+    /// `meridian_tick_seconds`: every tick of every match on this node (``record(_:)`` is called by
+    /// `MatchActor.tickOnce()` with the tick's duration).
+    private let tickTimer = Metrics.Timer(label: "meridian_tick_seconds")
+    /// `meridian_matches_active`: matches running. A meter, so nodes sharing a process add up.
+    private let activeMatchesMeter = Meter(label: "meridian_matches_active")
 
     public init() {}
 
@@ -29,10 +35,18 @@ public final class TickStatistics: Sendable {
             $0.totalNanoseconds += nanoseconds
             $0.maxNanoseconds = max($0.maxNanoseconds, nanoseconds)
         }
+        tickTimer.recordNanoseconds(nanoseconds)
     }
 
-    func matchStarted() { state.withLock { $0.activeMatches += 1 } }
-    func matchStopped() { state.withLock { $0.activeMatches -= 1 } }
+    func matchStarted() {
+        state.withLock { $0.activeMatches += 1 }
+        activeMatchesMeter.increment()
+    }
+
+    func matchStopped() {
+        state.withLock { $0.activeMatches -= 1 }
+        activeMatchesMeter.decrement()
+    }
 
     /// The figures since the last drain, then starts a new window.
     public func drain() -> Summary {

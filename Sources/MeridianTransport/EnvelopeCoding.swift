@@ -9,10 +9,8 @@ package typealias Envelope = Meridian_Cluster_V1_Envelope
 package enum EnvelopeCoding {
     /// Serializes `envelope` into one buffer: the 4-byte length prefix, then the protobuf bytes.
     package static func frame(_ envelope: Envelope, allocator: ByteBufferAllocator) throws -> ByteBuffer {
-        let bytes: [UInt8] = try envelope.serializedBytes()
-        var buffer = allocator.buffer(capacity: bytes.count + 4)
-        buffer.writeInteger(UInt32(bytes.count))
-        buffer.writeBytes(bytes)
+        var buffer = allocator.buffer(capacity: 64)
+        try buffer.writeFrame(envelope)
         return buffer
     }
 

@@ -4,6 +4,8 @@ import Logging
 import MeridianCatalog
 import MeridianCluster
 import MeridianGame
+import MeridianGateway
+import MeridianObservability
 import MeridianRegion
 import MeridianTopology
 import MeridianTransport
@@ -40,6 +42,9 @@ struct BootstrapCommand: AsyncParsableCommand {
     @Option(help: "With --seed: the cluster's name. Default: $MERIDIAN_CLUSTER or meridian-local.")
     var cluster: String = ProcessInfo.processInfo.environment["MERIDIAN_CLUSTER"] ?? "meridian-local"
 
+    @Option(help: "host:port to serve Prometheus metrics on (GET /metrics). Default: the node's metrics: address in the topology; none, no metrics.")
+    var metrics: String?
+
     @OptionGroup var secret: SecretOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -47,6 +52,7 @@ struct BootstrapCommand: AsyncParsableCommand {
         if topology == nil && seed == nil { throw ValidationError("give --topology FILE, or --seed HOST:PORT with --region and --listen") }
         if topology != nil && seed != nil { throw ValidationError("give either --topology or --seed, not both") }
         if seed != nil && (region == nil || listen == nil) { throw ValidationError("--seed needs --region and --listen") }
+        if let metrics, HostPort(parsing: metrics) == nil { throw ValidationError("--metrics must be host:port, e.g. 127.0.0.1:9401") }
     }
 
     func run() async throws {
@@ -61,9 +67,10 @@ struct BootstrapCommand: AsyncParsableCommand {
         } else {
             (configuration, cluster) = try await joinConfiguration(secret: secret, logger: logger)
         }
-        let service = ClusterNodeService(configuration: configuration, topology: cluster, logger: logger)
+        let metricsAddress = metrics.flatMap(HostPort.init(parsing:)) ?? cluster.node(id: configuration.node)?.metrics
+        let service = ClusterNodeService(configuration: configuration, topology: cluster, metricsAddress: metricsAddress, logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: service.logger)
         )
         try await group.run()
     }
@@ -114,9 +121,24 @@ struct BootstrapCommand: AsyncParsableCommand {
 struct ClusterNodeService: Service {
     let configuration: ClusterSystem.Configuration
     let topology: Topology
+    /// Where to serve `GET /metrics`; nil: the node exports no metrics.
+    let metricsAddress: HostPort?
+    /// Carries `meridian.node` and `meridian.region`, for every subsystem of the node.
     let logger: Logger
 
+    init(configuration: ClusterSystem.Configuration, topology: Topology, metricsAddress: HostPort?, logger: Logger) {
+        var logger = logger
+        logger[metadataKey: "meridian.node"] = "\(configuration.node)"
+        logger[metadataKey: "meridian.region"] = "\(configuration.region)"
+        self.configuration = configuration
+        self.topology = topology
+        self.metricsAddress = metricsAddress
+        self.logger = logger
+    }
+
     func run() async throws {
+        // First, before any subsystem makes its metrics: a metric keeps the factory it was made with.
+        let metricsServer = try await startMetrics()
         let system = try await ClusterSystem.start(configuration, logger: logger)
         // This node's share of its region's data: store, ledger writer, player actors, trades.
         let region = try await RegionServices.start(system: system, topology: topology, logger: logger)
@@ -124,11 +146,27 @@ struct ClusterNodeService: Service {
         let catalog = try await CatalogNode.start(system: system, configuration: try .node(of: system), logger: logger)
         // Shards, matches, the region's matchmaker when placed here, session watching.
         let game = try GameServices.start(system: system, topology: topology, regionServices: region, catalog: catalog.local, logger: logger)
+        // The client-facing endpoint on the node's `gateway:` address (when the topology names this node).
+        var gateway: GatewayServer?
+        if let address = topology.node(id: system.nodeID)?.gateway {
+            gateway = try await GatewayServer.start(
+                host: address.host, port: address.port, system: system, game: game, topology: topology, catalog: catalog.local, logger: logger
+            )
+        }
         try? await gracefulShutdown()
+        await gateway?.shutdown()
         // Leaving on purpose: shards hand over at match boundaries (running matches finish first).
         await game.shutdown()
         await catalog.stop()
         await system.shutdown()
         await region.shutdown()
+        await metricsServer?.shutdown()
+    }
+
+    /// Makes Prometheus the process's metrics factory and serves it, when the node has a metrics address.
+    private func startMetrics() async throws -> MetricsServer? {
+        guard let metricsAddress else { return nil }
+        let registry = MeridianMetrics.bootstrap(logger: logger)
+        return try await MetricsServer.start(.init(host: metricsAddress.host, port: metricsAddress.port), registry: registry, logger: logger)
     }
 }

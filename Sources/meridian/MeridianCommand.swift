@@ -14,6 +14,7 @@ struct MeridianCommand: AsyncParsableCommand {
             MatchCommand.self,
             LedgerCommand.self,
             BenchCommand.self,
+            LoadtestCommand.self,
         ]
     )
 }

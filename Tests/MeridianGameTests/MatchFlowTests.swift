@@ -4,6 +4,7 @@ import MeridianCluster
 import MeridianGame
 import MeridianMatchmaking
 import MeridianRegion
+import MeridianTestSupport
 import Testing
 
 @Suite("Matches over the cluster", .serialized)

@@ -5,6 +5,7 @@ import MeridianGame
 import MeridianMatchmaking
 import MeridianRegion
 import MeridianTopology
+import MeridianTestSupport
 import Testing
 
 @Suite("Shard handover", .serialized)

@@ -67,6 +67,22 @@ package struct LatencyRecorder: Sendable {
         return result
     }
 
+    /// The recorded latencies as `[nanoseconds, count]` pairs (non-empty buckets only): how a
+    /// recorder travels between processes (the load generator's workers to their parent).
+    package var buckets: [[UInt64]] {
+        self.histogram.recordedValues().map { [$0.value, UInt64($0.count)] }
+    }
+
+    /// Adds latencies given as ``buckets``.
+    package mutating func record(buckets: [[UInt64]]) {
+        for bucket in buckets where bucket.count == 2 && bucket[1] > 0 {
+            if !self.histogram.record(bucket[0], count: bucket[1]) {
+                self.histogram.record(self.histogram.highestTrackableValue, count: bucket[1])
+                self.clampedCount += Int(bucket[1])
+            }
+        }
+    }
+
     /// The number of latencies recorded.
     package var count: Int { Int(self.histogram.totalCount) }
 

@@ -1,3 +1,4 @@
+import Metrics
 import Synchronization
 
 /// The catalog this node serves: a reference to an immutable ``CatalogSnapshot``, swapped whole when a
@@ -10,6 +11,9 @@ public final class LocalCatalog: Sendable {
     private let cell: SnapshotCell
     private let servedVersion: Atomic<UInt64>
     private let subscribers = Mutex<Subscribers>(Subscribers())
+    /// `meridian_catalog_version`: the version served. One node per process in production; in-process
+    /// test clusters share the gauge (the last install wins).
+    private let versionGauge = Gauge(label: "meridian_catalog_version")
 
     private struct Subscribers {
         var next: UInt64 = 0
@@ -20,6 +24,7 @@ public final class LocalCatalog: Sendable {
     public init(initial: CatalogSnapshot = .empty) {
         self.cell = SnapshotCell(initial)
         self.servedVersion = Atomic(initial.version)
+        versionGauge.record(initial.version)
     }
 
     /// The catalog served right now. Hold on to the result for a consistent view across several reads.
@@ -36,6 +41,7 @@ public final class LocalCatalog: Sendable {
     package func install(_ newer: CatalogSnapshot) -> Bool {
         cell.replace(with: newer, if: { newer.stamp > $0.stamp }) {
             servedVersion.store(newer.version, ordering: .releasing)
+            versionGauge.record(newer.version)
             // Still serialised with other installs, so subscribers see versions in the order they were served.
             // (Lock order: the cell's writer lock, then subscribers; nothing takes them the other way round.)
             let continuations = subscribers.withLock { Array($0.continuations.values) }

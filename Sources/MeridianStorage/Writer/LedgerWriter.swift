@@ -1,6 +1,7 @@
 import Foundation
 import DequeModule
 import Logging
+import Metrics
 
 /// Group commit for the ledger: batches appends from many players into one transaction per batch.
 ///
@@ -61,6 +62,20 @@ public actor LedgerWriter {
     private var lanes: [Lane]
     private let clock = ContinuousClock()
     public private(set) var statistics = Statistics()
+    private let metrics = WriterMetrics()
+
+    /// The writer's metrics, made with it (so with the factory bootstrapped before the node started).
+    private struct WriterMetrics {
+        /// `meridian_ledger_appends_total{outcome}`: commands applied (`committed`), refused on their
+        /// own (`refused`: fencing, balance, idempotency…), or lost with their whole batch (`failed`).
+        let committed = Counter(label: "meridian_ledger_appends_total", dimensions: [("outcome", "committed")])
+        let refused = Counter(label: "meridian_ledger_appends_total", dimensions: [("outcome", "refused")])
+        let failed = Counter(label: "meridian_ledger_appends_total", dimensions: [("outcome", "failed")])
+        /// `meridian_ledger_batch_size`: commands per transaction.
+        let batchSize = Recorder(label: "meridian_ledger_batch_size")
+        /// `meridian_ledger_commit_seconds`: one batch's transaction, successful or not.
+        let commit = Metrics.Timer(label: "meridian_ledger_commit_seconds")
+    }
 
     public init(store: any RegionStore, configuration: Configuration = .init(), logger: Logger) {
         var configuration = configuration
@@ -143,23 +158,31 @@ public actor LedgerWriter {
 
     private func run(_ batch: [Pending], lane: Int) async {
         let outcome: Result<[Result<LedgerReceipt, StorageError>], StorageError>
+        metrics.batchSize.record(batch.count)
+        let started = clock.now
         do throws(StorageError) {
             outcome = .success(try await store.applyLedger(batch.map(\.command)))
         } catch {
             outcome = .failure(error)
         }
+        metrics.commit.record(duration: clock.now - started)
         statistics.batches += 1
         statistics.commands += batch.count
         switch outcome {
         case .success(let results) where results.count == batch.count:
+            let refused = results.count(where: { if case .failure = $0 { true } else { false } })
+            metrics.committed.increment(by: results.count - refused)
+            metrics.refused.increment(by: refused)
             for (pending, result) in zip(batch, results) { pending.deliver(result) }
         case .success(let results):
             statistics.failedBatches += 1
             let error = StorageError(.backend, "the store returned \(results.count) results for \(batch.count) ledger commands")
+            metrics.failed.increment(by: batch.count)
             for pending in batch { pending.deliver(.failure(error)) }
         case .failure(let error):
             statistics.failedBatches += 1
             logger.warning("ledger batch failed", metadata: ["meridian.ledger.batch": "\(batch.count)", "meridian.error": "\(error.codeName)"])
+            metrics.failed.increment(by: batch.count)
             for pending in batch { pending.deliver(.failure(error)) }
         }
         lanes[lane].inFlight = false

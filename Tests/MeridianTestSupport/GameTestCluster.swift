@@ -3,34 +3,44 @@ import Foundation
 import Logging
 import MeridianCluster
 import MeridianGame
+import MeridianGateway
 import MeridianMatchmaking
 import MeridianMembership
 import MeridianRegion
 import MeridianTopology
 import MeridianTransport
+import NIOCore
 import Synchronization
 import Testing
 
 /// Two regions of two nodes each as in-process `ClusterSystem`s on loopback, every node running
 /// its region's data services (embedded SQLite under a temporary directory) and the game layer
 /// with fast test rules. Nodes can be killed (no drain, no leave) and started again.
-final class GameTestCluster: Sendable {
-    struct Running: Sendable {
-        var system: ClusterSystem
-        var region: RegionServices
-        var game: GameServices
+public final class GameTestCluster: Sendable {
+    public struct Running: Sendable {
+        public var system: ClusterSystem
+        public var region: RegionServices
+        public var game: GameServices
+        /// The node's client gateway, when the cluster was started with gateways.
+        public var gateway: GatewayServer?
     }
 
-    static let secret = ClusterSecret(text: "game-test-secret-0123456789")!
+    public static let secret = ClusterSecret(text: "game-test-secret-0123456789")!
 
-    let name: String
-    let directory: URL
-    let topology: Topology
-    let rules: GameRules
-    let logger: Logger
+    public let name: String
+    public let directory: URL
+    public let topology: Topology
+    public let rules: GameRules
+    public let logger: Logger
     private let running = Mutex<[String: Running]>([:])
 
-    private init(name: String, rules: GameRules, shards: Int) throws {
+    public let withGateways: Bool
+    public let gatewayConfiguration: GatewayConfiguration
+
+    private init(name: String, rules: GameRules, shards: Int, gatewayPorts: [Int]?, gatewayConfiguration: GatewayConfiguration) throws {
+        self.withGateways = gatewayPorts != nil
+        self.gatewayConfiguration = gatewayConfiguration
+        let gateway = gatewayPorts ?? [2, 5, 8, 11]
         self.name = name
         self.rules = rules
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-game-\(name)-\(UUID().uuidString.prefix(8))")
@@ -47,10 +57,10 @@ final class GameTestCluster: Sendable {
         identity_authority: eu-west
         seeds: [eu-west-1]
         nodes:
-          - { id: eu-west-1, region: eu-west, cluster: "127.0.0.1:1", gateway: "127.0.0.1:2", metrics: "127.0.0.1:3" }
-          - { id: eu-west-2, region: eu-west, cluster: "127.0.0.1:4", gateway: "127.0.0.1:5", metrics: "127.0.0.1:6" }
-          - { id: us-east-1, region: us-east, cluster: "127.0.0.1:7", gateway: "127.0.0.1:8", metrics: "127.0.0.1:9" }
-          - { id: us-east-2, region: us-east, cluster: "127.0.0.1:10", gateway: "127.0.0.1:11", metrics: "127.0.0.1:12" }
+          - { id: eu-west-1, region: eu-west, cluster: "127.0.0.1:1", gateway: "127.0.0.1:\(gateway[0])", metrics: "127.0.0.1:3" }
+          - { id: eu-west-2, region: eu-west, cluster: "127.0.0.1:4", gateway: "127.0.0.1:\(gateway[1])", metrics: "127.0.0.1:6" }
+          - { id: us-east-1, region: us-east, cluster: "127.0.0.1:7", gateway: "127.0.0.1:\(gateway[2])", metrics: "127.0.0.1:9" }
+          - { id: us-east-2, region: us-east, cluster: "127.0.0.1:10", gateway: "127.0.0.1:\(gateway[3])", metrics: "127.0.0.1:12" }
         """
         topology = try TopologyLoader.parse(yaml: yaml)
         var logger = Logger(label: "game-test")
@@ -59,18 +69,43 @@ final class GameTestCluster: Sendable {
     }
 
     /// Starts `nodes` (default: all four) and waits until they see each other up.
-    static func start(
-        name: String = #function, rules: GameRules = GameTestCluster.fastRules(), shards: Int = 4, nodes: [String]? = nil
+    /// - Parameter gateways: Also start each node's client gateway on its topology address.
+    ///   The addresses are free ports picked up front; should another socket take one meanwhile
+    ///   (the kernel hands the same range to outgoing connections), the cluster is started again
+    ///   on new ports.
+    public static func start(
+        name: String = #function, rules: GameRules = GameTestCluster.fastRules(), shards: Int = 4, nodes: [String]? = nil,
+        gateways: Bool = false, gatewayConfiguration: GatewayConfiguration = GatewayConfiguration()
     ) async throws -> GameTestCluster {
-        let cluster = try GameTestCluster(name: String(name.filter { $0.isLetter }.prefix(20)), rules: rules, shards: shards)
-        let ids = nodes ?? cluster.topology.nodes.map(\.id)
-        for id in ids { try await cluster.start(id) }
-        try await cluster.waitUntilUp(ids)
-        return cluster
+        var attempt = 0
+        while true {
+            attempt += 1
+            var ports: [Int]?
+            if gateways {
+                var free: [Int] = []
+                while free.count < 4 {
+                    let port = try await freeTCPPort()
+                    if !free.contains(port) { free.append(port) }
+                }
+                ports = free
+            }
+            let cluster = try GameTestCluster(
+                name: String(name.filter { $0.isLetter }.prefix(20)), rules: rules, shards: shards,
+                gatewayPorts: ports, gatewayConfiguration: gatewayConfiguration
+            )
+            do {
+                let ids = nodes ?? cluster.topology.nodes.map(\.id)
+                for id in ids { try await cluster.start(id) }
+                try await cluster.waitUntilUp(ids)
+                return cluster
+            } catch let error as IOError where error.errnoCode == EADDRINUSE && attempt < 5 {
+                await cluster.shutdown()
+            }
+        }
     }
 
     /// Matches that form at once and last about a second.
-    static func fastRules(minPlayers: Int = 2, maxPlayers: Int = 4, timeLimitSeconds: Int = 1) -> GameRules {
+    public static func fastRules(minPlayers: Int = 2, maxPlayers: Int = 4, timeLimitSeconds: Int = 1) -> GameRules {
         var rules = GameRules()
         rules.minPlayers = minPlayers
         rules.maxPlayers = maxPlayers
@@ -83,12 +118,12 @@ final class GameTestCluster: Sendable {
         return rules
     }
 
-    func node(_ id: String) -> Running? { running.withLock { $0[id] } }
+    public func node(_ id: String) -> Running? { running.withLock { $0[id] } }
 
-    var all: [Running] { running.withLock { Array($0.values) } }
+    public var all: [Running] { running.withLock { Array($0.values) } }
 
     @discardableResult
-    func start(_ id: String) async throws -> Running {
+    public func start(_ id: String) async throws -> Running {
         let region = topology.node(id: id)!.region
         var configuration = ClusterSystem.Configuration(cluster: name, node: id, region: region, secret: Self.secret)
         configuration.seeds = running.withLock { $0.values.map(\.system.address).sorted() }
@@ -101,19 +136,27 @@ final class GameTestCluster: Sendable {
         let system = try await ClusterSystem.start(configuration, logger: logger)
         let regionServices = try await RegionServices.start(system: system, topology: topology, logger: logger)
         let game = try GameServices.start(system: system, topology: topology, regionServices: regionServices, catalog: nil, fixedRules: rules, logger: logger)
-        let node = Running(system: system, region: regionServices, game: game)
+        var gateway: GatewayServer?
+        if withGateways, let address = topology.node(id: id)?.gateway {
+            gateway = try await GatewayServer.start(
+                host: address.host, port: address.port, system: system, game: game, topology: topology, catalog: nil,
+                configuration: gatewayConfiguration, logger: logger
+            )
+        }
+        let node = Running(system: system, region: regionServices, game: game, gateway: gateway)
         running.withLock { $0[id] = node }
         return node
     }
 
     /// Stops node `id` without draining its matches, as a crash would (the others detect it down).
-    func kill(_ id: String) async {
+    public func kill(_ id: String) async {
         guard let node = running.withLock({ $0.removeValue(forKey: id) }) else { return }
+        await node.gateway?.shutdown()
         await node.system.shutdown()
         await node.region.shutdown()
     }
 
-    func waitUntilUp(_ ids: [String], timeout: Duration = .seconds(30)) async throws {
+    public func waitUntilUp(_ ids: [String], timeout: Duration = .seconds(30)) async throws {
         let expected = Set(ids)
         for node in all {
             try await node.system.membership.waitUntil(timeout: timeout) { members in
@@ -123,33 +166,33 @@ final class GameTestCluster: Sendable {
     }
 
     /// Creates a player homed in `region` through any running node; returns its id.
-    func createPlayer(_ name: String, home region: String, via node: String? = nil) async throws -> UUID {
+    public func createPlayer(_ name: String, home region: String, via node: String? = nil) async throws -> UUID {
         let id = UUID()
         _ = try await home(of: id, region: region, via: node).create(displayName: name)
         return id
     }
 
-    func home(of player: UUID, region: String, via node: String? = nil) throws -> PlayerHome {
+    public func home(of player: UUID, region: String, via node: String? = nil) throws -> PlayerHome {
         let via = node.flatMap { self.node($0) } ?? all.first!
         return try PlayerDirectory(system: via.system, topology: topology).home(of: player, region: region)
     }
 
     /// The node that hosts a player's actor (and data) in its home region.
-    func homeNode(of player: UUID, region: String) -> String {
+    public func homeNode(of player: UUID, region: String) -> String {
         PlayerPlacement.owner(of: player, region: region, topology: topology)!
     }
 
-    func front(via node: String) throws -> GameFront {
+    public func front(via node: String) throws -> GameFront {
         try GameFront.resolve(id: ClusterActorID(node: node, incarnation: 0, path: GameFront.path), using: self.node(node)!.system)
     }
 
     /// Polls `condition` every 50 ms until it holds or `timeout` passes.
-    func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: @Sendable () async throws -> Bool) async throws {
+    public func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: @Sendable () async throws -> Bool) async throws {
         _ = try await eventuallyValue(what, timeout: timeout) { try await condition() ? true : nil }
     }
 
     /// Polls `probe` every 50 ms until it returns a value or `timeout` passes.
-    func eventuallyValue<T: Sendable>(_ what: String, timeout: Duration = .seconds(20), _ probe: @Sendable () async throws -> T?) async throws -> T {
+    public func eventuallyValue<T: Sendable>(_ what: String, timeout: Duration = .seconds(20), _ probe: @Sendable () async throws -> T?) async throws -> T {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let value = try? await probe() { return value }
@@ -159,9 +202,10 @@ final class GameTestCluster: Sendable {
         throw CancellationError()
     }
 
-    func shutdown() async {
+    public func shutdown() async {
         for id in running.withLock({ Array($0.keys) }) {
             guard let node = running.withLock({ $0.removeValue(forKey: id) }) else { continue }
+            await node.gateway?.shutdown()
             await node.game.shutdown(drainTimeout: .zero)
             await node.system.shutdown()
             await node.region.shutdown()
@@ -170,6 +214,6 @@ final class GameTestCluster: Sendable {
     }
 }
 
-func solo(_ player: UUID, home: String, ticket: UUID = UUID(), rtt: [String: Int] = ["eu-west": 10, "us-east": 60]) -> QueueTicket {
+public func solo(_ player: UUID, home: String, ticket: UUID = UUID(), rtt: [String: Int] = ["eu-west": 10, "us-east": 60]) -> QueueTicket {
     QueueTicket(id: ticket, members: [.init(player: player, homeRegion: home)], rttMilliseconds: rtt)
 }

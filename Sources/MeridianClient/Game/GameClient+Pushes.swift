@@ -1,0 +1,85 @@
+import Logging
+import MeridianSimulation
+import MeridianWire
+import NIOCore
+import Synchronization
+
+extension GameClient {
+    /// Runs on the connection's event loop for every push (request id 0).
+    func handlePush(_ message: ServerMessage, generation: UInt64) {
+        switch message.body {
+        case .delta(let delta):
+            applyDelta(delta, generation: generation)
+        case .matchEvent(let proto):
+            let event = MatchEvent(proto: proto)
+            state.withLock { state in
+                if state.matchID != event.matchID {
+                    state.matchID = event.matchID
+                    state.receiver = SnapshotReceiver()
+                    state.ownEntity = nil
+                }
+            }
+            eventSink.yield(.matchEvent(event))
+        case .result(let proto):
+            eventSink.yield(.result(MatchResult(proto: proto)))
+        case .profile(let proto):
+            eventSink.yield(.profile(Profile(proto: proto)))
+        case .queueStatus(let proto):
+            eventSink.yield(.queueStatus(QueueStatus(proto: proto)))
+        case .error(let error):
+            let failure = MeridianClientError(server: error)
+            // A closing error is reported with the disconnection instead.
+            if failure.serverCode?.closesConnection != true { eventSink.yield(.serverError(failure)) }
+        default:
+            logger.trace("ignoring an unexpected push")
+        }
+    }
+
+    /// Applies a delta to the match's receiver, acknowledges the tick, records input latency.
+    private func applyDelta(_ delta: Meridian_Client_V1_StateDelta, generation: UInt64) {
+        let now = NIODeadline.now()
+        enum Outcome { case applied(UInt32, ReplicatedEntity?, MeridianClientConnection?, [Duration]), ignored, failed(String) }
+        let outcome = state.withLock { state -> Outcome in
+            guard state.generation == generation else { return .ignored }
+            if state.matchID != delta.matchID {
+                state.matchID = delta.matchID
+                state.receiver = SnapshotReceiver()
+            }
+            let ackTick: UInt32?
+            do {
+                ackTick = try state.receiver.receive([UInt8](delta.packet))
+            } catch {
+                return .failed("\(error)")
+            }
+            guard let tick = ackTick, let snapshot = state.receiver.latest else { return .ignored }
+            let entityID = MatchPlayerID(truncatingIfNeeded: delta.entity)
+            state.ownEntityID = entityID
+            state.ownEntity = snapshot.entities.first { $0.id == entityID }
+            let latencies = state.inputLatency.applied(upTo: delta.lastInput, at: now)
+            return .applied(tick, state.ownEntity, state.connection, latencies)
+        }
+        switch outcome {
+        case .ignored:
+            return
+        case .failed(let reason):
+            // Without an ack the gateway falls back to a full snapshot; nothing else to do.
+            logger.debug("dropping an undecodable delta", metadata: ["meridian.reason": "\(reason)"])
+        case .applied(let tick, let own, let connection, let latencies):
+            var ack = Meridian_Client_V1_SnapshotAck()
+            ack.tick = tick
+            connection?.send(.ack(ack))
+            if let onInputLatency { for latency in latencies { onInputLatency(latency) } }
+            eventSink.yield(.snapshotApplied(tick: tick, own: own))
+        }
+    }
+
+    /// Runs on the event loop once the connection ends.
+    func handleClose(_ reason: MeridianClientError, generation: UInt64) {
+        let current = state.withLock { state -> Bool in
+            guard state.generation == generation else { return false }
+            state.connection = nil
+            return true
+        }
+        if current { eventSink.yield(.disconnected(reason)) }
+    }
+}

@@ -1,0 +1,160 @@
+import MeridianSimulation
+import MeridianWire
+import NIOCore
+import Synchronization
+
+extension GameClient {
+    /// Sends `hello`; the first message of every connection. Applies the simulated delay of the
+    /// gateway's region from here on when a ``LatencyProfile`` is set.
+    @discardableResult
+    public func hello() async throws(MeridianClientError) -> Welcome {
+        var hello = Meridian_Client_V1_Hello()
+        hello.protocolVersion = Self.protocolVersion
+        hello.client = configuration.clientName
+        guard case .welcome(let proto)? = try await request(.hello(hello)) else {
+            throw MeridianClientError(.malformed, "the gateway did not answer hello with welcome; is this a Meridian gateway?")
+        }
+        let welcome = Welcome(proto: proto)
+        let connection = state.withLock { state -> MeridianClientConnection? in
+            let known = state.gatewayRegion
+            state.gatewayRegion = welcome.region
+            return known == nil ? state.connection : nil
+        }
+        if let connection, let profile = configuration.latencyProfile {
+            connection.setSimulatedOneWayDelay(profile.delay(to: welcome.region))
+        }
+        return welcome
+    }
+
+    /// Development login; the player is created in `homeRegion` on first login.
+    @discardableResult
+    public func devLogin(playerID: String, displayName: String, homeRegion: String) async throws(MeridianClientError) -> LoginResult {
+        var login = Meridian_Client_V1_DevLogin()
+        login.playerID = playerID
+        login.displayName = displayName
+        login.homeRegion = homeRegion
+        return try await logIn(.devLogin(login), name: "dev_login")
+    }
+
+    /// Logs in with a token of an earlier login. Throws ``MeridianClientError/ServerCode/badToken``
+    /// (as ``MeridianClientError/serverCode``) when the token is no longer valid.
+    @discardableResult
+    public func resume(token: String) async throws(MeridianClientError) -> LoginResult {
+        var resume = Meridian_Client_V1_Resume()
+        resume.token = token
+        return try await logIn(.resume(resume), name: "resume")
+    }
+
+    private func logIn(_ body: ClientMessage.OneOf_Body, name: String) async throws(MeridianClientError) -> LoginResult {
+        let reply = try await request(body)
+        guard case .login(let proto)? = reply else { throw Self.unexpected(reply, for: name) }
+        let result = LoginResult(proto: proto)
+        state.withLock { state in
+            state.login = result
+            // After a resume the match restarts from a full snapshot: forget the old baselines.
+            state.receiver = SnapshotReceiver()
+            state.inputLatency.reset()
+        }
+        return result
+    }
+
+    /// Measures one round trip to the gateway (including any simulated delay).
+    public func ping() async throws(MeridianClientError) -> Duration {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var ping = Meridian_Client_V1_Ping()
+        ping.clientTimeUs = UInt64(NIODeadline.now().uptimeNanoseconds / 1000)
+        let reply = try await request(.ping(ping))
+        guard case .pong? = reply else { throw Self.unexpected(reply, for: "ping") }
+        return clock.now - start
+    }
+
+    /// Every region's gateway addresses (`host:port`), by region.
+    public func locate() async throws(MeridianClientError) -> [String: [String]] {
+        let reply = try await request(.locate(Meridian_Client_V1_Locate()))
+        guard case .regions(let proto)? = reply else { throw Self.unexpected(reply, for: "locate") }
+        var regions: [String: [String]] = [:]
+        for entry in proto.regions { regions[entry.region, default: []].append(contentsOf: entry.gateways) }
+        return regions
+    }
+
+    /// Queues the player (and `party`) for a match.
+    ///
+    /// - Parameters:
+    ///   - rtt: Measured round trip to each region (see ``nearestRegion(from:pings:measure:)``).
+    ///   - region: Whose matchmaker; nil for the gateway's region.
+    @discardableResult
+    public func queue(party: [PartyMember] = [], rtt: [String: Duration] = [:], region: String? = nil) async throws(MeridianClientError) -> QueueStatus {
+        var queue = Meridian_Client_V1_Queue()
+        queue.party = party.map(\.playerID)
+        queue.partyHomeRegions = party.map(\.homeRegion)
+        queue.rttMs = rtt.mapValues { UInt32(clamping: $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) }
+        queue.region = region ?? ""
+        let reply = try await request(.queue(queue))
+        guard case .queueStatus(let proto)? = reply else { throw Self.unexpected(reply, for: "queue") }
+        return QueueStatus(proto: proto)
+    }
+
+    /// Leaves the matchmaking queue.
+    @discardableResult
+    public func cancelQueue() async throws(MeridianClientError) -> QueueStatus {
+        let reply = try await request(.cancelQueue(Meridian_Client_V1_CancelQueue()))
+        guard case .queueStatus(let proto)? = reply else { throw Self.unexpected(reply, for: "cancel_queue") }
+        return QueueStatus(proto: proto)
+    }
+
+    /// Leaves the current match; the gateway confirms with phase `left`.
+    @discardableResult
+    public func leaveMatch() async throws(MeridianClientError) -> MatchEvent {
+        let reply = try await request(.leaveMatch(Meridian_Client_V1_LeaveMatch()))
+        guard case .matchEvent(let proto)? = reply else { throw Self.unexpected(reply, for: "leave_match") }
+        return MatchEvent(proto: proto)
+    }
+
+    /// The player's profile and inventory.
+    public func profile() async throws(MeridianClientError) -> Profile {
+        let reply = try await request(.getProfile(Meridian_Client_V1_GetProfile()))
+        guard case .profile(let proto)? = reply else { throw Self.unexpected(reply, for: "get_profile") }
+        return Profile(proto: proto)
+    }
+
+    /// The catalog the gateway serves.
+    public func catalog() async throws(MeridianClientError) -> CatalogView {
+        let reply = try await request(.getCatalog(Meridian_Client_V1_GetCatalog()))
+        guard case .catalog(let proto)? = reply else { throw Self.unexpected(reply, for: "get_catalog") }
+        return CatalogView(proto: proto)
+    }
+
+    /// Sends inputs, in batches of at most ``maxInputsPerBatch``. Each input gets the next
+    /// sequence number (its `sequence` is overwritten); the send time of each is stamped for
+    /// the input → delta latency. No reply. Returns the last sequence number used.
+    @discardableResult
+    public func sendInputs(_ inputs: [PlayerInput]) throws(MeridianClientError) -> UInt32 {
+        let connection = try currentConnection()
+        let now = NIODeadline.now()
+        var batches: [Meridian_Client_V1_InputBatch] = []
+        let last = state.withLock { state -> UInt32 in
+            var batch = Meridian_Client_V1_InputBatch()
+            for input in inputs {
+                var proto = Meridian_Client_V1_PlayerInput()
+                proto.sequence = state.nextInputSequence
+                proto.moveX = Int32(input.moveX)
+                proto.moveY = Int32(input.moveY)
+                proto.aim = UInt32(input.aim)
+                proto.fire = input.fire
+                proto.reload = input.reload
+                state.inputLatency.sent(state.nextInputSequence, at: now)
+                state.nextInputSequence &+= 1
+                batch.inputs.append(proto)
+                if batch.inputs.count == Self.maxInputsPerBatch {
+                    batches.append(batch)
+                    batch = Meridian_Client_V1_InputBatch()
+                }
+            }
+            if !batch.inputs.isEmpty { batches.append(batch) }
+            return state.nextInputSequence &- 1
+        }
+        for batch in batches { connection.send(.inputs(batch)) }
+        return last
+    }
+}

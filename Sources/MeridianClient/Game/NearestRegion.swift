@@ -1,0 +1,86 @@
+import Logging
+import NIOCore
+
+/// The result of ``GameClient/nearestRegion(from:pings:measure:)``.
+public struct RegionChoice: Sendable, Hashable {
+    /// The region with the lowest median round trip.
+    public var region: String
+    /// The gateway of that region that answered.
+    public var gateway: String
+    /// Median round trip per region that answered (regions with no reachable gateway are absent).
+    public var rtt: [String: Duration]
+}
+
+extension GameClient {
+    /// Measures each region and picks the nearest.
+    ///
+    /// For each region, its gateways are tried in order until one answers; `measure` returns
+    /// that gateway's round-trip samples (it throws when the gateway is unreachable), and the
+    /// region's RTT is their median. Regions are measured concurrently. Returns nil when no
+    /// region answered.
+    public static func nearestRegion(
+        from regions: [String: [String]],
+        pings: Int = 5,
+        measure: @escaping @Sendable (_ region: String, _ gateway: String, _ pings: Int) async throws -> [Duration]
+    ) async -> RegionChoice? {
+        let measured = await withTaskGroup(of: (String, String, Duration)?.self) { group in
+            for (region, gateways) in regions {
+                group.addTask {
+                    for gateway in gateways {
+                        guard let samples = try? await measure(region, gateway, pings), !samples.isEmpty else { continue }
+                        return (region, gateway, median(samples))
+                    }
+                    return nil
+                }
+            }
+            var results: [(String, String, Duration)] = []
+            for await result in group { if let result { results.append(result) } }
+            return results
+        }
+        // Ties go to the smaller region name so the choice is deterministic.
+        guard let best = measured.min(by: { ($0.2, $0.0) < ($1.2, $1.0) }) else { return nil }
+        return RegionChoice(region: best.0, gateway: best.1, rtt: Dictionary(measured.map { ($0.0, $0.2) }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// Measures each region with real connections (connect, hello, `pings` pings, close), with
+    /// this configuration's ``LatencyProfile`` and local address, and picks the nearest.
+    public static func nearestRegion(
+        from regions: [String: [String]],
+        pings: Int = 5,
+        group: any EventLoopGroup,
+        configuration: Configuration = Configuration(),
+        logger: Logger
+    ) async -> RegionChoice? {
+        await nearestRegion(from: regions, pings: pings) { region, gateway, pings in
+            let (host, port) = try parseAddress(gateway)
+            let probe = GameClient(group: group, configuration: configuration, logger: logger)
+            do {
+                try await probe.connect(host: host, port: port, region: region)
+                try await probe.hello()
+                var samples: [Duration] = []
+                for _ in 0..<max(1, pings) { samples.append(try await probe.ping()) }
+                await probe.finish()
+                return samples
+            } catch {
+                await probe.finish()
+                throw error
+            }
+        }
+    }
+
+    /// Splits `host:port` (an IPv6 host in brackets).
+    static func parseAddress(_ address: String) throws(MeridianClientError) -> (String, Int) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            throw MeridianClientError(.connectFailed, "gateway address \"\(address)\" is not host:port")
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+}
+
+func median(_ samples: [Duration]) -> Duration {
+    let sorted = samples.sorted()
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}

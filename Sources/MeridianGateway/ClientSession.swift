@@ -1,0 +1,348 @@
+import Distributed
+import Foundation
+import Logging
+import MeridianCatalog
+import MeridianCluster
+import MeridianGame
+import MeridianMatchmaking
+import MeridianRegion
+import MeridianSimulation
+import MeridianTopology
+import MeridianWire
+import Synchronization
+
+/// One client connection's protocol state: Hello, then a login, then requests. It routes the
+/// client's calls to the player's actor in its home region and to the player's match wherever
+/// it runs, and follows the player's session (queued → matched) to subscribe to the match.
+actor ClientSession {
+    enum Stage { case awaitingHello, awaitingLogin, ready }
+
+    private let context: GatewayContext
+    private let outbox: ClientOutbox
+    private var stage = Stage.awaitingHello
+    private var player: UUID?
+    private var homeRegion: String?
+    private var ticket: (id: UUID, region: String)?
+    private var match: MatchAssignment?
+    private var poller: Task<Void, Never>?
+
+    init(context: GatewayContext, outbox: ClientOutbox) {
+        self.context = context
+        self.outbox = outbox
+    }
+
+    var isLoggedIn: Bool { stage == .ready }
+
+    /// Handles one message. A thrown error is sent to the client; if it closes the connection
+    /// the caller stops reading.
+    func handle(_ message: Meridian_Client_V1_ClientMessage) async throws(GatewayError) {
+        let id = message.requestID
+        guard let body = message.body else { throw GatewayError(.malformed, "a message without a body") }
+        if stage == .awaitingHello {
+            guard case .hello(let hello) = body else { throw GatewayError(.malformed, "the first message must be Hello") }
+            guard hello.protocolVersion == clientProtocolVersion else {
+                throw GatewayError(.unsupportedVersion, "protocol version \(hello.protocolVersion) is not supported; this gateway speaks \(clientProtocolVersion)")
+            }
+            stage = .awaitingLogin
+            var reply = Meridian_Client_V1_ServerMessage()
+            reply.requestID = id
+            reply.welcome.protocolVersion = clientProtocolVersion
+            reply.welcome.node = context.system.nodeID
+            reply.welcome.region = context.region
+            reply.welcome.maxFrameBytes = UInt32(context.configuration.maxFrameBytes)
+            outbox.send(reply)
+            return
+        }
+        switch body {
+        case .hello:
+            throw GatewayError(.malformed, "Hello was already sent")
+        case .ping(let ping):
+            var reply = Meridian_Client_V1_ServerMessage()
+            reply.requestID = id
+            reply.pong.clientTimeUs = ping.clientTimeUs
+            reply.pong.serverTimeUs = UInt64(Date().timeIntervalSince1970 * 1_000_000)
+            outbox.send(reply)
+        case .locate:
+            outbox.send(locate(id))
+        case .devLogin(let login):
+            guard let player = UUID(uuidString: login.playerID), context.topology.region(named: login.homeRegion) != nil else {
+                throw GatewayError(.refused, "dev login needs a UUID player id and a home region of the topology")
+            }
+            _ = try await call { try await self.context.directory.home(of: player, region: login.homeRegion).create(displayName: String(login.displayName.prefix(64))) }
+            try await loggedIn(player: player, homeRegion: login.homeRegion, requestID: id)
+        case .resume(let resume):
+            let claims = try context.tokens.verify(resume.token)
+            try await loggedIn(player: claims.player, homeRegion: claims.homeRegion, requestID: id)
+        default:
+            guard stage == .ready, let player, let homeRegion else { throw GatewayError(.notLoggedIn, "log in first (DevLogin or Resume)") }
+            try await handleLoggedIn(body, id: id, player: player, homeRegion: homeRegion)
+        }
+    }
+
+    private func handleLoggedIn(_ body: Meridian_Client_V1_ClientMessage.OneOf_Body, id: UInt64, player: UUID, homeRegion: String) async throws(GatewayError) {
+        switch body {
+        case .inputs(let batch):
+            guard batch.inputs.count <= context.configuration.maxInputsPerBatch else {
+                throw GatewayError(.malformed, "at most \(context.configuration.maxInputsPerBatch) inputs per batch, got \(batch.inputs.count)")
+            }
+            guard let match else { return }  // between matches: inputs are dropped
+            if let last = batch.inputs.last { outbox.noteInput(sequence: last.sequence) }
+            let inputs = batch.inputs.map { input in
+                InputMessage(PlayerInput(
+                    sequence: input.sequence, moveX: Int8(clamping: input.moveX), moveY: Int8(clamping: input.moveY),
+                    aim: UInt16(truncatingIfNeeded: input.aim), fire: input.fire, reload: input.reload
+                ))
+            }
+            try? await context.game.match(match).submitInputs(player: player, inputs: inputs)
+        case .ack(let ack):
+            guard let match else { return }
+            try? await context.game.match(match).acknowledge(player: player, tick: ack.tick)
+        case .queue(let queue):
+            try await enqueue(queue, id: id, player: player, homeRegion: homeRegion)
+        case .cancelQueue:
+            if let ticket {
+                _ = try await call { try await self.context.game.matchmaker(of: ticket.region).cancel(ticketID: ticket.id) }
+            }
+            ticket = nil
+            poller?.cancel()
+            outbox.send(queueStatus(id, queued: false, reason: "cancelled"))
+        case .getProfile:
+            let view = try await call { try await self.context.directory.home(of: player, region: homeRegion).view() }
+            outbox.send(Self.profile(view, requestID: id))
+        case .getCatalog:
+            outbox.send(catalogView(id))
+        case .leaveMatch:
+            if let match {
+                try? await context.game.match(match).leave(player: player)
+                context.router.detach(player: player, matchID: match.matchID)
+                self.match = nil
+            }
+            var reply = Meridian_Client_V1_ServerMessage()
+            reply.requestID = id
+            reply.matchEvent.phase = "left"
+            outbox.send(reply)
+        case .hello, .devLogin, .resume, .ping, .locate:
+            break  // handled before
+        }
+    }
+
+    // MARK: Login and session
+
+    private func loggedIn(player: UUID, homeRegion: String, requestID: UInt64) async throws(GatewayError) {
+        guard stage == .awaitingLogin || self.player == player else {
+            throw GatewayError(.refused, "this connection is logged in as another player; open a new connection")
+        }
+        self.player = player
+        self.homeRegion = homeRegion
+        stage = .ready
+        let (token, claims) = context.tokens.issue(player: player, homeRegion: homeRegion, lifetime: context.configuration.tokenLifetime)
+        let session = try await call { try await self.context.directory.home(of: player, region: homeRegion).currentSession() }
+        context.counters.withLock { $0.logins += 1 }
+        context.metrics.loggedIn()
+        var reply = Meridian_Client_V1_ServerMessage()
+        reply.requestID = requestID
+        reply.login.token = token
+        reply.login.playerID = player.uuidString.lowercased()
+        reply.login.homeRegion = homeRegion
+        reply.login.expiresAtUnix = claims.expiresAt
+        reply.login.session = Self.sessionState(session)
+        outbox.send(reply)
+        switch session {
+        case .inMatch(let assignment):
+            await enter(assignment, player: player, resumed: true)
+        case .queued(let queued, let region):
+            ticket = (queued.id, region)
+            startPolling(player: player, homeRegion: homeRegion)
+        case .idle:
+            break
+        }
+    }
+
+    private func enqueue(_ queue: Meridian_Client_V1_Queue, id: UInt64, player: UUID, homeRegion: String) async throws(GatewayError) {
+        guard match == nil else { throw GatewayError(.refused, "already in a match; finish or leave it first") }
+        let region = queue.region.isEmpty ? context.region : queue.region
+        guard context.topology.region(named: region) != nil else { throw GatewayError(.refused, "no region \(region) in the topology") }
+        guard queue.party.count == queue.partyHomeRegions.count, queue.party.count < 16 else {
+            throw GatewayError(.refused, "party and party_home_regions must name the same members (at most 15)")
+        }
+        var members = [QueueTicket.Member(player: player, homeRegion: homeRegion)]
+        for (text, home) in zip(queue.party, queue.partyHomeRegions) {
+            guard let member = UUID(uuidString: text) else { throw GatewayError(.refused, "party member \(text) is not a UUID") }
+            members.append(.init(player: member, homeRegion: home))
+        }
+        let queueTicket = QueueTicket(
+            id: UUID(), members: members,
+            rttMilliseconds: queue.rttMs.mapValues { Int(min($0, 60_000)) }.filter { context.topology.region(named: $0.key) != nil }
+        )
+        let reason = try await call { try await self.context.game.matchmaker(of: region).enqueue(queueTicket) }
+        ticket = (queueTicket.id, region)
+        var reply = queueStatus(id, queued: true, reason: reason)
+        reply.queueStatus.ticketID = queueTicket.id.uuidString.lowercased()
+        outbox.send(reply)
+        startPolling(player: player, homeRegion: homeRegion)
+    }
+
+    /// Follows the player's session while queued: when the matchmaker seats them, subscribe.
+    private func startPolling(player: UUID, homeRegion: String) {
+        poller?.cancel()
+        let interval = context.configuration.sessionPollInterval
+        poller = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let session = try? await self.context.directory.home(of: player, region: homeRegion).currentSession() else { continue }
+                switch session {
+                case .queued: continue
+                case .inMatch(let assignment):
+                    await self.enter(assignment, player: player, resumed: false)
+                    return
+                case .idle:
+                    self.queueEnded()
+                    return
+                }
+            }
+        }
+    }
+
+    private func queueEnded() {
+        guard ticket != nil else { return }
+        ticket = nil
+        outbox.send(queueStatus(0, queued: false, reason: "the ticket left the queue"))
+    }
+
+    private func enter(_ assignment: MatchAssignment, player: UUID, resumed: Bool) async {
+        ticket = nil
+        match = assignment
+        var event = Meridian_Client_V1_ServerMessage()
+        event.matchEvent.matchID = assignment.matchID.uuidString.lowercased()
+        event.matchEvent.phase = "assigned"
+        event.matchEvent.node = assignment.node
+        event.matchEvent.region = assignment.region
+        outbox.send(event)
+        do {
+            let matchActor = try context.game.match(assignment)
+            let client = MatchFeedRouter.Player(outbox: outbox) { [weak self] matchID in
+                Task { await self?.matchFinished(matchID) }
+            }
+            try await context.router.attach(player: player, to: matchActor, matchID: assignment.matchID, client: client)
+            if resumed { try? await matchActor.reconnect(player: player) }
+        } catch {
+            context.logger.debug("could not follow the player's match", metadata: ["meridian.match": "\(assignment.matchID)", "meridian.error": "\(error)"])
+        }
+    }
+
+    private func matchFinished(_ matchID: UUID) {
+        guard match?.matchID == matchID, let player else { return }
+        context.router.detach(player: player, matchID: matchID)
+        match = nil
+        if let homeRegion {
+            // The result changes XP and inventory once the player's home applied it (the
+            // player is no longer in that match there): then push the new profile.
+            Task {
+                guard let home = try? self.context.directory.home(of: player, region: homeRegion) else { return }
+                for _ in 0..<100 {
+                    guard case .inMatch(let current)? = try? await home.currentSession(), current.matchID == matchID else { break }
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                if let view = try? await home.view() { self.outbox.send(Self.profile(view, requestID: 0)) }
+            }
+        }
+    }
+
+    /// The connection is gone: a queued ticket is cancelled; a seat in a running match is held
+    /// (disconnect) so the player can resume with their token.
+    func connectionClosed() async {
+        poller?.cancel()
+        guard let player else { return }
+        if let ticket {
+            _ = try? await context.game.matchmaker(of: ticket.region).cancel(ticketID: ticket.id)
+        }
+        if let match {
+            try? await context.game.match(match).disconnect(player: player)
+            context.router.detach(player: player, matchID: match.matchID)
+        }
+    }
+
+    // MARK: Replies
+
+    private func call<T: Sendable>(_ body: @Sendable () async throws -> T) async throws(GatewayError) -> T {
+        do {
+            return try await ClusterSystem.withCallTimeout(context.configuration.callTimeout, operation: body)
+        } catch let error as PlayerSessionError {
+            throw GatewayError(.refused, error.message)
+        } catch let error as ClusterError where error.code == .remoteError {
+            throw GatewayError(.refused, error.message)
+        } catch {
+            throw GatewayError(.unavailable, "\(error)")
+        }
+    }
+
+    private func locate(_ id: UInt64) -> Meridian_Client_V1_ServerMessage {
+        var reply = Meridian_Client_V1_ServerMessage()
+        reply.requestID = id
+        reply.regions.regions = context.topology.regions.map { region in
+            var gateways = Meridian_Client_V1_RegionGateways()
+            gateways.region = region.name
+            gateways.gateways = context.topology.nodes(in: region.name).map(\.gateway.description)
+            return gateways
+        }
+        return reply
+    }
+
+    private func queueStatus(_ id: UInt64, queued: Bool, reason: String) -> Meridian_Client_V1_ServerMessage {
+        var reply = Meridian_Client_V1_ServerMessage()
+        reply.requestID = id
+        reply.queueStatus.queued = queued
+        reply.queueStatus.reason = reason
+        if let ticket {
+            reply.queueStatus.ticketID = ticket.id.uuidString.lowercased()
+            reply.queueStatus.region = ticket.region
+        }
+        return reply
+    }
+
+    private func catalogView(_ id: UInt64) -> Meridian_Client_V1_ServerMessage {
+        var reply = Meridian_Client_V1_ServerMessage()
+        reply.requestID = id
+        if let snapshot = context.catalog?.current {
+            reply.catalog.version = snapshot.version
+            reply.catalog.items = snapshot.content.items.map { item in
+                var view = Meridian_Client_V1_CatalogItem()
+                view.id = item.id
+                view.name = item.name
+                view.category = "\(item.category)"
+                return view
+            }
+        }
+        return reply
+    }
+
+    static func profile(_ view: PlayerView, requestID: UInt64) -> Meridian_Client_V1_ServerMessage {
+        var reply = Meridian_Client_V1_ServerMessage()
+        reply.requestID = requestID
+        reply.profile.playerID = view.id.uuidString.lowercased()
+        reply.profile.displayName = view.displayName
+        reply.profile.homeRegion = view.homeRegion
+        reply.profile.level = view.level
+        reply.profile.xp = view.xp
+        reply.profile.rating = view.skill.rating
+        reply.profile.balances = view.balances
+        reply.profile.ledgerSequence = view.ledgerSequence
+        return reply
+    }
+
+    static func sessionState(_ session: PlayerSession) -> Meridian_Client_V1_SessionState {
+        var state = Meridian_Client_V1_SessionState()
+        switch session {
+        case .idle:
+            state.state = "idle"
+        case .queued(_, let region):
+            state.state = "queued"
+            state.region = region
+        case .inMatch(let match):
+            state.state = "in_match"
+            state.matchID = match.matchID.uuidString.lowercased()
+            state.region = match.region
+        }
+        return state
+    }
+}

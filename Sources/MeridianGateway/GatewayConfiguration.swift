@@ -1,0 +1,31 @@
+/// How a gateway treats its clients. Every limit protects the node and the other clients
+/// from one client's bytes; the defaults suit a 60 Hz game.
+public struct GatewayConfiguration: Sendable {
+    /// Largest frame a client may send (the length prefix is checked before anything is buffered).
+    public var maxFrameBytes = 64 * 1024
+    /// Inputs in one batch; more is a protocol violation.
+    public var maxInputsPerBatch = 8
+    /// Sustained messages per second per connection (inputs and acks at 60 Hz are 120/s)…
+    public var messagesPerSecond: Double = 240
+    /// …and the burst above it; beyond it the client gets RATE_LIMITED and is disconnected.
+    public var messageBurst: Double = 480
+    /// Reliable messages (results, match events, profile pushes) queued for a client that does
+    /// not read; beyond it the client is disconnected with TOO_SLOW. Deltas are never queued:
+    /// a newer one replaces an unsent older one.
+    public var reliableQueueLimit = 256
+    /// Time to send Hello and log in after connecting.
+    public var loginTimeout: Duration = .seconds(10)
+    /// A logged-in connection that sends nothing for this long is closed (clients ping).
+    public var idleTimeout: Duration = .seconds(60)
+    /// Lifetime of a session token.
+    public var tokenLifetime: Duration = .seconds(3600)
+    /// How often a queued player's session is checked for a match.
+    public var sessionPollInterval: Duration = .milliseconds(100)
+    /// Timeout of the cluster calls made for a client.
+    public var callTimeout: Duration = .seconds(5)
+
+    public init() {}
+}
+
+/// The client protocol version this gateway speaks (Protos/client.proto).
+public let clientProtocolVersion: UInt32 = 1

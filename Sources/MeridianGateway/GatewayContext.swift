@@ -1,0 +1,49 @@
+import Logging
+import MeridianCatalog
+import MeridianCluster
+import MeridianGame
+import MeridianRegion
+import MeridianTopology
+import Synchronization
+
+/// What every client session of one gateway shares: the node's cluster system and game layer,
+/// the directory of players' actors, the topology (for `Locate`), the catalog, the token issuer.
+final class GatewayContext: Sendable {
+    let system: ClusterSystem
+    let game: GameServices
+    let directory: PlayerDirectory
+    let topology: Topology
+    let catalog: LocalCatalog?
+    let tokens: SessionTokenIssuer
+    let configuration: GatewayConfiguration
+    let router: MatchFeedRouter
+    let logger: Logger
+    let counters = Mutex(GatewayCounters())
+    let metrics = GatewayMetrics()
+
+    init(
+        system: ClusterSystem, game: GameServices, topology: Topology, catalog: LocalCatalog?,
+        configuration: GatewayConfiguration, logger: Logger
+    ) {
+        self.system = system
+        self.game = game
+        self.directory = game.directory
+        self.topology = topology
+        self.catalog = catalog
+        self.tokens = SessionTokenIssuer(secret: system.configuration.secret)
+        self.configuration = configuration
+        self.router = MatchFeedRouter(system: system, logger: logger)
+        self.logger = logger
+    }
+
+    var region: String { system.region }
+}
+
+/// Running totals of one gateway, for status output and tests.
+public struct GatewayCounters: Sendable, Hashable {
+    public var connections = 0
+    public var accepted = 0
+    public var logins = 0
+    /// Connections closed for bad input, by error code.
+    public var refusedConnections: [String: Int] = [:]
+}

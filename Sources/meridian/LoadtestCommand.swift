@@ -1,0 +1,215 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MeridianBench
+import MeridianTopology
+import NIOPosix
+import Synchronization
+
+/// `meridian loadtest`: N bot clients against a running cluster, in as many worker processes
+/// as the open-files limit needs (each under ~18,000 sockets), merged into one report.
+struct LoadtestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loadtest",
+        abstract: "Bots that locate, pick the nearest region, log in and play (or idle) against a running cluster.",
+        subcommands: [Run.self, Worker.self],
+        defaultSubcommand: Run.self
+    )
+
+    struct Options: ParsableArguments {
+        @Option(help: "Topology file of the running cluster (gateway addresses, regions, latency).")
+        var topology: String
+        @Option(help: "Number of bots.")
+        var players: Int = 100
+        @Option(help: "Seconds over which the bots start (a linear launch curve).")
+        var ramp: Double = 10
+        @Option(help: "Seconds the bots keep playing (or holding) after the ramp.")
+        var duration: Double = 30
+        @Flag(help: "Log in and hold the connections without playing.")
+        var idle = false
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the load test (the default).")
+        @OptionGroup var options: Options
+        @Option(help: "Bots per worker process (each bot holds one socket; the per-process limit here is 20,000 files).")
+        var botsPerProcess = 15_000
+        @Flag(help: "Print the final report as JSON.")
+        var json = false
+
+        func run() async throws {
+            let (topology, _) = try Topology.loadOrExplain(options.topology)
+            _ = topology
+            let workers = max(1, (options.players + botsPerProcess - 1) / botsPerProcess)
+            let started = ContinuousClock.now
+            var processes: [(Process, Pipe)] = []
+            for worker in 0..<workers {
+                let first = worker * botsPerProcess
+                let count = min(botsPerProcess, options.players - first)
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+                if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path) {
+                    process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0])
+                }
+                process.arguments = [
+                    "loadtest", "worker", "--topology", options.topology, "--players", "\(options.players)",
+                    "--ramp", "\(options.ramp)", "--duration", "\(options.duration)", "--first", "\(first)", "--count", "\(count)",
+                ] + (options.idle ? ["--idle"] : [])
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                process.standardError = FileHandle.standardError
+                try process.run()
+                processes.append((process, pipe))
+            }
+            let latest = LatestReports(count: workers)
+            // One plain thread per worker pipe: reading blocks, and tasks here run on the event loops.
+            let readers = processes.enumerated().map { index, entry in
+                let handle = entry.1.fileHandleForReading
+                let done = DispatchSemaphore(value: 0)
+                Thread.detachNewThread {
+                    var pending = Data()
+                    while true {
+                        let chunk = handle.availableData
+                        if chunk.isEmpty { break }
+                        pending.append(chunk)
+                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                            let line = pending[pending.startIndex..<newline]
+                            pending = Data(pending[pending.index(after: newline)...])
+                            if let parsed = try? JSONDecoder().decode(LoadtestWorkerLine.self, from: line) { latest.set(index, parsed) }
+                        }
+                    }
+                    done.signal()
+                }
+                return done
+            }
+            while processes.contains(where: { $0.0.isRunning }) {
+                try await Task.sleep(for: .seconds(1))
+                let report = latest.merged()
+                let elapsed = ContinuousClock.now - started
+                FileHandle.standardError.write(Data(Self.progress(report, elapsed: elapsed).utf8))
+            }
+            for reader in readers {
+                while reader.wait(timeout: .now()) == .timedOut { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            FileHandle.standardError.write(Data("\n".utf8))
+            let report = latest.merged()
+            print(json ? Self.json(report, options: options, workers: workers) : Self.table(report, options: options, workers: workers))
+        }
+
+        static func progress(_ report: LoadtestReport, elapsed: Duration) -> String {
+            "\r\(elapsed.components.seconds) s  started \(report.started)/\(report.bots)  connected \(report.connected)  queued \(report.queued)  in match \(report.matched)  matches done \(report.matchesFinished)  errors \(report.errors.values.reduce(0, +))   "
+        }
+
+        static func ms(_ duration: Duration) -> String {
+            String(format: "%.1f", Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15)
+        }
+
+        static func table(_ report: LoadtestReport, options: Options, workers: Int) -> String {
+            let setup = LoadtestReport.recorder(report.connectionSetup)
+            let match = LoadtestReport.recorder(report.timeToMatch)
+            let input = LoadtestReport.recorder(report.inputToDelta)
+            var lines = [
+                "loadtest: \(report.bots) bots in \(workers) process(es), ramp \(options.ramp) s, \(options.idle ? "idle" : "playing") \(options.duration) s",
+                "logged in            \(report.loggedIn)  (on the nearest region of their location: \(report.onNearestRegion))",
+                "bots per region      \(report.botsByRegion.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))",
+                "connection setup     p50 \(ms(setup.p50)) ms  p99 \(ms(setup.p99)) ms  (\(setup.count) samples; connect + hello + login)",
+                "time to match        p50 \(ms(match.p50)) ms  p99 \(ms(match.p99)) ms  (\(match.count) matches)",
+                "input → delta        p50 \(ms(input.p50)) ms  p99 \(ms(input.p99)) ms  (\(input.count) inputs; includes the simulated latency)",
+                "matches finished     \(report.matchesFinished)",
+                "disconnects          \(report.disconnects)",
+            ]
+            let errors = report.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            lines.append("errors               \(errors.isEmpty ? "none" : errors.joined(separator: " "))")
+            return lines.joined(separator: "\n")
+        }
+
+        static func json(_ report: LoadtestReport, options: Options, workers: Int) -> String {
+            let setup = LoadtestReport.recorder(report.connectionSetup)
+            let match = LoadtestReport.recorder(report.timeToMatch)
+            let input = LoadtestReport.recorder(report.inputToDelta)
+            func msValue(_ duration: Duration) -> Double { Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15 }
+            let object: [String: Any] = [
+                "bots": report.bots, "processes": workers, "idle": options.idle, "logged_in": report.loggedIn,
+                "on_nearest_region": report.onNearestRegion, "bots_by_region": report.botsByRegion,
+                "connection_setup_p50_ms": msValue(setup.p50), "connection_setup_p99_ms": msValue(setup.p99),
+                "time_to_match_p50_ms": msValue(match.p50), "time_to_match_p99_ms": msValue(match.p99),
+                "input_to_delta_p50_ms": msValue(input.p50), "input_to_delta_p99_ms": msValue(input.p99),
+                "matches_finished": report.matchesFinished, "disconnects": report.disconnects, "errors": report.errors,
+            ]
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    /// One worker process: runs bots `first ..< first + count` of `players`, prints a JSON
+    /// report line every second and a final one.
+    struct Worker: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "worker", abstract: "One load-generator process (started by `loadtest run`).", shouldDisplay: false)
+        @OptionGroup var options: Options
+        @Option var first = 0
+        @Option var count = 0
+
+        func run() async throws {
+            var logger = Logger(label: "meridian.loadtest")
+            logger.logLevel = ProcessInfo.processInfo.environment["MERIDIAN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+            let (topology, _) = try Topology.loadOrExplain(options.topology)
+            let regions = topology.regions.map(\.name)
+            let stats = LoadtestStats()
+            stats.update { $0.bots = count }
+            let started = ContinuousClock.now
+            let deadline = started + .milliseconds(Int64((options.ramp + options.duration) * 1000))
+            let group = MultiThreadedEventLoopGroup.singleton
+            let reporter = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    Self.emit(LoadtestWorkerLine(final: false, report: stats.snapshot()))
+                }
+            }
+            await withTaskGroup(of: Void.self) { tasks in
+                for index in first..<(first + count) {
+                    let location = regions[index % regions.count]
+                    // One bot in ten plays away from home: its data calls go to its home region.
+                    let home = index % 10 == 9 ? regions[(index / regions.count + 1) % regions.count] : location
+                    let bot = LoadtestBot(
+                        index: index, topology: topology, location: location, homeRegion: home,
+                        sourceAddress: LoadtestBot.sourceAddress(index), idle: options.idle, deadline: deadline,
+                        group: group, stats: stats, logger: logger
+                    )
+                    let startAt = started + .milliseconds(Int64(options.ramp * 1000 * Double(index) / Double(max(1, options.players))))
+                    tasks.addTask {
+                        try? await Task.sleep(until: startAt, clock: .continuous)
+                        await bot.run()
+                    }
+                }
+            }
+            reporter.cancel()
+            Self.emit(LoadtestWorkerLine(final: true, report: stats.snapshot()))
+        }
+
+        static func emit(_ line: LoadtestWorkerLine) {
+            guard let data = try? JSONEncoder().encode(line) else { return }
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
+    }
+}
+
+/// The newest line of every worker.
+final class LatestReports: Sendable {
+    private let lines: Mutex<[LoadtestWorkerLine?]>
+
+    init(count: Int) {
+        lines = Mutex(Array(repeating: nil, count: count))
+    }
+
+    func set(_ index: Int, _ line: LoadtestWorkerLine) {
+        lines.withLock { $0[index] = line }
+    }
+
+    func merged() -> LoadtestReport {
+        lines.withLock { lines in
+            var total = LoadtestReport()
+            for line in lines { if let line { total.add(line.report) } }
+            return total
+        }
+    }
+}

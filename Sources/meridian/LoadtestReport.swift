@@ -1,0 +1,56 @@
+import Foundation
+import MeridianBench
+
+/// What one load-generator worker process saw; workers send it to the parent as one JSON line
+/// per second (a control channel, not a hot path) and the parent adds them up.
+struct LoadtestReport: Codable, Sendable {
+    var bots = 0
+    var started = 0
+    var connected = 0
+    var loggedIn = 0
+    var queued = 0
+    var matched = 0
+    var matchesFinished = 0
+    var disconnects = 0
+    /// Bots whose nearest-region choice was the region of their simulated location.
+    var onNearestRegion = 0
+    var errors: [String: Int] = [:]
+    var botsByRegion: [String: Int] = [:]
+    var bytesReceived: UInt64 = 0
+    var playingSeconds: Double = 0
+    /// Latencies as HdrHistogram buckets `[nanoseconds, count]` (see `LatencyRecorder.buckets`).
+    var connectionSetup: [[UInt64]] = []
+    var timeToMatch: [[UInt64]] = []
+    var inputToDelta: [[UInt64]] = []
+
+    mutating func add(_ other: LoadtestReport) {
+        bots += other.bots
+        started += other.started
+        connected += other.connected
+        loggedIn += other.loggedIn
+        queued += other.queued
+        matched += other.matched
+        matchesFinished += other.matchesFinished
+        disconnects += other.disconnects
+        onNearestRegion += other.onNearestRegion
+        errors.merge(other.errors, uniquingKeysWith: +)
+        botsByRegion.merge(other.botsByRegion, uniquingKeysWith: +)
+        bytesReceived += other.bytesReceived
+        playingSeconds += other.playingSeconds
+        connectionSetup += other.connectionSetup
+        timeToMatch += other.timeToMatch
+        inputToDelta += other.inputToDelta
+    }
+
+    static func recorder(_ buckets: [[UInt64]]) -> LatencyRecorder {
+        var recorder = LatencyRecorder(resolution: .microseconds, highestTrackable: .seconds(600))
+        recorder.record(buckets: buckets)
+        return recorder
+    }
+}
+
+/// One line a worker prints: progress while it runs, the final report when it is done.
+struct LoadtestWorkerLine: Codable, Sendable {
+    var final: Bool
+    var report: LoadtestReport
+}

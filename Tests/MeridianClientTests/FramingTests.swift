@@ -1,0 +1,88 @@
+import Foundation
+import MeridianClient
+import MeridianTransport
+import MeridianWire
+import NIOCore
+import NIOPosix
+import Testing
+
+@Suite("Client framing")
+struct FramingTests {
+    @Test func clientFramesRoundTripThroughTheFrameDecoder() throws {
+        var message = ClientMessage()
+        message.requestID = 7
+        var login = Meridian_Client_V1_DevLogin()
+        login.playerID = "4b9c…"
+        login.displayName = "Zoë"
+        message.body = .devLogin(login)
+        var second = ClientMessage()
+        second.requestID = 8
+        second.body = .locate(Meridian_Client_V1_Locate())
+
+        var stream = try ClientFraming.frame(message, allocator: ByteBufferAllocator())
+        var secondFrame = try ClientFraming.frame(second, allocator: ByteBufferAllocator())
+        #expect(stream.getInteger(at: 0, as: UInt32.self) == UInt32(stream.readableBytes - 4))
+        stream.writeBuffer(&secondFrame)
+
+        var decoder = FrameDecoder(maxFrameSize: 1024)
+        // Byte by byte, as TCP may deliver it.
+        var pending = ByteBuffer()
+        var decoded: [ClientMessage] = []
+        while let byte = stream.readInteger(as: UInt8.self) {
+            pending.writeInteger(byte)
+            while let frame = try decoder.decode(buffer: &pending) {
+                decoded.append(try ClientFraming.decodeClientMessage(frame))
+            }
+        }
+        #expect(decoded == [message, second])
+    }
+
+    @Test func serverFramesRoundTrip() throws {
+        var message = ServerMessage()
+        message.requestID = 0
+        var delta = Meridian_Client_V1_StateDelta()
+        delta.matchID = "m"
+        delta.packet = .init([1, 2, 3])
+        message.body = .delta(delta)
+        var frame = try ClientFraming.frame(message, allocator: ByteBufferAllocator())
+        var decoder = FrameDecoder(maxFrameSize: 1024)
+        let payload = try #require(try decoder.decode(buffer: &frame))
+        #expect(try ClientFraming.decodeServerMessage(payload) == message)
+    }
+
+    @Test func garbageIsMalformed() {
+        #expect(throws: MeridianClientError.self) {
+            _ = try ClientFraming.decodeServerMessage(ByteBuffer(bytes: [0xFF, 0xFF, 0xFF]))
+        }
+    }
+
+    @Test func anOversizedInboundFrameClosesTheConnection() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let gateway = try await FakeGateway.start(group: group) { request, peer in
+            if case .hello = request.body {
+                var buffer = ByteBuffer()
+                buffer.writeInteger(UInt32(10 << 20))
+                buffer.writeBytes([1, 2, 3, 4])
+                peer.sendRaw(buffer)
+            }
+        }
+        defer { Task { await gateway.stop() } }
+        let configuration = GameClient.Configuration(connection: ClientConnectionConfiguration(maxInboundFrameBytes: 1024))
+        let client = GameClient(group: group, configuration: configuration, logger: testLogger())
+        let recorder = EventRecorder(client.events)
+        try await client.connect(host: "127.0.0.1", port: gateway.port)
+        do {
+            try await client.hello()
+            Issue.record("hello should fail")
+        } catch {
+            #expect(error.code == .frameTooLarge)
+        }
+        let event = await recorder.first { if case .disconnected = $0 { true } else { false } }
+        guard case .disconnected(let reason) = event else {
+            Issue.record("no disconnected event")
+            return
+        }
+        #expect(reason.code == .frameTooLarge)
+        await client.finish()
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import MeridianGame
+import MeridianGateway
+import MeridianSimulation
+import MeridianTestSupport
+import MeridianWire
+import SwiftProtobuf
+import Testing
+
+@Suite("Gateway: playing matches", .serialized)
+struct GatewayPlayTests {
+    /// Two clients on gateways of different regions queue in eu-west, get the match event,
+    /// deltas they apply and acknowledge (inputs move the avatar), then each their result and a
+    /// profile push with the reward — once.
+    @Test func twoClientsPlayAMatchThroughTheirGateways() async throws {
+        let cluster = try await GameTestCluster.start(rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 2), gateways: true)
+        defer { Task { await cluster.shutdown() } }
+        let eu = try await RawClient.connect(try #require(cluster.node("eu-west-1")?.gateway?.address))
+        let us = try await RawClient.connect(try #require(cluster.node("us-east-2")?.gateway?.address))
+        let a = UUID()
+        let b = UUID()
+        _ = try await eu.logIn(a, home: "eu-west")
+        _ = try await us.logIn(b, home: "us-east")
+        for client in [eu, us] {
+            try await client.send(RawClient.message(10) {
+                $0.queue.region = "eu-west"
+                $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
+            })
+            let status = try #require(try await client.next(where: { $0.requestID == 10 }))
+            #expect(status.queueStatus.queued, "\(status)")
+        }
+        let assigned = try #require(try await eu.next(where: { $0.matchEvent.phase == "assigned" }))
+        #expect(assigned.matchEvent.region == "eu-west")
+
+        // Deltas: apply, acknowledge, steer right; the own avatar moves.
+        var receiver = SnapshotReceiver()
+        var firstX: Int32?
+        var lastX: Int32?
+        var sequence: UInt32 = 0
+        var deltas = 0
+        while deltas < 30, let message = try await eu.next(timeout: .seconds(10)) {
+            guard case .delta(let delta)? = message.body else { continue }
+            deltas += 1
+            guard let tick = try receiver.receive(Array(delta.packet)) else { continue }
+            try await eu.send(RawClient.message { $0.ack.tick = tick })
+            let me = receiver.latest?.entities.first { UInt32($0.id) == delta.entity }
+            if firstX == nil { firstX = me?.x }
+            lastX = me?.x ?? lastX
+            sequence += 1
+            try await eu.send(RawClient.message { $0.inputs.inputs = [.with { $0.sequence = sequence; $0.moveX = 127 }] })
+        }
+        #expect(deltas == 30)
+        #expect((lastX ?? 0) > (firstX ?? 0), "the avatar moved right: \(String(describing: firstX)) → \(String(describing: lastX))")
+
+        for client in [eu, us] {
+            let result = try #require(try await client.next(where: { if case .result? = $0.body { true } else { false } }))
+            #expect(result.result.outcome == "draw" || result.result.outcome == "win" || result.result.outcome == "loss")
+            let profile = try #require(try await client.next(where: { if case .profile? = $0.body { true } else { false } }))
+            #expect(profile.profile.balances["gold"] ?? 0 >= cluster.rules.playReward)
+            #expect(profile.profile.xp > 0)
+        }
+        await eu.close()
+        await us.close()
+    }
+
+    /// A client drops out of a running match and comes back on another gateway with its token:
+    /// the login says "in_match" and deltas flow again (a full snapshot first).
+    @Test func reconnectWithTheTokenResumesTheMatch() async throws {
+        let cluster = try await GameTestCluster.start(rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 60), gateways: true)
+        defer { Task { await cluster.shutdown() } }
+        let first = try await RawClient.connect(try #require(cluster.node("eu-west-1")?.gateway?.address))
+        let other = try await RawClient.connect(try #require(cluster.node("eu-west-2")?.gateway?.address))
+        let player = UUID()
+        let login = try await first.logIn(player, home: "eu-west")
+        _ = try await other.logIn(UUID(), home: "eu-west")
+        for client in [first, other] {
+            try await client.send(RawClient.message(10) { $0.queue.rttMs = ["eu-west": 5] })
+        }
+        let assigned = try #require(try await first.next(where: { $0.matchEvent.phase == "assigned" }))
+        _ = try #require(try await first.next(where: { if case .delta? = $0.body { true } else { false } }))
+        await first.close()
+
+        let again = try await RawClient.connect(try #require(cluster.node("us-east-1")?.gateway?.address))
+        defer { Task { await again.close(); await other.close() } }
+        try await again.send(RawClient.message(1) { $0.hello.protocolVersion = 1 })
+        try await again.send(RawClient.message(2) { $0.resume.token = login.token })
+        let resumed = try #require(try await again.next(where: { $0.requestID == 2 }))
+        #expect(resumed.login.session.state == "in_match")
+        #expect(resumed.login.session.matchID == assigned.matchEvent.matchID)
+        var receiver = SnapshotReceiver()
+        let delta = try #require(try await again.next(where: { if case .delta? = $0.body { true } else { false } }))
+        // The first packet after the resume decodes without any baseline the client never had.
+        #expect(try receiver.receive(Array(delta.delta.packet)) != nil)
+    }
+}

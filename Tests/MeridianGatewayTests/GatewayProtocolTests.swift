@@ -1,0 +1,180 @@
+import Foundation
+@testable import MeridianGateway
+import MeridianTestSupport
+import MeridianTransport
+import MeridianWire
+import Testing
+
+@Suite("Gateway: protocol and bad input", .serialized)
+struct GatewayProtocolTests {
+    static func gatewayAddress(_ cluster: GameTestCluster, _ node: String) throws -> String {
+        try #require(cluster.node(node)?.gateway?.address)
+    }
+
+    @Test func helloLoginPingLocate() async throws {
+        let cluster = try await GameTestCluster.start(gateways: true)
+        defer { Task { await cluster.shutdown() } }
+        let client = try await RawClient.connect(try Self.gatewayAddress(cluster, "eu-west-1"))
+        defer { Task { await client.close() } }
+        let player = UUID()
+        let login = try await client.logIn(player, home: "us-east")
+        #expect(login.playerID == player.uuidString.lowercased())
+        #expect(login.homeRegion == "us-east")
+        #expect(!login.token.isEmpty)
+        #expect(login.session.state == "idle")
+
+        try await client.send(RawClient.message(7) { $0.ping.clientTimeUs = 42 })
+        let pong = try #require(try await client.next(where: { $0.requestID == 7 }))
+        #expect(pong.pong.clientTimeUs == 42)
+
+        try await client.send(RawClient.message(8) { $0.locate = .init() })
+        let regions = try #require(try await client.next(where: { $0.requestID == 8 })).regions.regions
+        #expect(Set(regions.map(\.region)) == ["eu-west", "us-east"])
+        #expect(regions.allSatisfy { $0.gateways.count == 2 })
+
+        // The player's data lives in us-east, reached from an eu-west gateway.
+        try await client.send(RawClient.message(9) { $0.getProfile = .init() })
+        let profile = try #require(try await client.next(where: { $0.requestID == 9 })).profile
+        #expect(profile.homeRegion == "us-east")
+        #expect(profile.rating == 1500)
+    }
+
+    enum BadInput: String, CaseIterable, Sendable {
+        case garbage, oversizedFrame, wrongVersion, noHello, tooManyInputs, flood
+    }
+
+    /// Each kind of bad input gets an Error frame with the right code and a closed connection —
+    /// and a well-behaved client on the same gateway is not affected.
+    @Test(arguments: BadInput.allCases)
+    func badInputClosesOnlyThatConnection(_ input: BadInput) async throws {
+        var configuration = GatewayConfiguration()
+        configuration.messagesPerSecond = 50
+        configuration.messageBurst = 100
+        let cluster = try await GameTestCluster.start(gateways: true, gatewayConfiguration: configuration)
+        defer { Task { await cluster.shutdown() } }
+        let address = try Self.gatewayAddress(cluster, "eu-west-1")
+        let good = try await RawClient.connect(address)
+        _ = try await good.logIn(UUID(), home: "eu-west")
+
+        let bad = try await RawClient.connect(address)
+        let expected: Meridian_Client_V1_Error.Code
+        switch input {
+        case .garbage:
+            try await bad.sendRaw([0, 0, 0, 8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
+            expected = .malformed
+        case .oversizedFrame:
+            try await bad.sendRaw([0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3])
+            expected = .frameTooLarge
+        case .wrongVersion:
+            try await bad.send(RawClient.message(1) { $0.hello.protocolVersion = 99 })
+            expected = .unsupportedVersion
+        case .noHello:
+            try await bad.send(RawClient.message(1) { $0.ping.clientTimeUs = 1 })
+            expected = .malformed
+        case .tooManyInputs:
+            _ = try await bad.logIn(UUID(), home: "eu-west")
+            try await bad.send(RawClient.message { $0.inputs.inputs = Array(repeating: .init(), count: 9) })
+            expected = .malformed
+        case .flood:
+            try await bad.send(RawClient.message(1) { $0.hello.protocolVersion = 1 })
+            for index in 0..<400 {
+                // The gateway closes the connection part-way through the flood.
+                do { try await bad.send(RawClient.message(UInt64(index + 2)) { $0.ping.clientTimeUs = 1 }) } catch { break }
+            }
+            expected = .rateLimited
+        }
+        let messages = try await bad.drainUntilClosed()
+        let errors = messages.compactMap { message -> Meridian_Client_V1_Error? in
+            if case .error(let error)? = message.body { return error }
+            return nil
+        }
+        #expect(errors.last?.code == expected, "\(input): \(errors)")
+        #expect(!(errors.last?.message.isEmpty ?? true))
+
+        // The other client still works.
+        try await good.send(RawClient.message(99) { $0.ping.clientTimeUs = 5 })
+        #expect(try await good.next(where: { $0.requestID == 99 })?.pong.clientTimeUs == 5)
+        let counters = try #require(cluster.node("eu-west-1")?.gateway?.counters)
+        #expect(counters.refusedConnections.values.reduce(0, +) >= 1)
+        await good.close()
+    }
+
+    /// A truncated frame (the client stops halfway) leaves nothing behind but a closed connection.
+    @Test func truncatedFrameThenCloseIsHarmless() async throws {
+        let cluster = try await GameTestCluster.start(gateways: true)
+        defer { Task { await cluster.shutdown() } }
+        let gateway = try #require(cluster.node("eu-west-1")?.gateway)
+        for _ in 0..<20 {
+            let client = try await RawClient.connect(gateway.address)
+            try await client.sendRaw([0, 0, 1, 0, 1, 2, 3])
+            await client.close()
+        }
+        try await cluster.eventually("every truncated connection was accepted and is gone") {
+            gateway.counters.accepted == 20 && gateway.counters.connections == 0
+        }
+    }
+
+    /// Forged, foreign and expired tokens are refused; a valid one resumes (on any gateway).
+    @Test func tokensAreVerifiedWithoutARoundTrip() async throws {
+        let issuer = SessionTokenIssuer(secret: GameTestCluster.secret)
+        let player = UUID()
+        let (token, claims) = issuer.issue(player: player, homeRegion: "eu-west", lifetime: .seconds(60))
+        #expect(try issuer.verify(token) == claims)
+        // Tampering with the payload (another player) breaks the signature.
+        let parts = token.split(separator: ".").map(String.init)
+        let other = issuer.issue(player: UUID(), homeRegion: "eu-west", lifetime: .seconds(60)).token.split(separator: ".").map(String.init)
+        #expect(throws: GatewayError.self) { try issuer.verify("\(parts[0]).\(other[1]).\(parts[2])") }
+        #expect(throws: GatewayError.self) { try issuer.verify("v1.garbage.garbage") }
+        #expect(throws: GatewayError.self) { try issuer.verify(String(repeating: "x", count: 10_000)) }
+        // Another cluster's secret.
+        let foreign = SessionTokenIssuer(secret: ClusterSecret(text: "another-cluster-secret-0123")!)
+        #expect(throws: GatewayError.self) { try foreign.verify(token) }
+        // Expired.
+        let old = issuer.issue(player: player, homeRegion: "eu-west", lifetime: .seconds(60), now: Date(timeIntervalSinceNow: -120)).token
+        #expect(throws: GatewayError.self) { try issuer.verify(old) }
+
+        let cluster = try await GameTestCluster.start(gateways: true)
+        defer { Task { await cluster.shutdown() } }
+        let first = try await RawClient.connect(try Self.gatewayAddress(cluster, "eu-west-1"))
+        let login = try await first.logIn(player, home: "eu-west")
+        await first.close()
+        let second = try await RawClient.connect(try Self.gatewayAddress(cluster, "us-east-2"))
+        defer { Task { await second.close() } }
+        try await second.send(RawClient.message(1) { $0.hello.protocolVersion = 1 })
+        try await second.send(RawClient.message(2) { $0.resume.token = old })
+        let refused = try #require(try await second.next(where: { $0.requestID == 2 }))
+        #expect(refused.error.code == .badToken)
+        try await second.send(RawClient.message(3) { $0.resume.token = login.token })
+        let resumed = try #require(try await second.next(where: { $0.requestID == 3 }))
+        #expect(resumed.login.playerID == player.uuidString.lowercased())
+    }
+
+    /// The outbound policy: reliable messages queue up to the bound (then the client is too
+    /// slow); a newer delta replaces an unsent one.
+    @Test func outboxKeepsReliableMessagesAndOnlyTheLatestDelta() async throws {
+        let outbox = ClientOutbox(reliableLimit: 3)
+        var delta = Meridian_Client_V1_ServerMessage()
+        for tick in 1...5 {
+            delta.delta.tick = UInt32(tick)
+            outbox.offerDelta(delta)
+        }
+        for id in 1...3 { #expect(outbox.send(RawClient.serverMessage(UInt64(id)))) }
+        #expect(!outbox.send(RawClient.serverMessage(4)))
+        #expect(outbox.isOverflowing)
+        let batch = try #require(await outbox.next())
+        #expect(batch.map(\.requestID) == [1, 2, 3, 0])
+        #expect(batch.last?.delta.tick == 5)
+        #expect(outbox.droppedDeltas == 4)
+        outbox.close()
+        #expect(await outbox.next() == nil)
+    }
+}
+
+extension RawClient {
+    static func serverMessage(_ id: UInt64) -> Meridian_Client_V1_ServerMessage {
+        var message = Meridian_Client_V1_ServerMessage()
+        message.requestID = id
+        message.pong.clientTimeUs = id
+        return message
+    }
+}
