@@ -2,6 +2,7 @@ import Distributed
 import Foundation
 import MeridianCluster
 import MeridianRegion
+import MeridianStorage
 
 /// Every node's entry to the game layer at `/system/game`, for callers outside the
 /// membership (the CLI, later the gateways): queue and cancel tickets in any region, ask why a
@@ -40,8 +41,73 @@ public distributed actor GameFront {
         return views
     }
 
+    /// What this node's game layer is doing now (for `meridian local` and operators). The tick
+    /// figures cover the time since the previous call.
+    public distributed func nodeStats() async throws -> GameNodeStats {
+        let game = try services()
+        var phases: [String: Int] = [:]
+        for match in await game.localMatches() {
+            if let status = try? await match.status() { phases[status.phase, default: 0] += 1 }
+        }
+        let ticks = game.statistics.drain()
+        var queued = 0
+        if let matchmaker = game.localMatchmaker, let summary = try? await matchmaker.summary() { queued = summary[1] }
+        return GameNodeStats(
+            matchesByPhase: phases, ticks: Int(ticks.ticks), tickMeanMicroseconds: ticks.meanMicroseconds,
+            tickMaxMicroseconds: ticks.maxMicroseconds, queuedPlayers: queued, onlineClients: game.onlineClients(),
+            ledgerCommands: await game.regionServices.writer.statistics.commands
+        )
+    }
+
     private func services() throws -> GameServices {
         guard let game = game.value else { throw ClusterError(.actorNotFound, "the game layer of \(actorSystem.nodeID) is shutting down") }
         return game
+    }
+}
+
+/// One node's game figures, as ``GameFront/nodeStats()`` reports them.
+public struct GameNodeStats: Sendable, Hashable, WireCodable {
+    public var matchesByPhase: [String: Int]
+    public var ticks: Int
+    public var tickMeanMicroseconds: Double
+    public var tickMaxMicroseconds: Double
+    /// Players waiting in the region's matchmaker, if it runs on this node.
+    public var queuedPlayers: Int
+    /// Clients connected to this node's gateway.
+    public var onlineClients: Int
+    /// Ledger commands this node's writer applied since it started.
+    public var ledgerCommands: Int
+
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.write(matchesByPhase)
+        try writer.write(ticks)
+        try writer.write(tickMeanMicroseconds)
+        try writer.write(tickMaxMicroseconds)
+        try writer.write(queuedPlayers)
+        try writer.write(onlineClients)
+        try writer.write(ledgerCommands)
+    }
+
+    public init(from reader: inout WireReader) throws {
+        matchesByPhase = try reader.read()
+        ticks = try reader.read()
+        tickMeanMicroseconds = try reader.read()
+        tickMaxMicroseconds = try reader.read()
+        queuedPlayers = try reader.read()
+        onlineClients = try reader.read()
+        ledgerCommands = try reader.read()
+    }
+
+    init(
+        matchesByPhase: [String: Int], ticks: Int, tickMeanMicroseconds: Double, tickMaxMicroseconds: Double,
+        queuedPlayers: Int, onlineClients: Int, ledgerCommands: Int
+    ) {
+        self.matchesByPhase = matchesByPhase
+        self.ticks = ticks
+        self.tickMeanMicroseconds = tickMeanMicroseconds
+        self.tickMaxMicroseconds = tickMaxMicroseconds
+        self.queuedPlayers = queuedPlayers
+        self.onlineClients = onlineClients
+        self.ledgerCommands = ledgerCommands
     }
 }

@@ -33,6 +33,7 @@ public final class GameServices: Sendable {
     private let watcher = Mutex<Task<Void, Never>?>(nil)
     private let stopping = Atomic<Bool>(false)
     private let front = Mutex<GameFront?>(nil)
+    private let onlineClientsProvider = Mutex<(@Sendable () -> Int)?>(nil)
 
     private init(system: ClusterSystem, topology: Topology, regionServices: RegionServices, catalog: LocalCatalog?, fixedRules: GameRules?, logger: Logger) {
         self.system = system
@@ -278,6 +279,20 @@ public final class GameServices: Sendable {
 
     /// Matches running on this node now.
     public var localMatchCount: Int { statistics.drainlessActiveMatches }
+
+    /// Lets the node's client gateway report how many clients are connected (``GameFront/nodeStats()``).
+    public func setOnlineClientsProvider(_ provider: @escaping @Sendable () -> Int) {
+        onlineClientsProvider.withLock { $0 = provider }
+    }
+
+    func onlineClients() -> Int {
+        onlineClientsProvider.withLock { $0 }?() ?? 0
+    }
+
+    /// The region's matchmaker, if it runs on this node.
+    var localMatchmaker: Matchmaker? {
+        matchmakers.withLock { $0[system.region] }
+    }
 
     func localMatches() async -> [MatchActor] {
         var matches: [MatchActor] = []

@@ -103,6 +103,13 @@ public distributed actor MatchActor {
         replicator?.acknowledge(client: MatchPlayerID(index), tick: tick, now: now)
     }
 
+    /// A client's inputs and its newest acknowledged tick in one call (what a gateway sends per
+    /// round trip, so a slow link coalesces instead of queueing).
+    public distributed func clientUpdate(player: UUID, inputs: [InputMessage], acknowledged tick: UInt32?) throws {
+        if !inputs.isEmpty { try submitInputs(player: player, inputs: inputs) }
+        if let tick { try acknowledge(player: player, tick: tick) }
+    }
+
     /// Sends `player`'s packet of every tick to `subscriber` from now on.
     public distributed func subscribe(player: UUID, subscriber: ClusterActorID) throws {
         _ = try seat(of: player)
@@ -158,7 +165,7 @@ public distributed actor MatchActor {
             case .admitPlayer, .holdSeat, .resumePlayer, .removePlayer:
                 break  // seats are bookkeeping here; the replicator sends a full snapshot after a long silence
             case .startCountdownTimer:
-                schedule(after: rules.countdown) { await $0.apply(.countdownElapsed) }
+                schedule(after: rules.countdown) { $0.apply(.countdownElapsed) }
             case .cancelCountdownTimer:
                 timer?.cancel()
                 armLobbyTimer()
@@ -200,7 +207,7 @@ public distributed actor MatchActor {
     private func armLobbyTimer() {
         let deadline = ContinuousClock.now + rules.lobbyWait + .seconds(30)
         schedule(after: rules.lobbyWait) { match in
-            await match.lobbyTimerFired(deadline: deadline)
+            match.lobbyTimerFired(deadline: deadline)
         }
     }
 
@@ -211,7 +218,7 @@ public distributed actor MatchActor {
         } else if ContinuousClock.now >= deadline {
             apply(.close)
         } else {
-            schedule(after: .milliseconds(500)) { await $0.lobbyTimerFired(deadline: deadline) }
+            schedule(after: .milliseconds(500)) { $0.lobbyTimerFired(deadline: deadline) }
         }
     }
 
@@ -239,7 +246,7 @@ public distributed actor MatchActor {
             while !Task.isCancelled {
                 try? await Task.sleep(until: next, clock: .continuous)
                 guard !Task.isCancelled else { return }
-                guard await self.tickOnce() else { return }
+                guard self.tickOnce() else { return }
                 next += interval
                 // Fell far behind (the node was overloaded): skip ahead rather than burst.
                 if ContinuousClock.now - next > interval * 5 { next = ContinuousClock.now + interval }
@@ -352,7 +359,7 @@ public distributed actor MatchActor {
                     }
                 }
             }
-            await self.resultsDelivered()
+            self.resultsDelivered()
         }
     }
 

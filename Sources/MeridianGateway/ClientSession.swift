@@ -23,7 +23,17 @@ actor ClientSession {
     private var player: UUID?
     private var homeRegion: String?
     private var ticket: (id: UUID, region: String)?
-    private var match: MatchAssignment?
+    private var match: MatchAssignment? {
+        didSet {
+            guard oldValue?.matchID != match?.matchID else { return }
+            uplink?.close()
+            uplink = match.flatMap { assignment in
+                guard let player, let actor = try? context.game.match(assignment) else { return nil }
+                return ClientUplink(match: actor, player: player)
+            }
+        }
+    }
+    private var uplink: ClientUplink?
     private var poller: Task<Void, Never>?
 
     init(context: GatewayContext, outbox: ClientOutbox) {
@@ -85,18 +95,16 @@ actor ClientSession {
             guard batch.inputs.count <= context.configuration.maxInputsPerBatch else {
                 throw GatewayError(.malformed, "at most \(context.configuration.maxInputsPerBatch) inputs per batch, got \(batch.inputs.count)")
             }
-            guard let match else { return }  // between matches: inputs are dropped
+            guard let uplink else { return }  // between matches: inputs are dropped
             if let last = batch.inputs.last { outbox.noteInput(sequence: last.sequence) }
-            let inputs = batch.inputs.map { input in
+            uplink.offer(inputs: batch.inputs.map { input in
                 InputMessage(PlayerInput(
                     sequence: input.sequence, moveX: Int8(clamping: input.moveX), moveY: Int8(clamping: input.moveY),
                     aim: UInt16(truncatingIfNeeded: input.aim), fire: input.fire, reload: input.reload
                 ))
-            }
-            try? await context.game.match(match).submitInputs(player: player, inputs: inputs)
+            })
         case .ack(let ack):
-            guard let match else { return }
-            try? await context.game.match(match).acknowledge(player: player, tick: ack.tick)
+            uplink?.offer(ack: ack.tick)
         case .queue(let queue):
             try await enqueue(queue, id: id, player: player, homeRegion: homeRegion)
         case .cancelQueue:
@@ -252,6 +260,7 @@ actor ClientSession {
     /// (disconnect) so the player can resume with their token.
     func connectionClosed() async {
         poller?.cancel()
+        uplink?.close()
         guard let player else { return }
         if let ticket {
             _ = try? await context.game.matchmaker(of: ticket.region).cancel(ticketID: ticket.id)

@@ -56,6 +56,7 @@ public final class GatewayServer: Sendable {
                 }
             }
         let gateway = GatewayServer(context: context, server: server)
+        game.setOnlineClientsProvider { [weak gateway] in gateway?.counters.connections ?? 0 }
         gateway.acceptLoop.withLock { $0 = Task { await gateway.accept() } }
         logger.info("gateway listening", metadata: ["meridian.gateway": "\(gateway.address)"])
         return gateway
@@ -108,10 +109,12 @@ public final class GatewayServer: Sendable {
                             for message in batch { try buffer.writeFrame(message) }
                             try await outbound.write(buffer)
                         }
+                        // Everything (a closing error frame included) is written: close.
+                        try? await channel.close()
                     }
                     group.addTask {
                         defer { outbox.close() }
-                        try await self.read(inbound, session: session, outbox: outbox, loginTimeout: loginTimeout)
+                        try await self.read(inbound, session: session, outbox: outbox, loginTimeout: loginTimeout, channel: channel)
                     }
                     try await group.waitForAll()
                 }
@@ -124,46 +127,57 @@ public final class GatewayServer: Sendable {
     }
 
     private func read(
-        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, session: ClientSession, outbox: ClientOutbox, loginTimeout: Scheduled<Void>
+        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, session: ClientSession, outbox: ClientOutbox,
+        loginTimeout: Scheduled<Void>, channel: any Channel
     ) async throws {
         var limiter = RateLimiter(rate: context.configuration.messagesPerSecond, burst: context.configuration.messageBurst)
         var loggedIn = false
+        var refused = false
         do {
             for try await frame in inbound {
-                guard limiter.take() else {
-                    throw GatewayError(.rateLimited, "more than \(Int(context.configuration.messagesPerSecond)) messages per second; disconnected")
-                }
-                let message: Meridian_Client_V1_ClientMessage
+                // After a refusal, keep reading (and dropping) until the error frame is out and the
+                // writer closes the channel: closing with unread bytes would send a reset that
+                // can destroy the error frame on its way to the client.
+                if refused { continue }
                 do {
-                    message = try Meridian_Client_V1_ClientMessage(serializedBytes: Array(frame.readableBytesView))
-                } catch {
-                    throw GatewayError(.malformed, "the frame is not a ClientMessage: \(error)")
-                }
-                do {
-                    try await session.handle(message)
-                } catch {
-                    guard error.closesConnection else {
-                        outbox.send(error.message(requestID: message.requestID))
-                        continue
+                    guard limiter.take() else {
+                        throw GatewayError(.rateLimited, "more than \(Int(context.configuration.messagesPerSecond)) messages per second; disconnected")
                     }
-                    throw error
-                }
-                if !loggedIn, await session.isLoggedIn {
-                    loggedIn = true
-                    loginTimeout.cancel()
-                }
-                if outbox.isOverflowing {
-                    throw GatewayError(.tooSlow, "the client does not read its messages; disconnected")
+                    let message: Meridian_Client_V1_ClientMessage
+                    do {
+                        message = try Meridian_Client_V1_ClientMessage(serializedBytes: Array(frame.readableBytesView))
+                    } catch {
+                        throw GatewayError(.malformed, "the frame is not a ClientMessage: \(error)")
+                    }
+                    do {
+                        try await session.handle(message)
+                    } catch {
+                        guard error.closesConnection else {
+                            outbox.send(error.message(requestID: message.requestID))
+                            continue
+                        }
+                        throw error
+                    }
+                    if !loggedIn, await session.isLoggedIn {
+                        loggedIn = true
+                        loginTimeout.cancel()
+                    }
+                    if outbox.isOverflowing {
+                        throw GatewayError(.tooSlow, "the client does not read its messages; disconnected")
+                    }
+                } catch let error as GatewayError {
+                    refuse(error, outbox: outbox, channel: channel)
+                    refused = true
                 }
             }
-        } catch let error as GatewayError {
-            refuse(error, outbox: outbox)
         } catch let error as TransportError where error.code == .frameTooLarge {
-            refuse(GatewayError(.frameTooLarge, error.message), outbox: outbox)
+            refuse(GatewayError(.frameTooLarge, error.message), outbox: outbox, channel: channel)
         }
     }
 
-    private func refuse(_ error: GatewayError, outbox: ClientOutbox) {
+    private func refuse(_ error: GatewayError, outbox: ClientOutbox, channel: any Channel) {
+        // A client that does not read its error either is cut off after a grace period.
+        channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
         context.counters.withLock { $0.refusedConnections["\(error.code)", default: 0] += 1 }
         context.metrics.refused("\(error.code)")
         context.logger.debug("closing a client connection", metadata: ["meridian.error": "\(error)"])

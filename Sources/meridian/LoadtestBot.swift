@@ -56,7 +56,9 @@ struct LoadtestBot: Sendable {
                 stats.error("no region answered")
                 return
             }
-            let (host, port) = try Self.split(choice.gateway)
+            // Spread the bots over the chosen region's gateways.
+            let gateways = regions[choice.region] ?? [choice.gateway]
+            let (host, port) = try Self.split(gateways.isEmpty ? choice.gateway : gateways[index % gateways.count])
             let setupStarted = ContinuousClock.now
             try await client.connect(host: host, port: port, region: choice.region)
             _ = try await client.hello()
@@ -105,6 +107,14 @@ struct LoadtestBot: Sendable {
     }
 
     private func play(_ client: GameClient, rtt: [String: Duration]) async throws {
+        // A queued client sends nothing for a while: keep the connection from idling out.
+        let keepalive = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(20))
+                _ = try? await client.ping()
+            }
+        }
+        defer { keepalive.cancel() }
         var queuedAt = ContinuousClock.now
         try await queue(client, rtt: rtt)
         stats.update { $0.queued += 1 }

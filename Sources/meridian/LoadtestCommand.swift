@@ -38,61 +38,25 @@ struct LoadtestCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let (topology, _) = try Topology.loadOrExplain(options.topology)
-            _ = topology
+            _ = try Topology.loadOrExplain(options.topology)  // fail here, with file:line, rather than in every worker
             let workers = max(1, (options.players + botsPerProcess - 1) / botsPerProcess)
             let started = ContinuousClock.now
-            var processes: [(Process, Pipe)] = []
+            var workerProcesses: [LoadtestWorkerProcess] = []
             for worker in 0..<workers {
                 let first = worker * botsPerProcess
-                let count = min(botsPerProcess, options.players - first)
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-                if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path) {
-                    process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0])
-                }
-                process.arguments = [
-                    "loadtest", "worker", "--topology", options.topology, "--players", "\(options.players)",
-                    "--ramp", "\(options.ramp)", "--duration", "\(options.duration)", "--first", "\(first)", "--count", "\(count)",
-                ] + (options.idle ? ["--idle"] : [])
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                process.standardError = FileHandle.standardError
-                try process.run()
-                processes.append((process, pipe))
+                workerProcesses.append(try LoadtestWorkerProcess(
+                    executable: LoadtestWorkerProcess.executable, topology: options.topology, players: options.players,
+                    ramp: options.ramp, duration: options.duration, idle: options.idle,
+                    first: first, count: min(botsPerProcess, options.players - first)
+                ))
             }
-            let latest = LatestReports(count: workers)
-            // One plain thread per worker pipe: reading blocks, and tasks here run on the event loops.
-            let readers = processes.enumerated().map { index, entry in
-                let handle = entry.1.fileHandleForReading
-                let done = DispatchSemaphore(value: 0)
-                Thread.detachNewThread {
-                    var pending = Data()
-                    while true {
-                        let chunk = handle.availableData
-                        if chunk.isEmpty { break }
-                        pending.append(chunk)
-                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                            let line = pending[pending.startIndex..<newline]
-                            pending = Data(pending[pending.index(after: newline)...])
-                            if let parsed = try? JSONDecoder().decode(LoadtestWorkerLine.self, from: line) { latest.set(index, parsed) }
-                        }
-                    }
-                    done.signal()
-                }
-                return done
-            }
-            while processes.contains(where: { $0.0.isRunning }) {
+            while workerProcesses.contains(where: \.isRunning) {
                 try await Task.sleep(for: .seconds(1))
-                let report = latest.merged()
-                let elapsed = ContinuousClock.now - started
-                FileHandle.standardError.write(Data(Self.progress(report, elapsed: elapsed).utf8))
+                FileHandle.standardError.write(Data(Self.progress(LoadtestWorkerProcess.merged(workerProcesses), elapsed: ContinuousClock.now - started).utf8))
             }
-            for reader in readers {
-                while reader.wait(timeout: .now()) == .timedOut { try await Task.sleep(for: .milliseconds(50)) }
-            }
+            for worker in workerProcesses { await worker.waitForOutput() }
             FileHandle.standardError.write(Data("\n".utf8))
-            let report = latest.merged()
+            let report = LoadtestWorkerProcess.merged(workerProcesses)
             print(json ? Self.json(report, options: options, workers: workers) : Self.table(report, options: options, workers: workers))
         }
 
@@ -189,27 +153,6 @@ struct LoadtestCommand: AsyncParsableCommand {
         static func emit(_ line: LoadtestWorkerLine) {
             guard let data = try? JSONEncoder().encode(line) else { return }
             FileHandle.standardOutput.write(data + Data("\n".utf8))
-        }
-    }
-}
-
-/// The newest line of every worker.
-final class LatestReports: Sendable {
-    private let lines: Mutex<[LoadtestWorkerLine?]>
-
-    init(count: Int) {
-        lines = Mutex(Array(repeating: nil, count: count))
-    }
-
-    func set(_ index: Int, _ line: LoadtestWorkerLine) {
-        lines.withLock { $0[index] = line }
-    }
-
-    func merged() -> LoadtestReport {
-        lines.withLock { lines in
-            var total = LoadtestReport()
-            for line in lines { if let line { total.add(line.report) } }
-            return total
         }
     }
 }

@@ -5,6 +5,7 @@ import MeridianCluster
 import MeridianTopology
 import MeridianTransport
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// `meridian local`: the whole cluster of a topology file on this machine, one process per
@@ -24,6 +25,12 @@ struct LocalCommand: AsyncParsableCommand {
     @Option(help: "Directory for node logs.")
     var logDirectory: String = "data/logs"
 
+    @Option(help: "Simulated players (bots in a `meridian loadtest worker` process); 0 for none.")
+    var bots: Int = 300
+
+    @Option(help: "Catalog published at start when the cluster serves none yet (match rules, items).")
+    var catalog: String = "Topology/catalogs/example.yaml"
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -42,6 +49,8 @@ struct LocalCommand: AsyncParsableCommand {
             secret: secret,
             logDirectory: logDirectory,
             duration: duration,
+            bots: bots,
+            catalogPath: catalog,
             logger: logger
         )
         let group = ServiceGroup(
@@ -59,6 +68,8 @@ struct LocalClusterService: Service {
     let secret: ClusterSecret
     let logDirectory: String
     let duration: Double?
+    let bots: Int
+    let catalogPath: String
     let logger: Logger
 
     func run() async throws {
@@ -70,18 +81,58 @@ struct LocalClusterService: Service {
         }
         let client = try await StatusClient.start(topology: topology, secret: ClusterSecret(text: secret.hexEncoded)!, logger: logger)
         let started = ContinuousClock.now
+        let simulation = Mutex<LoadtestWorkerProcess?>(nil)
+        let nodeEnvironment = environment
         await cancelWhenGracefulShutdown {
+            var previous: LocalClusterView?
+            var setUp = false
             while !Task.isCancelled {
-                let view = await LocalClusterView.collect(client: client, supervisor: supervisor, since: started)
+                let view = await LocalClusterView.collect(
+                    client: client, supervisor: supervisor, since: started, previous: previous,
+                    bots: simulation.withLock { $0 }?.latest?.report
+                )
+                previous = view
                 FileHandle.standardOutput.write(Data(view.render(ansi: isatty(STDOUT_FILENO) != 0).utf8))
+                // Once every node is up: publish the catalog (if none is served yet), start the bots.
+                if !setUp, view.members.filter({ $0.state == "up" }).count == topology.nodes.count {
+                    setUp = true
+                    if (view.catalogVersions.values.max() ?? 0) == 0 { publishCatalog(environment: nodeEnvironment) }
+                    if bots > 0 {
+                        let worker = try? LoadtestWorkerProcess(
+                            executable: Self.executablePath(), topology: topologyPath, players: bots,
+                            ramp: 20, duration: 365 * 24 * 3600, idle: false, first: 0, count: bots
+                        )
+                        simulation.withLock { $0 = worker }
+                    }
+                }
                 if let duration, ContinuousClock.now - started > .milliseconds(Int(duration * 1000)) { break }
                 try? await Task.sleep(for: .seconds(1))
             }
+        }
+        if let bots = simulation.withLock({ $0 }) {
+            print("\nstopping the simulated players…")
+            bots.terminate()
+            await bots.waitForOutput()
         }
         print("\nstopping \(topology.nodes.count) nodes…")
         await client.system.shutdown()
         await supervisor.stopAll(grace: .seconds(10))
         print("all nodes stopped; logs in \(logDirectory)/")
+    }
+
+    /// `meridian catalog publish` in a child process (its output goes to the log directory).
+    private func publishCatalog(environment: [String: String]) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executablePath())
+        process.arguments = ["catalog", "publish", "--topology", topologyPath, catalogPath]
+        process.environment = environment
+        let log = "\(logDirectory)/catalog-publish.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        if let handle = FileHandle(forWritingAtPath: log) {
+            process.standardOutput = handle
+            process.standardError = handle
+        }
+        try? process.run()
     }
 
     static func executablePath() -> String {
