@@ -14,6 +14,8 @@ extension GameClient {
             let event = MatchEvent(proto: proto)
             state.withLock { state in
                 if state.matchID != event.matchID {
+                    // Inputs sent to an earlier match never show up in this one.
+                    if state.matchID != nil { state.inputLatency.reset() }
                     state.matchID = event.matchID
                     state.receiver = SnapshotReceiver()
                     state.ownEntity = nil
@@ -21,6 +23,8 @@ extension GameClient {
             }
             eventSink.yield(.matchEvent(event))
         case .result(let proto):
+            // The match is over: inputs still in flight are never reflected; stop timing them.
+            state.withLock { $0.inputLatency.reset() }
             eventSink.yield(.result(MatchResult(proto: proto)))
         case .profile(let proto):
             eventSink.yield(.profile(Profile(proto: proto)))
@@ -42,6 +46,7 @@ extension GameClient {
         let outcome = state.withLock { state -> Outcome in
             guard state.generation == generation else { return .ignored }
             if state.matchID != delta.matchID {
+                if state.matchID != nil { state.inputLatency.reset() }
                 state.matchID = delta.matchID
                 state.receiver = SnapshotReceiver()
             }
