@@ -183,6 +183,17 @@ struct LoadtestBot: Sendable {
         }
     }
 
+    /// Where bot `index` lives: the regions in turn.
+    static func location(of index: Int, regions: [String]) -> String {
+        regions[index % regions.count]
+    }
+
+    /// Bot `index`'s home region: its location, except one bot in ten, homed in another region
+    /// (it plays where it is; its data calls go home).
+    static func homeRegion(of index: Int, regions: [String]) -> String {
+        index % 10 == 9 && regions.count > 1 ? regions[(index + 1) % regions.count] : location(of: index, regions: regions)
+    }
+
     /// The player id of bot `index` (stable, so a rerun logs the same players in).
     static func playerID(_ index: Int) -> UUID {
         var bytes = [UInt8](repeating: 0, count: 16)

@@ -12,7 +12,7 @@ struct LoadtestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loadtest",
         abstract: "Bots that locate, pick the nearest region, log in and play (or idle) against a running cluster.",
-        subcommands: [Run.self, Worker.self],
+        subcommands: [Run.self, Worker.self, Bots.self],
         defaultSubcommand: Run.self
     )
 
@@ -129,23 +129,34 @@ struct LoadtestCommand: AsyncParsableCommand {
                     Self.emit(LoadtestWorkerLine(final: false, report: stats.snapshot()))
                 }
             }
-            await withTaskGroup(of: Void.self) { tasks in
-                for index in first..<(first + count) {
-                    let location = regions[index % regions.count]
-                    // One bot in ten plays away from home: its data calls go to its home region.
-                    let home = index % 10 == 9 ? regions[(index / regions.count + 1) % regions.count] : location
-                    let bot = LoadtestBot(
-                        index: index, topology: topology, location: location, homeRegion: home,
-                        sourceAddress: LoadtestBot.sourceAddress(index), idle: options.idle, deadline: deadline,
-                        group: group, stats: stats, logger: logger
-                    )
-                    let startAt = started + .milliseconds(Int64(options.ramp * 1000 * Double(index) / Double(max(1, options.players))))
-                    tasks.addTask {
-                        try? await Task.sleep(until: startAt, clock: .continuous)
-                        await bot.run()
+            let botsRun = Task {
+                await withTaskGroup(of: Void.self) { tasks in
+                    for index in first..<(first + count) {
+                        let location = LoadtestBot.location(of: index, regions: regions)
+                        let home = LoadtestBot.homeRegion(of: index, regions: regions)
+                        let bot = LoadtestBot(
+                            index: index, topology: topology, location: location, homeRegion: home,
+                            sourceAddress: LoadtestBot.sourceAddress(index), idle: options.idle, deadline: deadline,
+                            group: group, stats: stats, logger: logger
+                        )
+                        let startAt = started + .milliseconds(Int64(options.ramp * 1000 * Double(index) / Double(max(1, options.players))))
+                        tasks.addTask {
+                            try? await Task.sleep(until: startAt, clock: .continuous)
+                            await bot.run()
+                        }
                     }
                 }
             }
+            // A bot waiting for an event that never comes must not keep the run alive: past the
+            // deadline (plus time for a match to end) the rest are cancelled and counted.
+            let watchdog = Task {
+                try? await Task.sleep(until: deadline + .seconds(60), clock: .continuous)
+                guard !Task.isCancelled else { return }
+                stats.error("still running at the deadline")
+                botsRun.cancel()
+            }
+            await botsRun.value
+            watchdog.cancel()
             reporter.cancel()
             Self.emit(LoadtestWorkerLine(final: true, report: stats.snapshot()))
         }
@@ -153,6 +164,23 @@ struct LoadtestCommand: AsyncParsableCommand {
         static func emit(_ line: LoadtestWorkerLine) {
             guard let data = try? JSONEncoder().encode(line) else { return }
             FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
+    }
+}
+
+extension LoadtestCommand {
+    /// Lists the bots of a run: index, player id, home region (to look at their players afterwards).
+    struct Bots: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "bots", abstract: "List the bots' player ids and home regions.")
+        @Option(help: "Topology file (its regions).") var topology: String
+        @Option(help: "Number of bots.") var players: Int = 100
+
+        func run() async throws {
+            let (parsed, _) = try Topology.loadOrExplain(topology)
+            let regions = parsed.regions.map(\.name)
+            for index in 0..<players {
+                print("\(index) \(LoadtestBot.playerID(index).uuidString.lowercased()) \(LoadtestBot.homeRegion(of: index, regions: regions))")
+            }
         }
     }
 }
