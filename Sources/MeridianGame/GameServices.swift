@@ -277,9 +277,6 @@ public final class GameServices: Sendable {
         watcher.withLock { $0 }?.cancel()
     }
 
-    /// Matches running on this node now.
-    public var localMatchCount: Int { statistics.drainlessActiveMatches }
-
     /// Lets the node's client gateway report how many clients are connected (``GameFront/nodeStats()``).
     public func setOnlineClientsProvider(_ provider: @escaping @Sendable () -> Int) {
         onlineClientsProvider.withLock { $0 = provider }

@@ -35,7 +35,7 @@ public distributed actor Matchmaker {
     private var recentlyMatched: [UUID: ContinuousClock.Instant] = [:]
     private let neighbours: [String]
     private let configuration: MatchmakingConfiguration
-    private var passInterval: Duration = .milliseconds(100)
+    private let passInterval: Duration = .milliseconds(100)
 
     init(region: String, neighbours: [String], rules: GameRules, game: GameServicesReference, logger: Logger, actorSystem: ClusterSystem) {
         self.region = region
@@ -143,7 +143,7 @@ public distributed actor Matchmaker {
         guard loop == nil else { return }
         loop = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: await self.passInterval)
+                try? await Task.sleep(for: self.passInterval)
                 guard await self.runPass() else { return }
             }
         }

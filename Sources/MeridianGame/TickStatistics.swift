@@ -11,14 +11,14 @@ public final class TickStatistics: Sendable {
         public var activeMatches: Int
     }
 
-    fileprivate struct State {
+    private struct State {
         var ticks: UInt64 = 0
         var totalNanoseconds: UInt64 = 0
         var maxNanoseconds: UInt64 = 0
         var activeMatches = 0
     }
 
-    fileprivate let state = Mutex(State())
+    private let state = Mutex(State())
     /// `meridian_tick_seconds`: every tick of every match on this node (``record(_:)`` is called by
     /// `MatchActor.tickOnce()` with the tick's duration).
     private let tickTimer = Metrics.Timer(label: "meridian_tick_seconds")
@@ -63,9 +63,4 @@ public final class TickStatistics: Sendable {
             return summary
         }
     }
-}
-
-extension TickStatistics {
-    /// Matches currently running (not reset by ``drain()``).
-    public var drainlessActiveMatches: Int { state.withLock { $0.activeMatches } }
 }

@@ -54,8 +54,6 @@ final class MatchFeedRouter: Sendable {
         }
     }
 
-    var activeMatches: Int { feeds.withLock { $0.count } }
-
     private func players(of matchID: UUID) -> [UUID: Player] {
         feeds.withLock { $0[matchID]?.players ?? [:] }
     }

@@ -65,7 +65,7 @@ struct LoadtestCommand: AsyncParsableCommand {
         }
 
         static func ms(_ duration: Duration) -> String {
-            String(format: "%.1f", Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15)
+            String(format: "%.1f", duration.reportMilliseconds)
         }
 
         static func table(_ report: LoadtestReport, options: Options, workers: Int) -> String {
@@ -91,13 +91,12 @@ struct LoadtestCommand: AsyncParsableCommand {
             let setup = LoadtestReport.recorder(report.connectionSetup)
             let match = LoadtestReport.recorder(report.timeToMatch)
             let input = LoadtestReport.recorder(report.inputToDelta)
-            func msValue(_ duration: Duration) -> Double { Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15 }
             let object: [String: Any] = [
                 "bots": report.bots, "processes": workers, "idle": options.idle, "logged_in": report.loggedIn,
                 "on_nearest_region": report.onNearestRegion, "bots_by_region": report.botsByRegion,
-                "connection_setup_p50_ms": msValue(setup.p50), "connection_setup_p99_ms": msValue(setup.p99),
-                "time_to_match_p50_ms": msValue(match.p50), "time_to_match_p99_ms": msValue(match.p99),
-                "input_to_delta_p50_ms": msValue(input.p50), "input_to_delta_p99_ms": msValue(input.p99),
+                "connection_setup_p50_ms": setup.p50.reportMilliseconds, "connection_setup_p99_ms": setup.p99.reportMilliseconds,
+                "time_to_match_p50_ms": match.p50.reportMilliseconds, "time_to_match_p99_ms": match.p99.reportMilliseconds,
+                "input_to_delta_p50_ms": input.p50.reportMilliseconds, "input_to_delta_p99_ms": input.p99.reportMilliseconds,
                 "matches_finished": report.matchesFinished, "disconnects": report.disconnects, "errors": report.errors,
             ]
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)

@@ -49,6 +49,13 @@ struct LoadtestReport: Codable, Sendable {
     }
 }
 
+extension Duration {
+    /// This duration in milliseconds, as the load-test and local-cluster reports print it.
+    var reportMilliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+}
+
 /// One line a worker prints: progress while it runs, the final report when it is done.
 struct LoadtestWorkerLine: Codable, Sendable {
     var final: Bool

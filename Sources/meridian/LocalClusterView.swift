@@ -124,7 +124,7 @@ struct LocalClusterView {
     }
 
     static func milliseconds(_ duration: Duration) -> String {
-        String(format: "%.0f", Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15)
+        String(format: "%.0f", duration.reportMilliseconds)
     }
 
     private func pad(_ text: String, _ width: Int) -> String {
