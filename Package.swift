@@ -210,6 +210,7 @@ let package = Package(
                 "MeridianWire",
                 "MeridianTransport",
                 "MeridianCluster",
+                "MeridianMembership",
                 "MeridianTopology",
                 "MeridianCatalog",
                 "MeridianStorage",

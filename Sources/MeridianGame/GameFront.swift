@@ -54,9 +54,19 @@ public distributed actor GameFront {
         if let matchmaker = game.localMatchmaker, let summary = try? await matchmaker.summary() { queued = summary[1] }
         return GameNodeStats(
             matchesByPhase: phases, ticks: Int(ticks.ticks), tickMeanMicroseconds: ticks.meanMicroseconds,
-            tickMaxMicroseconds: ticks.maxMicroseconds, queuedPlayers: queued, onlineClients: game.onlineClients(),
-            ledgerCommands: await game.regionServices.writer.statistics.commands
+            tickMaxMicroseconds: ticks.maxMicroseconds, ticksSinceStart: Int(ticks.ticksSinceStart),
+            tickMicrosecondsSinceStart: ticks.microsecondsSinceStart, queuedPlayers: queued, onlineClients: game.onlineClients(),
+            ledgerCommands: await game.regionServices.writer.statistics.commands,
+            residentBytes: Self.residentBytes()
         )
+    }
+
+    /// This process's resident memory (Linux `/proc/self/statm`), 0 where unavailable.
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     private func services() throws -> GameServices {
@@ -71,21 +81,29 @@ public struct GameNodeStats: Sendable, Hashable, WireCodable {
     public var ticks: Int
     public var tickMeanMicroseconds: Double
     public var tickMaxMicroseconds: Double
+    /// Ticks and their summed time since the node started (see ``TickStatistics/Summary``).
+    public var ticksSinceStart: Int
+    public var tickMicrosecondsSinceStart: Double
     /// Players waiting in the region's matchmaker, if it runs on this node.
     public var queuedPlayers: Int
     /// Clients connected to this node's gateway.
     public var onlineClients: Int
     /// Ledger commands this node's writer applied since it started.
     public var ledgerCommands: Int
+    /// The node process's resident memory in bytes (0 where unknown).
+    public var residentBytes: Int
 
     public func encode(to writer: inout WireWriter) throws {
         try writer.write(matchesByPhase)
         try writer.write(ticks)
         try writer.write(tickMeanMicroseconds)
         try writer.write(tickMaxMicroseconds)
+        try writer.write(ticksSinceStart)
+        try writer.write(tickMicrosecondsSinceStart)
         try writer.write(queuedPlayers)
         try writer.write(onlineClients)
         try writer.write(ledgerCommands)
+        try writer.write(residentBytes)
     }
 
     public init(from reader: inout WireReader) throws {
@@ -93,21 +111,27 @@ public struct GameNodeStats: Sendable, Hashable, WireCodable {
         ticks = try reader.read()
         tickMeanMicroseconds = try reader.read()
         tickMaxMicroseconds = try reader.read()
+        ticksSinceStart = try reader.read()
+        tickMicrosecondsSinceStart = try reader.read()
         queuedPlayers = try reader.read()
         onlineClients = try reader.read()
         ledgerCommands = try reader.read()
+        residentBytes = try reader.read()
     }
 
     init(
         matchesByPhase: [String: Int], ticks: Int, tickMeanMicroseconds: Double, tickMaxMicroseconds: Double,
-        queuedPlayers: Int, onlineClients: Int, ledgerCommands: Int
+        ticksSinceStart: Int, tickMicrosecondsSinceStart: Double, queuedPlayers: Int, onlineClients: Int, ledgerCommands: Int, residentBytes: Int
     ) {
         self.matchesByPhase = matchesByPhase
         self.ticks = ticks
         self.tickMeanMicroseconds = tickMeanMicroseconds
         self.tickMaxMicroseconds = tickMaxMicroseconds
+        self.ticksSinceStart = ticksSinceStart
+        self.tickMicrosecondsSinceStart = tickMicrosecondsSinceStart
         self.queuedPlayers = queuedPlayers
         self.onlineClients = onlineClients
         self.ledgerCommands = ledgerCommands
+        self.residentBytes = residentBytes
     }
 }

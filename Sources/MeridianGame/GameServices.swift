@@ -34,6 +34,9 @@ public final class GameServices: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let front = Mutex<GameFront?>(nil)
     private let onlineClientsProvider = Mutex<(@Sendable () -> Int)?>(nil)
+    /// Matches found gone from their live node while local players were still in them, and
+    /// since when (``endVanishedMatches()``).
+    private let vanishedSince = Mutex<[UUID: ContinuousClock.Instant]>([:])
 
     private init(system: ClusterSystem, topology: Topology, regionServices: RegionServices, catalog: LocalCatalog?, fixedRules: GameRules?, logger: Logger) {
         self.system = system
@@ -208,6 +211,7 @@ public final class GameServices: Sendable {
     func reconcile() async {
         await drainMovedShards()
         await endMatchesOnLostNodes(members: system.membership.members)
+        await endVanishedMatches()
         await requeueMissingTickets()
     }
 
@@ -234,6 +238,43 @@ public final class GameServices: Sendable {
         }
     }
 
+    /// A player whose match no longer exists on its live node (it ended while an assignment to
+    /// it was still on its way here, say) would wait forever: once the match has been gone
+    /// for 10 s — time for its own result to arrive, which counts if it does — the player's
+    /// match ends as `abandoned`. One status call per distinct match.
+    private func endVanishedMatches() async {
+        var players: [UUID: [PlayerHome]] = [:]
+        var assignments: [UUID: MatchAssignment] = [:]
+        for home in regionServices.localPlayers {
+            guard case .inMatch(let match)? = try? await home.currentSession() else { continue }
+            players[match.matchID, default: []].append(home)
+            assignments[match.matchID] = match
+        }
+        var gone: Set<UUID> = []
+        for (matchID, assignment) in assignments {
+            do {
+                _ = try await ClusterSystem.withCallTimeout(.seconds(2)) { @Sendable in try await self.match(assignment).status() }
+            } catch let error as ClusterError where error.code == .actorNotFound {
+                gone.insert(matchID)
+            } catch {
+                continue  // unknown: ask again next time
+            }
+        }
+        let now = ContinuousClock.now
+        let due = vanishedSince.withLock { since -> Set<UUID> in
+            since = since.filter { gone.contains($0.key) }
+            for matchID in gone where since[matchID] == nil { since[matchID] = now }
+            return Set(since.filter { now - $0.value >= .seconds(10) }.keys)
+        }
+        for matchID in due {
+            for home in players[matchID] ?? [] {
+                if (try? await home.matchVanished(matchID: matchID)) == true {
+                    logger.info("match gone without the player's result; player freed", metadata: ["meridian.match": "\(matchID)"])
+                }
+            }
+        }
+    }
+
     /// Every queued ticket owned here must be known to its region's matchmaker: after the
     /// matchmaker moved (its node was lost) the new one starts empty and learns the tickets
     /// from their owners here. Asked in one call per region.
@@ -250,8 +291,13 @@ public final class GameServices: Sendable {
                 let matchmaker = try matchmaker(of: region)
                 let missing = Set(try await matchmaker.missing(ticketIDs: tickets.map(\.id)))
                 for ticket in tickets where missing.contains(ticket.id) {
-                    _ = try await matchmaker.enqueue(ticket)
-                    logger.info("ticket queued again at the region's matchmaker", metadata: ["meridian.ticket": "\(ticket.id)", "meridian.region": "\(region)"])
+                    do {
+                        _ = try await matchmaker.requeue(ticket)
+                        logger.info("ticket queued again at the region's matchmaker", metadata: ["meridian.ticket": "\(ticket.id)", "meridian.region": "\(region)"])
+                    } catch {
+                        // Cancelled meanwhile (the home refuses), or the matchmaker moved again: next pass.
+                        logger.debug("ticket not queued again", metadata: ["meridian.ticket": "\(ticket.id)", "meridian.error": "\(error)"])
+                    }
                 }
             } catch {
                 logger.debug("could not check tickets at the matchmaker yet", metadata: ["meridian.region": "\(region)", "meridian.error": "\(error)"])

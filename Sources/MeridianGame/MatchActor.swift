@@ -297,8 +297,10 @@ public distributed actor MatchActor {
     }
 
     /// Two senders per subscriber keep each kind in order without holding up the tick: frames
-    /// (a slow subscriber loses the oldest — deltas rebase on the last ack) and reliable events
-    /// (phases, results, the end; never dropped, a handful per match).
+    /// (a slow subscriber loses the oldest — deltas rebase on the last ack — and a failed
+    /// delivery loses that frame only) and reliable events (phases, results, the end; a handful
+    /// per match, each retried until delivered: a lost result would leave a client waiting
+    /// forever). Both stop when the subscriber is gone.
     private func startSender(to subscriber: ClusterActorID) {
         let (frames, framesIn) = AsyncStream.makeStream(of: MatchFrame.self, bufferingPolicy: .bufferingNewest(8))
         let (reliable, reliableIn) = AsyncStream.makeStream(of: MatchFeedEvent.self)
@@ -307,23 +309,55 @@ public distributed actor MatchActor {
         Task {
             guard let target = try? MatchSubscriber.resolve(id: subscriber, using: system) else { return }
             for await frame in frames {
-                do { try await target.deliver(frame) } catch { break }
+                do {
+                    try await target.deliver(frame)
+                } catch {
+                    if Self.subscriberGone(error) { break }
+                }
             }
         }
         Task {
             guard let target = try? MatchSubscriber.resolve(id: subscriber, using: system) else { return }
             for await event in reliable {
-                switch event {
-                case .phase(let matchID, let phase, let tickRate):
-                    try? await target.phaseChanged(matchID: matchID, phase: phase, tickRate: tickRate)
-                case .results(let matchID, let results):
-                    try? await target.results(matchID: matchID, results)
-                case .ended(let matchID):
-                    try? await target.matchEnded(matchID)
-                case .frame:
-                    break
+                let delivered = await Self.retrying {
+                    switch event {
+                    case .phase(let matchID, let phase, let tickRate):
+                        try await target.phaseChanged(matchID: matchID, phase: phase, tickRate: tickRate)
+                    case .results(let matchID, let results):
+                        try await target.results(matchID: matchID, results)
+                    case .ended(let matchID):
+                        try await target.matchEnded(matchID)
+                    case .frame:
+                        break
+                    }
                 }
+                if !delivered { break }
             }
+        }
+    }
+
+    /// Runs `call` until it succeeds (true), or until the subscriber is gone or 30 s passed
+    /// (false). A call that timed out may have run: subscribers take duplicates in their stride.
+    private static func retrying(_ call: () async throws -> Void) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var pause = Duration.milliseconds(50)
+        while true {
+            do {
+                try await call()
+                return true
+            } catch {
+                if subscriberGone(error) || ContinuousClock.now > deadline { return false }
+            }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .seconds(1))
+        }
+    }
+
+    private static func subscriberGone(_ error: any Error) -> Bool {
+        guard let error = error as? ClusterError else { return false }
+        switch error.code {
+        case .nodeDown, .actorNotFound, .targetNotFound, .shutdown, .cancelled: return true
+        default: return false
         }
     }
 

@@ -55,6 +55,16 @@ public distributed actor Matchmaker {
     /// queued elsewhere, not in a match) and supplies the member's rating.
     /// - Returns: the ticket's status.
     public distributed func enqueue(_ ticket: QueueTicket) async throws -> String {
+        try await admit(ticket, resuming: false)
+    }
+
+    /// Takes a ticket again from its owner after this matchmaker moved (its node was lost):
+    /// only while every member still waits with it (see `PlayerHome.continueQueue`).
+    public distributed func requeue(_ ticket: QueueTicket) async throws -> String {
+        try await admit(ticket, resuming: true)
+    }
+
+    private func admit(_ ticket: QueueTicket, resuming: Bool) async throws -> String {
         guard let game = game.value, game.placement.matchmakerNode(region: region) == actorSystem.nodeID else {
             throw GameError(.notMatchmaker, "node \(actorSystem.nodeID) is not the matchmaker of \(region) now; resolve it again")
         }
@@ -70,7 +80,10 @@ public distributed actor Matchmaker {
         do {
             for member in ticket.members {
                 let home = try game.directory.home(of: member.player, region: member.homeRegion)
-                accepted.append((member, try await home.beginQueue(ticket: ticket, region: region)))
+                let skill = resuming
+                    ? try await home.continueQueue(ticket: ticket, region: region)
+                    : try await home.beginQueue(ticket: ticket, region: region)
+                accepted.append((member, skill))
             }
         } catch {
             for (member, _) in accepted {
@@ -228,12 +241,38 @@ public distributed actor Matchmaker {
                 .recordNanoseconds(Int64(min(waited, 86_400) * 1_000_000_000))
             for member in ticket.members {
                 do {
-                    try await game.directory.home(of: member.player, region: member.homeRegion)
-                        .matchAssigned(ticketID: ticket.id, match: assignment)
+                    try await Self.tellHome(member, ticket: ticket.id, assignment: assignment, game: game)
                 } catch {
-                    logger.info("player left the queue before the match; freeing the seat", metadata: ["meridian.player": "\(member.player)"])
+                    logger.info("player left the queue before the match; freeing the seat", metadata: [
+                        "meridian.player": "\(member.player)", "meridian.error": "\(error)",
+                    ])
                     try? await game.match(assignment).leave(player: member.player)
                 }
+            }
+        }
+    }
+
+    /// Tells `member`'s home where they play. Freeing the seat after a failure that leaves it
+    /// unknown whether the home heard would leave a home that did hear pointing at a match
+    /// that no longer seats the player, so those are retried; a refusal (the ticket was
+    /// cancelled) is final.
+    private static func tellHome(_ member: QueueTicket.Member, ticket: UUID, assignment: MatchAssignment, game: GameServices) async throws {
+        try await retryingUnknownOutcomes {
+            try await game.directory.home(of: member.player, region: member.homeRegion).matchAssigned(ticketID: ticket, match: assignment)
+        }
+    }
+
+    /// Runs an idempotent call to a player's home, retrying (for about 10 s) the failures after
+    /// which it is unknown whether the home heard: a timeout, an overloaded or dropped connection.
+    private static func retryingUnknownOutcomes(_ call: () async throws -> Void) async throws {
+        var pause = Duration.milliseconds(100)
+        for attempt in 1...8 {
+            do {
+                try await call()
+                return
+            } catch let error as ClusterError where [.timeout, .overloaded, .nodeUnreachable].contains(error.code) && attempt < 8 {
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
             }
         }
     }
@@ -260,7 +299,10 @@ public distributed actor Matchmaker {
     private func endQueue(_ ticket: QueueTicket) async {
         guard let game = game.value else { return }
         for member in ticket.members {
-            _ = try? await game.directory.home(of: member.player, region: member.homeRegion).endQueue(ticketID: ticket.id)
+            // Must reach the home: a home left "queued" would queue the ticket again.
+            try? await Self.retryingUnknownOutcomes {
+                _ = try await game.directory.home(of: member.player, region: member.homeRegion).endQueue(ticketID: ticket.id)
+            }
         }
     }
 

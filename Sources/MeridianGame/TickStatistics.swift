@@ -9,6 +9,10 @@ public final class TickStatistics: Sendable {
         public var meanMicroseconds: Double
         public var maxMicroseconds: Double
         public var activeMatches: Int
+        /// Ticks and their summed time since the node started (never reset): two readers
+        /// (`meridian local` and a `meridian loadtest`) each get exact means by differencing.
+        public var ticksSinceStart: UInt64
+        public var microsecondsSinceStart: Double
     }
 
     private struct State {
@@ -16,6 +20,8 @@ public final class TickStatistics: Sendable {
         var totalNanoseconds: UInt64 = 0
         var maxNanoseconds: UInt64 = 0
         var activeMatches = 0
+        var ticksSinceStart: UInt64 = 0
+        var nanosecondsSinceStart: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -34,6 +40,8 @@ public final class TickStatistics: Sendable {
             $0.ticks += 1
             $0.totalNanoseconds += nanoseconds
             $0.maxNanoseconds = max($0.maxNanoseconds, nanoseconds)
+            $0.ticksSinceStart += 1
+            $0.nanosecondsSinceStart += nanoseconds
         }
         tickTimer.recordNanoseconds(nanoseconds)
     }
@@ -55,7 +63,9 @@ public final class TickStatistics: Sendable {
                 ticks: state.ticks,
                 meanMicroseconds: state.ticks == 0 ? 0 : Double(state.totalNanoseconds) / Double(state.ticks) / 1000,
                 maxMicroseconds: Double(state.maxNanoseconds) / 1000,
-                activeMatches: state.activeMatches
+                activeMatches: state.activeMatches,
+                ticksSinceStart: state.ticksSinceStart,
+                microsecondsSinceStart: Double(state.nanosecondsSinceStart) / 1000
             )
             state.ticks = 0
             state.totalNanoseconds = 0

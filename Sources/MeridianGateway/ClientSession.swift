@@ -109,7 +109,8 @@ actor ClientSession {
             try await enqueue(queue, id: id, player: player, homeRegion: homeRegion)
         case .cancelQueue:
             if let ticket {
-                _ = try await call { try await self.context.game.matchmaker(of: ticket.region).cancel(ticketID: ticket.id) }
+                let cancelled = try await call { try await self.context.game.matchmaker(of: ticket.region).cancel(ticketID: ticket.id) }
+                if !cancelled { await endQueueAtHome(ticket.id, player: player, homeRegion: homeRegion) }
             }
             ticket = nil
             poller?.cancel()
@@ -228,31 +229,48 @@ actor ClientSession {
         outbox.send(event)
         do {
             let matchActor = try context.game.match(assignment)
-            let client = MatchFeedRouter.Player(outbox: outbox) { [weak self] matchID in
-                Task { await self?.matchFinished(matchID) }
+            let client = MatchFeedRouter.Player(outbox: outbox) { [weak self] matchID, delivered in
+                Task { await self?.matchFinished(matchID, resultDelivered: delivered) }
             }
-            try await context.router.attach(player: player, to: matchActor, matchID: assignment.matchID, client: client)
+            try await context.router.attach(player: player, to: matchActor, assignment: assignment, client: client)
             if resumed { try? await matchActor.reconnect(player: player) }
         } catch {
-            context.logger.debug("could not follow the player's match", metadata: ["meridian.match": "\(assignment.matchID)", "meridian.error": "\(error)"])
+            // Not seated there (any more) or unreachable: the match will not talk to this
+            // client. Its home still records the player's outcome of that match; follow it.
+            context.logger.info("could not follow the player's match; waiting for its outcome at the player's home", metadata: [
+                "meridian.match": "\(assignment.matchID)", "meridian.error": "\(error)",
+            ])
+            context.router.detach(player: player, matchID: assignment.matchID)
+            matchFinished(assignment.matchID, resultDelivered: false)
         }
     }
 
-    private func matchFinished(_ matchID: UUID) {
+    /// The player's match is over here. Once the home applied the outcome (the player is no
+    /// longer in that match there), push the new profile — and the result itself, from the
+    /// home's history, when the match's own result never reached this gateway.
+    private func matchFinished(_ matchID: UUID, resultDelivered: Bool) {
         guard match?.matchID == matchID, let player else { return }
         context.router.detach(player: player, matchID: matchID)
         match = nil
-        if let homeRegion {
-            // The result changes XP and inventory once the player's home applied it (the
-            // player is no longer in that match there): then push the new profile.
-            Task {
-                guard let home = try? self.context.directory.home(of: player, region: homeRegion) else { return }
-                for _ in 0..<100 {
-                    guard case .inMatch(let current)? = try? await home.currentSession(), current.matchID == matchID else { break }
-                    try? await Task.sleep(for: .milliseconds(100))
-                }
-                if let view = try? await home.view() { self.outbox.send(Self.profile(view, requestID: 0)) }
+        guard let homeRegion else { return }
+        Task {
+            guard let home = try? self.context.directory.home(of: player, region: homeRegion) else { return }
+            for _ in 0..<300 {
+                guard case .inMatch(let current)? = try? await home.currentSession(), current.matchID == matchID else { break }
+                try? await Task.sleep(for: .milliseconds(100))
             }
+            if !resultDelivered {
+                var message = Meridian_Client_V1_ServerMessage()
+                message.result.matchID = matchID.uuidString.lowercased()
+                if let entry = try? await home.recentMatches(limit: 20).first(where: { $0.matchID == matchID }) {
+                    message.result.outcome = entry.outcome
+                    message.result.xp = entry.xp
+                } else {
+                    message.result.outcome = "abandoned"  // no outcome recorded: nothing was paid
+                }
+                self.outbox.send(message)
+            }
+            if let view = try? await home.view() { self.outbox.send(Self.profile(view, requestID: 0)) }
         }
     }
 
@@ -263,11 +281,23 @@ actor ClientSession {
         uplink?.close()
         guard let player else { return }
         if let ticket {
-            _ = try? await context.game.matchmaker(of: ticket.region).cancel(ticketID: ticket.id)
+            let cancelled = (try? await context.game.matchmaker(of: ticket.region).cancel(ticketID: ticket.id)) ?? false
+            if !cancelled, let homeRegion { await endQueueAtHome(ticket.id, player: player, homeRegion: homeRegion) }
         }
         if let match {
             try? await context.game.match(match).disconnect(player: player)
             context.router.detach(player: player, matchID: match.matchID)
+        }
+    }
+
+    /// The region's matchmaker did not hold the ticket (it moved with a lost node and has not
+    /// heard of it again yet, or just matched it): end it at the player's home, which owns it —
+    /// otherwise the home would queue it again at the new matchmaker. A ticket already matched
+    /// is left alone (the home is in the match then, and refuses).
+    private func endQueueAtHome(_ ticketID: UUID, player: UUID, homeRegion: String) async {
+        guard let home = try? context.directory.home(of: player, region: homeRegion) else { return }
+        _ = try? await ClusterSystem.withCallTimeout(context.configuration.callTimeout) { @Sendable in
+            try await home.endQueue(ticketID: ticketID)
         }
     }
 

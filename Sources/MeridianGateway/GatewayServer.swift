@@ -22,6 +22,7 @@ public final class GatewayServer: Sendable {
     private let context: GatewayContext
     private let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
     private let acceptLoop = Mutex<Task<Void, Never>?>(nil)
+    private let membershipWatch = Mutex<Task<Void, Never>?>(nil)
 
     /// The address the gateway listens on.
     public let address: String
@@ -58,6 +59,7 @@ public final class GatewayServer: Sendable {
         let gateway = GatewayServer(context: context, server: server)
         game.setOnlineClientsProvider { [weak gateway] in gateway?.counters.connections ?? 0 }
         gateway.acceptLoop.withLock { $0 = Task { await gateway.accept() } }
+        gateway.membershipWatch.withLock { $0 = Task { await context.router.watchMembership() } }
         logger.info("gateway listening", metadata: ["meridian.gateway": "\(gateway.address)"])
         return gateway
     }
@@ -68,6 +70,7 @@ public final class GatewayServer: Sendable {
     public func shutdown() async {
         try? await server.channel.close()
         acceptLoop.withLock { $0 }?.cancel()
+        membershipWatch.withLock { $0 }?.cancel()
     }
 
     private func accept() async {

@@ -4,23 +4,30 @@ import Logging
 import MeridianCluster
 import MeridianGame
 import MeridianMatchmaking
+import MeridianMembership
 import MeridianRegion
+import MeridianStorage
 import MeridianWire
 import Synchronization
 
 /// Where a match's events for this gateway's clients go: one ``MatchSubscriber`` per match
 /// that has players here, fanning frames out to the players' outboxes as deltas (droppable)
-/// and phase changes and results as reliable messages.
+/// and phase changes and results as reliable messages. A match whose node leaves the
+/// membership (crashed) ends for its players here with a `server_lost` result: nothing else
+/// would ever tell them (their homes record the same outcome, see `GameServices`).
 final class MatchFeedRouter: Sendable {
     /// One client playing a match through this gateway.
     struct Player: Sendable {
         let outbox: ClientOutbox
-        /// Called when the match ended or delivered this player's result.
-        let finished: @Sendable (UUID) -> Void
+        /// Called when the match delivered this player's result (`true`) or ended without one
+        /// reaching this gateway (`false`).
+        let finished: @Sendable (_ matchID: UUID, _ resultDelivered: Bool) -> Void
     }
 
     private struct Feed {
         var subscriber: MatchSubscriber
+        /// The node incarnation running the match.
+        var host: MemberID
         var players: [UUID: Player] = [:]
     }
 
@@ -34,17 +41,52 @@ final class MatchFeedRouter: Sendable {
     }
 
     /// Sends `player`'s share of `match` to `client` from now on (replacing an earlier connection's).
-    func attach(player: UUID, to match: MatchActor, matchID: UUID, client: Player) async throws {
+    func attach(player: UUID, to match: MatchActor, assignment: MatchAssignment, client: Player) async throws {
+        let matchID = assignment.matchID
+        let host = MemberID(node: assignment.node, incarnation: assignment.incarnation)
         let subscriber = feeds.withLock { feeds -> MatchSubscriber in
             if let feed = feeds[matchID] {
                 feeds[matchID]?.players[player] = client
                 return feed.subscriber
             }
             let subscriber = MatchSubscriber(actorSystem: system) { [weak self] event in self?.route(event) }
-            feeds[matchID] = Feed(subscriber: subscriber, players: [player: client])
+            feeds[matchID] = Feed(subscriber: subscriber, host: host, players: [player: client])
             return subscriber
         }
+        if system.membership.members.contains(where: { $0.id == host && $0.status.isTerminal }) {
+            lost(host)
+            return
+        }
         try await match.subscribe(player: player, subscriber: subscriber.id)
+    }
+
+    /// Ends the matches of nodes that leave the membership, until cancelled.
+    func watchMembership() async {
+        for await change in system.membership.changes() where change.current.isTerminal {
+            lost(change.member.id)
+        }
+    }
+
+    /// Every match `host` ran is over: its players here get a `server_lost` result.
+    private func lost(_ host: MemberID) {
+        let ended = feeds.withLock { feeds -> [UUID: [UUID: Player]] in
+            var ended: [UUID: [UUID: Player]] = [:]
+            for (matchID, feed) in feeds where feed.host == host {
+                ended[matchID] = feed.players
+                feeds[matchID] = nil
+            }
+            return ended
+        }
+        for (matchID, players) in ended {
+            logger.info("match lost with its node", metadata: ["meridian.match": "\(matchID)", "meridian.node": "\(host)"])
+            for client in players.values {
+                var message = Meridian_Client_V1_ServerMessage()
+                message.result.matchID = matchID.uuidString.lowercased()
+                message.result.outcome = MatchOutcome.serverLost.rawValue
+                client.outbox.send(message)
+                client.finished(matchID, true)
+            }
+        }
     }
 
     func detach(player: UUID, matchID: UUID) {
@@ -80,7 +122,12 @@ final class MatchFeedRouter: Sendable {
             message.matchEvent.tickRate = UInt32(tickRate)
             for client in players(of: matchID).values { client.outbox.send(message) }
         case .results(let matchID, let results):
-            let players = players(of: matchID)
+            // Taken out of the feed: a result delivered twice (a retried call) reaches a client once.
+            let players = feeds.withLock { feeds -> [UUID: Player] in
+                var taken: [UUID: Player] = [:]
+                for result in results { taken[result.player] = feeds[matchID]?.players.removeValue(forKey: result.player) }
+                return taken
+            }
             for result in results {
                 guard let client = players[result.player] else { continue }
                 var message = Meridian_Client_V1_ServerMessage()
@@ -91,11 +138,11 @@ final class MatchFeedRouter: Sendable {
                 message.result.rewards = result.rewards
                 message.result.rating = result.skillAfter?.rating ?? 0
                 client.outbox.send(message)
-                client.finished(matchID)
+                client.finished(matchID, true)
             }
         case .ended(let matchID):
             let players = feeds.withLock { $0.removeValue(forKey: matchID)?.players ?? [:] }
-            for client in players.values { client.finished(matchID) }
+            for client in players.values { client.finished(matchID, false) }
         }
     }
 }

@@ -20,6 +20,10 @@ public distributed actor PlayerHome {
     /// node starts every player idle, and a match still running elsewhere delivers its result
     /// idempotently all the same).
     private(set) var session: PlayerSession = .idle
+    /// Matches whose result this actor applied (the newest few): a late assignment to one of
+    /// them (a retried call that crossed the result) must not seat the player in a match that
+    /// is over.
+    private var finishedMatches: [UUID] = []
 
     init(playerID: UUID, services: RegionServices, actorSystem: ClusterSystem) {
         self.playerID = playerID
@@ -100,6 +104,17 @@ public distributed actor PlayerHome {
         return try await loadProfile().skill
     }
 
+    /// The ticket's matchmaker moved (its node was lost) and takes the ticket again: accepted
+    /// only while the player still waits with this ticket — never from idle, so a ticket
+    /// cancelled meanwhile is not brought back.
+    public distributed func continueQueue(ticket: QueueTicket, region: String) async throws -> SkillRating {
+        guard case .queued(let current, _) = session, current.id == ticket.id else {
+            throw PlayerSessionError(.notQueued, "player \(playerID) no longer waits with ticket \(ticket.id) (now: \(session.summary))")
+        }
+        session = .queued(ticket, region: region)
+        return try await loadProfile().skill
+    }
+
     /// The ticket left the queue without a match (cancelled or expired). Returns whether the player was queued with it.
     @discardableResult
     public distributed func endQueue(ticketID: UUID) -> Bool {
@@ -111,6 +126,10 @@ public distributed actor PlayerHome {
     /// The ticket was matched: the player is seated in `match`. Refused when the player is no
     /// longer queued with this ticket (cancelled meanwhile) — the matchmaker then frees the seat.
     public distributed func matchAssigned(ticketID: UUID, match: MatchAssignment) throws {
+        if finishedMatches.contains(match.matchID) {
+            if case .queued(let current, _) = session, current.id == ticketID { session = .idle }
+            throw PlayerSessionError(.notQueued, "match \(match.matchID) is already over for player \(playerID)")
+        }
         switch session {
         case .queued(let current, _) where current.id == ticketID:
             session = .inMatch(match)
@@ -148,8 +167,16 @@ public distributed actor PlayerHome {
             if case .staleEpoch = error.code { self.epoch = nil }
             throw error
         }
-        if case .inMatch(let match) = session, match.matchID == result.matchID { session = .idle }
+        matchFinished(result.matchID)
         return LedgerReceiptView(receipt)
+    }
+
+    private func matchFinished(_ matchID: UUID) {
+        if case .inMatch(let match) = session, match.matchID == matchID { session = .idle }
+        if !finishedMatches.contains(matchID) {
+            finishedMatches.append(matchID)
+            if finishedMatches.count > 16 { finishedMatches.removeFirst() }
+        }
     }
 
     /// The node running the player's match is gone (that incarnation is down): the match ends
@@ -158,12 +185,28 @@ public distributed actor PlayerHome {
     @discardableResult
     public distributed func serverLost(node: String, incarnation: UInt64) async throws -> Bool {
         guard case .inMatch(let match) = session, match.node == node, match.incarnation == incarnation else { return false }
+        return try await endMatch(match.matchID, outcome: .serverLost)
+    }
+
+    /// The player's match no longer exists on its (live) node — it ended without this player's
+    /// result reaching here: the match ends for this player as `abandoned` (no reward).
+    @discardableResult
+    public distributed func matchVanished(matchID: UUID) async throws -> Bool {
+        guard case .inMatch(let match) = session, match.matchID == matchID else { return false }
+        return try await endMatch(matchID, outcome: .abandoned)
+    }
+
+    private func endMatch(_ matchID: UUID, outcome: MatchOutcome) async throws -> Bool {
         let result = MatchResultMessage(
-            matchID: match.matchID, player: playerID, outcome: MatchOutcome.serverLost.rawValue, placement: 0,
+            matchID: matchID, player: playerID, outcome: outcome.rawValue, placement: 0,
             xp: 0, rewards: [:], skillAfter: nil, finishedAt: Date()
         )
-        _ = try await applyMatchResult(result)
-        session = .idle
+        do {
+            _ = try await applyMatchResult(result)
+        } catch let error as StorageError where error.code == .idempotencyConflict {
+            // The match's own result was recorded after all (it is the one that counts).
+        }
+        matchFinished(matchID)
         return true
     }
 

@@ -44,25 +44,31 @@ struct LoadtestBot: Sendable {
         }
         defer { Task { await client.finish() } }
         do {
-            // Any gateway answers Locate: use one of the location's region, else the first node.
+            // Any gateway answers Locate: those of the location's region (else all), in turn.
             let nodes = topology.nodes(in: location).isEmpty ? topology.nodes : topology.nodes(in: location)
-            let seed = nodes[index % nodes.count]
-            try await client.connect(host: seed.gateway.host, port: seed.gateway.port, region: seed.region)
-            _ = try await client.hello()
-            let regions = try await client.locate()
+            let seeds = (0..<nodes.count).map { nodes[(index + $0) % nodes.count] }
+            var located: [String: [String]]?
+            var lastError: (any Error)?
+            for seed in seeds where located == nil {
+                do {
+                    try await client.connect(host: seed.gateway.host, port: seed.gateway.port, region: seed.region)
+                    _ = try await client.hello()
+                    located = try await client.locate()
+                } catch {
+                    lastError = error
+                }
+            }
+            guard let regions = located else { throw lastError ?? MeridianClientError(.connectFailed, "no gateway answered") }
             // (No close here: connecting again below replaces this connection without a
             // disconnect event in the stream the play loop reads.)
-            guard let choice = await GameClient.nearestRegion(from: regions, pings: 3, group: group, configuration: configuration, logger: logger) else {
+            guard let choice = await GameClient.nearestRegion(from: regions, pings: 5, group: group, configuration: configuration, logger: logger) else {
                 stats.error("no region answered")
                 return
             }
             // Spread the bots over the chosen region's gateways.
-            let gateways = regions[choice.region] ?? [choice.gateway]
-            let (host, port) = try Self.split(gateways.isEmpty ? choice.gateway : gateways[index % gateways.count])
+            let gateways = regions[choice.region].flatMap { $0.isEmpty ? nil : $0 } ?? [choice.gateway]
             let setupStarted = ContinuousClock.now
-            try await client.connect(host: host, port: port, region: choice.region)
-            _ = try await client.hello()
-            _ = try await client.devLogin(playerID: Self.playerID(index).uuidString, displayName: "bot-\(index)", homeRegion: homeRegion)
+            try await logIn(client, region: choice.region, gateways: gateways)
             let setup = ContinuousClock.now - setupStarted
             stats.update {
                 $0.connected += 1
@@ -78,7 +84,7 @@ struct LoadtestBot: Sendable {
                     _ = try await client.ping()
                 }
             } else {
-                try await play(client, rtt: choice.rtt)
+                try await play(client, region: choice.region, gateways: gateways.isEmpty ? [choice.gateway] : gateways, rtt: choice.rtt)
             }
         } catch let error as MeridianClientError {
             stats.error("\(error.code)")
@@ -88,8 +94,31 @@ struct LoadtestBot: Sendable {
         }
     }
 
-    /// Queues; a refusal right after a match (the home has not applied the result yet, so the
-    /// player still counts as playing) is retried a few times.
+    /// Connects to the region's gateways in turn (starting with this bot's share) and logs in;
+    /// a gateway that is down or a home that is unavailable (its node restarting) is retried
+    /// for up to about 30 s.
+    private func logIn(_ client: GameClient, region: String, gateways: [String]) async throws {
+        var attempt = 0
+        while true {
+            do {
+                let (host, port) = try Self.split(gateways[(index + attempt) % gateways.count])
+                try await client.connect(host: host, port: port, region: region)
+                _ = try await client.hello()
+                _ = try await client.devLogin(playerID: Self.playerID(index).uuidString, displayName: "bot-\(index)", homeRegion: homeRegion)
+                return
+            } catch let error as MeridianClientError {
+                let retryable = error.code == .connectFailed || error.code == .timeout || error.code == .connectionClosed
+                    || error.serverCode == .unavailable
+                attempt += 1
+                guard retryable, attempt < 60 else { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    /// Queues. A refusal right after a match (the home has not applied the result yet, so the
+    /// player still counts as playing) and an unavailable home (its node restarting) are
+    /// retried for up to 20 s.
     private func queue(_ client: GameClient, rtt: [String: Duration]) async throws {
         var attempt = 0
         while true {
@@ -101,12 +130,21 @@ struct LoadtestBot: Sendable {
             } catch {
                 refusal = error
             }
-            guard refusal.serverCode == .refused, attempt < 20 else { throw refusal }
+            // The connection dropped: the disconnect event follows; resuming queues again.
+            if refusal.code == .connectionClosed || refusal.code == .invalidState { return }
+            let retryable = refusal.serverCode == .refused || refusal.serverCode == .unavailable || refusal.code == .timeout
+            guard retryable, attempt < 80 else { throw refusal }
             try await Task.sleep(for: .milliseconds(250))
         }
     }
 
-    private func play(_ client: GameClient, rtt: [String: Duration]) async throws {
+    /// What a playing bot waits for; named in the error when the run's watchdog cancels it.
+    private enum Waiting: String { case match = "a match assignment", start = "the match to start", result = "the match result" }
+
+    /// Plays until the deadline: queue, play, queue again. At the deadline a queued bot cancels
+    /// its ticket and stops (nobody may be left to match it with); a bot in a match plays it out.
+    /// A lost connection is resumed with the session token on the region's gateways in turn.
+    private func play(_ client: GameClient, region: String, gateways: [String], rtt: [String: Duration]) async throws {
         // A queued client sends nothing for a while: keep the connection from idling out.
         let keepalive = Task {
             while !Task.isCancelled {
@@ -114,62 +152,159 @@ struct LoadtestBot: Sendable {
                 _ = try? await client.ping()
             }
         }
-        defer { keepalive.cancel() }
+        // The client's events and the deadline, in one stream.
+        enum Step: Sendable { case game(GameEvent), deadline }
+        let (steps, sink) = AsyncStream.makeStream(of: Step.self)
+        let forward = Task {
+            for await event in client.events { sink.yield(.game(event)) }
+            sink.finish()
+        }
+        let alarm = Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            sink.yield(.deadline)
+        }
+        var sender: Task<Void, Never>?
+        defer {
+            keepalive.cancel()
+            forward.cancel()
+            alarm.cancel()
+            sender?.cancel()
+        }
         var queuedAt = ContinuousClock.now
         try await queue(client, rtt: rtt)
         stats.update { $0.queued += 1 }
-        var sender: Task<Void, Never>?
+        var waiting = Waiting.match
+        var tickRate = 30
         var playStarted: ContinuousClock.Instant?
-        defer { sender?.cancel() }
-        for await event in client.events {
+        var bytesAtStart: UInt64 = 0
+        var currentMatch = "-"
+
+        /// The match is over for this bot (a result, or lost while disconnected).
+        func matchOver(lost: Bool) {
+            sender?.cancel()
+            sender = nil
+            let played = playStarted.map { ContinuousClock.now - $0 } ?? .zero
+            let bytes = playStarted == nil ? 0 : client.bytesReceived &- bytesAtStart
+            playStarted = nil
+            stats.update {
+                $0.matched -= 1
+                if lost { $0.matchesLost += 1 } else { $0.matchesFinished += 1 }
+                $0.playingSeconds += played.reportMilliseconds / 1000
+                $0.bytesReceived += bytes
+            }
+        }
+        func startPlaying() {
+            playStarted = .now
+            bytesAtStart = client.bytesReceived
+            waiting = .result
+            sender?.cancel()
+            sender = Task { [index, tickRate] in await Self.sendInputs(client, seed: UInt64(index), hz: tickRate) }
+        }
+
+        for await step in steps {
+            let event: GameEvent
+            switch step {
+            case .deadline:
+                guard waiting == .match else { continue }  // a match runs: play it out
+                _ = try? await client.cancelQueue()
+                stats.update { $0.queued -= 1 }
+                return
+            case .game(let game):
+                event = game
+            }
             switch event {
-            case .matchEvent(let match) where match.phase == "assigned":
+            case .matchEvent(let match) where match.phase == "assigned" && waiting == .match:
+                currentMatch = "\(match.matchID) on \(match.node)"
                 stats.recordTimeToMatch(ContinuousClock.now - queuedAt)
                 stats.update {
                     $0.queued -= 1
                     $0.matched += 1
                 }
-            case .matchEvent(let match) where match.phase == "active":
-                // Inputs only count once the simulation runs.
-                playStarted = .now
-                sender?.cancel()
-                sender = Task { await Self.sendInputs(client, seed: UInt64(index)) }
-            case .result:
-                sender?.cancel()
-                sender = nil
-                let played = playStarted.map { ContinuousClock.now - $0 } ?? .zero
-                stats.update {
-                    $0.matched -= 1
-                    $0.matchesFinished += 1
-                    $0.playingSeconds += Double(played.components.seconds) + Double(played.components.attoseconds) * 1e-18
-                }
+                waiting = .start
+            case .matchEvent(let match) where match.phase == "active" && waiting == .start:
+                // Inputs only count once the simulation runs, at its tick rate.
+                if match.tickRate > 0 { tickRate = match.tickRate }
+                startPlaying()
+            case .result(let result):
+                guard waiting != .match else { continue }
+                matchOver(lost: result.outcome == "server_lost")
                 guard ContinuousClock.now < deadline else { return }
                 queuedAt = .now
                 try await queue(client, rtt: rtt)
                 stats.update { $0.queued += 1 }
-            case .queueStatus(let status) where !status.queued:
-                guard ContinuousClock.now < deadline else { return }
+                waiting = .match
+            case .queueStatus(let status) where !status.queued && waiting == .match:
+                guard ContinuousClock.now < deadline else {
+                    stats.update { $0.queued -= 1 }
+                    return
+                }
                 queuedAt = .now
                 try await queue(client, rtt: rtt)
             case .disconnected(let reason):
                 stats.update { $0.disconnects += 1 }
-                stats.error("disconnected: \(reason.serverCode.map { "\($0)" } ?? "\(reason.code)")")
-                logger.debug("bot disconnected", metadata: ["reason": "\(reason)"])
-                return
+                logger.debug("bot disconnected; resuming", metadata: ["reason": "\(reason)"])
+                guard let login = await resume(client, region: region, gateways: gateways) else {
+                    stats.error("could not resume after: \(reason.serverCode.map { "\($0)" } ?? "\(reason.code)")")
+                    return
+                }
+                switch (login.session?.state, waiting) {
+                case ("in_match", .match):
+                    break  // the assignment event follows
+                case ("in_match", _):
+                    startPlaying()  // the match may have started meanwhile
+                case ("queued", .match):
+                    break
+                case (_, .match):
+                    // The ticket went with the connection's gateway: queue again.
+                    guard ContinuousClock.now < deadline else {
+                        stats.update { $0.queued -= 1 }
+                        return
+                    }
+                    queuedAt = .now
+                    try await queue(client, rtt: rtt)
+                case (_, _):
+                    // The match ended while the bot was away; its result went to the old connection.
+                    matchOver(lost: true)
+                    guard ContinuousClock.now < deadline else { return }
+                    queuedAt = .now
+                    try await queue(client, rtt: rtt)
+                    stats.update { $0.queued += 1 }
+                    waiting = .match
+                }
             default:
-                if ContinuousClock.now >= deadline, sender == nil { return }
+                break
             }
         }
+        // The stream ends only when the run's watchdog cancelled this bot.
+        stats.error("stuck waiting for \(waiting.rawValue)")
+        logger.warning("bot stuck", metadata: [
+            "bot": "\(index)", "player": "\(Self.playerID(index))", "waiting": "\(waiting.rawValue)", "match": "\(currentMatch)",
+        ])
     }
 
-    /// Inputs at 30 Hz: wander, aim around, fire now and then.
-    private static func sendInputs(_ client: GameClient, seed: UInt64) async {
+    /// Resumes the session on the region's gateways in turn (the one that dropped may be
+    /// gone) for up to about 30 s.
+    private func resume(_ client: GameClient, region: String, gateways: [String]) async -> LoginResult? {
+        for attempt in 0..<60 {
+            let gateway = gateways[(index + 1 + attempt) % gateways.count]
+            if let (host, port) = try? Self.split(gateway), let login = try? await client.reconnect(host: host, port: port, region: region) {
+                return login
+            }
+            try? await Task.sleep(for: .milliseconds(500))
+            if Task.isCancelled { return nil }
+        }
+        return nil
+    }
+
+    /// Inputs at the match's tick rate: wander, aim around, fire now and then.
+    private static func sendInputs(_ client: GameClient, seed: UInt64, hz: Int) async {
+        let interval = Duration.seconds(1) / max(1, hz)
         var random = SplitMix64(seed: seed &+ 0x9E37_79B9)
         var moveX: Int8 = 0
         var moveY: Int8 = 0
         var tick: UInt64 = 0
         while !Task.isCancelled {
-            if tick % 30 == 0 {
+            if tick % UInt64(max(1, hz)) == 0 {
                 moveX = Int8(truncatingIfNeeded: Int(random.next(below: 255)) - 127)
                 moveY = Int8(truncatingIfNeeded: Int(random.next(below: 255)) - 127)
             }
@@ -179,7 +314,7 @@ struct LoadtestBot: Sendable {
             )
             _ = try? client.sendInputs([input])
             tick += 1
-            try? await Task.sleep(for: .milliseconds(33))
+            try? await Task.sleep(for: interval)
         }
     }
 

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import MeridianBench
+import MeridianCluster
+import MeridianRegion
 import MeridianTopology
 import NIOPosix
 import Synchronization
@@ -36,9 +38,16 @@ struct LoadtestCommand: AsyncParsableCommand {
         var botsPerProcess = 15_000
         @Flag(help: "Print the final report as JSON.")
         var json = false
+        @OptionGroup var secret: SecretOptions
 
         func run() async throws {
-            _ = try Topology.loadOrExplain(options.topology)  // fail here, with file:line, rather than in every worker
+            let (topology, _) = try Topology.loadOrExplain(options.topology)  // fail here, with file:line, rather than in every worker
+            // Tick time, clients and memory per node come from the nodes themselves (as a tool
+            // client of the cluster); without the secret the report leaves them out.
+            var logger = Logger(label: "meridian.loadtest")
+            logger.logLevel = .warning
+            let statusClient = try? await StatusClient.start(topology: topology, secret: try secret.load(), logger: logger)
+            let sampler = statusClient.map { client in Task { await LoadtestNodeSampler(client: client).run() } }
             let workers = max(1, (options.players + botsPerProcess - 1) / botsPerProcess)
             let started = ContinuousClock.now
             var workerProcesses: [LoadtestWorkerProcess] = []
@@ -56,8 +65,11 @@ struct LoadtestCommand: AsyncParsableCommand {
             }
             for worker in workerProcesses { await worker.waitForOutput() }
             FileHandle.standardError.write(Data("\n".utf8))
+            sampler?.cancel()
+            let nodes = await sampler?.value
+            await statusClient?.system.shutdown()
             let report = LoadtestWorkerProcess.merged(workerProcesses)
-            print(json ? Self.json(report, options: options, workers: workers) : Self.table(report, options: options, workers: workers))
+            print(json ? Self.json(report, nodes: nodes, options: options, workers: workers) : Self.table(report, nodes: nodes, options: options, workers: workers))
         }
 
         static func progress(_ report: LoadtestReport, elapsed: Duration) -> String {
@@ -68,7 +80,7 @@ struct LoadtestCommand: AsyncParsableCommand {
             String(format: "%.1f", duration.reportMilliseconds)
         }
 
-        static func table(_ report: LoadtestReport, options: Options, workers: Int) -> String {
+        static func table(_ report: LoadtestReport, nodes: [String: LoadtestNodeFigures]?, options: Options, workers: Int) -> String {
             let setup = LoadtestReport.recorder(report.connectionSetup)
             let match = LoadtestReport.recorder(report.timeToMatch)
             let input = LoadtestReport.recorder(report.inputToDelta)
@@ -79,15 +91,27 @@ struct LoadtestCommand: AsyncParsableCommand {
                 "connection setup     p50 \(ms(setup.p50)) ms  p99 \(ms(setup.p99)) ms  (\(setup.count) samples; connect + hello + login)",
                 "time to match        p50 \(ms(match.p50)) ms  p99 \(ms(match.p99)) ms  (\(match.count) matches)",
                 "input → delta        p50 \(ms(input.p50)) ms  p99 \(ms(input.p99)) ms  (\(input.count) inputs; includes the simulated latency)",
-                "matches finished     \(report.matchesFinished)",
+                "matches finished     \(report.matchesFinished)  (lost with a node or while reconnecting: \(report.matchesLost))",
+                "bytes/s per client   \(Int(report.downstreamBytesPerSecond))  (received while playing, over \(Int(report.playingSeconds)) bot-seconds)",
                 "disconnects          \(report.disconnects)",
             ]
             let errors = report.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             lines.append("errors               \(errors.isEmpty ? "none" : errors.joined(separator: " "))")
+            if let nodes {
+                lines.append("per node             ticks   tick mean µs  tick max µs  peak clients  peak active matches  peak RSS MB")
+                for (id, node) in nodes.sorted(by: { $0.key < $1.key }) {
+                    lines.append("  " + id.padding(toLength: 18, withPad: " ", startingAt: 0) + String(
+                        format: " %7d  %12.1f  %11.1f  %12d  %19d  %11.1f", node.ticks, node.tickMeanMicroseconds,
+                        node.tickMaxMicroseconds, node.peakClients, node.peakActiveMatches, Double(node.peakResidentBytes) / 1_048_576
+                    ))
+                }
+            } else {
+                lines.append("per node             (not sampled: pass --secret-file or set MERIDIAN_CLUSTER_SECRET)")
+            }
             return lines.joined(separator: "\n")
         }
 
-        static func json(_ report: LoadtestReport, options: Options, workers: Int) -> String {
+        static func json(_ report: LoadtestReport, nodes: [String: LoadtestNodeFigures]?, options: Options, workers: Int) -> String {
             let setup = LoadtestReport.recorder(report.connectionSetup)
             let match = LoadtestReport.recorder(report.timeToMatch)
             let input = LoadtestReport.recorder(report.inputToDelta)
@@ -97,7 +121,16 @@ struct LoadtestCommand: AsyncParsableCommand {
                 "connection_setup_p50_ms": setup.p50.reportMilliseconds, "connection_setup_p99_ms": setup.p99.reportMilliseconds,
                 "time_to_match_p50_ms": match.p50.reportMilliseconds, "time_to_match_p99_ms": match.p99.reportMilliseconds,
                 "input_to_delta_p50_ms": input.p50.reportMilliseconds, "input_to_delta_p99_ms": input.p99.reportMilliseconds,
-                "matches_finished": report.matchesFinished, "disconnects": report.disconnects, "errors": report.errors,
+                "matches_finished": report.matchesFinished, "matches_lost": report.matchesLost,
+                "bytes_per_second_per_client": report.downstreamBytesPerSecond,
+                "disconnects": report.disconnects, "errors": report.errors,
+                "nodes": (nodes ?? [:]).mapValues { node -> [String: Any] in
+                    [
+                        "region": node.region, "ticks": node.ticks, "tick_mean_us": node.tickMeanMicroseconds,
+                        "tick_max_us": node.tickMaxMicroseconds, "peak_clients": node.peakClients,
+                        "peak_active_matches": node.peakActiveMatches, "peak_rss_bytes": node.peakResidentBytes,
+                    ]
+                },
             ]
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
             return String(decoding: data, as: UTF8.self)
@@ -168,18 +201,44 @@ struct LoadtestCommand: AsyncParsableCommand {
 }
 
 extension LoadtestCommand {
-    /// Lists the bots of a run: index, player id, home region (to look at their players afterwards).
+    /// Lists the bots of a run: index, player id, home region; with `--show`, each bot's
+    /// player as its home region's actor sees it (session, balances, match history), one JSON
+    /// object per line — to check after a run that nobody is stuck and every reward was paid once.
     struct Bots: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "bots", abstract: "List the bots' player ids and home regions.")
+        static let configuration = CommandConfiguration(commandName: "bots", abstract: "List the bots' player ids and home regions (--show: their players, as JSON lines).")
         @Option(help: "Topology file (its regions).") var topology: String
         @Option(help: "Number of bots.") var players: Int = 100
+        @Flag(help: "Ask every bot's home for its player (needs the cluster secret).") var show = false
+        @OptionGroup var secret: SecretOptions
 
         func run() async throws {
             let (parsed, _) = try Topology.loadOrExplain(topology)
             let regions = parsed.regions.map(\.name)
-            for index in 0..<players {
-                print("\(index) \(LoadtestBot.playerID(index).uuidString.lowercased()) \(LoadtestBot.homeRegion(of: index, regions: regions))")
+            let bots = (0..<players).map { (index: $0, id: LoadtestBot.playerID($0), home: LoadtestBot.homeRegion(of: $0, regions: regions)) }
+            guard show else {
+                for bot in bots { print("\(bot.index) \(bot.id.uuidString.lowercased()) \(bot.home)") }
+                return
             }
+            var logger = Logger(label: "meridian.loadtest")
+            logger.logLevel = .warning
+            let client = try await StatusClient.start(topology: parsed, secret: try secret.load(), logger: logger)
+            let directory = PlayerDirectory(system: client.system, topology: parsed)
+            var failures = 0
+            for bot in bots {
+                do {
+                    let home = try directory.home(of: bot.id, region: bot.home)
+                    let (view, session, matches) = try await ClusterSystem.withCallTimeout(.seconds(10)) {
+                        (try await home.view(), try await home.currentSession(), try await home.recentMatches(limit: 1000))
+                    }
+                    print(PlayerFormat.json(view, session: session, matches: matches, extra: ["bot": bot.index]))
+                } catch {
+                    failures += 1
+                    let object: [String: Any] = ["bot": bot.index, "id": bot.id.uuidString, "error": "\(error)"]
+                    print(String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self))
+                }
+            }
+            await client.system.shutdown()
+            if failures > 0 { throw ExitCode(1) }
         }
     }
 }

@@ -11,11 +11,16 @@ struct LoadtestReport: Codable, Sendable {
     var queued = 0
     var matched = 0
     var matchesFinished = 0
+    /// Matches that ended for the bot without a played result (`server_lost`, or over while
+    /// the bot was reconnecting).
+    var matchesLost = 0
     var disconnects = 0
     /// Bots whose nearest-region choice was the region of their simulated location.
     var onNearestRegion = 0
     var errors: [String: Int] = [:]
     var botsByRegion: [String: Int] = [:]
+    /// Bytes received by bots while their matches were active, and the seconds they played:
+    /// their ratio is the downstream bandwidth of one playing client.
     var bytesReceived: UInt64 = 0
     var playingSeconds: Double = 0
     /// Latencies as HdrHistogram buckets `[nanoseconds, count]` (see `LatencyRecorder.buckets`).
@@ -31,6 +36,7 @@ struct LoadtestReport: Codable, Sendable {
         queued += other.queued
         matched += other.matched
         matchesFinished += other.matchesFinished
+        matchesLost += other.matchesLost
         disconnects += other.disconnects
         onNearestRegion += other.onNearestRegion
         errors.merge(other.errors, uniquingKeysWith: +)
@@ -40,6 +46,11 @@ struct LoadtestReport: Codable, Sendable {
         connectionSetup += other.connectionSetup
         timeToMatch += other.timeToMatch
         inputToDelta += other.inputToDelta
+    }
+
+    /// Bytes per second one playing client received (0 before anyone played).
+    var downstreamBytesPerSecond: Double {
+        playingSeconds > 0 ? Double(bytesReceived) / playingSeconds : 0
     }
 
     static func recorder(_ buckets: [[UInt64]]) -> LatencyRecorder {

@@ -36,19 +36,7 @@ struct LocalClusterView {
         )
         var catalogVersions: [String: UInt64] = [:]
         for report in reports { catalogVersions[report.node] = report.version }
-        let game = await withTaskGroup(of: (String, GameNodeStats?).self) { group in
-            for node in client.topology.nodes {
-                group.addTask {
-                    guard let front = try? GameFront.resolve(id: ClusterActorID(node: node.id, incarnation: 0, path: GameFront.path), using: client.system) else {
-                        return (node.id, nil)
-                    }
-                    return (node.id, try? await ClusterSystem.withCallTimeout(.milliseconds(500), operation: { try await front.nodeStats() }))
-                }
-            }
-            var stats: [String: GameNodeStats] = [:]
-            for await (node, stat) in group { if let stat { stats[node] = stat } }
-            return stats
-        }
+        let game = await client.gameStats(timeout: .milliseconds(500))
         let elapsed = ContinuousClock.now - start
         var rates: [String: Double] = [:]
         if let previous {

@@ -110,13 +110,13 @@ enum PlayerFormat {
         return "\(view.id) \(view.displayName) home=\(view.homeRegion) epoch=\(view.epoch) state=\(view.state) level=\(view.level) xp=\(view.xp) rating=\(Int(view.skill.rating.rounded()))±\(Int(view.skill.deviation.rounded())) seq=\(view.ledgerSequence) balances: \(balances.isEmpty ? "-" : balances)"
     }
 
-    static func json(_ view: PlayerView, session: PlayerSession? = nil, matches: [MatchHistoryEntry] = []) -> String {
-        var object: [String: Any] = [
+    static func json(_ view: PlayerView, session: PlayerSession? = nil, matches: [MatchHistoryEntry] = [], extra: [String: Any] = [:]) -> String {
+        var object: [String: Any] = extra.merging([
             "id": view.id.uuidString, "display_name": view.displayName, "home_region": view.homeRegion,
             "epoch": view.epoch, "state": view.state, "xp": view.xp, "level": view.level,
             "ledger_sequence": view.ledgerSequence, "balances": view.balances,
             "rating": view.skill.rating, "rating_deviation": view.skill.deviation,
-        ]
+        ]) { _, new in new }
         if let session {
             var sessionObject: [String: Any] = ["summary": session.summary]
             switch session {

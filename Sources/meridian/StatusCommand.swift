@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Distributed
 import MeridianCluster
+import MeridianGame
 import MeridianTopology
 import MeridianTransport
 
@@ -68,6 +70,22 @@ struct StatusClient {
         let id = ClusterActorID(node: node, incarnation: 0, path: NodeStatusActor.path)
         guard let actor = try? NodeStatusActor.resolve(id: id, using: system) else { return nil }
         return try? await ClusterSystem.withCallTimeout(timeout) { try await actor.members() }
+    }
+
+    /// Every answering node's game figures (``GameFront/nodeStats()``), asked in parallel.
+    func gameStats(timeout: Duration) async -> [String: GameNodeStats] {
+        await withTaskGroup(of: (String, GameNodeStats?).self) { group in
+            for node in topology.nodes {
+                group.addTask {
+                    let id = ClusterActorID(node: node.id, incarnation: 0, path: GameFront.path)
+                    guard let front = try? GameFront.resolve(id: id, using: system) else { return (node.id, nil) }
+                    return (node.id, try? await ClusterSystem.withCallTimeout(timeout, operation: { try await front.nodeStats() }))
+                }
+            }
+            var stats: [String: GameNodeStats] = [:]
+            for await (node, stat) in group { if let stat { stats[node] = stat } }
+            return stats
+        }
     }
 
     func firstAnswer(timeout: Duration) async -> (String, [MemberSnapshot])? {

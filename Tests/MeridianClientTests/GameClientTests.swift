@@ -48,7 +48,7 @@ struct GameClientTests {
         #expect(login.session?.state == "idle")
         #expect(client.token == "token-p1")
         let rtt = try await client.ping()
-        #expect(rtt > .zero && rtt < .seconds(1))
+        #expect(rtt > .zero)
         let regions = try await client.locate()
         #expect(regions == ["eu-west": ["127.0.0.1:1"], "us-east": ["127.0.0.1:2"]])
 

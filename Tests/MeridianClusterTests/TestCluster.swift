@@ -16,9 +16,11 @@ struct TestCluster {
         var configuration = ClusterSystem.Configuration(cluster: "test", node: node, region: region, secret: secret)
         configuration.seeds = seeds
         configuration.callTimeout = .seconds(10)
-        configuration.membership.probeInterval = .milliseconds(100)
-        configuration.membership.pingTimeout = .milliseconds(80)
-        configuration.membership.suspicionTimeout = .milliseconds(500)
+        // Quick, but not so quick that a starved 2-core CI machine (every suite runs at once)
+        // takes a busy node for a dead one: a suspicion has 1.5 s to be refuted.
+        configuration.membership.probeInterval = .milliseconds(200)
+        configuration.membership.pingTimeout = .milliseconds(150)
+        configuration.membership.suspicionTimeout = .milliseconds(1500)
         configuration.membership.joinRetryInterval = .milliseconds(200)
         configuration.membership.removalDelay = .seconds(2)
         return configuration

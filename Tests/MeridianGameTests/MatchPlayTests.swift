@@ -68,8 +68,9 @@ struct MatchPlayTests {
         #expect(end > start, "moving right: x went from \(start) to \(end)")
         // The first packet is a full snapshot; once acks flow, packets are deltas against them.
         #expect(kinds.first == false)
-        // (A late ack — a loaded machine — may bring a full snapshot again, so: mostly deltas.)
-        #expect(kinds.filter { $0 }.count * 2 >= kinds.count, "deltas after the first acks: \(kinds)")
+        // (A late ack — a loaded machine — may bring a full snapshot again; how many is timing,
+        // so the check is only that deltas do follow.)
+        #expect(kinds.dropFirst().contains(true), "deltas after the first acks: \(kinds)")
 
         // Reliable events: the phases seen so far, then (when the match is closed) every
         // subscribed player's result and the end.

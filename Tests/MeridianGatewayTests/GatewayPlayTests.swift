@@ -92,4 +92,55 @@ struct GatewayPlayTests {
         // The first packet after the resume decodes without any baseline the client never had.
         #expect(try receiver.receive(Array(delta.delta.packet)) != nil)
     }
+
+    /// The node running a match is killed: the players, on gateways elsewhere, get a
+    /// `server_lost` result (nobody waits for a result that never comes), their homes free
+    /// them, and they queue again and play on the region's other node.
+    @Test func aMatchLostWithItsNodeEndsWithServerLostAndThePlayersQueueAgain() async throws {
+        let cluster = try await GameTestCluster.start(rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 60), gateways: true)
+        defer { Task { await cluster.shutdown() } }
+        let clients = [
+            try await RawClient.connect(try #require(cluster.node("us-east-1")?.gateway?.address)),
+            try await RawClient.connect(try #require(cluster.node("us-east-2")?.gateway?.address)),
+        ]
+        defer { Task { for client in clients { await client.close() } } }
+        for client in clients {
+            _ = try await client.logIn(UUID(), home: "us-east")
+            try await client.send(RawClient.message(10) {
+                $0.queue.region = "eu-west"
+                $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
+            })
+        }
+        var node = ""
+        for client in clients {
+            let assigned = try #require(try await client.next(where: { $0.matchEvent.phase == "assigned" }))
+            node = assigned.matchEvent.node
+            _ = try #require(try await client.next(where: { if case .delta? = $0.body { true } else { false } }))
+        }
+        await cluster.kill(node)
+
+        for client in clients {
+            let result = try #require(try await client.next(where: { if case .result? = $0.body { true } else { false } }, timeout: .seconds(30)))
+            #expect(result.result.outcome == "server_lost")
+        }
+        // Free again once the homes recorded the loss: queue until the home accepts, then play
+        // on the region's surviving node.
+        for client in clients {
+            var accepted = false
+            for attempt in 0..<100 where !accepted {
+                try await client.send(RawClient.message(UInt64(100 + attempt)) {
+                    $0.queue.region = "eu-west"
+                    $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
+                })
+                let reply = try #require(try await client.next(where: { $0.requestID == UInt64(100 + attempt) }))
+                accepted = reply.queueStatus.queued
+                if !accepted { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(accepted)
+        }
+        for client in clients {
+            let assigned = try #require(try await client.next(where: { $0.matchEvent.phase == "assigned" }, timeout: .seconds(30)))
+            #expect(assigned.matchEvent.node != node)
+        }
+    }
 }

@@ -3,6 +3,8 @@ import Foundation
 import MeridianTestSupport
 import MeridianTransport
 import MeridianWire
+import NIOCore
+import NIOPosix
 import Testing
 
 @Suite("Gateway: protocol and bad input", .serialized)
@@ -96,6 +98,55 @@ struct GatewayProtocolTests {
         #expect(try await good.next(where: { $0.requestID == 99 })?.pong.clientTimeUs == 5)
         let counters = try #require(cluster.node("eu-west-1")?.gateway?.counters)
         #expect(counters.refusedConnections.values.reduce(0, +) >= 1)
+        await good.close()
+    }
+
+    /// A client that never reads: its replies pile up in the socket, then in its bounded outbox,
+    /// and it is cut off with TOO_SLOW — the gateway's memory for it stays bounded and another
+    /// client on the same gateway keeps its round trips.
+    @Test func aClientThatStopsReadingIsDisconnectedAndOthersAreUnaffected() async throws {
+        var configuration = GatewayConfiguration()
+        configuration.messagesPerSecond = 1_000_000
+        configuration.messageBurst = 1_000_000
+        configuration.reliableQueueLimit = 64
+        let cluster = try await GameTestCluster.start(gateways: true, gatewayConfiguration: configuration)
+        defer { Task { await cluster.shutdown() } }
+        let gateway = try #require(cluster.node("eu-west-1")?.gateway)
+        let good = try await RawClient.connect(gateway.address)
+        _ = try await good.logIn(UUID(), home: "eu-west")
+
+        // A socket that never reads (auto-read off), sending Hello, a login and then Locate
+        // requests — each reply ~200 bytes — far beyond what the socket buffers hold.
+        let parts = gateway.address.split(separator: ":")
+        let slow = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: false)
+            .connect(host: String(parts[0]), port: Int(parts[1])!).get()
+        var buffer = slow.allocator.buffer(capacity: 1 << 16)
+        try buffer.writeFrame(RawClient.message(1) { $0.hello.protocolVersion = 1 })
+        try buffer.writeFrame(RawClient.message(2) {
+            $0.devLogin.playerID = UUID().uuidString
+            $0.devLogin.displayName = "slow"
+            $0.devLogin.homeRegion = "eu-west"
+        })
+        try await slow.writeAndFlush(buffer).get()
+        var sent = 0
+        while sent < 200_000, gateway.counters.refusedConnections["tooSlow"] == nil {
+            var batch = slow.allocator.buffer(capacity: 1 << 16)
+            for _ in 0..<1000 {
+                sent += 1
+                try batch.writeFrame(RawClient.message(UInt64(sent + 2)) { $0.locate = Meridian_Client_V1_Locate() })
+            }
+            do { try await slow.writeAndFlush(batch).get() } catch { break }  // closed by the gateway
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await cluster.eventually("the gateway cut the reader off as too slow") {
+            gateway.counters.refusedConnections["tooSlow"] == 1
+        }
+        try await cluster.eventually("and closed its connection") { gateway.counters.connections == 1 }
+
+        try await good.send(RawClient.message(99) { $0.ping.clientTimeUs = 7 })
+        #expect(try await good.next(where: { $0.requestID == 99 })?.pong.clientTimeUs == 7)
+        try? await slow.close()
         await good.close()
     }
 

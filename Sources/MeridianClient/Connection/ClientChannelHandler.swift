@@ -39,6 +39,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
 
     private let onPush: @Sendable (ServerMessage) -> Void
     private let onClose: @Sendable (MeridianClientError) -> Void
+    private let received: ByteCounter?
     private let logger: Logger
 
     private var nextRequestID: UInt64 = 1
@@ -57,10 +58,12 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     init(
         delay: TimeAmount,
         logger: Logger,
+        received: ByteCounter? = nil,
         onPush: @escaping @Sendable (ServerMessage) -> Void,
         onClose: @escaping @Sendable (MeridianClientError) -> Void
     ) {
         self.delay = delay
+        self.received = received
         self.logger = logger
         self.onPush = onPush
         self.onClose = onClose
@@ -146,9 +149,11 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     // MARK: inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        received?.add(4 + frame.readableBytes)
         let message: ServerMessage
         do {
-            message = try ClientFraming.decodeServerMessage(unwrapInboundIn(data))
+            message = try ClientFraming.decodeServerMessage(frame)
         } catch {
             closeLocally(context: context, error)
             return

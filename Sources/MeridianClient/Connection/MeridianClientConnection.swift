@@ -33,12 +33,14 @@ package final class MeridianClientConnection: Sendable {
     ///   - onPush: Called on the connection's event loop for every message with request id 0.
     ///     When nil, pushes go to ``pushes`` instead.
     ///   - onClose: Called once on the event loop with the reason the connection ended.
+    ///   - received: Counts the bytes received, when given.
     package static func connect(
         host: String,
         port: Int,
         group: any EventLoopGroup,
         configuration: ClientConnectionConfiguration = ClientConnectionConfiguration(),
         logger: Logger,
+        received: ByteCounter? = nil,
         onPush: (@Sendable (ServerMessage) -> Void)? = nil,
         onClose: (@Sendable (MeridianClientError) -> Void)? = nil
     ) async throws(MeridianClientError) -> MeridianClientConnection {
@@ -68,7 +70,10 @@ package final class MeridianClientConnection: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxInboundFrameBytes)),
-                        ClientChannelHandler(delay: TimeAmount(configuration.simulatedOneWayDelay), logger: connectionLogger, onPush: push, onClose: close)
+                        ClientChannelHandler(
+                            delay: TimeAmount(configuration.simulatedOneWayDelay), logger: connectionLogger, received: received,
+                            onPush: push, onClose: close
+                        )
                     )
                 }
             }

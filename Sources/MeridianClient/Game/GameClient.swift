@@ -55,6 +55,7 @@ public final class GameClient: Sendable {
     let logger: Logger
     let state = Mutex(State())
     let onInputLatency: (@Sendable (Duration) -> Void)?
+    let received = ByteCounter()
     /// Everything the gateway pushes, and disconnections. Finishes when the client is closed.
     public let events: AsyncStream<GameEvent>
     let eventSink: AsyncStream<GameEvent>.Continuation
@@ -92,6 +93,10 @@ public final class GameClient: Sendable {
     /// The player's own entity in the newest snapshot (nil when not in it).
     public var ownEntity: ReplicatedEntity? { state.withLock { $0.ownEntity } }
     /// Whether a connection is open.
+    /// Bytes received from gateways over all of this client's connections (frames with their
+    /// length prefix).
+    public var bytesReceived: UInt64 { received.value }
+
     public var isConnected: Bool { state.withLock { $0.connection?.isActive ?? false } }
 
     // MARK: connection
@@ -112,7 +117,7 @@ public final class GameClient: Sendable {
         }
         let generation = state.withLock { $0.generation }
         let connection = try await MeridianClientConnection.connect(
-            host: host, port: port, group: group, configuration: connectionConfiguration, logger: logger,
+            host: host, port: port, group: group, configuration: connectionConfiguration, logger: logger, received: received,
             // Weak: a client dropped without close() must not be kept alive by its connection.
             onPush: { [weak self] message in self?.handlePush(message, generation: generation) },
             onClose: { [weak self] reason in self?.handleClose(reason, generation: generation) }

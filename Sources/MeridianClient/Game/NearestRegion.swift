@@ -3,11 +3,11 @@ import NIOCore
 
 /// The result of ``GameClient/nearestRegion(from:pings:measure:)``.
 public struct RegionChoice: Sendable, Hashable {
-    /// The region with the lowest median round trip.
+    /// The region with the lowest round trip.
     public var region: String
     /// The gateway of that region that answered.
     public var gateway: String
-    /// Median round trip per region that answered (regions with no reachable gateway are absent).
+    /// Round trip per region that answered (its lowest sample) (regions with no reachable gateway are absent).
     public var rtt: [String: Duration]
 }
 
@@ -16,7 +16,8 @@ extension GameClient {
     ///
     /// For each region, its gateways are tried in order until one answers; `measure` returns
     /// that gateway's round-trip samples (it throws when the gateway is unreachable), and the
-    /// region's RTT is their median. Regions are measured concurrently. Returns nil when no
+    /// region's RTT is their minimum: queueing on a busy client or gateway only ever adds to
+    /// the path's delay, so the lowest sample is the steadiest estimate of the distance. Regions are measured concurrently. Returns nil when no
     /// region answered.
     public static func nearestRegion(
         from regions: [String: [String]],
@@ -28,7 +29,7 @@ extension GameClient {
                 group.addTask {
                     for gateway in gateways {
                         guard let samples = try? await measure(region, gateway, pings), !samples.isEmpty else { continue }
-                        return (region, gateway, median(samples))
+                        return (region, gateway, samples.min() ?? .zero)
                     }
                     return nil
                 }
@@ -77,10 +78,4 @@ extension GameClient {
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host, port)
     }
-}
-
-func median(_ samples: [Duration]) -> Duration {
-    let sorted = samples.sorted()
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
