@@ -112,8 +112,17 @@ public final class GatewayServer: Sendable {
                             for message in batch { try buffer.writeFrame(message) }
                             try await outbound.write(buffer)
                         }
-                        // Everything (a closing error frame included) is written: close.
-                        try? await channel.close()
+                        // Everything (a closing error frame included) is written. Half-close
+                        // first: the client reads the frame, then end-of-file. A full close
+                        // while its bytes are still arriving would answer them with a reset,
+                        // which can destroy the error frame in the client's receive buffer.
+                        // The reader ends when the client closes (or the refusal's grace timer
+                        // closes the channel).
+                        do {
+                            try await channel.close(mode: .output)
+                        } catch {
+                            try? await channel.close()
+                        }
                     }
                     group.addTask {
                         defer { outbox.close() }
