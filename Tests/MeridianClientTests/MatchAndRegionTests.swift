@@ -80,7 +80,13 @@ struct MatchAndRegionTests {
 
         let reachedEnd = await recorder.first { if case .snapshotApplied(let tick, _) = $0 { tick == 20 } else { false } }
         #expect(reachedEnd != nil, "the ack chain reached tick 20")
-        let acks = gateway.receivedBodies().compactMap { body -> UInt32? in if case .ack(let ack) = body { ack.tick } else { nil } }
+        // The ack of tick 20 is sent after the event; wait until it has arrived.
+        var acks: [UInt32] = []
+        for _ in 0..<200 {
+            acks = gateway.receivedBodies().compactMap { body -> UInt32? in if case .ack(let ack) = body { ack.tick } else { nil } }
+            if acks.count >= 20 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         #expect(acks == Array(1...20))
         let batches = gateway.receivedBodies().compactMap { body -> Int? in if case .inputs(let batch) = body { batch.inputs.count } else { nil } }
         #expect(batches == [8, 2], "at most 8 inputs per batch")
