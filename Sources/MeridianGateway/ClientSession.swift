@@ -35,6 +35,9 @@ actor ClientSession {
     }
     private var uplink: ClientUplink?
     private var poller: Task<Void, Never>?
+    /// While in a match: checks the player's home now and then, so a match that ended without
+    /// its result or end reaching this gateway still ends for the client.
+    private var matchWatch: Task<Void, Never>?
 
     init(context: GatewayContext, outbox: ClientOutbox) {
         self.context = context
@@ -234,6 +237,7 @@ actor ClientSession {
             }
             try await context.router.attach(player: player, to: matchActor, assignment: assignment, client: client)
             if resumed { try? await matchActor.reconnect(player: player) }
+            watchHome(while: assignment.matchID, player: player)
         } catch {
             // Not seated there (any more) or unreachable: the match will not talk to this
             // client. Its home still records the player's outcome of that match; follow it.
@@ -245,6 +249,22 @@ actor ClientSession {
         }
     }
 
+    private func watchHome(while matchID: UUID, player: UUID) {
+        matchWatch?.cancel()
+        guard let homeRegion else { return }
+        matchWatch = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(5))
+                guard !Task.isCancelled, let home = try? self.context.directory.home(of: player, region: homeRegion),
+                      let session = try? await home.currentSession()
+                else { continue }
+                if case .inMatch(let current) = session, current.matchID == matchID { continue }
+                await self.matchFinished(matchID, resultDelivered: false)
+                return
+            }
+        }
+    }
+
     /// The player's match is over here. Once the home applied the outcome (the player is no
     /// longer in that match there), push the new profile — and the result itself, from the
     /// home's history, when the match's own result never reached this gateway.
@@ -252,6 +272,7 @@ actor ClientSession {
         guard match?.matchID == matchID, let player else { return }
         context.router.detach(player: player, matchID: matchID)
         match = nil
+        matchWatch?.cancel()
         guard let homeRegion else { return }
         Task {
             guard let home = try? self.context.directory.home(of: player, region: homeRegion) else { return }
@@ -278,6 +299,7 @@ actor ClientSession {
     /// (disconnect) so the player can resume with their token.
     func connectionClosed() async {
         poller?.cancel()
+        matchWatch?.cancel()
         uplink?.close()
         guard let player else { return }
         if let ticket {

@@ -29,6 +29,11 @@ struct LoadtestCommand: AsyncParsableCommand {
         var duration: Double = 30
         @Flag(help: "Log in and hold the connections without playing.")
         var idle = false
+        @Option(help: "Seconds after the end that bots still in a match may take to finish it before they count as stuck (at least the match time limit).")
+        var grace: Double = Self.defaultGrace
+
+        /// The example catalog's 120 s match time limit, plus a margin.
+        static let defaultGrace: Double = 150
     }
 
     struct Run: AsyncParsableCommand {
@@ -56,7 +61,7 @@ struct LoadtestCommand: AsyncParsableCommand {
                 workerProcesses.append(try LoadtestWorkerProcess(
                     executable: LoadtestWorkerProcess.executable, topology: options.topology, players: options.players,
                     ramp: options.ramp, duration: options.duration, idle: options.idle,
-                    first: first, count: min(botsPerProcess, options.players - first)
+                    first: first, count: min(botsPerProcess, options.players - first), grace: options.grace
                 ))
             }
             while workerProcesses.contains(where: \.isRunning) {
@@ -180,9 +185,10 @@ struct LoadtestCommand: AsyncParsableCommand {
                 }
             }
             // A bot waiting for an event that never comes must not keep the run alive: past the
-            // deadline (plus time for a match to end) the rest are cancelled and counted.
+            // deadline plus the grace (time for a running match to end) the rest are cancelled
+            // and counted.
             let watchdog = Task {
-                try? await Task.sleep(until: deadline + .seconds(60), clock: .continuous)
+                try? await Task.sleep(until: deadline + .milliseconds(Int64(options.grace * 1000)), clock: .continuous)
                 guard !Task.isCancelled else { return }
                 stats.error("still running at the deadline")
                 botsRun.cancel()
