@@ -21,6 +21,8 @@ struct LoadtestBot: Sendable {
     let deadline: ContinuousClock.Instant
     let group: any EventLoopGroup
     let stats: LoadtestStats
+    /// Bounds the bots of this worker that are setting up at once.
+    let setupGate: LoadtestSetupGate
     let logger: Logger
 
     /// The simulated one-way delay from `location` to every region.
@@ -43,6 +45,9 @@ struct LoadtestBot: Sendable {
             stats.recordInputToDelta(latency)
         }
         defer { Task { await client.finish() } }
+        await setupGate.enter()
+        var settingUp = true
+        defer { if settingUp { setupGate.leave() } }
         do {
             // Any gateway answers Locate: those of the location's region (else all), in turn.
             let nodes = topology.nodes(in: location).isEmpty ? topology.nodes : topology.nodes(in: location)
@@ -70,6 +75,8 @@ struct LoadtestBot: Sendable {
             let setupStarted = ContinuousClock.now
             try await logIn(client, region: choice.region, gateways: gateways)
             let setup = ContinuousClock.now - setupStarted
+            settingUp = false
+            setupGate.leave()
             stats.update {
                 $0.connected += 1
                 $0.loggedIn += 1

@@ -157,6 +157,7 @@ struct LoadtestCommand: AsyncParsableCommand {
             let regions = topology.regions.map(\.name)
             let stats = LoadtestStats()
             stats.update { $0.bots = count }
+            let setupGate = LoadtestSetupGate(limit: 1000)
             let started = ContinuousClock.now
             let deadline = started + .milliseconds(Int64((options.ramp + options.duration) * 1000))
             let group = MultiThreadedEventLoopGroup.singleton
@@ -174,7 +175,7 @@ struct LoadtestCommand: AsyncParsableCommand {
                         let bot = LoadtestBot(
                             index: index, topology: topology, location: location, homeRegion: home,
                             sourceAddress: LoadtestBot.sourceAddress(index), idle: options.idle, deadline: deadline,
-                            group: group, stats: stats, logger: logger
+                            group: group, stats: stats, setupGate: setupGate, logger: logger
                         )
                         let startAt = started + .milliseconds(Int64(options.ramp * 1000 * Double(index) / Double(max(1, options.players))))
                         tasks.addTask {

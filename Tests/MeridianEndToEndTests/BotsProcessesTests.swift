@@ -74,7 +74,7 @@ struct BotsProcessesTests {
 
         let reportFile = directory.appendingPathComponent("loadtest.json")
         let loadtest = try Meridian.start(
-            ["loadtest", "--topology", topology, "--players", "\(Self.bots)", "--ramp", "5", "--duration", "30", "--grace", "30", "--json"],
+            ["loadtest", "--topology", topology, "--players", "\(Self.bots)", "--ramp", "5", "--duration", "30", "--grace", "90", "--json"],
             log: reportFile
         )
         defer { if loadtest.isRunning { kill(loadtest.processIdentifier, SIGKILL) } }
