@@ -202,7 +202,13 @@ struct LoadtestCommand: AsyncParsableCommand {
 
         static func emit(_ line: LoadtestWorkerLine) {
             guard let data = try? JSONEncoder().encode(line) else { return }
-            FileHandle.standardOutput.write(data + Data("\n".utf8))
+            do {
+                try FileHandle.standardOutput.write(contentsOf: data + Data("\n".utf8))
+            } catch {
+                // The parent (`loadtest run` or `meridian local`) is gone: nobody reads the
+                // report, so stop (its bots' connections close with the process).
+                Foundation.exit(1)
+            }
         }
     }
 }
