@@ -210,9 +210,14 @@ public final class GameServices: Sendable {
 
     func reconcile() async {
         await drainMovedShards()
-        await endMatchesOnLostNodes(members: system.membership.members)
-        await endVanishedMatches()
-        await requeueMissingTickets()
+        // One session read per local player, shared by the three sweeps.
+        var sessions: [(home: PlayerHome, session: PlayerSession)] = []
+        for home in regionServices.localPlayers {
+            if let session = try? await home.currentSession() { sessions.append((home, session)) }
+        }
+        await endMatchesOnLostNodes(sessions, members: system.membership.members)
+        await endVanishedMatches(sessions)
+        await requeueMissingTickets(sessions)
     }
 
     private func drainMovedShards() async {
@@ -222,10 +227,10 @@ public final class GameServices: Sendable {
         }
     }
 
-    private func endMatchesOnLostNodes(members: [Member]) async {
+    private func endMatchesOnLostNodes(_ sessions: [(home: PlayerHome, session: PlayerSession)], members: [Member]) async {
         let alive = Set(members.filter { !$0.status.isTerminal }.map(\.id))
-        for home in regionServices.localPlayers {
-            guard case .inMatch(let match)? = try? await home.currentSession(),
+        for (home, session) in sessions {
+            guard case .inMatch(let match) = session,
                   !alive.contains(MemberID(node: match.node, incarnation: match.incarnation))
             else { continue }
             do {
@@ -242,11 +247,11 @@ public final class GameServices: Sendable {
     /// it was still on its way here, say) would wait forever: once the match has been gone
     /// for 10 s — time for its own result to arrive, which counts if it does — the player's
     /// match ends as `abandoned`. One status call per distinct match.
-    private func endVanishedMatches() async {
+    private func endVanishedMatches(_ sessions: [(home: PlayerHome, session: PlayerSession)]) async {
         var players: [UUID: [PlayerHome]] = [:]
         var assignments: [UUID: MatchAssignment] = [:]
-        for home in regionServices.localPlayers {
-            guard case .inMatch(let match)? = try? await home.currentSession() else { continue }
+        for (home, session) in sessions {
+            guard case .inMatch(let match) = session else { continue }
             players[match.matchID, default: []].append(home)
             assignments[match.matchID] = match
         }
@@ -278,10 +283,10 @@ public final class GameServices: Sendable {
     /// Every queued ticket owned here must be known to its region's matchmaker: after the
     /// matchmaker moved (its node was lost) the new one starts empty and learns the tickets
     /// from their owners here. Asked in one call per region.
-    private func requeueMissingTickets() async {
+    private func requeueMissingTickets(_ sessions: [(home: PlayerHome, session: PlayerSession)]) async {
         var byRegion: [String: [QueueTicket]] = [:]
-        for home in regionServices.localPlayers {
-            guard case .queued(let ticket, let region)? = try? await home.currentSession(),
+        for (home, session) in sessions {
+            guard case .queued(let ticket, let region) = session,
                   ticket.leader == PlayerPlacement.player(atPath: home.id.path)
             else { continue }
             byRegion[region, default: []].append(ticket)
