@@ -210,11 +210,8 @@ public final class GameServices: Sendable {
 
     func reconcile() async {
         await drainMovedShards()
-        // One session read per local player, shared by the three sweeps.
-        var sessions: [(home: PlayerHome, session: PlayerSession)] = []
-        for home in regionServices.localPlayers {
-            if let session = try? await home.currentSession() { sessions.append((home, session)) }
-        }
+        // Only players that are queued or in a match need watching; their homes keep the list.
+        let sessions = regionServices.busyPlayers.map { (home: $0.home, session: $0.session) }
         await endMatchesOnLostNodes(sessions, members: system.membership.members)
         await endVanishedMatches(sessions)
         await requeueMissingTickets(sessions)

@@ -4,7 +4,8 @@ import MeridianWire
 import Metrics
 import Synchronization
 
-/// What the gateway has to send one client, drained by the connection's writer.
+/// What the gateway has to send one client, drained by its ``ClientWriteHandler`` on the
+/// connection's event loop.
 ///
 /// Reliable messages (replies, match events, results, profile pushes) queue in order up to a
 /// bound; a client that lets more pile up is too slow and is disconnected. State deltas do not
@@ -14,7 +15,8 @@ final class ClientOutbox: Sendable {
     private struct State {
         var reliable: Deque<Meridian_Client_V1_ServerMessage> = []
         var delta: Meridian_Client_V1_ServerMessage?
-        var waiter: CheckedContinuation<[Meridian_Client_V1_ServerMessage]?, Never>?
+        /// A drain is on its way to the event loop (one per burst of messages).
+        var wakePending = false
         var closed = false
         var droppedDeltas = 0
         var overflowed = false
@@ -25,10 +27,17 @@ final class ClientOutbox: Sendable {
     private let state = Mutex(State())
     let reliableLimit: Int
     private let inputToDelta: Timer?
+    /// Called (outside the lock) when there is something to write and no drain is pending.
+    private let wake: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
 
     init(reliableLimit: Int, inputToDelta: Timer? = nil) {
         self.reliableLimit = reliableLimit
         self.inputToDelta = inputToDelta
+    }
+
+    /// Who drains the outbox: called once per burst of new messages.
+    func onReady(_ wake: @escaping @Sendable () -> Void) {
+        self.wake.withLock { $0 = wake }
     }
 
     /// The client's input `sequence` arrived now; the first delta that reflects it is timed.
@@ -42,75 +51,76 @@ final class ClientOutbox: Sendable {
     /// the caller disconnects it.
     @discardableResult
     func send(_ message: Meridian_Client_V1_ServerMessage) -> Bool {
-        let (waiter, accepted): (CheckedContinuation<[Meridian_Client_V1_ServerMessage]?, Never>?, Bool) = state.withLock { state in
-            guard !state.closed else { return (nil, true) }
+        let (wakeUp, accepted) = state.withLock { state -> (Bool, Bool) in
+            guard !state.closed else { return (false, true) }
             guard state.reliable.count < reliableLimit else {
                 state.overflowed = true
-                return (nil, false)
+                return (false, false)
             }
             state.reliable.append(message)
-            return (Self.takeWaiter(&state), true)
+            return (Self.needsWake(&state), true)
         }
-        waiter?.resume(returning: nil)
+        if wakeUp { wakeWriter() }
         return accepted
     }
 
     /// Offers a delta; it replaces an unsent one.
     func offerDelta(_ message: Meridian_Client_V1_ServerMessage) {
         var reflected: Duration?
-        let waiter = state.withLock { state -> CheckedContinuation<[Meridian_Client_V1_ServerMessage]?, Never>? in
-            guard !state.closed else { return nil }
+        let wakeUp = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
             if let pending = state.pendingInput, message.delta.lastInput >= pending.sequence {
                 reflected = .now - pending.arrived
                 state.pendingInput = nil
             }
             if state.delta != nil { state.droppedDeltas += 1 }
             state.delta = message
-            return Self.takeWaiter(&state)
+            return Self.needsWake(&state)
         }
         if let reflected { inputToDelta?.recordNanoseconds(reflected.nanoseconds) }
-        waiter?.resume(returning: nil)
+        if wakeUp { wakeWriter() }
     }
 
-    private static func takeWaiter(_ state: inout State) -> CheckedContinuation<[Meridian_Client_V1_ServerMessage]?, Never>? {
-        defer { state.waiter = nil }
-        return state.waiter
+    private static func needsWake(_ state: inout State) -> Bool {
+        defer { state.wakePending = true }
+        return !state.wakePending
     }
 
-    /// Everything pending, reliable messages first; waits when there is nothing. Nil once closed.
-    func next() async -> [Meridian_Client_V1_ServerMessage]? {
-        while true {
-            if let batch = takeBatch() { return batch.isEmpty ? nil : batch }
-            _ = await withCheckedContinuation { continuation in
-                let ready = state.withLock { state -> Bool in
-                    if state.closed || !state.reliable.isEmpty || state.delta != nil { return true }
-                    state.waiter = continuation
-                    return false
-                }
-                if ready { continuation.resume(returning: nil) }
-            }
-        }
+    private func wakeWriter() {
+        wake.withLock { $0 }?()
     }
 
-    /// The pending messages, `[]` when closed and drained, nil when there is nothing yet.
-    private func takeBatch() -> [Meridian_Client_V1_ServerMessage]? {
+    /// What the writer does next.
+    enum Drain: Equatable {
+        /// Write these, reliable messages first (the latest delta last).
+        case write([Meridian_Client_V1_ServerMessage])
+        /// Nothing pending; the next message wakes the writer again.
+        case idle
+        /// Closed and everything written: the writer ends the connection's output.
+        case finished
+    }
+
+    /// Takes everything pending. The writer calls it when woken (and when the connection can
+    /// take more bytes again).
+    func drain() -> Drain {
         state.withLock { state in
-            if state.reliable.isEmpty, state.delta == nil { return state.closed ? [] : nil }
+            state.wakePending = false
+            if state.reliable.isEmpty, state.delta == nil { return state.closed ? .finished : .idle }
             var batch = Array(state.reliable)
             state.reliable.removeAll(keepingCapacity: true)
             if let delta = state.delta { batch.append(delta) }
             state.delta = nil
-            return batch
+            return .write(batch)
         }
     }
 
-    /// No more messages; the writer finishes what is queued and stops.
+    /// No more messages; the writer finishes what is queued and ends the output.
     func close() {
-        let waiter = state.withLock { state -> CheckedContinuation<[Meridian_Client_V1_ServerMessage]?, Never>? in
+        let wakeUp = state.withLock { state -> Bool in
             state.closed = true
-            return Self.takeWaiter(&state)
+            return Self.needsWake(&state)
         }
-        waiter?.resume(returning: nil)
+        if wakeUp { wakeWriter() }
     }
 
     var droppedDeltas: Int { state.withLock { $0.droppedDeltas } }
@@ -120,14 +130,14 @@ final class ClientOutbox: Sendable {
 
     /// Queues a last message past the bound (the error that explains a close) and closes.
     func sendFinal(_ message: Meridian_Client_V1_ServerMessage) {
-        let waiter = state.withLock { state -> CheckedContinuation<[Meridian_Client_V1_ServerMessage]?, Never>? in
-            guard !state.closed else { return nil }
+        let wakeUp = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
             state.reliable.append(message)
             state.delta = nil
             state.closed = true
-            return Self.takeWaiter(&state)
+            return Self.needsWake(&state)
         }
-        waiter?.resume(returning: nil)
+        if wakeUp { wakeWriter() }
     }
 }
 

@@ -17,23 +17,33 @@ import Synchronization
 actor ClientSession {
     enum Stage { case awaitingHello, awaitingLogin, ready }
 
+    /// What the connection's reader reads and changes without waiting for the actor: the stage,
+    /// and the uplink to the player's match (inputs and acks go straight to it).
+    private struct Link {
+        var stage = Stage.awaitingHello
+        var uplink: ClientUplink?
+    }
+
     private let context: GatewayContext
     private let outbox: ClientOutbox
-    private var stage = Stage.awaitingHello
+    private nonisolated let link = Mutex(Link())
     private var player: UUID?
     private var homeRegion: String?
     private var ticket: (id: UUID, region: String)?
     private var match: MatchAssignment? {
         didSet {
             guard oldValue?.matchID != match?.matchID else { return }
-            uplink?.close()
-            uplink = match.flatMap { assignment in
+            let uplink = match.flatMap { assignment -> ClientUplink? in
                 guard let player, let actor = try? context.game.match(assignment) else { return nil }
                 return ClientUplink(match: actor, player: player)
             }
+            let old = link.withLock { link in
+                defer { link.uplink = uplink }
+                return link.uplink
+            }
+            old?.close()
         }
     }
-    private var uplink: ClientUplink?
     private var poller: Task<Void, Never>?
     /// While in a match: checks the player's home now and then, so a match that ended without
     /// its result or end reaching this gateway still ends for the client.
@@ -44,19 +54,23 @@ actor ClientSession {
         self.outbox = outbox
     }
 
-    var isLoggedIn: Bool { stage == .ready }
+    private static var loginFirst: GatewayError { GatewayError(.notLoggedIn, "log in first (DevLogin or Resume)") }
 
-    /// Handles one message. A thrown error is sent to the client; if it closes the connection
-    /// the caller stops reading.
-    func handle(_ message: Meridian_Client_V1_ClientMessage) async throws(GatewayError) {
+    nonisolated var isLoggedIn: Bool { link.withLock { $0.stage == .ready } }
+
+    /// Serves what needs nothing from the cluster — Hello, Ping, Locate, GetCatalog — and hands
+    /// inputs and acks to the match's uplink, right on the connection's reader (no hop to the
+    /// actor on the hot path). Returns false for the rest, which ``handle(_:)`` serves.
+    nonisolated func answerDirectly(_ message: Meridian_Client_V1_ClientMessage) throws(GatewayError) -> Bool {
         let id = message.requestID
         guard let body = message.body else { throw GatewayError(.malformed, "a message without a body") }
+        let (stage, uplink) = link.withLock { ($0.stage, $0.uplink) }
         if stage == .awaitingHello {
             guard case .hello(let hello) = body else { throw GatewayError(.malformed, "the first message must be Hello") }
             guard hello.protocolVersion == clientProtocolVersion else {
                 throw GatewayError(.unsupportedVersion, "protocol version \(hello.protocolVersion) is not supported; this gateway speaks \(clientProtocolVersion)")
             }
-            stage = .awaitingLogin
+            link.withLock { $0.stage = .awaitingLogin }
             var reply = Meridian_Client_V1_ServerMessage()
             reply.requestID = id
             reply.welcome.protocolVersion = clientProtocolVersion
@@ -64,7 +78,7 @@ actor ClientSession {
             reply.welcome.region = context.region
             reply.welcome.maxFrameBytes = UInt32(context.configuration.maxFrameBytes)
             outbox.send(reply)
-            return
+            return true
         }
         switch body {
         case .hello:
@@ -77,6 +91,37 @@ actor ClientSession {
             outbox.send(reply)
         case .locate:
             outbox.send(locate(id))
+        case .getCatalog:
+            guard stage == .ready else { throw Self.loginFirst }
+            outbox.send(catalogView(id))
+        case .inputs(let batch):
+            guard stage == .ready else { throw Self.loginFirst }
+            guard batch.inputs.count <= context.configuration.maxInputsPerBatch else {
+                throw GatewayError(.malformed, "at most \(context.configuration.maxInputsPerBatch) inputs per batch, got \(batch.inputs.count)")
+            }
+            guard let uplink else { return true }  // between matches: inputs are dropped
+            if let last = batch.inputs.last { outbox.noteInput(sequence: last.sequence) }
+            uplink.offer(inputs: batch.inputs.map { input in
+                InputMessage(PlayerInput(
+                    sequence: input.sequence, moveX: Int8(clamping: input.moveX), moveY: Int8(clamping: input.moveY),
+                    aim: UInt16(truncatingIfNeeded: input.aim), fire: input.fire, reload: input.reload
+                ))
+            })
+        case .ack(let ack):
+            guard stage == .ready else { throw Self.loginFirst }
+            uplink?.offer(ack: ack.tick)
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// Serves what goes to the cluster: logins, queueing, the profile, leaving a match. A thrown
+    /// error is sent to the client; if it closes the connection the caller stops reading.
+    func handle(_ message: Meridian_Client_V1_ClientMessage) async throws(GatewayError) {
+        let id = message.requestID
+        guard let body = message.body else { throw GatewayError(.malformed, "a message without a body") }
+        switch body {
         case .devLogin(let login):
             guard let player = UUID(uuidString: login.playerID), context.topology.region(named: login.homeRegion) != nil else {
                 throw GatewayError(.refused, "dev login needs a UUID player id and a home region of the topology")
@@ -87,27 +132,13 @@ actor ClientSession {
             let claims = try context.tokens.verify(resume.token)
             try await loggedIn(player: claims.player, homeRegion: claims.homeRegion, requestID: id)
         default:
-            guard stage == .ready, let player, let homeRegion else { throw GatewayError(.notLoggedIn, "log in first (DevLogin or Resume)") }
+            guard isLoggedIn, let player, let homeRegion else { throw Self.loginFirst }
             try await handleLoggedIn(body, id: id, player: player, homeRegion: homeRegion)
         }
     }
 
     private func handleLoggedIn(_ body: Meridian_Client_V1_ClientMessage.OneOf_Body, id: UInt64, player: UUID, homeRegion: String) async throws(GatewayError) {
         switch body {
-        case .inputs(let batch):
-            guard batch.inputs.count <= context.configuration.maxInputsPerBatch else {
-                throw GatewayError(.malformed, "at most \(context.configuration.maxInputsPerBatch) inputs per batch, got \(batch.inputs.count)")
-            }
-            guard let uplink else { return }  // between matches: inputs are dropped
-            if let last = batch.inputs.last { outbox.noteInput(sequence: last.sequence) }
-            uplink.offer(inputs: batch.inputs.map { input in
-                InputMessage(PlayerInput(
-                    sequence: input.sequence, moveX: Int8(clamping: input.moveX), moveY: Int8(clamping: input.moveY),
-                    aim: UInt16(truncatingIfNeeded: input.aim), fire: input.fire, reload: input.reload
-                ))
-            })
-        case .ack(let ack):
-            uplink?.offer(ack: ack.tick)
         case .queue(let queue):
             try await enqueue(queue, id: id, player: player, homeRegion: homeRegion)
         case .cancelQueue:
@@ -121,8 +152,6 @@ actor ClientSession {
         case .getProfile:
             let view = try await call { try await self.context.directory.home(of: player, region: homeRegion).view() }
             outbox.send(Self.profile(view, requestID: id))
-        case .getCatalog:
-            outbox.send(catalogView(id))
         case .leaveMatch:
             if let match {
                 try? await context.game.match(match).leave(player: player)
@@ -133,7 +162,7 @@ actor ClientSession {
             reply.requestID = id
             reply.matchEvent.phase = "left"
             outbox.send(reply)
-        case .hello, .devLogin, .resume, .ping, .locate:
+        case .hello, .devLogin, .resume, .ping, .locate, .getCatalog, .inputs, .ack:
             break  // handled before
         }
     }
@@ -141,12 +170,12 @@ actor ClientSession {
     // MARK: Login and session
 
     private func loggedIn(player: UUID, homeRegion: String, requestID: UInt64) async throws(GatewayError) {
-        guard stage == .awaitingLogin || self.player == player else {
+        guard link.withLock({ $0.stage }) == .awaitingLogin || self.player == player else {
             throw GatewayError(.refused, "this connection is logged in as another player; open a new connection")
         }
         self.player = player
         self.homeRegion = homeRegion
-        stage = .ready
+        link.withLock { $0.stage = .ready }
         let (token, claims) = context.tokens.issue(player: player, homeRegion: homeRegion, lifetime: context.configuration.tokenLifetime)
         let session = try await call { try await self.context.directory.home(of: player, region: homeRegion).currentSession() }
         context.counters.withLock { $0.logins += 1 }
@@ -259,7 +288,7 @@ actor ClientSession {
                       let session = try? await home.currentSession()
                 else { continue }
                 if case .inMatch(let current) = session, current.matchID == matchID { continue }
-                await self.matchFinished(matchID, resultDelivered: false)
+                self.matchFinished(matchID, resultDelivered: false)
                 return
             }
         }
@@ -300,7 +329,7 @@ actor ClientSession {
     func connectionClosed() async {
         poller?.cancel()
         matchWatch?.cancel()
-        uplink?.close()
+        link.withLock { $0.uplink }?.close()
         guard let player else { return }
         if let ticket {
             let cancelled = (try? await context.game.matchmaker(of: ticket.region).cancel(ticketID: ticket.id)) ?? false
@@ -337,7 +366,7 @@ actor ClientSession {
         }
     }
 
-    private func locate(_ id: UInt64) -> Meridian_Client_V1_ServerMessage {
+    private nonisolated func locate(_ id: UInt64) -> Meridian_Client_V1_ServerMessage {
         var reply = Meridian_Client_V1_ServerMessage()
         reply.requestID = id
         reply.regions.regions = context.topology.regions.map { region in
@@ -361,7 +390,7 @@ actor ClientSession {
         return reply
     }
 
-    private func catalogView(_ id: UInt64) -> Meridian_Client_V1_ServerMessage {
+    private nonisolated func catalogView(_ id: UInt64) -> Meridian_Client_V1_ServerMessage {
         var reply = Meridian_Client_V1_ServerMessage()
         reply.requestID = id
         if let snapshot = context.catalog?.current {

@@ -15,19 +15,30 @@ import Synchronization
 ///
 /// Each connection: frames (4-byte length, checked against ``GatewayConfiguration/maxFrameBytes``
 /// before anything is buffered) → ``ClientSession`` (protocol state, routing) → ``ClientOutbox``
-/// (bounded reliable queue, latest delta only) → one writer. Bad bytes, an unknown version,
-/// a flood or a client that stops reading get an Error frame and a close of that connection
-/// only.
+/// (bounded reliable queue, latest delta only) → ``ClientWriteHandler`` on the event loop. Bad
+/// bytes, an unknown version, a flood or a client that stops reading get an Error frame and a
+/// close of that connection only.
+///
+/// Memory per connection is what bounds a node's clients, so a connection holds one task (its
+/// reader) and that task's stack stays shallow: see ``onItsOwnStack(_:)``.
 public final class GatewayServer: Sendable {
+    /// One accepted connection: its inbound frames, and its outbox with the handler that writes it.
+    private struct Connection: Sendable {
+        var channel: NIOAsyncChannel<ByteBuffer, Never>
+        var outbox: ClientOutbox
+        /// Completes once the last message is written (or the connection is gone).
+        var written: EventLoopFuture<Void>
+    }
+
     private let context: GatewayContext
-    private let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    private let server: NIOAsyncChannel<Connection, Never>
     private let acceptLoop = Mutex<Task<Void, Never>?>(nil)
     private let membershipWatch = Mutex<Task<Void, Never>?>(nil)
 
     /// The address the gateway listens on.
     public let address: String
 
-    private init(context: GatewayContext, server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>) {
+    private init(context: GatewayContext, server: NIOAsyncChannel<Connection, Never>) {
         self.context = context
         self.server = server
         self.address = server.channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
@@ -41,19 +52,28 @@ public final class GatewayServer: Sendable {
         let context = GatewayContext(system: system, game: game, topology: topology, catalog: catalog, configuration: configuration, logger: logger)
         let maxFrame = configuration.maxFrameBytes
         let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000)
+        let reliableLimit = configuration.reliableQueueLimit
+        let inputToDelta = context.metrics.inputToDelta
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Client messages are small: start reads small (each idle connection keeps its last
+            // read buffer) and let the allocator grow for a client that sends more.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536))
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let outbox = ClientOutbox(reliableLimit: reliableLimit, inputToDelta: inputToDelta)
+                    let writer = ClientWriteHandler(outbox: outbox, eventLoop: channel.eventLoop)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(CloseOnIdleHandler())
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrame)))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                    try channel.pipeline.syncOperations.addHandler(writer)
+                    let inbound = try NIOAsyncChannel<ByteBuffer, Never>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 4, highWatermark: 64))
                     )
+                    return Connection(channel: inbound, outbox: outbox, written: writer.written)
                 }
             }
         let gateway = GatewayServer(context: context, server: server)
@@ -73,22 +93,42 @@ public final class GatewayServer: Sendable {
         membershipWatch.withLock { $0 }?.cancel()
     }
 
+    /// Connections are served in ``connectionShards`` task groups rather than one: Swift 6.3's
+    /// runtime keeps a group's children in a singly linked list, so every ending child task
+    /// costs a scan of its siblings (swiftlang/swift#71212, fixed by swiftlang/swift#87887 in a
+    /// later release). With one group, at 15,000 open connections the scans alone saturated
+    /// both cores whenever short connections (locate, RTT probes) ended.
+    static let connectionShards = 128
+
     private func accept() async {
+        let shards = (0..<Self.connectionShards).map { _ in AsyncStream.makeStream(of: Connection.self) }
         await withDiscardingTaskGroup { group in
+            for shard in shards {
+                group.addTask {
+                    await withDiscardingTaskGroup { connections in
+                        for await connection in shard.stream {
+                            connections.addTask { await self.serve(connection) }
+                        }
+                    }
+                }
+            }
             do {
-                try await server.executeThenClose { connections in
-                    for try await connection in connections {
-                        group.addTask { await self.serve(connection) }
+                try await server.executeThenClose { accepted in
+                    var next = 0
+                    for try await connection in accepted {
+                        shards[next].continuation.yield(connection)
+                        next = (next + 1) % shards.count
                     }
                 }
             } catch {
                 context.logger.debug("gateway stopped accepting", metadata: ["meridian.error": "\(error)"])
             }
+            for shard in shards { shard.continuation.finish() }
             group.cancelAll()
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    private func serve(_ connection: Connection) async {
         let open = context.counters.withLock {
             $0.connections += 1
             $0.accepted += 1
@@ -96,40 +136,19 @@ public final class GatewayServer: Sendable {
         }
         context.metrics.openConnections(open)
         defer { context.metrics.openConnections(context.counters.withLock { $0.connections -= 1; return $0.connections }) }
-        let outbox = ClientOutbox(reliableLimit: context.configuration.reliableQueueLimit, inputToDelta: context.metrics.inputToDelta)
+        let outbox = connection.outbox
         let session = ClientSession(context: context, outbox: outbox)
-        let channel = connection.channel
+        let channel = connection.channel.channel
         // Log in within the bound or go.
         let loginTimeout = channel.eventLoop.scheduleTask(in: .seconds(Int64(context.configuration.loginTimeout.components.seconds))) {
             channel.close(promise: nil)
         }
         do {
-            try await connection.executeThenClose { inbound, outbound in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        while let batch = await outbox.next() {
-                            var buffer = channel.allocator.buffer(capacity: 256)
-                            for message in batch { try buffer.writeFrame(message) }
-                            try await outbound.write(buffer)
-                        }
-                        // Everything (a closing error frame included) is written. Half-close
-                        // first: the client reads the frame, then end-of-file. A full close
-                        // while its bytes are still arriving would answer them with a reset,
-                        // which can destroy the error frame in the client's receive buffer.
-                        // The reader ends when the client closes (or the refusal's grace timer
-                        // closes the channel).
-                        do {
-                            try await channel.close(mode: .output)
-                        } catch {
-                            try? await channel.close()
-                        }
-                    }
-                    group.addTask {
-                        defer { outbox.close() }
-                        try await self.read(inbound, session: session, outbox: outbox, loginTimeout: loginTimeout, channel: channel)
-                    }
-                    try await group.waitForAll()
-                }
+            try await connection.channel.executeThenClose { inbound, _ in
+                // After the reader: whatever is queued (a closing error frame included) goes out
+                // before the channel closes.
+                defer { outbox.close() }
+                try await self.read(inbound, session: session, outbox: outbox, loginTimeout: loginTimeout, channel: channel)
             }
         } catch {
             context.logger.trace("client connection ended", metadata: ["meridian.error": "\(error)"])
@@ -162,7 +181,9 @@ public final class GatewayServer: Sendable {
                         throw GatewayError(.malformed, "the frame is not a ClientMessage: \(error)")
                     }
                     do {
-                        try await session.handle(message)
+                        if try !session.answerDirectly(message) {
+                            try await Self.onItsOwnStack { () async throws(GatewayError) in try await session.handle(message) }
+                        }
                     } catch {
                         guard error.closesConnection else {
                             outbox.send(error.message(requestID: message.requestID))
@@ -170,7 +191,7 @@ public final class GatewayServer: Sendable {
                         }
                         throw error
                     }
-                    if !loggedIn, await session.isLoggedIn {
+                    if !loggedIn, session.isLoggedIn {
                         loggedIn = true
                         loginTimeout.cancel()
                     }
@@ -185,6 +206,27 @@ public final class GatewayServer: Sendable {
         } catch let error as TransportError where error.code == .frameTooLarge {
             refuse(GatewayError(.frameTooLarge, error.message), outbox: outbox, channel: channel)
         }
+    }
+
+    /// Runs `body` in a child task that ends with it.
+    ///
+    /// The reader's task lives as long as its connection, and Swift's task allocator keeps the
+    /// slabs of a task's deepest async stack until the task ends. The calls into the cluster
+    /// (a login, say) are several KB deep; on the reader they would cost every idle connection
+    /// that much for good. On a child task the stack is freed when the call returns.
+    private static func onItsOwnStack(_ body: @escaping @Sendable () async throws(GatewayError) -> Void) async throws(GatewayError) {
+        let result = await withTaskGroup(of: Result<Void, GatewayError>.self) { group in
+            group.addTask {
+                do throws(GatewayError) {
+                    try await body()
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            return await group.next() ?? .success(())
+        }
+        try result.get()
     }
 
     private func refuse(_ error: GatewayError, outbox: ClientOutbox, channel: any Channel) {

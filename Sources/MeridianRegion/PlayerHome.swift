@@ -19,7 +19,9 @@ public distributed actor PlayerHome {
     /// What the player is doing now (online players only; not persisted — a restarted home
     /// node starts every player idle, and a match still running elsewhere delivers its result
     /// idempotently all the same).
-    private(set) var session: PlayerSession = .idle
+    private(set) var session: PlayerSession = .idle {
+        didSet { services.sessionChanged(of: playerID, home: self, to: session) }
+    }
     /// Matches whose result this actor applied (the newest few): a late assignment to one of
     /// them (a retried call that crossed the result) must not seat the player in a match that
     /// is over.

@@ -19,6 +19,9 @@ public final class RegionServices: Sendable {
     let faults: FaultInjection
     let relay: TradeRelay
     private let homes = Mutex<[UUID: PlayerHome]>([:])
+    /// The local players that are queued or in a match, kept by their actors as their session
+    /// changes: what needs watching, without asking every idle player.
+    private let busy = Mutex<[UUID: BusyPlayer]>([:])
     private let inbox = Mutex<TradeInbox?>(nil)
 
     private init(system: ClusterSystem, topology: Topology, store: any RegionStore, faults: FaultInjection, logger: Logger) {
@@ -57,8 +60,24 @@ public final class RegionServices: Sendable {
         return services
     }
 
-    /// The player actors this node hosts now.
-    public var localPlayers: [PlayerHome] { homes.withLock { Array($0.values) } }
+    /// A local player that is queued or in a match.
+    public struct BusyPlayer: Sendable {
+        public var home: PlayerHome
+        public var session: PlayerSession
+    }
+
+    /// The local players that are queued or in a match now, with their sessions.
+    public var busyPlayers: [BusyPlayer] { busy.withLock { Array($0.values) } }
+
+    func sessionChanged(of player: UUID, home: PlayerHome, to session: PlayerSession) {
+        busy.withLock { busy in
+            if case .idle = session {
+                busy[player] = nil
+            } else {
+                busy[player] = BusyPlayer(home: home, session: session)
+            }
+        }
+    }
 
     public func shutdown() async {
         relay.stop()

@@ -45,7 +45,11 @@ struct LoadtestBot: Sendable {
             stats.recordInputToDelta(latency)
         }
         defer { Task { await client.finish() } }
-        await setupGate.enter()
+        do {
+            try await setupGate.enter()
+        } catch {
+            return  // the run is over
+        }
         var settingUp = true
         defer { if settingUp { setupGate.leave() } }
         do {
@@ -86,9 +90,10 @@ struct LoadtestBot: Sendable {
             stats.recordSetup(setup)
             defer { stats.update { $0.connected -= 1 } }
             if idle {
+                // Hold the connection (a ping every 20 s) and let go at the deadline.
                 while ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .seconds(20))
-                    _ = try await client.ping()
+                    try await Task.sleep(until: min(deadline, .now + .seconds(20)), clock: .continuous)
+                    if ContinuousClock.now < deadline { _ = try await client.ping() }
                 }
             } else {
                 try await play(client, region: choice.region, gateways: gateways.isEmpty ? [choice.gateway] : gateways, rtt: choice.rtt)

@@ -7,7 +7,11 @@ import Synchronization
 final class LoadtestSetupGate: Sendable {
     private struct State {
         var available: Int
-        var waiters: Deque<CheckedContinuation<Void, Never>> = []
+        var nextWaiter = 0
+        var waiters: Deque<(id: Int, continuation: CheckedContinuation<Void, any Error>)> = []
+        /// Waiters cancelled before they queued (the handler ran first). At most one entry per
+        /// bot cancelled in set-up, which only happens when the run is torn down.
+        var cancelledBeforeQueueing: Set<Int> = []
     }
 
     private let state: Mutex<State>
@@ -16,25 +20,42 @@ final class LoadtestSetupGate: Sendable {
         state = Mutex(State(available: max(1, limit)))
     }
 
-    /// Waits for a free place.
-    func enter() async {
-        await withCheckedContinuation { continuation in
-            let admitted = state.withLock { state -> Bool in
-                guard state.available > 0 else {
-                    state.waiters.append(continuation)
-                    return false
+    /// Waits for a free place; throws `CancellationError` when the task is cancelled first (the
+    /// run's watchdog cancels bots still waiting, and they must not hold the worker open).
+    func enter() async throws {
+        let id = state.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let outcome = state.withLock { state -> Result<Void, any Error>? in
+                    if state.cancelledBeforeQueueing.remove(id) != nil { return .failure(CancellationError()) }
+                    guard state.available > 0 else {
+                        state.waiters.append((id, continuation))
+                        return nil
+                    }
+                    state.available -= 1
+                    return .success(())
                 }
-                state.available -= 1
-                return true
+                if let outcome { continuation.resume(with: outcome) }
             }
-            if admitted { continuation.resume() }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+                if let index = state.waiters.firstIndex(where: { $0.id == id }) {
+                    return state.waiters.remove(at: index).continuation
+                }
+                state.cancelledBeforeQueueing.insert(id)
+                return nil
+            }
+            waiter?.resume(throwing: CancellationError())
         }
     }
 
     /// Frees a place (hands it to the next waiter, if any).
     func leave() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if let waiter = state.waiters.popFirst() { return waiter }
+        let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            if let waiter = state.waiters.popFirst() { return waiter.continuation }
             state.available += 1
             return nil
         }
