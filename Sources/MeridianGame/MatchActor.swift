@@ -339,18 +339,8 @@ public distributed actor MatchActor {
     /// Runs `call` until it succeeds (true), or until the subscriber is gone or 30 s passed
     /// (false). A call that timed out may have run: subscribers take duplicates in their stride.
     private static func retrying(_ call: () async throws -> Void) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(30)
-        var pause = Duration.milliseconds(50)
-        while true {
-            do {
-                try await call()
-                return true
-            } catch {
-                if subscriberGone(error) || ContinuousClock.now > deadline { return false }
-            }
-            try? await Task.sleep(for: pause)
-            pause = min(pause * 2, .seconds(1))
-        }
+        let policy = RetryPolicy(limit: .seconds(30), initialPause: .milliseconds(50), maximumPause: .seconds(1))
+        return (try? await policy.run(retryIf: { !subscriberGone($0) }, call)) != nil
     }
 
     private static func subscriberGone(_ error: any Error) -> Bool {

@@ -265,16 +265,10 @@ public distributed actor Matchmaker {
     /// Runs an idempotent call to a player's home, retrying (for about 10 s) the failures after
     /// which it is unknown whether the home heard: a timeout, an overloaded or dropped connection.
     private static func retryingUnknownOutcomes(_ call: () async throws -> Void) async throws {
-        var pause = Duration.milliseconds(100)
-        for attempt in 1...8 {
-            do {
-                try await call()
-                return
-            } catch let error as ClusterError where [.timeout, .overloaded, .nodeUnreachable].contains(error.code) && attempt < 8 {
-                try? await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(2))
-            }
-        }
+        try await RetryPolicy(attempts: 8).run(retryIf: { error in
+            guard let error = error as? ClusterError else { return false }
+            return [.timeout, .overloaded, .nodeUnreachable].contains(error.code)
+        }, call)
     }
 
     private func requeue(_ formed: [MatchmakingTicket]) {

@@ -28,7 +28,14 @@ final class ClientOutbox: Sendable {
     let reliableLimit: Int
     private let inputToDelta: Timer?
     /// Called (outside the lock) when there is something to write and no drain is pending.
-    private let wake: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
+    private let wake = Mutex<Wake?>(nil)
+
+    /// The wake-up closure in a struct: a bare closure type as a `Mutex`'s value is re-abstracted
+    /// and written back by every `withLock { $0 }`, wrapping it in two more thunks each time
+    /// (Swift 6.3), so each call got slower than the last.
+    private struct Wake {
+        let call: @Sendable () -> Void
+    }
 
     init(reliableLimit: Int, inputToDelta: Timer? = nil) {
         self.reliableLimit = reliableLimit
@@ -37,7 +44,7 @@ final class ClientOutbox: Sendable {
 
     /// Who drains the outbox: called once per burst of new messages.
     func onReady(_ wake: @escaping @Sendable () -> Void) {
-        self.wake.withLock { $0 = wake }
+        self.wake.withLock { $0 = Wake(call: wake) }
     }
 
     /// The client's input `sequence` arrived now; the first delta that reflects it is timed.
@@ -87,7 +94,7 @@ final class ClientOutbox: Sendable {
     }
 
     private func wakeWriter() {
-        wake.withLock { $0 }?()
+        wake.withLock { $0 }?.call()
     }
 
     /// What the writer does next.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MeridianBench
 import MeridianClient
+import MeridianCluster
 import MeridianSimulation
 import MeridianTopology
 import NIOCore
@@ -111,20 +112,15 @@ struct LoadtestBot: Sendable {
     /// for up to about 30 s.
     private func logIn(_ client: GameClient, region: String, gateways: [String]) async throws {
         var attempt = 0
-        while true {
-            do {
-                let (host, port) = try Self.split(gateways[(index + attempt) % gateways.count])
-                try await client.connect(host: host, port: port, region: region)
-                _ = try await client.hello()
-                _ = try await client.devLogin(playerID: Self.playerID(index).uuidString, displayName: "bot-\(index)", homeRegion: homeRegion)
-                return
-            } catch let error as MeridianClientError {
-                let retryable = error.code == .connectFailed || error.code == .timeout || error.code == .connectionClosed
-                    || error.serverCode == .unavailable
-                attempt += 1
-                guard retryable, attempt < 60 else { throw error }
-                try await Task.sleep(for: .milliseconds(500))
-            }
+        try await RetryPolicy(attempts: 60, initialPause: .milliseconds(500), maximumPause: .milliseconds(500)).run(retryIf: { error in
+            guard let error = error as? MeridianClientError else { return false }
+            return error.code == .connectFailed || error.code == .timeout || error.code == .connectionClosed || error.serverCode == .unavailable
+        }) {
+            defer { attempt += 1 }
+            let (host, port) = try Self.split(gateways[(index + attempt) % gateways.count])
+            try await client.connect(host: host, port: port, region: region)
+            _ = try await client.hello()
+            _ = try await client.devLogin(playerID: Self.playerID(index).uuidString, displayName: "bot-\(index)", homeRegion: homeRegion)
         }
     }
 
@@ -132,21 +128,15 @@ struct LoadtestBot: Sendable {
     /// player still counts as playing) and an unavailable home (its node restarting) are
     /// retried for up to 20 s.
     private func queue(_ client: GameClient, rtt: [String: Duration]) async throws {
-        var attempt = 0
-        while true {
-            attempt += 1
-            let refusal: MeridianClientError
+        try await RetryPolicy(attempts: 80, initialPause: .milliseconds(250), maximumPause: .milliseconds(250)).run(retryIf: { error in
+            guard let error = error as? MeridianClientError else { return false }
+            return error.serverCode == .refused || error.serverCode == .unavailable || error.code == .timeout
+        }) {
             do {
                 _ = try await client.queue(rtt: rtt)
-                return
-            } catch {
-                refusal = error
+            } catch let error as MeridianClientError where error.code == .connectionClosed || error.code == .invalidState {
+                return  // the connection dropped: the disconnect event follows; resuming queues again
             }
-            // The connection dropped: the disconnect event follows; resuming queues again.
-            if refusal.code == .connectionClosed || refusal.code == .invalidState { return }
-            let retryable = refusal.serverCode == .refused || refusal.serverCode == .unavailable || refusal.code == .timeout
-            guard retryable, attempt < 80 else { throw refusal }
-            try await Task.sleep(for: .milliseconds(250))
         }
     }
 
