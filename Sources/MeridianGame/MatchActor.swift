@@ -88,7 +88,7 @@ public distributed actor MatchActor {
     }
 
     /// Queues the player's inputs for the next tick (ignored outside ACTIVE; bounded per tick by the simulation).
-    public distributed func submitInputs(player: UUID, inputs: [InputMessage]) throws {
+    private func submitInputs(player: UUID, inputs: [InputMessage]) throws {
         let id = try seat(of: player)
         guard var simulation, let index = simulationIndex[id] else { return }
         self.simulation = nil  // keep the value uniquely referenced while mutating it
@@ -97,17 +97,20 @@ public distributed actor MatchActor {
     }
 
     /// The player holds the snapshot of `tick`; later deltas are encoded against it.
-    public distributed func acknowledge(player: UUID, tick: UInt32) throws {
+    private func acknowledge(player: UUID, tick: UInt32) throws {
         let id = try seat(of: player)
         guard let index = simulationIndex[id], let now = simulation?.tick else { return }
         replicator?.acknowledge(client: MatchPlayerID(index), tick: tick, now: now)
     }
 
-    /// A client's inputs and its newest acknowledged tick in one call (what a gateway sends per
-    /// round trip, so a slow link coalesces instead of queueing).
-    public distributed func clientUpdate(player: UUID, inputs: [InputMessage], acknowledged tick: UInt32?) throws {
-        if !inputs.isEmpty { try submitInputs(player: player, inputs: inputs) }
-        if let tick { try acknowledge(player: player, tick: tick) }
+    /// The inputs and acks of a gateway's players in this match, in one call (what a gateway
+    /// sends per round trip, so a slow link coalesces instead of queueing). A player who is not
+    /// (or no longer) seated is skipped; the others still count.
+    public distributed func clientUpdates(_ updates: [ClientUpdate]) {
+        for update in updates {
+            if !update.inputs.isEmpty { try? submitInputs(player: update.player, inputs: update.inputs) }
+            if let tick = update.acknowledged { try? acknowledge(player: update.player, tick: tick) }
+        }
     }
 
     /// Sends `player`'s packet of every tick to `subscriber` from now on.

@@ -134,6 +134,32 @@ public struct InputMessage: Sendable, Hashable, WireCodable {
     }
 }
 
+/// One player's inputs and newest acknowledged tick, as a gateway batches them per match.
+public struct ClientUpdate: Sendable, Hashable, WireCodable {
+    public var player: UUID
+    public var inputs: [InputMessage]
+    /// The newest snapshot the client holds; later deltas are encoded against it.
+    public var acknowledged: UInt32?
+
+    public init(player: UUID, inputs: [InputMessage] = [], acknowledged: UInt32? = nil) {
+        self.player = player
+        self.inputs = inputs
+        self.acknowledged = acknowledged
+    }
+
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.write(player)
+        try writer.write(inputs)
+        try writer.write(acknowledged)
+    }
+
+    public init(from reader: inout WireReader) throws {
+        player = try reader.read()
+        inputs = try reader.read()
+        acknowledged = try reader.read()
+    }
+}
+
 /// One player's share of a tick: which entity of the snapshot is the player's own avatar, and
 /// the packet (a delta against the player's last acknowledged snapshot, see ``SnapshotReplicator``).
 public struct PlayerPacket: Sendable, Hashable {

@@ -21,7 +21,7 @@ actor ClientSession {
     /// and the uplink to the player's match (inputs and acks go straight to it).
     private struct Link {
         var stage = Stage.awaitingHello
-        var uplink: ClientUplink?
+        var uplink: (MatchUplink, player: UUID)?
     }
 
     private let context: GatewayContext
@@ -32,16 +32,8 @@ actor ClientSession {
     private var ticket: (id: UUID, region: String)?
     private var match: MatchAssignment? {
         didSet {
-            guard oldValue?.matchID != match?.matchID else { return }
-            let uplink = match.flatMap { assignment -> ClientUplink? in
-                guard let player, let actor = try? context.game.match(assignment) else { return nil }
-                return ClientUplink(match: actor, player: player)
-            }
-            let old = link.withLock { link in
-                defer { link.uplink = uplink }
-                return link.uplink
-            }
-            old?.close()
+            // The uplink belongs to the match's feed; it is set once the feed attached the player.
+            if oldValue?.matchID != match?.matchID { link.withLock { $0.uplink = nil } }
         }
     }
     private var poller: Task<Void, Never>?
@@ -99,9 +91,9 @@ actor ClientSession {
             guard batch.inputs.count <= context.configuration.maxInputsPerBatch else {
                 throw GatewayError(.malformed, "at most \(context.configuration.maxInputsPerBatch) inputs per batch, got \(batch.inputs.count)")
             }
-            guard let uplink else { return true }  // between matches: inputs are dropped
+            guard let (uplink, player) = uplink else { return true }  // between matches: inputs are dropped
             if let last = batch.inputs.last { outbox.noteInput(sequence: last.sequence) }
-            uplink.offer(inputs: batch.inputs.map { input in
+            uplink.offer(player: player, inputs: batch.inputs.map { input in
                 InputMessage(PlayerInput(
                     sequence: input.sequence, moveX: Int8(clamping: input.moveX), moveY: Int8(clamping: input.moveY),
                     aim: UInt16(truncatingIfNeeded: input.aim), fire: input.fire, reload: input.reload
@@ -109,7 +101,7 @@ actor ClientSession {
             })
         case .ack(let ack):
             guard stage == .ready else { throw Self.loginFirst }
-            uplink?.offer(ack: ack.tick)
+            if let (uplink, player) = uplink { uplink.offer(player: player, ack: ack.tick) }
         default:
             return false
         }
@@ -264,7 +256,8 @@ actor ClientSession {
             let client = MatchFeedRouter.Player(outbox: outbox) { [weak self] matchID, delivered in
                 Task { await self?.matchFinished(matchID, resultDelivered: delivered) }
             }
-            try await context.router.attach(player: player, to: matchActor, assignment: assignment, client: client)
+            let uplink = try await context.router.attach(player: player, to: matchActor, assignment: assignment, client: client)
+            if match?.matchID == assignment.matchID { link.withLock { $0.uplink = (uplink, player) } }
             if resumed { try? await matchActor.reconnect(player: player) }
             watchHome(while: assignment.matchID, player: player)
         } catch {
@@ -329,7 +322,7 @@ actor ClientSession {
     func connectionClosed() async {
         poller?.cancel()
         matchWatch?.cancel()
-        link.withLock { $0.uplink }?.close()
+        link.withLock { $0.uplink = nil }
         guard let player else { return }
         if let ticket {
             let cancelled = (try? await context.game.matchmaker(of: ticket.region).cancel(ticketID: ticket.id)) ?? false

@@ -10,9 +10,10 @@ import MeridianStorage
 import MeridianWire
 import Synchronization
 
-/// Where a match's events for this gateway's clients go: one ``MatchSubscriber`` per match
-/// that has players here, fanning frames out to the players' outboxes as deltas (droppable)
-/// and phase changes and results as reliable messages. A match whose node leaves the
+/// Where a match's events for this gateway's clients go, and their inputs come from: per match
+/// that has players here, one ``MatchSubscriber`` fanning frames out to the players' outboxes
+/// as deltas (droppable) and phase changes and results as reliable messages, and one
+/// ``MatchUplink`` batching the players' inputs and acks to the match. A match whose node leaves the
 /// membership (crashed) ends for its players here with a `server_lost` result: nothing else
 /// would ever tell them (their homes record the same outcome, see `GameServices`).
 final class MatchFeedRouter: Sendable {
@@ -26,6 +27,7 @@ final class MatchFeedRouter: Sendable {
 
     private struct Feed {
         var subscriber: MatchSubscriber
+        var uplink: MatchUplink
         /// The node incarnation running the match.
         var host: MemberID
         var players: [UUID: Player] = [:]
@@ -40,24 +42,26 @@ final class MatchFeedRouter: Sendable {
         self.logger = logger
     }
 
-    /// Sends `player`'s share of `match` to `client` from now on (replacing an earlier connection's).
-    func attach(player: UUID, to match: MatchActor, assignment: MatchAssignment, client: Player) async throws {
+    /// Sends `player`'s share of `match` to `client` from now on (replacing an earlier
+    /// connection's). Returns the uplink that takes the player's inputs and acks to the match.
+    func attach(player: UUID, to match: MatchActor, assignment: MatchAssignment, client: Player) async throws -> MatchUplink {
         let matchID = assignment.matchID
         let host = MemberID(node: assignment.node, incarnation: assignment.incarnation)
-        let subscriber = feeds.withLock { feeds -> MatchSubscriber in
-            if let feed = feeds[matchID] {
-                feeds[matchID]?.players[player] = client
-                return feed.subscriber
-            }
-            let subscriber = MatchSubscriber(actorSystem: system) { [weak self] event in self?.route(event) }
-            feeds[matchID] = Feed(subscriber: subscriber, host: host, players: [player: client])
-            return subscriber
+        let feed = feeds.withLock { feeds -> Feed in
+            var feed = feeds[matchID] ?? Feed(
+                subscriber: MatchSubscriber(actorSystem: system) { [weak self] event in self?.route(event) },
+                uplink: MatchUplink(match: match), host: host
+            )
+            feed.players[player] = client
+            feeds[matchID] = feed
+            return feed
         }
         if system.membership.members.contains(where: { $0.id == host && $0.status.isTerminal }) {
             lost(host)
-            return
+            return feed.uplink
         }
-        try await match.subscribe(player: player, subscriber: subscriber.id)
+        try await match.subscribe(player: player, subscriber: feed.subscriber.id)
+        return feed.uplink
     }
 
     /// Ends the matches of nodes that leave the membership, until cancelled.
@@ -69,15 +73,17 @@ final class MatchFeedRouter: Sendable {
 
     /// Every match `host` ran is over: its players here get a `server_lost` result.
     private func lost(_ host: MemberID) {
-        let ended = feeds.withLock { feeds -> [UUID: [UUID: Player]] in
-            var ended: [UUID: [UUID: Player]] = [:]
+        let ended = feeds.withLock { feeds -> [UUID: Feed] in
+            var ended: [UUID: Feed] = [:]
             for (matchID, feed) in feeds where feed.host == host {
-                ended[matchID] = feed.players
+                ended[matchID] = feed
                 feeds[matchID] = nil
             }
             return ended
         }
-        for (matchID, players) in ended {
+        for (matchID, feed) in ended {
+            feed.uplink.close()
+            let players = feed.players
             logger.info("match lost with its node", metadata: ["meridian.match": "\(matchID)", "meridian.node": "\(host)"])
             for client in players.values {
                 var message = Meridian_Client_V1_ServerMessage()
@@ -90,10 +96,12 @@ final class MatchFeedRouter: Sendable {
     }
 
     func detach(player: UUID, matchID: UUID) {
-        feeds.withLock { feeds in
+        let emptied = feeds.withLock { feeds -> Feed? in
             feeds[matchID]?.players[player] = nil
-            if feeds[matchID]?.players.isEmpty == true { feeds[matchID] = nil }
+            guard feeds[matchID]?.players.isEmpty == true else { return nil }
+            return feeds.removeValue(forKey: matchID)
         }
+        emptied?.uplink.close()
     }
 
     private func players(of matchID: UUID) -> [UUID: Player] {
@@ -141,8 +149,9 @@ final class MatchFeedRouter: Sendable {
                 client.finished(matchID, true)
             }
         case .ended(let matchID):
-            let players = feeds.withLock { $0.removeValue(forKey: matchID)?.players ?? [:] }
-            for client in players.values { client.finished(matchID, false) }
+            guard let feed = feeds.withLock({ $0.removeValue(forKey: matchID) }) else { return }
+            feed.uplink.close()
+            for client in feed.players.values { client.finished(matchID, false) }
         }
     }
 }

@@ -10,7 +10,8 @@ import Testing
 
 @Suite("Playing a match over the cluster", .serialized)
 struct MatchPlayTests {
-    /// Inputs sent from another region move the player's avatar; every tick the subscriber gets
+    /// Inputs sent from another region (batched per gateway, with a stranger's that is skipped)
+    /// move the player's avatar; every tick the subscriber gets
     /// one packet per player, deltas against the acknowledged snapshot (after a first full one);
     /// a disconnect holds the seat and a reconnect takes it back.
     @Test func inputsMoveTheAvatarAndDeltasFollowAcks() async throws {
@@ -50,9 +51,11 @@ struct MatchPlayTests {
         var iterator = frames.makeAsyncIterator()
         for _ in 0..<40 {
             guard let frame = await iterator.next() else { break }
+            // What a gateway sends per round trip: every player's ack and inputs in one call.
+            var updates: [UUID: ClientUpdate] = [:]
             for (player, packet) in frame.packets {
                 guard let tick = try receivers[player]!.receive(packet.bytes) else { continue }
-                try await match.acknowledge(player: player, tick: tick)
+                updates[player, default: ClientUpdate(player: player)].acknowledged = tick
                 if player == a {
                     kinds.append(try SnapshotCodec.header(of: packet.bytes).baseline != nil)
                     let me = receivers[a]!.latest?.entities.first { $0.id == packet.entity }
@@ -61,7 +64,10 @@ struct MatchPlayTests {
                 }
             }
             sequence += 1
-            try await match.submitInputs(player: a, inputs: [InputMessage(PlayerInput(sequence: sequence, moveX: 127))])
+            updates[a, default: ClientUpdate(player: a)].inputs = [InputMessage(PlayerInput(sequence: sequence, moveX: 127))]
+            // A player who is not seated here is skipped; the others' updates still count.
+            let stranger = ClientUpdate(player: UUID(), inputs: [InputMessage(PlayerInput(sequence: 1, moveX: -127))], acknowledged: 1)
+            try await match.clientUpdates(Array(updates.values) + [stranger])
         }
         let start = try #require(firstX)
         let end = try #require(lastX)

@@ -1,0 +1,81 @@
+import Foundation
+import MeridianGame
+import Synchronization
+
+/// The inputs and acks of this gateway's players in one match, on their way to it. Connection
+/// readers only record them (never wait on the cluster); one sender makes one `clientUpdates`
+/// call at a time with everything that arrived meanwhile, for every player of the match here —
+/// one call per match and round trip instead of one per client. On a slow path inputs coalesce
+/// (each player's newest ``maximumPendingInputs`` are kept; the simulation applies a bounded
+/// number per tick anyway) and only the newest ack is sent.
+final class MatchUplink: Sendable {
+    static let maximumPendingInputs = 16
+
+    private struct State {
+        var pending: [UUID: ClientUpdate] = [:]
+        var waiter: CheckedContinuation<Void, Never>?
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Starts sending to `match`; the sender ends with ``close()``.
+    init(match: MatchActor) {
+        Task { [weak self] in
+            while let updates = await self?.next() {
+                _ = try? await match.clientUpdates(updates)
+            }
+        }
+    }
+
+    func offer(player: UUID, inputs: [InputMessage]) {
+        update(player) { update in
+            update.inputs.append(contentsOf: inputs)
+            if update.inputs.count > Self.maximumPendingInputs { update.inputs.removeFirst(update.inputs.count - Self.maximumPendingInputs) }
+        }
+    }
+
+    func offer(player: UUID, ack tick: UInt32) {
+        update(player) { update in update.acknowledged = max(update.acknowledged ?? 0, tick) }
+    }
+
+    private func update(_ player: UUID, _ change: (inout ClientUpdate) -> Void) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.closed else { return nil }
+            change(&state.pending[player, default: ClientUpdate(player: player)])
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Everything pending; waits when nothing is. Nil once closed.
+    private func next() async -> [ClientUpdate]? {
+        while true {
+            let batch = state.withLock { state -> [ClientUpdate]?? in
+                if state.closed { return .some(nil) }
+                guard !state.pending.isEmpty else { return nil }
+                defer { state.pending.removeAll(keepingCapacity: true) }
+                return .some(Array(state.pending.values))
+            }
+            if let batch { return batch }
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { state -> Bool in
+                    if state.closed || !state.pending.isEmpty { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+        }
+    }
+
+    func close() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.closed = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+}
