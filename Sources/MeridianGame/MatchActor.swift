@@ -205,8 +205,10 @@ public distributed actor MatchActor {
         }
     }
 
-    /// LOBBY: after the lobby wait, start the countdown if enough players are connected, else
-    /// keep waiting (backfill may bring more) up to a bound, then close.
+    /// LOBBY: after the lobby wait (the matchmaker's backfill window), start the countdown if
+    /// enough players are connected. Seated players who are not connected yet (a gateway still
+    /// subscribing, a client reconnecting) are waited for up to 30 s more; with fewer seats than
+    /// the minimum (someone left) nobody can come any more, and the match closes at once.
     private func armLobbyTimer() {
         let deadline = ContinuousClock.now + rules.lobbyWait + .seconds(30)
         schedule(after: rules.lobbyWait) { match in
@@ -218,7 +220,7 @@ public distributed actor MatchActor {
         guard lifecycle.phase == .lobby else { return }
         if lifecycle.connectedCount >= lifecycle.minPlayers {
             apply(.startCountdown)
-        } else if ContinuousClock.now >= deadline {
+        } else if lifecycle.players.count < lifecycle.minPlayers || ContinuousClock.now >= deadline {
             apply(.close)
         } else {
             schedule(after: .milliseconds(500)) { $0.lobbyTimerFired(deadline: deadline) }

@@ -72,6 +72,34 @@ struct MatchFlowTests {
         }
     }
 
+    /// A player leaves a match still in its lobby, leaving fewer seats than the minimum: the
+    /// lobby closes when its wait is over (not 30 s later, as for seated players who are slow to
+    /// connect) and the player who stayed is free again, with nothing paid for the match.
+    @Test func aLobbyThatCanNoLongerFillClosesAtItsWait() async throws {
+        var rules = GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2)
+        rules.lobbyWait = .seconds(2)
+        let cluster = try await GameTestCluster.start(rules: rules)
+        defer { Task { await cluster.shutdown() } }
+        let a = try await cluster.createPlayer("a", home: "eu-west")
+        let b = try await cluster.createPlayer("b", home: "eu-west")
+        let front = try cluster.front(via: "eu-west-1")
+        _ = try await front.queue(solo(a, home: "eu-west"), region: "eu-west")
+        _ = try await front.queue(solo(b, home: "eu-west"), region: "eu-west")
+        let assignment: MatchAssignment = try await cluster.eventuallyValue("a is in a match") {
+            guard case .inMatch(let match) = try await cluster.home(of: a, region: "eu-west").currentSession() else { return nil }
+            return match
+        }
+        let match = try cluster.node("eu-west-1")!.game.match(assignment)
+        #expect(try await match.status().phase == "lobby")
+        try await match.leave(player: b)
+
+        try await cluster.eventually("a is idle again well before the 30 s a slow seat would get", timeout: .seconds(15)) {
+            try await cluster.home(of: a, region: "eu-west").currentSession() == .idle
+        }
+        let view = try await cluster.home(of: a, region: "eu-west").view()
+        #expect(view.balances[cluster.rules.rewardItem, default: 0] == 0)
+    }
+
     /// A node running a match is lost: its players get a "serverLost" result at home, are free
     /// to queue again, and the region's shards are served by the node that is left.
     @Test func lostNodeEndsItsMatchesAndItsShardsMove() async throws {
