@@ -169,7 +169,12 @@ actor ClientSession {
         self.homeRegion = homeRegion
         link.withLock { $0.stage = .ready }
         let (token, claims) = context.tokens.issue(player: player, homeRegion: homeRegion, lifetime: context.configuration.tokenLifetime)
-        let session = try await call { try await self.context.directory.home(of: player, region: homeRegion).currentSession() }
+        // The home tells this gateway when the session changes (the queue is matched or ends).
+        context.sessionChanges.register(player, session: self) { [weak self] in
+            Task { await self?.sessionChanged() }
+        }
+        let listener = context.sessionChanges.listener.id
+        let session = try await call { try await self.context.directory.home(of: player, region: homeRegion).watchSession(listener: listener) }
         context.counters.withLock { $0.logins += 1 }
         context.metrics.loggedIn()
         var reply = Meridian_Client_V1_ServerMessage()
@@ -185,7 +190,7 @@ actor ClientSession {
             await enter(assignment, player: player, resumed: true)
         case .queued(let queued, let region):
             ticket = (queued.id, region)
-            startPolling(player: player, homeRegion: homeRegion)
+            followQueue(player: player, homeRegion: homeRegion)
         case .idle:
             break
         }
@@ -212,27 +217,43 @@ actor ClientSession {
         var reply = queueStatus(id, queued: true, reason: reason)
         reply.queueStatus.ticketID = queueTicket.id.uuidString.lowercased()
         outbox.send(reply)
-        startPolling(player: player, homeRegion: homeRegion)
+        followQueue(player: player, homeRegion: homeRegion)
     }
 
-    /// Follows the player's session while queued: when the matchmaker seats them, subscribe.
-    private func startPolling(player: UUID, homeRegion: String) {
+    /// Follows the player's session while queued — now, whenever the home says it changed, and
+    /// every ``GatewayConfiguration/sessionPollInterval`` in case a hint was lost — and when the
+    /// matchmaker seats the player, subscribes to the match.
+    private func followQueue(player: UUID, homeRegion: String) {
         poller?.cancel()
         let interval = context.configuration.sessionPollInterval
         poller = Task {
             while !Task.isCancelled {
+                if await self.checkQueue(player: player, homeRegion: homeRegion) { return }
                 try? await Task.sleep(for: interval)
-                guard let session = try? await self.context.directory.home(of: player, region: homeRegion).currentSession() else { continue }
-                switch session {
-                case .queued: continue
-                case .inMatch(let assignment):
-                    await self.enter(assignment, player: player, resumed: false)
-                    return
-                case .idle:
-                    self.queueEnded()
-                    return
-                }
             }
+        }
+    }
+
+    /// The player's home says the session changed.
+    private func sessionChanged() async {
+        guard ticket != nil, let player, let homeRegion else { return }
+        if await checkQueue(player: player, homeRegion: homeRegion) { poller?.cancel() }
+    }
+
+    /// Reads the session of a queued player; true once the queue is over (seated or ended).
+    private func checkQueue(player: UUID, homeRegion: String) async -> Bool {
+        guard let ticketID = ticket?.id else { return true }
+        guard let session = try? await context.directory.home(of: player, region: homeRegion).currentSession() else { return false }
+        guard ticket?.id == ticketID else { return ticket == nil }  // the client queued again meanwhile
+        switch session {
+        case .queued:
+            return false
+        case .inMatch(let assignment):
+            await enter(assignment, player: player, resumed: false)
+            return true
+        case .idle:
+            queueEnded()
+            return true
         }
     }
 
@@ -243,6 +264,7 @@ actor ClientSession {
     }
 
     private func enter(_ assignment: MatchAssignment, player: UUID, resumed: Bool) async {
+        guard match?.matchID != assignment.matchID else { return }  // entered already (a hint and a check crossed)
         ticket = nil
         match = assignment
         var event = Meridian_Client_V1_ServerMessage()
@@ -324,6 +346,7 @@ actor ClientSession {
         matchWatch?.cancel()
         link.withLock { $0.uplink = nil }
         guard let player else { return }
+        context.sessionChanges.unregister(player, session: self)
         if let ticket {
             let cancelled = (try? await context.game.matchmaker(of: ticket.region).cancel(ticketID: ticket.id)) ?? false
             if !cancelled, let homeRegion { await endQueueAtHome(ticket.id, player: player, homeRegion: homeRegion) }

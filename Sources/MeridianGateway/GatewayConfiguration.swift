@@ -19,8 +19,9 @@ public struct GatewayConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// Lifetime of a session token.
     public var tokenLifetime: Duration = .seconds(3600)
-    /// How often a queued player's session is checked for a match.
-    public var sessionPollInterval: Duration = .milliseconds(100)
+    /// How often a queued player's session is checked for a match, besides when the player's
+    /// home says it changed (a fallback for a lost hint).
+    public var sessionPollInterval: Duration = .seconds(2)
     /// Timeout of the cluster calls made for a client.
     public var callTimeout: Duration = .seconds(5)
 

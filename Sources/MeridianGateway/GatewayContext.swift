@@ -17,6 +17,7 @@ final class GatewayContext: Sendable {
     let tokens: SessionTokenIssuer
     let configuration: GatewayConfiguration
     let router: MatchFeedRouter
+    let sessionChanges: SessionChangeRouter
     let logger: Logger
     let counters = Mutex(GatewayCounters())
     let metrics = GatewayMetrics()
@@ -33,6 +34,7 @@ final class GatewayContext: Sendable {
         self.tokens = SessionTokenIssuer(secret: system.configuration.secret)
         self.configuration = configuration
         self.router = MatchFeedRouter(system: system, logger: logger)
+        self.sessionChanges = SessionChangeRouter(system: system)
         self.logger = logger
     }
 

@@ -20,8 +20,13 @@ public distributed actor PlayerHome {
     /// node starts every player idle, and a match still running elsewhere delivers its result
     /// idempotently all the same).
     private(set) var session: PlayerSession = .idle {
-        didSet { services.sessionChanged(of: playerID, home: self, to: session) }
+        didSet {
+            services.sessionChanged(of: playerID, home: self, to: session)
+            tellListener()
+        }
     }
+    /// Where the player's connection is served: told of every session change.
+    private var listener: ClusterActorID?
     /// Matches whose result this actor applied (the newest few): a late assignment to one of
     /// them (a retried call that crossed the result) must not seat the player in a match that
     /// is over.
@@ -87,6 +92,22 @@ public distributed actor PlayerHome {
 
     public distributed func currentSession() -> PlayerSession {
         session
+    }
+
+    /// Tells `listener` of every later change of the player's session (replacing an earlier
+    /// listener: a player has one connection) and returns the session now.
+    public distributed func watchSession(listener: ClusterActorID) -> PlayerSession {
+        self.listener = listener
+        return session
+    }
+
+    private func tellListener() {
+        guard let listener else { return }
+        let (player, system) = (playerID, actorSystem)
+        Task {
+            // A lost hint costs the listener's fallback check, nothing more.
+            try? await SessionListener.resolve(id: listener, using: system).sessionChanged(player: player)
+        }
     }
 
     /// The matchmaker of `region` takes the player's ticket: the player becomes queued and the

@@ -11,9 +11,14 @@ import Testing
 struct GatewayPlayTests {
     /// Two clients on gateways of different regions queue in eu-west, get the match event,
     /// deltas they apply and acknowledge (inputs move the avatar), then each their result and a
-    /// profile push with the reward — once.
+    /// profile push with the reward — once. The gateways never poll a queued player's home
+    /// here: the first client learns of its match only because its home tells its gateway.
     @Test func twoClientsPlayAMatchThroughTheirGateways() async throws {
-        let cluster = try await GameTestCluster.start(rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 2), gateways: true)
+        var gateway = GatewayConfiguration()
+        gateway.sessionPollInterval = .seconds(3600)
+        let cluster = try await GameTestCluster.start(
+            rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 2), gateways: true, gatewayConfiguration: gateway
+        )
         defer { Task { await cluster.shutdown() } }
         let eu = try await RawClient.connect(try #require(cluster.node("eu-west-1")?.gateway?.address))
         let us = try await RawClient.connect(try #require(cluster.node("us-east-2")?.gateway?.address))
