@@ -99,8 +99,9 @@ final class ClientOutbox: Sendable {
 
     /// What the writer does next.
     enum Drain: Equatable {
-        /// Write these, reliable messages first (the latest delta last).
-        case write([Meridian_Client_V1_ServerMessage])
+        /// Write these, reliable messages first (the latest delta last); with `last`, the outbox
+        /// is closed and they are all there is: end the output after them.
+        case write([Meridian_Client_V1_ServerMessage], last: Bool)
         /// Nothing pending; the next message wakes the writer again.
         case idle
         /// Closed and everything written: the writer ends the connection's output.
@@ -117,7 +118,7 @@ final class ClientOutbox: Sendable {
             state.reliable.removeAll(keepingCapacity: true)
             if let delta = state.delta { batch.append(delta) }
             state.delta = nil
-            return .write(batch)
+            return .write(batch, last: state.closed)
         }
     }
 

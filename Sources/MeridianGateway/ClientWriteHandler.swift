@@ -66,7 +66,7 @@ final class ClientWriteHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch outbox.drain() {
         case .idle:
             return
-        case .write(let batch):
+        case .write(let batch, let last):
             var buffer = context.channel.allocator.buffer(capacity: 256)
             for message in batch {
                 do {
@@ -80,14 +80,19 @@ final class ClientWriteHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
             // More may have arrived meanwhile; the outbox woke us again for it if so.
+            if last { endOutput(context) }
         case .finished:
-            finished = true
-            let promise = writtenPromise
-            let channel = context.channel
-            context.close(mode: .output).whenComplete { result in
-                if case .failure = result { channel.close(promise: nil) }
-                promise.succeed()
-            }
+            endOutput(context)
+        }
+    }
+
+    private func endOutput(_ context: ChannelHandlerContext) {
+        finished = true
+        let promise = writtenPromise
+        let channel = context.channel
+        context.close(mode: .output).whenComplete { result in
+            if case .failure = result { channel.close(promise: nil) }
+            promise.succeed()
         }
     }
 }

@@ -212,7 +212,7 @@ struct GatewayProtocolTests {
         for id in 1...3 { #expect(outbox.send(RawClient.serverMessage(UInt64(id)))) }
         #expect(!outbox.send(RawClient.serverMessage(4)))
         #expect(outbox.isOverflowing)
-        guard case .write(let batch) = outbox.drain() else {
+        guard case .write(let batch, last: false) = outbox.drain() else {
             Issue.record("the outbox had nothing to write")
             return
         }
