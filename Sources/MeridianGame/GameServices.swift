@@ -33,12 +33,7 @@ public final class GameServices: Sendable {
     private let watcher = Mutex<Task<Void, Never>?>(nil)
     private let stopping = Atomic<Bool>(false)
     private let front = Mutex<GameFront?>(nil)
-    /// In a struct: a bare closure type as a `Mutex`'s value is re-abstracted and wrapped in
-    /// two more thunks by every `withLock { $0 }` (Swift 6.3), so each read got slower.
-    private struct OnlineClientsProvider {
-        let count: @Sendable () -> Int
-    }
-    private let onlineClientsProvider = Mutex<OnlineClientsProvider?>(nil)
+    private let onlineClientsProvider = Mutex<StoredClosure<Int>?>(nil)
     /// Matches found gone from their live node while local players were still in them, and
     /// since when (``endVanishedMatches()``).
     private let vanishedSince = Mutex<[UUID: ContinuousClock.Instant]>([:])
@@ -332,11 +327,11 @@ public final class GameServices: Sendable {
 
     /// Lets the node's client gateway report how many clients are connected (``GameFront/nodeStats()``).
     public func setOnlineClientsProvider(_ provider: @escaping @Sendable () -> Int) {
-        onlineClientsProvider.withLock { $0 = OnlineClientsProvider(count: provider) }
+        onlineClientsProvider.withLock { $0 = StoredClosure(provider) }
     }
 
     func onlineClients() -> Int {
-        onlineClientsProvider.withLock { $0 }?.count() ?? 0
+        onlineClientsProvider.withLock { $0 }?.call() ?? 0
     }
 
     /// The region's matchmaker, if it runs on this node.

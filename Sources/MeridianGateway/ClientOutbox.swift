@@ -1,5 +1,6 @@
 import CoreMetrics
 import DequeModule
+import MeridianCluster
 import MeridianWire
 import Metrics
 import Synchronization
@@ -28,14 +29,7 @@ final class ClientOutbox: Sendable {
     let reliableLimit: Int
     private let inputToDelta: Timer?
     /// Called (outside the lock) when there is something to write and no drain is pending.
-    private let wake = Mutex<Wake?>(nil)
-
-    /// The wake-up closure in a struct: a bare closure type as a `Mutex`'s value is re-abstracted
-    /// and written back by every `withLock { $0 }`, wrapping it in two more thunks each time
-    /// (Swift 6.3), so each call got slower than the last.
-    private struct Wake {
-        let call: @Sendable () -> Void
-    }
+    private let wake = Mutex<StoredClosure<Void>?>(nil)
 
     init(reliableLimit: Int, inputToDelta: Timer? = nil) {
         self.reliableLimit = reliableLimit
@@ -44,7 +38,7 @@ final class ClientOutbox: Sendable {
 
     /// Who drains the outbox: called once per burst of new messages.
     func onReady(_ wake: @escaping @Sendable () -> Void) {
-        self.wake.withLock { $0 = Wake(call: wake) }
+        self.wake.withLock { $0 = StoredClosure(wake) }
     }
 
     /// The client's input `sequence` arrived now; the first delta that reflects it is timed.

@@ -22,12 +22,10 @@ import Synchronization
 /// Memory per connection is what bounds a node's clients, so a connection holds one task (its
 /// reader) and that task's stack stays shallow: see ``onItsOwnStack(_:)``.
 public final class GatewayServer: Sendable {
-    /// One accepted connection: its inbound frames, and its outbox with the handler that writes it.
+    /// One accepted connection: its inbound frames, and the outbox its write handler drains.
     private struct Connection: Sendable {
         var channel: NIOAsyncChannel<ByteBuffer, Never>
         var outbox: ClientOutbox
-        /// Completes once the last message is written (or the connection is gone).
-        var written: EventLoopFuture<Void>
     }
 
     private let context: GatewayContext
@@ -73,7 +71,7 @@ public final class GatewayServer: Sendable {
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 4, highWatermark: 64))
                     )
-                    return Connection(channel: inbound, outbox: outbox, written: writer.written)
+                    return Connection(channel: inbound, outbox: outbox)
                 }
             }
         let gateway = GatewayServer(context: context, server: server)
@@ -146,7 +144,8 @@ public final class GatewayServer: Sendable {
         do {
             try await connection.channel.executeThenClose { inbound, _ in
                 // After the reader: whatever is queued (a closing error frame included) goes out
-                // before the channel closes.
+                // before the channel closes — the write handler's drain reaches the event loop
+                // ahead of the close that follows.
                 defer { outbox.close() }
                 try await self.read(inbound, session: session, outbox: outbox, loginTimeout: loginTimeout, channel: channel)
             }

@@ -6,8 +6,6 @@ import Synchronization
 /// Hands the session changes that players' homes push to this gateway (see ``SessionListener``)
 /// to the connection serving each player.
 final class SessionChangeRouter: Sendable {
-    /// The callback in a struct: a bare closure type stored in a generic container is
-    /// re-abstracted on access (see ``ClientOutbox``'s wake-up).
     private struct Connection {
         let token: ObjectIdentifier
         let changed: @Sendable () -> Void
