@@ -4,9 +4,8 @@ import MeridianSimulation
 
 /// The rules of matches and matchmaking, read from the published catalog's `config:` section
 /// (keys below) so a publish changes them without a restart; every key is optional. A match
-/// reads the `match_*` keys when it starts; a region's matchmaker reads the `matchmaking_*` keys
-/// (and the player counts) when it starts, i.e. on the node that becomes the region's
-/// matchmaker — a running one keeps the rules it started with.
+/// reads the `match_*` keys when it starts; a region's matchmaker adopts changed
+/// `matchmaking_*` keys (and player counts) at its next pass, its queue carried over.
 ///
 /// | key | default | meaning |
 /// |---|---|---|

@@ -34,7 +34,7 @@ public distributed actor Matchmaker {
     /// Tickets matched in the last 30 s (being assigned), so they are not queued again meanwhile.
     private var recentlyMatched: [UUID: ContinuousClock.Instant] = [:]
     private let neighbours: [String]
-    private let configuration: MatchmakingConfiguration
+    private var configuration: MatchmakingConfiguration
     private let passInterval: Duration = .milliseconds(100)
 
     init(region: String, neighbours: [String], rules: GameRules, game: GameServicesReference, logger: Logger, actorSystem: ClusterSystem) {
@@ -172,6 +172,7 @@ public distributed actor Matchmaker {
             logger.info("no longer the matchmaker of the region; the ticket owners queue again at the new one", metadata: ["meridian.region": "\(region)"])
             return false
         }
+        if game.rules.matchmaking != configuration { await adopt(game.rules.matchmaking) }
         let instant = ContinuousClock.now
         for (id, lobby) in lobbies where lobby.closesAt <= instant {
             lobbies[id] = nil
@@ -287,6 +288,21 @@ public distributed actor Matchmaker {
             var kept = overflow.ticket
             kept.visitedRegions = overflow.ticket.visitedRegions
             try? pool.enqueue(kept)
+        }
+    }
+
+    /// New matchmaking rules (a catalog publish): the queue carries over with the waits already
+    /// served; a ticket the new rules refuse (a party larger than a match now) leaves the queue.
+    private func adopt(_ rules: MatchmakingConfiguration) async {
+        logger.info("matchmaking rules changed; the queue carries over", metadata: [
+            "meridian.region": "\(region)", "meridian.tickets": "\(pool.queuedTickets)",
+        ])
+        configuration = rules
+        let (reconfigured, refused) = pool.reconfigured(rules)
+        pool = reconfigured
+        for ticket in refused {
+            guard let queued = tickets.removeValue(forKey: ticket.id) else { continue }
+            await endQueue(queued)
         }
     }
 

@@ -130,4 +130,29 @@ struct PoolQueueTests {
         #expect(formed > 2_500)
         #expect(pool.queuedTickets == 0)
     }
+
+    /// New rules (a catalog publish) apply to the queue as it is: tickets keep their enqueue
+    /// time, so a wait served under the old rules counts; a party too large for the new match
+    /// size is handed back.
+    @Test func reconfiguringKeepsTheQueueAndItsWaits() throws {
+        var factory = TicketFactory()
+        let patient = MatchmakingConfiguration(minPlayers: 2, maxPlayers: 8, overflowAfter: nil, formWithFewerAfter: .seconds(60))
+        var pool = MatchmakingPool(region: "eu-west", neighbours: [], configuration: patient)
+        let a = factory.solo(1500)
+        let b = factory.solo(1510)
+        let party = factory.ticket(ratings: [1500, 1500, 1500, 1500])
+        for ticket in [a, b, party] { try pool.enqueue(ticket) }
+        #expect(pool.pass(now: .seconds(10)).formed.isEmpty, "6 of 8 players, and 60 s to wait for a full match")
+
+        let quick = MatchmakingConfiguration(minPlayers: 2, maxPlayers: 3, overflowAfter: nil, formWithFewerAfter: .seconds(5))
+        let result = pool.reconfigured(quick)
+        var reconfigured = result.pool
+        #expect(result.refused.map(\.id) == [party.id], "a party of 4 no longer fits a match of 3")
+        #expect(reconfigured.queuedTickets == 2)
+        #expect(reconfigured.configuration == quick)
+        // Enqueued at 0: by 10 s they have waited past the new 5 s, so the smaller match forms now.
+        let formed = reconfigured.pass(now: .seconds(10)).formed
+        #expect(formed.count == 1)
+        #expect(Set(formed.first?.tickets.map(\.id) ?? []) == [a.id, b.id])
+    }
 }

@@ -101,6 +101,24 @@ public struct MatchmakingPool: Sendable {
         self.lobbies[matchID] = Lobby(matchID: matchID, openSeats: openSeats, averageRating: averageRating, since: since)
     }
 
+    /// The same queue under new rules (a catalog publish changed them): every queued ticket
+    /// keeps its place and its enqueue time — a wait already served counts under the new rules
+    /// — and open lobbies carry over. Tickets the new rules refuse (a party larger than the new
+    /// match size) are returned: their owners' queue ends.
+    public func reconfigured(_ configuration: MatchmakingConfiguration) -> (pool: MatchmakingPool, refused: [MatchmakingTicket]) {
+        var pool = MatchmakingPool(region: self.region, neighbours: self.neighbours, configuration: configuration)
+        var refused: [MatchmakingTicket] = []
+        for slot in self.slotOfTicket.values.sorted() {
+            do {
+                try pool.enqueue(self.tickets[slot])
+            } catch {
+                refused.append(self.tickets[slot])
+            }
+        }
+        pool.lobbies = self.lobbies
+        return (pool, refused)
+    }
+
     /// Stops backfilling a match (it started, or filled by other means). Unknown ids are ignored.
     public mutating func closeLobby(matchID: UUID) {
         self.lobbies[matchID] = nil
