@@ -114,7 +114,7 @@ struct MatchAndRegionTests {
         // Gaps far above scheduling noise on a loaded 2-core box: the choice must not depend on timing luck.
         let profile = LatencyProfile(oneWayDelay: ["eu-west": .milliseconds(150), "us-east": .milliseconds(2), "ap-south": .milliseconds(300)])
         let configuration = GameClient.Configuration(
-            connection: ClientConnectionConfiguration(connectTimeout: .milliseconds(500)),
+            connection: ClientConnectionConfiguration(connectTimeout: .seconds(2)),
             latencyProfile: profile
         )
         let choice = await GameClient.nearestRegion(from: regions, pings: 3, group: group, configuration: configuration, logger: testLogger())
