@@ -7,43 +7,19 @@ import Testing
 /// kills one with SIGKILL.
 @Suite("meridian processes", .serialized)
 struct BootstrapProcessesTests {
-    let directory: URL
-    let topologyPath: String
+    let cluster: ProcessCluster
     let nodes = ["a-1", "a-2", "b-1"]
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let ports = try Meridian.freePorts(6)
-        let yaml = """
-            cluster: e2e
-            version: 1
-            regions:
-              region-a: { shards: 4, storage: "sqlite:\(directory.path)/a" }
-              region-b: { shards: 4, storage: "sqlite:\(directory.path)/b" }
-            latency_ms:
-              region-a/region-b: 20
-            catalog_primary: region-a
-            identity_authority: region-a
-            seeds: [a-1, b-1]
-            nodes:
-              - { id: a-1, region: region-a, cluster: "127.0.0.1:\(ports[0])", gateway: "127.0.0.1:\(ports[1])" }
-              - { id: a-2, region: region-a, cluster: "127.0.0.1:\(ports[2])", gateway: "127.0.0.1:\(ports[3])" }
-              - { id: b-1, region: region-b, cluster: "127.0.0.1:\(ports[4])", gateway: "127.0.0.1:\(ports[5])" }
-            """
-        topologyPath = directory.appendingPathComponent("topology.yaml").path
-        try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)
-    }
-
-    func start(_ node: String, run: Int = 0) throws -> Process {
-        try Meridian.start(
-            ["bootstrap", "--topology", topologyPath, "--node", node],
-            log: directory.appendingPathComponent("\(node)-\(run).log")
+        cluster = try ProcessCluster(
+            "e2e", directoryPrefix: "meridian-e2e",
+            regions: [.init("region-a", shards: 4, nodes: ["a-1", "a-2"]), .init("region-b", shards: 4, nodes: ["b-1"])],
+            latency: ["region-a/region-b": 20], catalogPrimary: "region-a", seeds: ["a-1", "b-1"]
         )
     }
 
     func status() -> [StatusRow]? {
-        guard let (status, output) = try? Meridian.run(["status", "--topology", topologyPath, "--json", "--timeout", "1"]), status == 0 else {
+        guard let (status, output) = try? cluster.meridian(["status", "--json", "--timeout", "1"]), status == 0 else {
             return nil
         }
         return try? JSONDecoder().decode([StatusRow].self, from: Data(output.utf8))
@@ -65,7 +41,7 @@ struct BootstrapProcessesTests {
     }
 
     @Test func nodesJoinAKilledNodeIsDownAndRejoinsAsANewIncarnation() async throws {
-        var processes = try nodes.map { try start($0) }
+        var processes = try nodes.map { try cluster.start($0) }
         defer {
             for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
@@ -84,7 +60,7 @@ struct BootstrapProcessesTests {
         print("a-2 seen down \(detected) after SIGKILL (documented bound \(bound), plus status polling)")
         #expect(detected <= bound + .seconds(5), "detection took \(detected); bound \(bound) + polling and load slack")
 
-        processes[1] = try start("a-2", run: 1)
+        processes[1] = try cluster.start("a-2", run: 1)
         let (rejoined, _) = try await waitForStatus(timeout: .seconds(60)) { rows in
             rows.contains { $0.node == "a-2" && $0.state == "up" && $0.incarnation > victim.incarnation }
         }
@@ -92,18 +68,15 @@ struct BootstrapProcessesTests {
 
         for process in processes { process.terminate() }
         for process in processes { process.waitUntilExit() }
-        try? FileManager.default.removeItem(at: directory)
+        try? FileManager.default.removeItem(at: cluster.directory)
     }
 
     @Test func aNodeJoinsThroughASeedAndReceivesTheTopology() async throws {
-        let seed = try start("a-1")
-        let seedAddress = try String(contentsOfFile: topologyPath, encoding: .utf8)
-            .split(separator: "\n").first { $0.contains("id: a-1") }
-            .flatMap { $0.split(separator: "\"").dropFirst().first }.map(String.init)
+        let seed = try cluster.start("a-1")
         let listen = "127.0.0.1:\(try Meridian.freePort())"
         let joiner = try Meridian.start(
-            ["bootstrap", "--seed", try #require(seedAddress), "--node", "a-9", "--region", "region-a", "--listen", listen, "--cluster", "e2e"],
-            log: directory.appendingPathComponent("a-9.log")
+            ["bootstrap", "--seed", try #require(cluster.addresses["a-1"]).cluster, "--node", "a-9", "--region", "region-a", "--listen", listen, "--cluster", "e2e"],
+            log: cluster.directory.appendingPathComponent("a-9.log")
         )
         defer {
             for process in [seed, joiner] where process.isRunning { kill(process.processIdentifier, SIGKILL) }
@@ -120,15 +93,14 @@ struct BootstrapProcessesTests {
         }
         seed.terminate()
         seed.waitUntilExit()
-        try? FileManager.default.removeItem(at: directory)
+        try? FileManager.default.removeItem(at: cluster.directory)
     }
 
     @Test func topologyValidateReportsLinesAndExitsOne() throws {
-        let bad = directory.appendingPathComponent("bad.yaml")
-        try "cluster: x\nversion: 0\nregions:\n  r: { shards: 0, storage: \"sqlite:x\" }\nnodes: []\nseeds: [ghost]\n".write(to: bad, atomically: true, encoding: .utf8)
+        let bad = try cluster.write("bad.yaml", "cluster: x\nversion: 0\nregions:\n  r: { shards: 0, storage: \"sqlite:x\" }\nnodes: []\nseeds: [ghost]\n")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Meridian.executable)
-        process.arguments = ["topology", "validate", bad.path]
+        process.arguments = ["topology", "validate", bad]
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
@@ -138,7 +110,7 @@ struct BootstrapProcessesTests {
         #expect(process.terminationStatus == 1)
         #expect(output.contains("bad.yaml:2:"), "version error on line 2: \(output)")
         #expect(output.contains("bad.yaml:4:"), "shards error on line 4: \(output)")
-        #expect((try Meridian.run(["topology", "validate", topologyPath])).status == 0)
-        try? FileManager.default.removeItem(at: directory)
+        #expect((try Meridian.run(["topology", "validate", cluster.topologyPath])).status == 0)
+        try? FileManager.default.removeItem(at: cluster.directory)
     }
 }

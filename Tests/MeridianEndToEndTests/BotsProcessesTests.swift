@@ -12,37 +12,22 @@ struct BotsProcessesTests {
 
     @Test(.timeLimit(.minutes(6)))
     func botsPlayOnTheirNearestRegionSurviveANodeKillAndEveryRewardIsPaidOnce() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-e2e-bots-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let ports = try Meridian.freePorts(8)
         // Regions far apart, so that a bot's nearest region stands out even on a CPU-starved CI
         // machine, where a busy gateway adds tens of milliseconds to its own round trips.
-        let yaml = """
-            cluster: e2e-bots
-            version: 1
-            regions:
-              eu-west: { shards: 4, storage: "sqlite:\(directory.path)/eu-west" }
-              us-east: { shards: 4, storage: "sqlite:\(directory.path)/us-east" }
-              ap-south: { shards: 4, storage: "sqlite:\(directory.path)/ap-south" }
-            latency_ms:
-              eu-west/us-east: 80
-              eu-west/ap-south: 140
-              us-east/ap-south: 180
-            catalog_primary: eu-west
-            identity_authority: eu-west
-            seeds: [eu-west-1]
-            nodes:
-              - { id: eu-west-1, region: eu-west, cluster: "127.0.0.1:\(ports[0])", gateway: "127.0.0.1:\(ports[1])" }
-              - { id: eu-west-2, region: eu-west, cluster: "127.0.0.1:\(ports[6])", gateway: "127.0.0.1:\(ports[7])" }
-              - { id: us-east-1, region: us-east, cluster: "127.0.0.1:\(ports[2])", gateway: "127.0.0.1:\(ports[3])" }
-              - { id: ap-south-1, region: ap-south, cluster: "127.0.0.1:\(ports[4])", gateway: "127.0.0.1:\(ports[5])" }
-            """
-        let topology = directory.appendingPathComponent("topology.yaml").path
-        try yaml.write(toFile: topology, atomically: true, encoding: .utf8)
+        let cluster = try ProcessCluster(
+            "e2e-bots", directoryPrefix: "meridian-e2e-bots",
+            regions: [
+                .init("eu-west", shards: 4, nodes: ["eu-west-1", "eu-west-2"]),
+                .init("us-east", shards: 4, nodes: ["us-east-1"]),
+                .init("ap-south", shards: 4, nodes: ["ap-south-1"]),
+            ],
+            latency: ["eu-west/us-east": 80, "eu-west/ap-south": 140, "us-east/ap-south": 180],
+            catalogPrimary: "eu-west", seeds: ["eu-west-1"]
+        )
+        let directory = cluster.directory
         // Short matches at 10 Hz (the bots send inputs at the match's tick rate), so 200 bots and
         // four nodes fit on a 2-core CI machine beside the rest of the suite.
-        let catalog = directory.appendingPathComponent("catalog.yaml").path
-        try """
+        let catalog = try cluster.write("catalog.yaml", """
             items:
               - { id: gold, name: Gold, category: currency }
             config:
@@ -57,16 +42,13 @@ struct BotsProcessesTests {
               match_reward_win: 100
               matchmaking_full_match_wait_s: 1
               matchmaking_overflow_after_s: 0
-            """.write(toFile: catalog, atomically: true, encoding: .utf8)
+            """)
 
-        func startNode(_ id: String, _ attempt: Int = 0) throws -> Process {
-            try Meridian.start(["bootstrap", "--topology", topology, "--node", id], log: directory.appendingPathComponent("\(id)-\(attempt).log"))
-        }
-        var nodes = try ["eu-west-1", "eu-west-2", "us-east-1", "ap-south-1"].map { ($0, try startNode($0)) }
+        var nodes = try ["eu-west-1", "eu-west-2", "us-east-1", "ap-south-1"].map { ($0, try cluster.start($0)) }
         defer { for (_, node) in nodes where node.isRunning { kill(node.processIdentifier, SIGKILL) } }
         var published = false
         for _ in 0..<120 where !published {
-            published = try Meridian.run(["catalog", "publish", "--topology", topology, catalog]).status == 0
+            published = try cluster.meridian(["catalog", "publish", catalog]).status == 0
             if !published { try await Task.sleep(for: .milliseconds(500)) }
         }
         #expect(published)
@@ -74,7 +56,7 @@ struct BotsProcessesTests {
 
         let reportFile = directory.appendingPathComponent("loadtest.json")
         let loadtest = try Meridian.start(
-            ["loadtest", "--topology", topology, "--players", "\(Self.bots)", "--ramp", "5", "--duration", "30", "--grace", "90", "--json"],
+            ["loadtest", "--topology", cluster.topologyPath, "--players", "\(Self.bots)", "--ramp", "5", "--duration", "30", "--grace", "90", "--json"],
             log: reportFile
         )
         defer { if loadtest.isRunning { kill(loadtest.processIdentifier, SIGKILL) } }
@@ -85,7 +67,7 @@ struct BotsProcessesTests {
         var killed = false
         for _ in 0..<120 where !killed {
             try await Task.sleep(for: .milliseconds(250))
-            let list = try Meridian.run(["match", "list", "--topology", topology, "--json"])
+            let list = try cluster.meridian(["match", "list", "--json"])
             if list.output.split(separator: "\n").contains(where: { $0.contains(#""node":"eu-west-2""#) && $0.contains(#""phase":"active""#) }) {
                 kill(nodes[1].1.processIdentifier, SIGKILL)
                 nodes[1].1.waitUntilExit()
@@ -94,7 +76,7 @@ struct BotsProcessesTests {
         }
         #expect(killed, "eu-west-2 ran active matches")
         try await Task.sleep(for: .seconds(2))
-        nodes[1].1 = try startNode("eu-west-2", 1)
+        nodes[1].1 = try cluster.start("eu-west-2", run: 1)
 
         while loadtest.isRunning { try await Task.sleep(for: .milliseconds(250)) }
         #expect(loadtest.terminationStatus == 0, "logs in \(directory.path)")
@@ -111,7 +93,7 @@ struct BotsProcessesTests {
         // (10 gold, +100 for a win; nothing for a match lost with its node).
         var players: [[String: Any]] = []
         for _ in 0..<20 {
-            let show = try Meridian.run(["loadtest", "bots", "--topology", topology, "--players", "\(Self.bots)", "--show"])
+            let show = try cluster.meridian(["loadtest", "bots", "--players", "\(Self.bots)", "--show"])
             players = show.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             let settled = show.status == 0 && players.allSatisfy { ($0["session"] as? [String: Any])?["state"] as? String == "idle" }
             if settled { break }
@@ -138,7 +120,7 @@ struct BotsProcessesTests {
             let gold = ((player["balances"] as? [String: Any])?["gold"] as? NSNumber)?.int64Value ?? 0
             #expect(gold == expected, "bot \(bot): \(gold) gold for \(matches)")
         }
-        let audit = try Meridian.run(["ledger", "audit", "--topology", topology])
+        let audit = try cluster.meridian(["ledger", "audit"])
         #expect(audit.status == 0, "audit: \(audit.output)")
         for (_, node) in nodes { node.terminate() }
         for (_, node) in nodes { node.waitUntilExit() }

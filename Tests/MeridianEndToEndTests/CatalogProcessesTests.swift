@@ -14,48 +14,25 @@ struct CatalogProcessesTests {
         var error: String?
     }
 
-    let directory: URL
-    let topologyPath: String
+    let cluster: ProcessCluster
     let nodes = ["a-1", "b-1", "c-1"]
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-e2e-catalog-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let ports = try Meridian.freePorts(6)
-        let yaml = """
-            cluster: e2e-catalog
-            version: 1
-            regions:
-              region-a: { shards: 4, storage: "sqlite:\(directory.path)/a" }
-              region-b: { shards: 4, storage: "sqlite:\(directory.path)/b" }
-              region-c: { shards: 4, storage: "sqlite:\(directory.path)/c" }
-            latency_ms:
-              region-a/region-b: 20
-              region-a/region-c: 35
-              region-b/region-c: 25
-            catalog_primary: region-a
-            identity_authority: region-a
-            seeds: [a-1, b-1]
-            nodes:
-              - { id: a-1, region: region-a, cluster: "127.0.0.1:\(ports[0])", gateway: "127.0.0.1:\(ports[1])" }
-              - { id: b-1, region: region-b, cluster: "127.0.0.1:\(ports[2])", gateway: "127.0.0.1:\(ports[3])" }
-              - { id: c-1, region: region-c, cluster: "127.0.0.1:\(ports[4])", gateway: "127.0.0.1:\(ports[5])" }
-            """
-        topologyPath = directory.appendingPathComponent("topology.yaml").path
-        try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)
-    }
-
-    func start(_ node: String, run: Int = 0) throws -> Process {
-        try Meridian.start(
-            ["bootstrap", "--topology", topologyPath, "--node", node],
-            log: directory.appendingPathComponent("\(node)-\(run).log")
+        cluster = try ProcessCluster(
+            "e2e-catalog", directoryPrefix: "meridian-e2e-catalog",
+            regions: [
+                .init("region-a", shards: 4, nodes: ["a-1"]),
+                .init("region-b", shards: 4, nodes: ["b-1"]),
+                .init("region-c", shards: 4, nodes: ["c-1"]),
+            ],
+            latency: ["region-a/region-b": 20, "region-a/region-c": 35, "region-b/region-c": 25],
+            catalogPrimary: "region-a", seeds: ["a-1", "b-1"]
         )
     }
 
     /// A catalog file whose config `generation` tells versions apart.
     func catalogFile(generation: Int) throws -> String {
-        let path = directory.appendingPathComponent("catalog-\(generation).yaml").path
-        try """
+        try cluster.write("catalog-\(generation).yaml", """
             items:
               - { id: gold, name: Gold, category: currency }
               - { id: sword.\(generation), name: Sword \(generation), category: equipment }
@@ -65,12 +42,11 @@ struct CatalogProcessesTests {
               generation: \(generation)
             flags:
               new_matchmaker: { enabled: true, rollout: \(generation * 10) }
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+            """)
     }
 
     func show() -> [CatalogRow]? {
-        guard let (status, output) = try? Meridian.run(["catalog", "show", "--topology", topologyPath, "--json", "--timeout", "1"]), status == 0 else {
+        guard let (status, output) = try? cluster.meridian(["catalog", "show", "--json", "--timeout", "1"]), status == 0 else {
             return nil
         }
         return try? JSONDecoder().decode([CatalogRow].self, from: Data(output.utf8))
@@ -92,11 +68,11 @@ struct CatalogProcessesTests {
     }
 
     func publish(_ file: String) throws -> (status: Int32, output: String) {
-        try Meridian.run(["catalog", "publish", "--topology", topologyPath, file])
+        try cluster.meridian(["catalog", "publish", file])
     }
 
     @Test func publishReachesEveryProcessAndAKilledNodeConvergesAfterRestart() async throws {
-        var processes = try nodes.map { try start($0) }
+        var processes = try nodes.map { try cluster.start($0) }
         defer {
             for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
@@ -117,9 +93,9 @@ struct CatalogProcessesTests {
         #expect(afterFirst.map(\.node) == nodes)
 
         // A bad file: exit 1, nothing sent, nothing changes.
-        let bad = directory.appendingPathComponent("bad.yaml").path
-        try "items:\n  - { id: gold, name: Gold, category: currency }\noffers:\n  - { id: o, item: ghost, price: { currency: gold, amount: 1 } }\n"
-            .write(toFile: bad, atomically: true, encoding: .utf8)
+        let bad = try cluster.write(
+            "bad.yaml", "items:\n  - { id: gold, name: Gold, category: currency }\noffers:\n  - { id: o, item: ghost, price: { currency: gold, amount: 1 } }\n"
+        )
         #expect(try publish(bad).status == 1)
 
         // c-1 dies without a word; the next version is published without it.
@@ -134,17 +110,17 @@ struct CatalogProcessesTests {
         }
 
         // Restarted, it serves its persisted v1 at once, then pulls v2 from the leader.
-        processes[2] = try start("c-1", run: 1)
+        processes[2] = try cluster.start("c-1", run: 1)
         let converged = try await waitForShow(timeout: .seconds(60)) { rows in
             rows.count == 3 && rows.allSatisfy { $0.version == 2 && $0.error == nil }
         }
         #expect(Set(converged.compactMap(\.content_hash)).count == 1)
         print("converged after the restart: \(converged)")
-        let log = try String(contentsOf: directory.appendingPathComponent("c-1-1.log"), encoding: .utf8)
+        let log = try String(contentsOf: cluster.directory.appendingPathComponent("c-1-1.log"), encoding: .utf8)
         #expect(log.contains("serving the persisted catalog"), "c-1 restarted from its file")
 
         for process in processes { process.terminate() }
         for process in processes { process.waitUntilExit() }
-        try? FileManager.default.removeItem(at: directory)
+        try? FileManager.default.removeItem(at: cluster.directory)
     }
 }

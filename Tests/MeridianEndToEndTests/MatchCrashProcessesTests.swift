@@ -8,36 +8,19 @@ import Testing
 /// rewards, and the ledger audit balances.
 @Suite("matches survive kill -9 of their node", .serialized)
 struct MatchCrashProcessesTests {
-    let directory: URL
-    let topologyPath: String
+    let cluster: ProcessCluster
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-e2e-match-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let ports = try Meridian.freePorts(6)
-        let yaml = """
-            cluster: e2e-match
-            version: 1
-            regions:
-              region-a: { shards: 8, storage: "sqlite:\(directory.path)/region-a" }
-              region-b: { shards: 4, storage: "sqlite:\(directory.path)/region-b" }
-            latency_ms:
-              region-a/region-b: 10
-            catalog_primary: region-b
-            identity_authority: region-b
-            seeds: [a-1, b-1]
-            nodes:
-              - { id: a-1, region: region-a, cluster: "127.0.0.1:\(ports[0])", gateway: "127.0.0.1:\(ports[1])" }
-              - { id: a-2, region: region-a, cluster: "127.0.0.1:\(ports[2])", gateway: "127.0.0.1:\(ports[3])" }
-              - { id: b-1, region: region-b, cluster: "127.0.0.1:\(ports[4])", gateway: "127.0.0.1:\(ports[5])" }
-            """
-        topologyPath = directory.appendingPathComponent("topology.yaml").path
-        try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)
+        cluster = try ProcessCluster(
+            "e2e-match", directoryPrefix: "meridian-e2e-match",
+            regions: [.init("region-a", shards: 8, nodes: ["a-1", "a-2"]), .init("region-b", shards: 4, nodes: ["b-1"])],
+            latency: ["region-a/region-b": 10], catalogPrimary: "region-b", seeds: ["a-1", "b-1"]
+        )
     }
 
     /// Two-player matches that start at once and last 20 s.
     func writeCatalog() throws -> String {
-        let yaml = """
+        try cluster.write("catalog.yaml", """
             items:
               - { id: gold, name: Gold, category: currency }
             config:
@@ -49,18 +32,7 @@ struct MatchCrashProcessesTests {
               match_reward_item: gold
               match_reward_play: 10
               matchmaking_full_match_wait_s: 0
-            """
-        let path = directory.appendingPathComponent("catalog.yaml").path
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    func start(_ node: String) throws -> Process {
-        try Meridian.start(["bootstrap", "--topology", topologyPath, "--node", node], log: directory.appendingPathComponent("\(node).log"))
-    }
-
-    func meridian(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try Meridian.run(arguments + ["--topology", topologyPath])
+            """)
     }
 
     struct Seen {
@@ -72,7 +44,7 @@ struct MatchCrashProcessesTests {
     }
 
     func show(_ player: String) throws -> Seen? {
-        let (status, output) = try meridian(["player", "show", "--player", player, "--region", "region-b", "--json"])
+        let (status, output) = try cluster.meridian(["player", "show", "--player", player, "--region", "region-b", "--json"])
         guard status == 0, let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
               let session = object["session"] as? [String: Any], let state = session["state"] as? String
         else { return nil }
@@ -83,7 +55,7 @@ struct MatchCrashProcessesTests {
     }
 
     func queue(_ player: String) throws -> Bool {
-        try meridian(["match", "queue", "--region", "region-a", "--player", "\(player)@region-b"]).status == 0
+        try cluster.meridian(["match", "queue", "--region", "region-a", "--player", "\(player)@region-b"]).status == 0
     }
 
     func eventually(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
@@ -96,13 +68,13 @@ struct MatchCrashProcessesTests {
     }
 
     @Test func killingANodeMidMatchEndsItsMatchesAndMovesItsShards() async throws {
-        var processes = try ["a-1", "a-2", "b-1"].map { try start($0) }
+        let processes = try ["a-1", "a-2", "b-1"].map { try cluster.start($0) }
         defer { for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let catalog = try writeCatalog()
-        #expect(try await eventually { try meridian(["catalog", "publish", catalog]).status == 0 })
+        #expect(try await eventually { try cluster.meridian(["catalog", "publish", catalog]).status == 0 })
         let players = (0..<4).map { _ in UUID().uuidString.lowercased() }
         for (index, player) in players.enumerated() {
-            #expect(try await eventually { try meridian(["player", "create", "--player", player, "--region", "region-b", "--name", "p\(index)"]).status == 0 })
+            #expect(try await eventually { try cluster.meridian(["player", "create", "--player", player, "--region", "region-b", "--name", "p\(index)"]).status == 0 })
         }
         // Every node must serve the catalog's rules before the matches start.
         try await Task.sleep(for: .seconds(2))
@@ -144,10 +116,10 @@ struct MatchCrashProcessesTests {
             #expect(seen.outcomes.sorted() == ["draw", "server_lost"])
             #expect(seen.gold == 10, "a lost match pays nothing, the replayed one pays once")
         }
-        let audit = try meridian(["ledger", "audit"])
+        let audit = try cluster.meridian(["ledger", "audit"])
         #expect(audit.status == 0, "audit: \(audit.output)")
         for process in processes where process.isRunning { process.terminate() }
         for process in processes { process.waitUntilExit() }
-        try? FileManager.default.removeItem(at: directory)
+        try? FileManager.default.removeItem(at: cluster.directory)
     }
 }

@@ -82,3 +82,79 @@ struct StatusRow: Decodable, Equatable {
     var state: String
     var incarnation: UInt64
 }
+
+/// A cluster of real processes: a fresh temporary directory, free ports for every node, and the
+/// topology.yaml the suites start `meridian bootstrap` from.
+struct ProcessCluster {
+    /// One region of the topology: its shard count and the ids of its nodes.
+    struct Region {
+        var name: String
+        var shards: Int
+        var nodes: [String]
+
+        init(_ name: String, shards: Int, nodes: [String]) {
+            self.name = name
+            self.shards = shards
+            self.nodes = nodes
+        }
+    }
+
+    /// Holds topology.yaml, the logs, catalog files and SQLite databases.
+    let directory: URL
+    /// The topology.yaml in `directory`.
+    let topologyPath: String
+    /// Every node's cluster and gateway address (`127.0.0.1:port`), by node id.
+    let addresses: [String: (cluster: String, gateway: String)]
+
+    /// Writes the topology of cluster `name` into a new directory `<directoryPrefix>-<UUID>`.
+    /// `latency` maps "region-a/region-b" to milliseconds; where `storage` gives nil, `sqlite:<directory>/<region>`.
+    init(
+        _ name: String, directoryPrefix: String, regions: [Region], latency: KeyValuePairs<String, Int>,
+        catalogPrimary: String, identityAuthority: String? = nil, seeds: [String],
+        storage: (_ region: String) -> String? = { _ in nil }
+    ) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(directoryPrefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let nodes = regions.flatMap { region in region.nodes.map { (id: $0, region: region.name) } }
+        let ports = try Meridian.freePorts(2 * nodes.count)
+        var yaml = "cluster: \(name)\nversion: 1\nregions:\n"
+        for region in regions {
+            let path = storage(region.name) ?? "sqlite:\(directory.path)/\(region.name)"
+            yaml += "  \(region.name): { shards: \(region.shards), storage: \"\(path)\" }\n"
+        }
+        yaml += "latency_ms:\n" + latency.map { "  \($0.key): \($0.value)\n" }.joined()
+        yaml += "catalog_primary: \(catalogPrimary)\nidentity_authority: \(identityAuthority ?? catalogPrimary)\n"
+        yaml += "seeds: [\(seeds.joined(separator: ", "))]\nnodes:\n"
+        var addresses: [String: (cluster: String, gateway: String)] = [:]
+        for (index, node) in nodes.enumerated() {
+            let (cluster, gateway) = ("127.0.0.1:\(ports[2 * index])", "127.0.0.1:\(ports[2 * index + 1])")
+            addresses[node.id] = (cluster, gateway)
+            yaml += "  - { id: \(node.id), region: \(node.region), cluster: \"\(cluster)\", gateway: \"\(gateway)\" }\n"
+        }
+        self.addresses = addresses
+        topologyPath = directory.appendingPathComponent("topology.yaml").path
+        try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Starts `meridian bootstrap` for `node` with `environment` added (MERIDIAN_FAULT, say);
+    /// its output goes to `<node>-<run>.log` in `directory`.
+    func start(_ node: String, run: Int = 0, environment: [String: String] = [:]) throws -> Process {
+        try Meridian.start(
+            ["bootstrap", "--topology", topologyPath, "--node", node],
+            log: directory.appendingPathComponent("\(node)-\(run).log"),
+            environment: environment
+        )
+    }
+
+    /// Runs `meridian <arguments> --topology <topologyPath>` to completion.
+    func meridian(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try Meridian.run(arguments + ["--topology", topologyPath])
+    }
+
+    /// Writes `contents` to `name` in `directory` (a catalog file, say) and returns its path.
+    func write(_ name: String, _ contents: String) throws -> String {
+        let path = directory.appendingPathComponent(name).path
+        try contents.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
