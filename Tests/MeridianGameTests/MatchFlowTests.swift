@@ -85,10 +85,7 @@ struct MatchFlowTests {
         let front = try cluster.front(via: "eu-west-1")
         _ = try await front.queue(solo(a, home: "eu-west"), region: "eu-west")
         _ = try await front.queue(solo(b, home: "eu-west"), region: "eu-west")
-        let assignment: MatchAssignment = try await cluster.eventuallyValue("a is in a match") {
-            guard case .inMatch(let match) = try await cluster.home(of: a, region: "eu-west").currentSession() else { return nil }
-            return match
-        }
+        let assignment = try await cluster.match(of: a, home: "eu-west", "a is in a match")
         let match = try cluster.node("eu-west-1")!.game.match(assignment)
         #expect(try await match.status().phase == "lobby")
         try await match.leave(player: b)

@@ -22,10 +22,7 @@ struct MatchPlayTests {
         let front = try cluster.front(via: "us-east-1")
         _ = try await front.queue(solo(a, home: "eu-west"), region: "eu-west")
         _ = try await front.queue(solo(b, home: "us-east"), region: "eu-west")
-        let assignment: MatchAssignment = try await cluster.eventuallyValue("a is in a match") {
-            guard case .inMatch(let match) = try await cluster.home(of: a, region: "eu-west").currentSession() else { return nil }
-            return match
-        }
+        let assignment = try await cluster.match(of: a, home: "eu-west", "a is in a match")
         // The "gateway" of this test lives on a us-east node.
         let gateway = cluster.node("us-east-1")!
         let (frames, framesIn) = AsyncStream.makeStream(of: MatchFrame.self)

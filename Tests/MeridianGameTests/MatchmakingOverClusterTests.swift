@@ -22,15 +22,9 @@ struct MatchmakingOverClusterTests {
         let (a, b, c) = (players[0], players[1], players[2])
         _ = try await front.queue(solo(a, home: "eu-west"), region: "eu-west")
         _ = try await front.queue(solo(b, home: "eu-west"), region: "eu-west")
-        let first: MatchAssignment = try await cluster.eventuallyValue("a and b are in a match") {
-            guard case .inMatch(let match) = try await cluster.home(of: a, region: "eu-west").currentSession() else { return nil }
-            return match
-        }
+        let first = try await cluster.match(of: a, home: "eu-west", "a and b are in a match")
         _ = try await front.queue(solo(c, home: "eu-west"), region: "eu-west")
-        let third: MatchAssignment = try await cluster.eventuallyValue("c is seated") {
-            guard case .inMatch(let match) = try await cluster.home(of: c, region: "eu-west").currentSession() else { return nil }
-            return match
-        }
+        let third = try await cluster.match(of: c, home: "eu-west", "c is seated")
         #expect(third.matchID == first.matchID, "c joined the open lobby")
         let status = try await cluster.node("eu-west-1")!.game.match(first).status()
         #expect(status.players == 3)
@@ -52,10 +46,7 @@ struct MatchmakingOverClusterTests {
             region: "eu-west"
         )
         _ = try await front.queue(solo(lonely, home: "us-east", rtt: ["us-east": 10, "eu-west": 40]), region: "us-east")
-        let match: MatchAssignment = try await cluster.eventuallyValue("the us-east ticket overflowed and was matched in eu-west") {
-            guard case .inMatch(let match) = try await cluster.home(of: lonely, region: "us-east").currentSession() else { return nil }
-            return match
-        }
+        let match = try await cluster.match(of: lonely, home: "us-east", "the us-east ticket overflowed and was matched in eu-west")
         #expect(match.region == "eu-west")
         guard case .inMatch(let other) = try await cluster.home(of: waiting, region: "eu-west").currentSession() else {
             Issue.record("the eu-west player is not in a match")

@@ -191,6 +191,14 @@ public final class GameTestCluster: Sendable {
         _ = try await eventuallyValue(what, timeout: timeout) { try await condition() ? true : nil }
     }
 
+    /// Waits until `player`'s home (in `home`) has them in a match, and returns the match.
+    public func match(of player: UUID, home: String, _ what: String) async throws -> MatchAssignment {
+        try await eventuallyValue(what) {
+            guard case .inMatch(let match) = try await self.home(of: player, region: home).currentSession() else { return nil }
+            return match
+        }
+    }
+
     /// Polls `probe` every 50 ms until it returns a value or `timeout` passes.
     public func eventuallyValue<T: Sendable>(_ what: String, timeout: Duration = .seconds(20), _ probe: @Sendable () async throws -> T?) async throws -> T {
         let deadline = ContinuousClock.now + timeout
