@@ -8,40 +8,140 @@ import Synchronization
 /// node without anyone having created the actor first.
 ///
 /// The activator must create the actor with ``ClusterSystem/makeActor(path:_:)`` at exactly
-/// the path it is given, and keep it alive for as long as it should serve (the system holds
-/// actors weakly); returning nil means "no such actor" (`actorNotFound`).
+/// the path it is given; returning nil means "no such actor" (`actorNotFound`). The system
+/// keeps an activated actor alive until it is passivated (see
+/// ``ClusterSystem/registerActivator(prefix:passivateAfter:_:)``), or for the node's life.
 public typealias ActorActivator = @Sendable (_ path: String) throws -> (any DistributedActor)?
 
-final class ActorActivators: Sendable {
-    private let activators = Mutex<[(prefix: String, activate: ActorActivator)]>([])
+/// An activated actor that can be passivated — dropped from memory after going unused, and
+/// activated afresh by the next call — because everything it must not lose is in a store.
+public protocol PassivatableActor: DistributedActor where ActorSystem == ClusterSystem {
+    /// Asked on the actor's own executor once nobody has found it for its passivation timeout:
+    /// true lets it go. Say false while the actor holds state that lives only in memory.
+    func readyToPassivate() -> Bool
 
-    func register(prefix: String, _ activate: @escaping ActorActivator) {
-        activators.withLock { $0.append((prefix, activate)); $0.sort { $0.prefix.count > $1.prefix.count } }
+    /// The actor left the registry, in the same step on its executor as its
+    /// ``readyToPassivate()``. A caller that found this instance before may still hold it and
+    /// call it (the next lookup activates a new one): from now on the actor must hand calls
+    /// that change its in-memory state to its successor (`Self.resolve(id:using:)` finds it)
+    /// rather than keep state nobody will see.
+    func passivated()
+}
+
+final class ActorActivators: Sendable {
+    final class Registration: Sendable {
+        let prefix: String
+        let passivateAfter: Duration?
+        private let activator: ActorActivator
+        /// One activation at a time per prefix: a second caller for the same path waits and
+        /// finds the first one's actor instead of racing it for the path.
+        private let serial = Mutex<Void>(())
+
+        init(prefix: String, passivateAfter: Duration?, activator: @escaping ActorActivator) {
+            self.prefix = prefix
+            self.passivateAfter = passivateAfter
+            self.activator = activator
+        }
+
+        /// The live actor at `path`, or the one the activator makes (kept by `actors`).
+        func activate(_ path: String, in actors: LocalActors) throws -> (any DistributedActor)? {
+            try serial.withLock { _ in
+                if let live = actors.find(path) { return live }
+                guard let actor = try activator(path) else { return nil }
+                actors.keep(actor, path: path, passivateAfter: passivateAfter)
+                return actor
+            }
+        }
     }
 
-    /// The activator for the longest registered prefix of `path`.
-    func activator(for path: String) -> ActorActivator? {
-        activators.withLock { list in list.first { path.hasPrefix($0.prefix) }?.activate }
+    private let registrations = Mutex<[Registration]>([])
+
+    func register(_ registration: Registration) {
+        registrations.withLock { $0.append(registration); $0.sort { $0.prefix.count > $1.prefix.count } }
+    }
+
+    /// The registration with the longest prefix of `path`.
+    func registration(for path: String) -> Registration? {
+        registrations.withLock { list in list.first { path.hasPrefix($0.prefix) } }
     }
 }
 
 extension ClusterSystem {
-    /// Creates actors under `prefix` on demand (see ``ActorActivator``).
+    /// Creates actors under `prefix` on demand (see ``ActorActivator``); they live as long as
+    /// the node.
     public func registerActivator(prefix: String, _ activate: @escaping ActorActivator) {
-        activators.register(prefix: prefix, activate)
+        activators.register(.init(prefix: prefix, passivateAfter: nil, activator: activate))
+    }
+
+    /// Creates actors under `prefix` on demand and passivates each one that nobody has called or
+    /// resolved for `passivateAfter` and that agrees (``PassivatableActor/readyToPassivate()``):
+    /// a node keeps only the actors in use, not every one it ever activated.
+    public func registerActivator<Act: PassivatableActor>(
+        prefix: String,
+        passivateAfter: Duration,
+        _ activate: @escaping @Sendable (_ path: String) throws -> Act?
+    ) {
+        activators.register(.init(prefix: prefix, passivateAfter: passivateAfter) { try activate($0) })
+        startPassivation(every: min(max(passivateAfter / 2, .milliseconds(10)), .seconds(30)))
     }
 
     /// The live local actor at `path`, activating it if an activator covers the path.
     func localActor(at path: String) -> (any DistributedActor)? {
         if let actor = localActors.find(path) { return actor }
-        guard let activate = activators.activator(for: path) else { return nil }
+        return activate(path)
+    }
+
+    /// The live local actor at `path` for a remote call, activating it if an activator covers
+    /// the path; `counted` calls must be ended with `localActors.callEnded` (see
+    /// ``LocalActors/findForCall(_:)``).
+    func localActorForCall(at path: String) -> (actor: any DistributedActor, counted: Bool)? {
+        if let found = localActors.findForCall(path) { return found }
+        guard activate(path) != nil else { return nil }
+        return localActors.findForCall(path)
+    }
+
+    private func activate(_ path: String) -> (any DistributedActor)? {
+        guard let registration = activators.registration(for: path) else { return nil }
         do {
-            // A concurrent activation of the same path loses the path reservation in
-            // makeActor and throws; the winner's actor is then found below.
-            if let actor = try activate(path) { return actor }
+            return try registration.activate(path, in: localActors)
         } catch {
             logger.debug("activation failed", metadata: ["meridian.path": "\(path)", "meridian.error": "\(error)"])
+            return nil
         }
-        return localActors.find(path)
+    }
+
+    /// Passivates the idle activated actors that agree, now.
+    /// - Returns: How many went.
+    @discardableResult
+    public func passivateIdleActors() async -> Int {
+        var passivated = 0
+        for idle in localActors.idle(now: .now) {
+            guard let actor = idle.actor as? any PassivatableActor else { continue }
+            if await passivate(actor, idle) { passivated += 1 }
+        }
+        if passivated > 0 { logger.debug("passivated idle actors", metadata: ["meridian.count": "\(passivated)"]) }
+        return passivated
+    }
+
+    /// Asks the actor on its own executor and drops it in the same step, so no call to it can
+    /// run between its answer and its leaving the registry.
+    private func passivate<Act: PassivatableActor>(_ actor: Act, _ idle: LocalActors.Idle) async -> Bool {
+        await actor.whenLocal { actor in
+            // `passivate` refuses an actor found since it was listed: in use after all.
+            guard actor.readyToPassivate(), self.localActors.passivate(idle) else { return false }
+            actor.passivated()
+            return true
+        } ?? false
+    }
+
+    private func startPassivation(every interval: Duration) {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self, !Task.isCancelled else { return }
+                await self.passivateIdleActors()
+            }
+        }
+        addPassivationTask(task)
     }
 }

@@ -50,6 +50,8 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     private struct RunState {
         var address: String = ""
         var sweeper: RepeatedTask?
+        /// One per activator with a passivation timeout.
+        var passivation: [Task<Void, Never>] = []
         var stopped = false
     }
 
@@ -128,12 +130,13 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
 
     /// Leaves the cluster gracefully: tells the members, fails pending calls, closes connections.
     public func shutdown() async {
-        let sweeper: RepeatedTask? = state.withLock { state in
-            guard !state.stopped else { return nil }
+        let (sweeper, passivation): (RepeatedTask?, [Task<Void, Never>]) = state.withLock { state in
+            guard !state.stopped else { return (nil, []) }
             state.stopped = true
-            return state.sweeper
+            return (state.sweeper, state.passivation)
         }
         sweeper?.cancel()
+        passivation.forEach { $0.cancel() }
         if configuration.joinsCluster { await membership.leave() }
         pendingCalls.failAll(ClusterError(.shutdown, "the actor system on \(nodeID) is shutting down"))
         await transport.shutdown(reason: "node \(nodeID) is leaving")
@@ -168,8 +171,16 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     }
 
     public func resignID(_ id: ClusterActorID) {
-        localActors.resign(id.path)
-        receptionist.actorResigned(id)
+        // A passivated actor that outlived its passivation shares its ID with its successor.
+        if localActors.resign(id.path) { receptionist.actorResigned(id) }
+    }
+
+    func addPassivationTask(_ task: Task<Void, Never>) {
+        let stopped = state.withLock { state in
+            if !state.stopped { state.passivation.append(task) }
+            return state.stopped
+        }
+        if stopped { task.cancel() }
     }
 
     /// Never blocks: a local ID returns the live actor, a remote ID a proxy (nil).
@@ -185,6 +196,16 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
             throw ClusterError(.actorNotFound, "actor at \(id.path) is a \(type(of: actor)), not a \(Act.self)")
         }
         return typed
+    }
+
+    /// False once `id` is known gone: a local ID with no live actor, or a node incarnation that
+    /// membership declared down. True otherwise (a remote actor is not asked).
+    public func mayBeAlive(_ id: ClusterActorID) -> Bool {
+        if id.node == nodeID {
+            return (id.incarnation == incarnation || id.incarnation == 0) && localActors.find(id.path) != nil
+        }
+        if case .down = membership.reachability(node: id.node, incarnation: id.incarnation) { return false }
+        return true
     }
 
     public func makeInvocationEncoder() -> ClusterInvocationEncoder {

@@ -2,13 +2,30 @@ import Distributed
 import Synchronization
 
 /// The actors living on this node, by path. Held weakly: an actor lives as long as the code
-/// that created it keeps it, and leaves the registry when it deinitializes (`resignID`).
+/// that created it keeps it, and leaves the registry when it deinitializes (`resignID`) —
+/// except activated actors (see ``ActorActivator``), which the registry keeps until they are
+/// passivated.
 final class LocalActors: Sendable {
-    private struct Weak {
+    private struct Entry {
         weak var actor: (any DistributedActor)?
+        /// An activated actor, kept alive by the registry.
+        var kept: (any DistributedActor)?
+        /// How long an activated actor may go unused before it is asked to passivate (nil: never).
+        var passivateAfter: Duration?
+        /// The last time it was found for a call (activated actors only).
+        var lastUsed: ContinuousClock.Instant?
+        /// Remote calls to it that have started and not finished (activated actors only).
+        var callsInFlight = 0
     }
 
-    private let actors = Mutex<[String: Weak]>([:])
+    /// An activated actor that has gone unused for its passivation timeout.
+    struct Idle {
+        let path: String
+        let actor: any DistributedActor
+        let lastUsed: ContinuousClock.Instant
+    }
+
+    private let actors = Mutex<[String: Entry]>([:])
     private let reserved = Mutex<Set<String>>([])
 
     /// Reserves `path` for an actor being initialized; false when it is taken.
@@ -19,17 +36,84 @@ final class LocalActors: Sendable {
     }
 
     func ready(_ actor: any DistributedActor, path: String) {
-        actors.withLock { $0[path] = Weak(actor: actor) }
+        actors.withLock { $0[path] = Entry(actor: actor) }
         _ = reserved.withLock { $0.remove(path) }
     }
 
-    func resign(_ path: String) {
-        _ = actors.withLock { $0.removeValue(forKey: path) }
-        _ = reserved.withLock { $0.remove(path) }
+    /// Keeps the activated actor at `path` alive until it is passivated.
+    func keep(_ actor: any DistributedActor, path: String, passivateAfter: Duration?) {
+        actors.withLock { actors in
+            guard actors[path]?.actor === actor else { return }
+            actors[path]?.kept = actor
+            actors[path]?.passivateAfter = passivateAfter
+            actors[path]?.lastUsed = .now
+        }
     }
 
+    /// An actor deinitialized: its entry goes, unless the path already serves a successor (a
+    /// passivated actor that outlived its passivation). False when a successor holds the path.
+    @discardableResult
+    func resign(_ path: String) -> Bool {
+        // A deinitializing actor's weak references already read nil; a live one is a successor.
+        let resigned = actors.withLock { actors in
+            if actors[path]?.actor != nil { return false }
+            actors[path] = nil
+            return true
+        }
+        _ = reserved.withLock { $0.remove(path) }
+        return resigned
+    }
+
+    /// The live actor at `path`; finding an activated actor counts as using it.
     func find(_ path: String) -> (any DistributedActor)? {
-        actors.withLock { $0[path]?.actor }
+        actors.withLock { actors in
+            guard let entry = actors[path], let actor = entry.actor else { return nil }
+            if entry.kept != nil { actors[path]?.lastUsed = .now }
+            return actor
+        }
+    }
+
+    /// The live actor at `path` for a remote call: an activated actor counts the call as in
+    /// flight (it is not passivated meanwhile) until ``callEnded(_:actor:)``.
+    /// - Returns: The actor, and whether the call must be ended.
+    func findForCall(_ path: String) -> (actor: any DistributedActor, counted: Bool)? {
+        actors.withLock { actors in
+            guard let entry = actors[path], let actor = entry.actor else { return nil }
+            guard entry.kept != nil else { return (actor, false) }
+            actors[path]?.lastUsed = .now
+            actors[path]?.callsInFlight += 1
+            return (actor, true)
+        }
+    }
+
+    func callEnded(_ path: String, actor: any DistributedActor) {
+        actors.withLock { actors in
+            guard let entry = actors[path], entry.kept === actor else { return }
+            actors[path]?.callsInFlight -= 1
+            actors[path]?.lastUsed = .now
+        }
+    }
+
+    /// Activated actors unused for their passivation timeout at `now`.
+    func idle(now: ContinuousClock.Instant) -> [Idle] {
+        actors.withLock { actors in
+            actors.compactMap { path, entry in
+                guard let actor = entry.kept, let after = entry.passivateAfter, let used = entry.lastUsed,
+                      entry.callsInFlight == 0, now - used >= after
+                else { return nil }
+                return Idle(path: path, actor: actor, lastUsed: used)
+            }
+        }
+    }
+
+    /// Drops `idle` from the registry if nobody found it since it was listed: true when it went
+    /// (the next call to its path activates a new instance).
+    func passivate(_ idle: Idle) -> Bool {
+        actors.withLock { actors in
+            guard let entry = actors[idle.path], entry.kept === idle.actor, entry.lastUsed == idle.lastUsed else { return false }
+            actors[idle.path] = nil
+            return true
+        }
     }
 
     var count: Int { actors.withLock { $0.values.count { $0.actor != nil } } }

@@ -126,7 +126,7 @@ final class PeerSession: PeerMessageReceiver {
             return
         }
         guard call.recipientIncarnation == system.incarnation || call.recipientIncarnation == 0,
-              let actor = system.localActor(at: call.recipientPath)
+              let (actor, counted) = system.localActorForCall(at: call.recipientPath)
         else {
             if !call.oneWay {
                 sendError(
@@ -139,6 +139,7 @@ final class PeerSession: PeerMessageReceiver {
             return
         }
         let callID = call.callID
+        let path = call.recipientPath
         let arguments = Array(call.arguments)
         let genericSubstitutions = call.genericSubstitutions
         let handler = ClusterResultHandler(session: self, callID: callID, oneWay: call.oneWay)
@@ -161,6 +162,7 @@ final class PeerSession: PeerMessageReceiver {
                 } catch {
                     self.sendError(callID: callID, code: .badArguments, type: String(reflecting: type(of: error)), message: "\(error)")
                 }
+                if counted { self.system.localActors.callEnded(path, actor: actor) }
             }
         }
         if call.oneWay {

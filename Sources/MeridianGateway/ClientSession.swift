@@ -346,7 +346,11 @@ actor ClientSession {
         matchWatch?.cancel()
         link.withLock { $0.uplink = nil }
         guard let player else { return }
-        context.sessionChanges.unregister(player, session: self)
+        if context.sessionChanges.unregister(player, session: self), let homeRegion {
+            // The home stops telling this node, and may let the player's actor go once idle.
+            let listener = context.sessionChanges.listener.id
+            try? await context.directory.home(of: player, region: homeRegion).unwatchSession(listener: listener)
+        }
         if let ticket {
             let cancelled = (try? await context.game.matchmaker(of: ticket.region).cancel(ticketID: ticket.id)) ?? false
             if !cancelled, let homeRegion { await endQueueAtHome(ticket.id, player: player, homeRegion: homeRegion) }

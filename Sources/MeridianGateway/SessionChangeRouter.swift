@@ -34,9 +34,13 @@ final class SessionChangeRouter: Sendable {
     }
 
     /// `session`'s connection is gone (a newer connection of the player stays registered).
-    func unregister(_ player: UUID, session: AnyObject) {
+    /// - Returns: Whether it was the player's connection here (no newer one replaced it).
+    @discardableResult
+    func unregister(_ player: UUID, session: AnyObject) -> Bool {
         connections.byPlayer.withLock { connections in
-            if connections[player]?.token == ObjectIdentifier(session) { connections[player] = nil }
+            guard connections[player]?.token == ObjectIdentifier(session) else { return false }
+            connections[player] = nil
+            return true
         }
     }
 }

@@ -7,10 +7,12 @@ import MeridianStorage
 /// A player's actor: runs only on the player's owner node in its home region and owns the
 /// player's data there. Every other node and region reaches the player through it.
 ///
-/// Created on first use by the node's activator for `/player/` (see ``RegionServices``).
+/// Created on first use by the node's activator for `/player/` (see ``RegionServices``) and
+/// passivated when unused while idle (``readyToPassivate()``): a node keeps the players in
+/// use, not every player that ever logged in there.
 /// Every write carries the epoch this actor read from the store; the store refuses it inside
 /// the write's transaction when the player was frozen or moved on (transfer fencing).
-public distributed actor PlayerHome {
+public distributed actor PlayerHome: PassivatableActor {
     public typealias ActorSystem = ClusterSystem
 
     let playerID: UUID
@@ -31,6 +33,9 @@ public distributed actor PlayerHome {
     /// them (a retried call that crossed the result) must not seat the player in a match that
     /// is over.
     private var finishedMatches: [UUID] = []
+    /// Set once this instance was passivated; calls about the session then go to the instance
+    /// that serves the player now (``successor()``).
+    private var retired = false
 
     init(playerID: UUID, services: RegionServices, actorSystem: ClusterSystem) {
         self.playerID = playerID
@@ -90,15 +95,42 @@ public distributed actor PlayerHome {
 
     // MARK: Session
 
-    public distributed func currentSession() -> PlayerSession {
-        session
+    public distributed func currentSession() async throws -> PlayerSession {
+        if let next = try successor() { return try await next.currentSession() }
+        return session
     }
 
     /// Tells `listener` of every later change of the player's session (replacing an earlier
     /// listener: a player has one connection) and returns the session now.
-    public distributed func watchSession(listener: ClusterActorID) -> PlayerSession {
+    public distributed func watchSession(listener: ClusterActorID) async throws -> PlayerSession {
+        if let next = try successor() { return try await next.watchSession(listener: listener) }
         self.listener = listener
         return session
+    }
+
+    /// The player's connection at `listener` closed: stop telling it.
+    public distributed func unwatchSession(listener: ClusterActorID) async throws {
+        if let next = try successor() { return try await next.unwatchSession(listener: listener) }
+        if self.listener == listener { self.listener = nil }
+    }
+
+    // MARK: Passivation
+
+    /// Only an idle player nobody is watching: the session and its listener live only here.
+    public func readyToPassivate() -> Bool {
+        guard case .idle = session else { return false }
+        if let listener, actorSystem.mayBeAlive(listener) { return false }
+        return true
+    }
+
+    public func passivated() {
+        retired = true
+    }
+
+    /// The instance serving the player since this one was passivated (nil while this one
+    /// serves). A caller that held on to this instance reaches the live session through it.
+    private func successor() throws -> PlayerHome? {
+        retired ? try PlayerHome.resolve(id: id, using: actorSystem) : nil
     }
 
     private func tellListener() {
@@ -114,6 +146,7 @@ public distributed actor PlayerHome {
     /// reply is the rating the matchmaker must use (from the player's data, never the client's).
     /// Idempotent for the same ticket (the queue is rebuilt from these after a failover).
     public distributed func beginQueue(ticket: QueueTicket, region: String) async throws -> SkillRating {
+        if let next = try successor() { return try await next.beginQueue(ticket: ticket, region: region) }
         switch session {
         case .idle:
             session = .queued(ticket, region: region)
@@ -131,6 +164,7 @@ public distributed actor PlayerHome {
     /// only while the player still waits with this ticket — never from idle, so a ticket
     /// cancelled meanwhile is not brought back.
     public distributed func continueQueue(ticket: QueueTicket, region: String) async throws -> SkillRating {
+        if let next = try successor() { return try await next.continueQueue(ticket: ticket, region: region) }
         guard case .queued(let current, _) = session, current.id == ticket.id else {
             throw PlayerSessionError(.notQueued, "player \(playerID) no longer waits with ticket \(ticket.id) (now: \(session.summary))")
         }
@@ -140,7 +174,8 @@ public distributed actor PlayerHome {
 
     /// The ticket left the queue without a match (cancelled or expired). Returns whether the player was queued with it.
     @discardableResult
-    public distributed func endQueue(ticketID: UUID) -> Bool {
+    public distributed func endQueue(ticketID: UUID) async throws -> Bool {
+        if let next = try successor() { return try await next.endQueue(ticketID: ticketID) }
         guard case .queued(let current, _) = session, current.id == ticketID else { return false }
         session = .idle
         return true
@@ -148,7 +183,8 @@ public distributed actor PlayerHome {
 
     /// The ticket was matched: the player is seated in `match`. Refused when the player is no
     /// longer queued with this ticket (cancelled meanwhile) — the matchmaker then frees the seat.
-    public distributed func matchAssigned(ticketID: UUID, match: MatchAssignment) throws {
+    public distributed func matchAssigned(ticketID: UUID, match: MatchAssignment) async throws {
+        if let next = try successor() { return try await next.matchAssigned(ticketID: ticketID, match: match) }
         if finishedMatches.contains(match.matchID) {
             if case .queued(let current, _) = session, current.id == ticketID { session = .idle }
             throw PlayerSessionError(.notQueued, "match \(match.matchID) is already over for player \(playerID)")
@@ -167,6 +203,7 @@ public distributed actor PlayerHome {
     /// one ledger transaction keyed by the match id. A repeat returns the original receipt with
     /// `replayed == true`. The player is idle afterwards if they were in that match.
     public distributed func applyMatchResult(_ result: MatchResultMessage) async throws -> LedgerReceiptView {
+        if let next = try successor() { return try await next.applyMatchResult(result) }
         guard result.player == playerID else {
             throw StorageError(.invalidArgument, "result for player \(result.player) sent to player \(playerID)")
         }
@@ -207,6 +244,7 @@ public distributed actor PlayerHome {
     /// so nobody is left stuck and the player may queue again. Returns whether it applied.
     @discardableResult
     public distributed func serverLost(node: String, incarnation: UInt64) async throws -> Bool {
+        if let next = try successor() { return try await next.serverLost(node: node, incarnation: incarnation) }
         guard case .inMatch(let match) = session, match.node == node, match.incarnation == incarnation else { return false }
         return try await endMatch(match.matchID, outcome: .serverLost)
     }
@@ -215,6 +253,7 @@ public distributed actor PlayerHome {
     /// result reaching here: the match ends for this player as `abandoned` (no reward).
     @discardableResult
     public distributed func matchVanished(matchID: UUID) async throws -> Bool {
+        if let next = try successor() { return try await next.matchVanished(matchID: matchID) }
         guard case .inMatch(let match) = session, match.matchID == matchID else { return false }
         return try await endMatch(matchID, outcome: .abandoned)
     }

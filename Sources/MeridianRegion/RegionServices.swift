@@ -18,7 +18,6 @@ public final class RegionServices: Sendable {
     let system: ClusterSystem
     let faults: FaultInjection
     let relay: TradeRelay
-    private let homes = Mutex<[UUID: PlayerHome]>([:])
     /// The local players that are queued or in a match, kept by their actors as their session
     /// changes: what needs watching, without asking every idle player.
     private let busy = Mutex<[UUID: BusyPlayer]>([:])
@@ -37,10 +36,13 @@ public final class RegionServices: Sendable {
 
     /// Opens this node's store (the topology's `storage:` of its region), starts the writer,
     /// the actors and the relay.
+    /// - Parameter passivatePlayersAfter: How long an idle player's actor stays in memory
+    ///   unused (no call, nobody connected): the next call loads the player again. Default 10 minutes.
     public static func start(
         system: ClusterSystem,
         topology: Topology,
         faults: FaultInjection = FaultInjection(),
+        passivatePlayersAfter: Duration = .seconds(600),
         logger: Logger
     ) async throws -> RegionServices {
         guard let region = topology.region(named: system.region) else {
@@ -51,7 +53,7 @@ public final class RegionServices: Sendable {
         services.relay.attach(services)
         let inbox = try system.makeActor(path: TradeInbox.path) { TradeInbox(services: services, actorSystem: system) }
         services.inbox.withLock { $0 = inbox }
-        system.registerActivator(prefix: "/player/") { [weak services] path in
+        system.registerActivator(prefix: "/player/", passivateAfter: passivatePlayersAfter) { [weak services] path -> PlayerHome? in
             guard let services else { return nil }
             return try services.activatePlayer(path: path)
         }
@@ -90,12 +92,7 @@ public final class RegionServices: Sendable {
         else { return nil }
         // Only the owner node in the home region serves a player; elsewhere it does not exist.
         guard PlayerPlacement.owner(of: id, region: region, topology: topology) == node else { return nil }
-        return try homes.withLock { homes in
-            if let home = homes[id] { return home }
-            let home = try system.makeActor(path: path) { PlayerHome(playerID: id, services: self, actorSystem: system) }
-            homes[id] = home
-            return home
-        }
+        return try system.makeActor(path: path) { PlayerHome(playerID: id, services: self, actorSystem: system) }
     }
 }
 

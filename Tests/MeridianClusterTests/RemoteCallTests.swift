@@ -175,12 +175,9 @@ struct ActivationTests {
         let cluster = try await TestCluster.start(nodes: 2)
         let host = cluster.systems[1]
         let created = Counter()
-        let keep = ActorKeeper()
         host.registerActivator(prefix: "/calc/") { path in
             created.increment()
-            let actor = try host.makeActor(path: path) { Calculator(actorSystem: host) }
-            keep.hold(actor)
-            return actor
+            return try host.makeActor(path: path) { Calculator(actorSystem: host) }
         }
         let id = ClusterActorID(node: host.nodeID, incarnation: host.incarnation, path: "/calc/7")
         let remote = try Calculator.resolve(id: id, using: cluster.systems[0])
@@ -193,12 +190,6 @@ struct ActivationTests {
         #expect(error?.code == .actorNotFound)
         await cluster.shutdown()
     }
-}
-
-/// Keeps activated actors alive for a test.
-final class ActorKeeper: Sendable {
-    private let actors = Mutex<[Calculator]>([])
-    func hold(_ actor: Calculator) { actors.withLock { $0.append(actor) } }
 }
 
 @Suite("Addressing")

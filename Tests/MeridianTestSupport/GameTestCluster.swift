@@ -36,10 +36,16 @@ public final class GameTestCluster: Sendable {
 
     public let withGateways: Bool
     public let gatewayConfiguration: GatewayConfiguration
+    /// How long an idle player's actor stays in memory unused.
+    public let passivatePlayersAfter: Duration
 
-    private init(name: String, rules: GameRules, shards: Int, gatewayPorts: [Int]?, gatewayConfiguration: GatewayConfiguration) throws {
+    private init(
+        name: String, rules: GameRules, shards: Int, gatewayPorts: [Int]?, gatewayConfiguration: GatewayConfiguration,
+        passivatePlayersAfter: Duration
+    ) throws {
         self.withGateways = gatewayPorts != nil
         self.gatewayConfiguration = gatewayConfiguration
+        self.passivatePlayersAfter = passivatePlayersAfter
         let gateway = gatewayPorts ?? [2, 5, 8, 11]
         self.name = name
         self.rules = rules
@@ -75,7 +81,8 @@ public final class GameTestCluster: Sendable {
     ///   on new ports.
     public static func start(
         name: String = #function, rules: GameRules = GameTestCluster.fastRules(), shards: Int = 4, nodes: [String]? = nil,
-        gateways: Bool = false, gatewayConfiguration: GatewayConfiguration = GatewayConfiguration()
+        gateways: Bool = false, gatewayConfiguration: GatewayConfiguration = GatewayConfiguration(),
+        passivatePlayersAfter: Duration = .seconds(600)
     ) async throws -> GameTestCluster {
         var attempt = 0
         while true {
@@ -91,7 +98,7 @@ public final class GameTestCluster: Sendable {
             }
             let cluster = try GameTestCluster(
                 name: String(name.filter { $0.isLetter }.prefix(20)), rules: rules, shards: shards,
-                gatewayPorts: ports, gatewayConfiguration: gatewayConfiguration
+                gatewayPorts: ports, gatewayConfiguration: gatewayConfiguration, passivatePlayersAfter: passivatePlayersAfter
             )
             do {
                 let ids = nodes ?? cluster.topology.nodes.map(\.id)
@@ -134,7 +141,9 @@ public final class GameTestCluster: Sendable {
         configuration.membership.joinRetryInterval = .milliseconds(200)
         configuration.membership.removalDelay = .seconds(3)
         let system = try await ClusterSystem.start(configuration, logger: logger)
-        let regionServices = try await RegionServices.start(system: system, topology: topology, logger: logger)
+        let regionServices = try await RegionServices.start(
+            system: system, topology: topology, passivatePlayersAfter: passivatePlayersAfter, logger: logger
+        )
         let game = try GameServices.start(system: system, topology: topology, regionServices: regionServices, catalog: nil, fixedRules: rules, logger: logger)
         var gateway: GatewayServer?
         if withGateways, let address = topology.node(id: id)?.gateway {

@@ -1,0 +1,98 @@
+import Distributed
+import Foundation
+import MeridianCluster
+import MeridianMatchmaking
+import MeridianRegion
+import MeridianTestSupport
+import Testing
+
+/// A node keeps the player actors in use, not every player that ever came by: an idle player
+/// nobody watches is passivated, and nothing the player owns goes with it.
+@Suite("Player actors passivate when idle", .serialized)
+struct PlayerPassivationTests {
+    /// The player's actor instance on its home node (resolving it there counts as a use).
+    private func instance(of player: UUID, in cluster: GameTestCluster) throws -> PlayerHome {
+        try cluster.home(of: player, region: "eu-west", via: cluster.homeNode(of: player, region: "eu-west"))
+    }
+
+    /// Lets the actors on the player's home node go unused past their timeout, then sweeps.
+    private func idle(_ player: UUID, in cluster: GameTestCluster) async throws {
+        try await Task.sleep(for: cluster.passivatePlayersAfter * 3)
+        await cluster.node(cluster.homeNode(of: player, region: "eu-west"))!.system.passivateIdleActors()
+    }
+
+    @Test func anIdlePlayerGoesAndComesBackWithItsData() async throws {
+        let cluster = try await GameTestCluster.start(passivatePlayersAfter: .milliseconds(100))
+        defer { Task { await cluster.shutdown() } }
+        let player = try await cluster.createPlayer("idle", home: "eu-west")
+        _ = try await cluster.home(of: player, region: "eu-west").grant(item: "gold", count: 5, idempotencyKey: "g1")
+        let first = try instance(of: player, in: cluster)
+
+        try await idle(player, in: cluster)
+        let second = try instance(of: player, in: cluster)
+        #expect(second !== first, "the idle player's actor was passivated; the lookup activated a new one")
+        #expect(try await second.view().balances["gold"] == 5)
+        // The write path works on the new instance (it reads the player's epoch again).
+        _ = try await second.grant(item: "gold", count: 1, idempotencyKey: "g2")
+        #expect(try await cluster.home(of: player, region: "eu-west").view().balances["gold"] == 6)
+    }
+
+    /// A caller that still holds the passivated instance changes the session of the live one.
+    @Test func aHeldInstanceHandsSessionCallsToItsSuccessor() async throws {
+        let cluster = try await GameTestCluster.start(passivatePlayersAfter: .milliseconds(100))
+        defer { Task { await cluster.shutdown() } }
+        let player = try await cluster.createPlayer("held", home: "eu-west")
+        let held = try instance(of: player, in: cluster)
+        try await idle(player, in: cluster)
+
+        let ticket = QueueTicket(id: UUID(), members: [.init(player: player, homeRegion: "eu-west")], rttMilliseconds: [:])
+        _ = try await held.beginQueue(ticket: ticket, region: "eu-west")
+        let live = try instance(of: player, in: cluster)
+        #expect(live !== held)
+        guard case .queued(let queued, _) = try await live.currentSession() else {
+            Issue.record("the live instance did not get the queue")
+            return
+        }
+        #expect(queued.id == ticket.id)
+        #expect(try await held.currentSession() == live.currentSession())
+
+        // Queued: stays however long it waits.
+        try await idle(player, in: cluster)
+        #expect(try instance(of: player, in: cluster) === live)
+        #expect(try await held.endQueue(ticketID: ticket.id))
+        #expect(try await live.currentSession() == .idle)
+    }
+
+    /// A player whose connection is open (a live listener) stays; once the connection says it
+    /// closed, or its node is down, the idle player goes.
+    @Test func aWatchedPlayerStaysUntilItsListenerIsGone() async throws {
+        let cluster = try await GameTestCluster.start(passivatePlayersAfter: .milliseconds(100))
+        defer { Task { await cluster.shutdown() } }
+        let player = try await cluster.createPlayer("watched", home: "eu-west")
+        let homeNode = cluster.homeNode(of: player, region: "eu-west")
+        let gatewayNode = try #require(cluster.all.map(\.system.nodeID).sorted().first { $0 != homeNode })
+
+        // A listener on the same node, unwatched when the connection closes.
+        let local = SessionListener(actorSystem: cluster.node(homeNode)!.system) { _ in }
+        let watched = try instance(of: player, in: cluster)
+        _ = try await watched.watchSession(listener: local.id)
+        try await idle(player, in: cluster)
+        #expect(try instance(of: player, in: cluster) === watched)
+        try await watched.unwatchSession(listener: local.id)
+        try await idle(player, in: cluster)
+        let unwatched = try instance(of: player, in: cluster)
+        #expect(unwatched !== watched)
+
+        // A listener on another node, which then crashes without unwatching.
+        let remote = SessionListener(actorSystem: cluster.node(gatewayNode)!.system) { _ in }
+        _ = try await unwatched.watchSession(listener: remote.id)
+        try await idle(player, in: cluster)
+        #expect(try instance(of: player, in: cluster) === unwatched)
+        await cluster.kill(gatewayNode)
+        let system = cluster.node(homeNode)!.system
+        try await cluster.eventually("the home node sees the listener's node down") { !system.mayBeAlive(remote.id) }
+        try await idle(player, in: cluster)
+        #expect(try instance(of: player, in: cluster) !== unwatched)
+        _ = local
+    }
+}
