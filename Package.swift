@@ -183,6 +183,7 @@ let package = Package(
                 "MeridianRegion",
                 "MeridianSimulation",
                 "MeridianMatchmaking",
+                "MeridianWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -198,6 +198,9 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         return typed
     }
 
+    /// How many actors live on this node now.
+    public var localActorCount: Int { localActors.count }
+
     /// False once `id` is known gone: a local ID with no live actor, or a node incarnation that
     /// membership declared down. True otherwise (a remote actor is not asked).
     public func mayBeAlive(_ id: ClusterActorID) -> Bool {

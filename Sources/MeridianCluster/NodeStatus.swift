@@ -1,5 +1,6 @@
 import Distributed
 import MeridianMembership
+import MeridianWire
 
 /// One member as a node sees it, for `meridian status`.
 public struct MemberSnapshot: Sendable, Hashable, WireCodable {
@@ -21,26 +22,32 @@ public struct MemberSnapshot: Sendable, Hashable, WireCodable {
         self.lastSeenMillisecondsAgo = lastSeenMillisecondsAgo
     }
 
+    // Travels as a protobuf message: tools of one version ask nodes of another.
     public func encode(to writer: inout WireWriter) throws {
-        try writer.write(node)
-        try writer.write(region)
-        try writer.write(address)
-        try writer.write(state)
-        writer.writeVarint(incarnation)
-        try writer.write(lastSeenMillisecondsAgo)
+        var message = Meridian_Cluster_V1_MemberStatus()
+        message.node = node
+        message.region = region
+        message.address = address
+        message.state = state
+        message.incarnation = incarnation
+        if let lastSeenMillisecondsAgo { message.lastSeenMsAgo = lastSeenMillisecondsAgo }
+        try writer.write(message)
     }
 
     public init(from reader: inout WireReader) throws {
+        let message: Meridian_Cluster_V1_MemberStatus = try reader.read()
         self.init(
-            node: try reader.read(),
-            region: try reader.read(),
-            address: try reader.read(),
-            state: try reader.read(),
-            incarnation: try reader.readVarint(),
-            lastSeenMillisecondsAgo: try reader.read()
+            node: message.node,
+            region: message.region,
+            address: message.address,
+            state: message.state,
+            incarnation: message.incarnation,
+            lastSeenMillisecondsAgo: message.hasLastSeenMsAgo ? message.lastSeenMsAgo : nil
         )
     }
 }
+
+extension Meridian_Cluster_V1_MemberStatus: WireCodable {}
 
 /// Every node runs one at ``NodeStatusActor/path``: it answers `meridian status`.
 public distributed actor NodeStatusActor {

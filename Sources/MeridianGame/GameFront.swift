@@ -3,6 +3,7 @@ import Foundation
 import MeridianCluster
 import MeridianRegion
 import MeridianStorage
+import MeridianWire
 
 /// Every node's entry to the game layer at `/system/game`, for callers outside the
 /// membership (the CLI, later the gateways): queue and cancel tickets in any region, ask why a
@@ -52,13 +53,19 @@ public distributed actor GameFront {
         let ticks = game.statistics.drain()
         var queued = 0
         if let matchmaker = game.localMatchmaker, let summary = try? await matchmaker.summary() { queued = summary[1] }
-        return GameNodeStats(
-            matchesByPhase: phases, ticks: Int(ticks.ticks), tickMeanMicroseconds: ticks.meanMicroseconds,
-            tickMaxMicroseconds: ticks.maxMicroseconds, ticksSinceStart: Int(ticks.ticksSinceStart),
-            tickMicrosecondsSinceStart: ticks.microsecondsSinceStart, queuedPlayers: queued, onlineClients: game.onlineClients(),
-            ledgerCommands: await game.regionServices.writer.statistics.commands,
-            residentBytes: Self.residentBytes()
-        )
+        var stats = GameNodeStats()
+        stats.matchesByPhase = phases
+        stats.ticks = Int(ticks.ticks)
+        stats.tickMeanMicroseconds = ticks.meanMicroseconds
+        stats.tickMaxMicroseconds = ticks.maxMicroseconds
+        stats.ticksSinceStart = Int(ticks.ticksSinceStart)
+        stats.tickMicrosecondsSinceStart = ticks.microsecondsSinceStart
+        stats.queuedPlayers = queued
+        stats.onlineClients = game.onlineClients()
+        stats.ledgerCommands = await game.regionServices.writer.statistics.commands
+        stats.residentBytes = Self.residentBytes()
+        stats.localActors = actorSystem.localActorCount
+        return stats
     }
 
     /// This process's resident memory (Linux `/proc/self/statm`), 0 where unavailable.
@@ -76,62 +83,61 @@ public distributed actor GameFront {
 }
 
 /// One node's game figures, as ``GameFront/nodeStats()`` reports them.
-public struct GameNodeStats: Sendable, Hashable, WireCodable {
-    public var matchesByPhase: [String: Int]
-    public var ticks: Int
-    public var tickMeanMicroseconds: Double
-    public var tickMaxMicroseconds: Double
+public struct GameNodeStats: Sendable, Hashable {
+    public var matchesByPhase: [String: Int] = [:]
+    public var ticks = 0
+    public var tickMeanMicroseconds = 0.0
+    public var tickMaxMicroseconds = 0.0
     /// Ticks and their summed time since the node started (see ``TickStatistics/Summary``).
-    public var ticksSinceStart: Int
-    public var tickMicrosecondsSinceStart: Double
+    public var ticksSinceStart = 0
+    public var tickMicrosecondsSinceStart = 0.0
     /// Players waiting in the region's matchmaker, if it runs on this node.
-    public var queuedPlayers: Int
+    public var queuedPlayers = 0
     /// Clients connected to this node's gateway.
-    public var onlineClients: Int
+    public var onlineClients = 0
     /// Ledger commands this node's writer applied since it started.
-    public var ledgerCommands: Int
+    public var ledgerCommands = 0
     /// The node process's resident memory in bytes (0 where unknown).
-    public var residentBytes: Int
+    public var residentBytes = 0
+    /// Actors living on the node: players in memory (idle ones are passivated), matches,
+    /// shards and system actors.
+    public var localActors = 0
 
+    public init() {}
+}
+
+/// Travels as `meridian.game.v1.NodeStats`: tools of one version ask nodes of another.
+extension GameNodeStats: WireCodable {
     public func encode(to writer: inout WireWriter) throws {
-        try writer.write(matchesByPhase)
-        try writer.write(ticks)
-        try writer.write(tickMeanMicroseconds)
-        try writer.write(tickMaxMicroseconds)
-        try writer.write(ticksSinceStart)
-        try writer.write(tickMicrosecondsSinceStart)
-        try writer.write(queuedPlayers)
-        try writer.write(onlineClients)
-        try writer.write(ledgerCommands)
-        try writer.write(residentBytes)
+        var message = Meridian_Game_V1_NodeStats()
+        message.matchesByPhase = matchesByPhase.mapValues(Int64.init)
+        message.ticks = Int64(ticks)
+        message.tickMeanUs = tickMeanMicroseconds
+        message.tickMaxUs = tickMaxMicroseconds
+        message.ticksSinceStart = Int64(ticksSinceStart)
+        message.tickUsSinceStart = tickMicrosecondsSinceStart
+        message.queuedPlayers = Int64(queuedPlayers)
+        message.onlineClients = Int64(onlineClients)
+        message.ledgerCommands = Int64(ledgerCommands)
+        message.residentBytes = Int64(residentBytes)
+        message.localActors = Int64(localActors)
+        try writer.write(message)
     }
 
     public init(from reader: inout WireReader) throws {
-        matchesByPhase = try reader.read()
-        ticks = try reader.read()
-        tickMeanMicroseconds = try reader.read()
-        tickMaxMicroseconds = try reader.read()
-        ticksSinceStart = try reader.read()
-        tickMicrosecondsSinceStart = try reader.read()
-        queuedPlayers = try reader.read()
-        onlineClients = try reader.read()
-        ledgerCommands = try reader.read()
-        residentBytes = try reader.read()
-    }
-
-    init(
-        matchesByPhase: [String: Int], ticks: Int, tickMeanMicroseconds: Double, tickMaxMicroseconds: Double,
-        ticksSinceStart: Int, tickMicrosecondsSinceStart: Double, queuedPlayers: Int, onlineClients: Int, ledgerCommands: Int, residentBytes: Int
-    ) {
-        self.matchesByPhase = matchesByPhase
-        self.ticks = ticks
-        self.tickMeanMicroseconds = tickMeanMicroseconds
-        self.tickMaxMicroseconds = tickMaxMicroseconds
-        self.ticksSinceStart = ticksSinceStart
-        self.tickMicrosecondsSinceStart = tickMicrosecondsSinceStart
-        self.queuedPlayers = queuedPlayers
-        self.onlineClients = onlineClients
-        self.ledgerCommands = ledgerCommands
-        self.residentBytes = residentBytes
+        let message: Meridian_Game_V1_NodeStats = try reader.read()
+        matchesByPhase = message.matchesByPhase.mapValues { Int(clamping: $0) }
+        ticks = Int(clamping: message.ticks)
+        tickMeanMicroseconds = message.tickMeanUs
+        tickMaxMicroseconds = message.tickMaxUs
+        ticksSinceStart = Int(clamping: message.ticksSinceStart)
+        tickMicrosecondsSinceStart = message.tickUsSinceStart
+        queuedPlayers = Int(clamping: message.queuedPlayers)
+        onlineClients = Int(clamping: message.onlineClients)
+        ledgerCommands = Int(clamping: message.ledgerCommands)
+        residentBytes = Int(clamping: message.residentBytes)
+        localActors = Int(clamping: message.localActors)
     }
 }
+
+extension Meridian_Game_V1_NodeStats: WireCodable {}

@@ -45,10 +45,14 @@ struct BootstrapCommand: AsyncParsableCommand {
     @Option(help: "host:port to serve Prometheus metrics on (GET /metrics). Default: the node's metrics: address in the topology; none, no metrics.")
     var metrics: String?
 
+    @Option(help: "Seconds an idle player's actor stays in memory with no call and nobody connected; the next call loads the player again.")
+    var passivatePlayersAfter: Double = 600
+
     @OptionGroup var secret: SecretOptions
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        if !(passivatePlayersAfter > 0) { throw ValidationError("--passivate-players-after must be a positive number of seconds") }
         if topology == nil && seed == nil { throw ValidationError("give --topology FILE, or --seed HOST:PORT with --region and --listen") }
         if topology != nil && seed != nil { throw ValidationError("give either --topology or --seed, not both") }
         if seed != nil && (region == nil || listen == nil) { throw ValidationError("--seed needs --region and --listen") }
@@ -68,7 +72,10 @@ struct BootstrapCommand: AsyncParsableCommand {
             (configuration, cluster) = try await joinConfiguration(secret: secret, logger: logger)
         }
         let metricsAddress = metrics.flatMap(HostPort.init(parsing:)) ?? cluster.node(id: configuration.node)?.metrics
-        let service = ClusterNodeService(configuration: configuration, topology: cluster, metricsAddress: metricsAddress, logger: logger)
+        let service = ClusterNodeService(
+            configuration: configuration, topology: cluster, metricsAddress: metricsAddress,
+            passivatePlayersAfter: .milliseconds(Int64(passivatePlayersAfter * 1000)), logger: logger
+        )
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: service.logger)
         )
@@ -123,16 +130,19 @@ struct ClusterNodeService: Service {
     let topology: Topology
     /// Where to serve `GET /metrics`; nil: the node exports no metrics.
     let metricsAddress: HostPort?
+    /// How long an idle player's actor stays in memory unused.
+    let passivatePlayersAfter: Duration
     /// Carries `meridian.node` and `meridian.region`, for every subsystem of the node.
     let logger: Logger
 
-    init(configuration: ClusterSystem.Configuration, topology: Topology, metricsAddress: HostPort?, logger: Logger) {
+    init(configuration: ClusterSystem.Configuration, topology: Topology, metricsAddress: HostPort?, passivatePlayersAfter: Duration, logger: Logger) {
         var logger = logger
         logger[metadataKey: "meridian.node"] = "\(configuration.node)"
         logger[metadataKey: "meridian.region"] = "\(configuration.region)"
         self.configuration = configuration
         self.topology = topology
         self.metricsAddress = metricsAddress
+        self.passivatePlayersAfter = passivatePlayersAfter
         self.logger = logger
     }
 
@@ -141,7 +151,7 @@ struct ClusterNodeService: Service {
         let metricsServer = try await startMetrics()
         let system = try await ClusterSystem.start(configuration, logger: logger)
         // This node's share of its region's data: store, ledger writer, player actors, trades.
-        let region = try await RegionServices.start(system: system, topology: topology, logger: logger)
+        let region = try await RegionServices.start(system: system, topology: topology, passivatePlayersAfter: passivatePlayersAfter, logger: logger)
         // The node's catalog replica: serves its persisted version at once, then keeps up with the leader.
         let catalog = try await CatalogNode.start(system: system, configuration: try .node(of: system), logger: logger)
         // Shards, matches, the region's matchmaker when placed here, session watching.

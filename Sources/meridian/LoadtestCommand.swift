@@ -103,11 +103,12 @@ struct LoadtestCommand: AsyncParsableCommand {
             let errors = report.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             lines.append("errors               \(errors.isEmpty ? "none" : errors.joined(separator: " "))")
             if let nodes {
-                lines.append("per node             ticks   tick mean µs  tick max µs  peak clients  peak active matches  peak RSS MB")
+                lines.append("per node             ticks   tick mean µs  tick max µs  peak clients  peak active matches  peak RSS MB  actors peak/end")
                 for (id, node) in nodes.sorted(by: { $0.key < $1.key }) {
                     lines.append("  " + id.padding(toLength: 18, withPad: " ", startingAt: 0) + String(
-                        format: " %7d  %12.1f  %11.1f  %12d  %19d  %11.1f", node.ticks, node.tickMeanMicroseconds,
-                        node.tickMaxMicroseconds, node.peakClients, node.peakActiveMatches, Double(node.peakResidentBytes) / 1_048_576
+                        format: " %7d  %12.1f  %11.1f  %12d  %19d  %11.1f  %7d/%d", node.ticks, node.tickMeanMicroseconds,
+                        node.tickMaxMicroseconds, node.peakClients, node.peakActiveMatches, Double(node.peakResidentBytes) / 1_048_576,
+                        node.peakActors, node.actorsAtEnd
                     ))
                 }
             } else {
@@ -134,6 +135,7 @@ struct LoadtestCommand: AsyncParsableCommand {
                         "region": node.region, "ticks": node.ticks, "tick_mean_us": node.tickMeanMicroseconds,
                         "tick_max_us": node.tickMaxMicroseconds, "peak_clients": node.peakClients,
                         "peak_active_matches": node.peakActiveMatches, "peak_rss_bytes": node.peakResidentBytes,
+                        "peak_actors": node.peakActors, "actors_at_end": node.actorsAtEnd,
                     ]
                 },
             ]

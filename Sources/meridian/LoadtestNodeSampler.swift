@@ -12,6 +12,9 @@ struct LoadtestNodeFigures: Sendable {
     var peakClients = 0
     var peakActiveMatches = 0
     var peakResidentBytes = 0
+    /// Actors on the node (players in memory, matches, shards): at its peak and when sampling stopped.
+    var peakActors = 0
+    var actorsAtEnd = 0
 }
 
 /// Samples every node's game figures once a second until cancelled (the nodes are asked as a
@@ -33,6 +36,8 @@ struct LoadtestNodeSampler {
                 sample.peakClients = max(sample.peakClients, stats.onlineClients)
                 sample.peakActiveMatches = max(sample.peakActiveMatches, stats.matchesByPhase["active", default: 0])
                 sample.peakResidentBytes = max(sample.peakResidentBytes, stats.residentBytes)
+                sample.peakActors = max(sample.peakActors, stats.localActors)
+                sample.actorsAtEnd = stats.localActors
                 figures[node] = sample
             }
             try? await Task.sleep(for: .seconds(1))

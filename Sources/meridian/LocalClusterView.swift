@@ -86,9 +86,10 @@ struct LocalClusterView {
                 let catalog = catalogVersions[node].map { "v\($0)" } ?? "-"
                 let matches = game[node].map { "\($0.matchesByPhase.values.reduce(0, +))" } ?? "-"
                 let online = game[node].map { "\($0.onlineClients)" } ?? "-"
+                let actors = game[node].map { "\($0.localActors)" } ?? "-"
                 lines.append(
                     "  \(pad(node, 12)) process \(pad(process, 8)) state \(pad(state, 8)) incarnation \(pad(incarnation, 17)) catalog \(pad(catalog, 5))"
-                        + " online \(pad(online, 5)) matches \(pad(matches, 4)) last seen \(seen)"
+                        + " online \(pad(online, 5)) actors \(pad(actors, 6)) matches \(pad(matches, 4)) last seen \(seen)"
                 )
             }
             lines.append("")

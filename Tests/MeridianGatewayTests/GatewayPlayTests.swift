@@ -1,4 +1,5 @@
 import Foundation
+import MeridianCluster
 import MeridianGame
 import MeridianGateway
 import MeridianSimulation
@@ -66,6 +67,29 @@ struct GatewayPlayTests {
         }
         await eu.close()
         await us.close()
+    }
+
+    /// A logged-in player's actor stays in memory however idle (its gateway watches it); once
+    /// the connection closes, the gateway stops watching and the idle actor is passivated.
+    @Test func aPlayersActorStaysWhileConnectedAndGoesAfterTheConnectionCloses() async throws {
+        let cluster = try await GameTestCluster.start(gateways: true, passivatePlayersAfter: .milliseconds(100))
+        defer { Task { await cluster.shutdown() } }
+        let client = try await RawClient.connect(try #require(cluster.node("us-east-1")?.gateway?.address))
+        let player = UUID()
+        _ = try await client.logIn(player, home: "eu-west")
+        let homeNode = cluster.homeNode(of: player, region: "eu-west")
+        let system = try #require(cluster.node(homeNode)?.system)
+        let connected = try cluster.home(of: player, region: "eu-west", via: homeNode)
+        try await Task.sleep(for: .milliseconds(300))
+        await system.passivateIdleActors()
+        #expect(try cluster.home(of: player, region: "eu-west", via: homeNode) === connected)
+
+        await client.close()
+        try await cluster.eventually("the idle player's actor is passivated after the connection closed") {
+            try await Task.sleep(for: .milliseconds(300))
+            await system.passivateIdleActors()
+            return try cluster.home(of: player, region: "eu-west", via: homeNode) !== connected
+        }
     }
 
     /// A client drops out of a running match and comes back on another gateway with its token:
