@@ -93,12 +93,13 @@ actor ClientSession {
             }
             guard let (uplink, player) = uplink else { return true }  // between matches: inputs are dropped
             if let last = batch.inputs.last { outbox.noteInput(sequence: last.sequence) }
-            uplink.offer(player: player, inputs: batch.inputs.map { input in
+            let inputs = batch.inputs.map { input in
                 InputMessage(PlayerInput(
                     sequence: input.sequence, moveX: Int8(clamping: input.moveX), moveY: Int8(clamping: input.moveY),
                     aim: UInt16(truncatingIfNeeded: input.aim), fire: input.fire, reload: input.reload
                 ))
-            })
+            }
+            uplink.offer(player: player, inputs: inputs, ack: batch.ackTick == 0 ? nil : batch.ackTick)
         case .ack(let ack):
             guard stage == .ready else { throw Self.loginFirst }
             if let (uplink, player) = uplink { uplink.offer(player: player, ack: ack.tick) }

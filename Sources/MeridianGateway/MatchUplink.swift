@@ -28,15 +28,13 @@ final class MatchUplink: Sendable {
         }
     }
 
-    func offer(player: UUID, inputs: [InputMessage]) {
+    /// Queues a client's inputs and its acknowledgement of a snapshot `ack` (either may be absent).
+    func offer(player: UUID, inputs: [InputMessage] = [], ack: UInt32? = nil) {
         update(player) { update in
             update.inputs.append(contentsOf: inputs)
             if update.inputs.count > Self.maximumPendingInputs { update.inputs.removeFirst(update.inputs.count - Self.maximumPendingInputs) }
+            if let ack { update.acknowledged = max(update.acknowledged ?? 0, ack) }
         }
-    }
-
-    func offer(player: UUID, ack tick: UInt32) {
-        update(player) { update in update.acknowledged = max(update.acknowledged ?? 0, tick) }
     }
 
     private func update(_ player: UUID, _ change: (inout ClientUpdate) -> Void) {

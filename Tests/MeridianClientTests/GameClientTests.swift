@@ -1,3 +1,4 @@
+import Foundation
 import MeridianClient
 import MeridianSimulation
 import MeridianWire
@@ -158,6 +159,59 @@ struct GameClientTests {
         }
         #expect(sent.rttMs == ["eu-west": 12])
         await client.finish()
+    }
+
+    /// A playing client acknowledges a snapshot on its next input batch; without an input
+    /// within `maxAckDelay` the newest snapshot is acknowledged on its own.
+    @Test func acksRideOnInputsOrGoAloneAfterTheDelay() async throws {
+        @Sendable func delta(_ tick: UInt32) -> ServerMessage {
+            var delta = Meridian_Client_V1_StateDelta()
+            delta.matchID = "m1"
+            delta.entity = 1
+            let snapshot = ReplicatedSnapshot(tick: tick, entities: [ReplicatedEntity(id: 1, x: 0, y: 0, aim: 0, health: 100, ammo: 10)])
+            delta.packet = Data(SnapshotCodec.encode(snapshot, baseline: nil))
+            return Reply.message(0, .delta(delta))
+        }
+        /// Answers the queue with deltas 1…3.
+        let gateway = try await FakeGateway.start(group: group) { request, peer in
+            if Reply.basics(request, peer) { return }
+            guard case .queue = request.body else { return }
+            var status = Meridian_Client_V1_QueueStatus()
+            status.queued = true
+            peer.send(Reply.message(request.requestID, .queueStatus(status)))
+            for tick: UInt32 in 1...3 { peer.send(delta(tick)) }
+        }
+        defer { Task { await gateway.stop() } }
+        let acks: () -> [String] = {
+            gateway.receivedBodies().compactMap { body in
+                switch body {
+                case .inputs(let batch): "inputs+ack \(batch.ackTick)"
+                case .ack(let ack): "ack \(ack.tick)"
+                default: nil
+                }
+            }
+        }
+
+        // An ack that may wait: the input carries it.
+        let playing = GameClient(group: group, configuration: .init(maxAckDelay: .seconds(3600)), logger: testLogger())
+        let recorder = EventRecorder(playing.events)
+        try await playing.connect(host: "127.0.0.1", port: gateway.port)
+        try await playing.hello()
+        _ = try await playing.queue(rtt: [:])
+        #expect(await recorder.first { if case .snapshotApplied(3, _) = $0 { true } else { false } } != nil)
+        try playing.sendInputs([PlayerInput(moveX: 1)])
+        #expect(await eventually { acks().count == 1 }, "\(acks())")
+        #expect(acks() == ["inputs+ack 3"])
+        await playing.finish()
+
+        // No input: the newest snapshot is acknowledged alone, once.
+        let watching = GameClient(group: group, configuration: .init(maxAckDelay: .milliseconds(20)), logger: testLogger())
+        try await watching.connect(host: "127.0.0.1", port: gateway.port)
+        try await watching.hello()
+        _ = try await watching.queue(rtt: [:])
+        #expect(await eventually { acks().count >= 2 && acks().last == "ack 3" }, "\(acks())")
+        #expect(acks().dropFirst().allSatisfy { $0.hasPrefix("ack ") }, "\(acks())")
+        await watching.finish()
     }
 
     @Test func serverCloseBecomesDisconnectedWithTheReason() async throws {

@@ -38,25 +38,36 @@ struct GatewayPlayTests {
         let assigned = try #require(try await eu.next(where: { $0.matchEvent.phase == "assigned" }))
         #expect(assigned.matchEvent.region == "eu-west")
 
-        // Deltas: apply, acknowledge, steer right; the own avatar moves.
+        // Deltas: apply, steer right acknowledging the snapshot with the input (the first half
+        // of the way) or on its own (the second); the own avatar moves, and the gateway encodes
+        // deltas against the acknowledged snapshots either way.
         var receiver = SnapshotReceiver()
         var firstX: Int32?
         var lastX: Int32?
         var sequence: UInt32 = 0
         var deltas = 0
-        while deltas < 30, let message = try await eu.next(timeout: .seconds(10)) {
+        var rebased = (withInputs: 0, alone: 0)
+        while deltas < 40, let message = try await eu.next(timeout: .seconds(10)) {
             guard case .delta(let delta)? = message.body else { continue }
             deltas += 1
+            let acksWithInputs = deltas <= 20
+            if try SnapshotCodec.header(of: Array(delta.packet)).baseline != nil {
+                if acksWithInputs { rebased.withInputs += 1 } else { rebased.alone += 1 }
+            }
             guard let tick = try receiver.receive(Array(delta.packet)) else { continue }
-            try await eu.send(RawClient.message { $0.ack.tick = tick })
             let me = receiver.latest?.entities.first { UInt32($0.id) == delta.entity }
             if firstX == nil { firstX = me?.x }
             lastX = me?.x ?? lastX
             sequence += 1
-            try await eu.send(RawClient.message { $0.inputs.inputs = [.with { $0.sequence = sequence; $0.moveX = 127 }] })
+            try await eu.send(RawClient.message {
+                $0.inputs.inputs = [.with { [sequence] in $0.sequence = sequence; $0.moveX = 127 }]
+                if acksWithInputs { $0.inputs.ackTick = tick }
+            })
+            if !acksWithInputs { try await eu.send(RawClient.message { $0.ack.tick = tick }) }
         }
-        #expect(deltas == 30)
+        #expect(deltas == 40)
         #expect((lastX ?? 0) > (firstX ?? 0), "the avatar moved right: \(String(describing: firstX)) → \(String(describing: lastX))")
+        #expect(rebased.withInputs > 0 && rebased.alone > 0, "deltas against acknowledged snapshots: \(rebased)")
 
         for client in [eu, us] {
             let result = try #require(try await client.next(where: { if case .result? = $0.body { true } else { false } }))

@@ -129,6 +129,11 @@ package final class MeridianClientConnection: Sendable {
         channel.writeAndFlush(OutboundRequest(message: message, reply: nil, timeout: .zero), promise: nil)
     }
 
+    /// Runs `task` on the connection's event loop after `delay`.
+    package func schedule(in delay: Duration, _ task: @escaping @Sendable () -> Void) {
+        channel.eventLoop.scheduleTask(in: TimeAmount(delay), task)
+    }
+
     /// Changes the simulated one-way delay (e.g. once `Welcome` revealed the gateway's region).
     package func setSimulatedOneWayDelay(_ delay: Duration) {
         channel.triggerUserOutboundEvent(SetSimulatedDelay(delay: TimeAmount(delay)), promise: nil)

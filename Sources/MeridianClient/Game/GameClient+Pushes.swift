@@ -17,7 +17,7 @@ extension GameClient {
                     // Inputs sent to an earlier match never show up in this one.
                     if state.matchID != nil { state.inputLatency.reset() }
                     state.matchID = event.matchID
-                    state.receiver = SnapshotReceiver()
+                    state.forgetSnapshots()
                     state.ownEntity = nil
                 }
             }
@@ -42,13 +42,15 @@ extension GameClient {
     /// Applies a delta to the match's receiver, acknowledges the tick, records input latency.
     private func applyDelta(_ delta: Meridian_Client_V1_StateDelta, generation: UInt64) {
         let now = NIODeadline.now()
-        enum Outcome { case applied(UInt32, ReplicatedEntity?, MeridianClientConnection?, [Duration]), ignored, failed(String) }
+        enum Outcome { case applied(UInt32, Ack, ReplicatedEntity?, MeridianClientConnection?, [Duration]), ignored, failed(String) }
+        enum Ack { case now, later(scheduleFlush: Bool) }
+        let delay = configuration.maxAckDelay
         let outcome = state.withLock { state -> Outcome in
             guard state.generation == generation else { return .ignored }
             if state.matchID != delta.matchID {
                 if state.matchID != nil { state.inputLatency.reset() }
                 state.matchID = delta.matchID
-                state.receiver = SnapshotReceiver()
+                state.forgetSnapshots()
             }
             let ackTick: UInt32?
             do {
@@ -61,7 +63,15 @@ extension GameClient {
             state.ownEntityID = entityID
             state.ownEntity = snapshot.entities.first { $0.id == entityID }
             let latencies = state.inputLatency.applied(upTo: delta.lastInput, at: now)
-            return .applied(tick, state.ownEntity, state.connection, latencies)
+            let ack: Ack
+            if delay > .zero {
+                state.pendingAck = tick
+                ack = .later(scheduleFlush: !state.ackFlushScheduled)
+                state.ackFlushScheduled = true
+            } else {
+                ack = .now
+            }
+            return .applied(tick, ack, state.ownEntity, state.connection, latencies)
         }
         switch outcome {
         case .ignored:
@@ -69,16 +79,36 @@ extension GameClient {
         case .failed(let reason):
             // Without an ack the gateway falls back to a full snapshot; nothing else to do.
             logger.debug("dropping an undecodable delta", metadata: ["meridian.reason": "\(reason)"])
-        case .applied(let tick, let own, let connection, let latencies):
-            var ack = Meridian_Client_V1_SnapshotAck()
-            ack.tick = tick
-            connection?.send(.ack(ack))
+        case .applied(let tick, let ack, let own, let connection, let latencies):
+            switch ack {
+            case .now:
+                Self.sendAck(tick, on: connection)
+            case .later(let scheduleFlush):
+                if scheduleFlush { connection?.schedule(in: delay) { [weak self] in self?.flushAck(generation: generation) } }
+            }
             if let onInputLatency { for latency in latencies { onInputLatency(latency) } }
             eventSink.yield(.snapshotApplied(tick: tick, own: own))
         }
     }
 
     /// Runs on the event loop once the connection ends.
+    /// Sends the pending ack that no input batch carried within ``Configuration/maxAckDelay``.
+    private func flushAck(generation: UInt64) {
+        let pending = state.withLock { state -> (UInt32, MeridianClientConnection?)? in
+            state.ackFlushScheduled = false
+            guard state.generation == generation, let tick = state.pendingAck else { return nil }
+            state.pendingAck = nil
+            return (tick, state.connection)
+        }
+        if let (tick, connection) = pending { Self.sendAck(tick, on: connection) }
+    }
+
+    private static func sendAck(_ tick: UInt32, on connection: MeridianClientConnection?) {
+        var ack = Meridian_Client_V1_SnapshotAck()
+        ack.tick = tick
+        connection?.send(.ack(ack))
+    }
+
     func handleClose(_ reason: MeridianClientError, generation: UInt64) {
         let current = state.withLock { state -> Bool in
             guard state.generation == generation else { return false }

@@ -52,7 +52,7 @@ extension GameClient {
         state.withLock { state in
             state.login = result
             // After a resume the match restarts from a full snapshot: forget the old baselines.
-            state.receiver = SnapshotReceiver()
+            state.forgetSnapshots()
             state.inputLatency.reset()
         }
         return result
@@ -135,6 +135,10 @@ extension GameClient {
         var batches: [Meridian_Client_V1_InputBatch] = []
         let last = state.withLock { state -> UInt32 in
             var batch = Meridian_Client_V1_InputBatch()
+            if !inputs.isEmpty, let ack = state.pendingAck {
+                batch.ackTick = ack
+                state.pendingAck = nil
+            }
             for input in inputs {
                 var proto = Meridian_Client_V1_PlayerInput()
                 proto.sequence = state.nextInputSequence

@@ -23,12 +23,20 @@ public final class GameClient: Sendable {
         public var clientName = "meridian-client/1"
         /// Events kept for a reader that is behind; older ones are dropped.
         public var eventBufferSize = 1024
+        /// How long the acknowledgement of a snapshot may wait for an input batch to carry it
+        /// before it goes in a message of its own (a playing client sends inputs every tick, so
+        /// most acks cost no message). Zero sends every ack at once. Default 40 ms.
+        public var maxAckDelay: Duration = .milliseconds(40)
 
-        public init(connection: ClientConnectionConfiguration = ClientConnectionConfiguration(), latencyProfile: LatencyProfile? = nil, clientName: String = "meridian-client/1", eventBufferSize: Int = 1024) {
+        public init(
+            connection: ClientConnectionConfiguration = ClientConnectionConfiguration(), latencyProfile: LatencyProfile? = nil,
+            clientName: String = "meridian-client/1", eventBufferSize: Int = 1024, maxAckDelay: Duration = .milliseconds(40)
+        ) {
             self.connection = connection
             self.latencyProfile = latencyProfile
             self.clientName = clientName
             self.eventBufferSize = eventBufferSize
+            self.maxAckDelay = maxAckDelay
         }
     }
 
@@ -47,7 +55,19 @@ public final class GameClient: Sendable {
         var ownEntityID: MatchPlayerID?
         var ownEntity: ReplicatedEntity?
         var nextInputSequence: UInt32 = 1
+        /// The newest applied snapshot not acknowledged yet: it rides on the next input batch,
+        /// or goes on its own after ``Configuration/maxAckDelay``.
+        var pendingAck: UInt32?
+        /// A send of the pending ack is scheduled.
+        var ackFlushScheduled = false
         var inputLatency = InputLatencyTracker()
+
+        /// A new match or a resumed one starts from a full snapshot: drop the old baselines
+        /// and the ack of one of them.
+        mutating func forgetSnapshots() {
+            receiver = SnapshotReceiver()
+            pendingAck = nil
+        }
     }
 
     let group: any EventLoopGroup
