@@ -447,7 +447,7 @@ let package = Package(
         // Starts real `meridian` processes; needs the executable built first (swift build).
         .testTarget(
             name: "MeridianEndToEndTests",
-            dependencies: ["MeridianTopology", "MeridianMembership"],
+            dependencies: ["MeridianTopology", "MeridianMembership", "MeridianTransport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,4 +1,5 @@
 import Foundation
+import MeridianTransport
 import MeridianMembership
 import MeridianTopology
 import Testing
@@ -10,8 +11,8 @@ struct BootstrapProcessesTests {
     let cluster: ProcessCluster
     let nodes = ["a-1", "a-2", "b-1"]
 
-    init() throws {
-        cluster = try ProcessCluster(
+    init() async throws {
+        cluster = try await ProcessCluster(
             "e2e", directoryPrefix: "meridian-e2e",
             regions: [.init("region-a", shards: 4, nodes: ["a-1", "a-2"]), .init("region-b", shards: 4, nodes: ["b-1"])],
             latency: ["region-a/region-b": 20], catalogPrimary: "region-a", seeds: ["a-1", "b-1"]
@@ -73,7 +74,7 @@ struct BootstrapProcessesTests {
 
     @Test func aNodeJoinsThroughASeedAndReceivesTheTopology() async throws {
         let seed = try cluster.start("a-1")
-        let listen = "127.0.0.1:\(try Meridian.freePort())"
+        let listen = "127.0.0.1:\(try await freeTCPPort())"
         let joiner = try Meridian.start(
             ["bootstrap", "--seed", try #require(cluster.addresses["a-1"]).cluster, "--node", "a-9", "--region", "region-a", "--listen", listen, "--cluster", "e2e"],
             log: cluster.directory.appendingPathComponent("a-9.log")

@@ -14,7 +14,7 @@ struct BotsProcessesTests {
     func botsPlayOnTheirNearestRegionSurviveANodeKillAndEveryRewardIsPaidOnce() async throws {
         // Regions far apart, so that a bot's nearest region stands out even on a CPU-starved CI
         // machine, where a busy gateway adds tens of milliseconds to its own round trips.
-        let cluster = try ProcessCluster(
+        let cluster = try await ProcessCluster(
             "e2e-bots", directoryPrefix: "meridian-e2e-bots",
             regions: [
                 .init("eu-west", shards: 4, nodes: ["eu-west-1", "eu-west-2"]),

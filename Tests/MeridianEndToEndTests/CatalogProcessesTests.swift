@@ -17,8 +17,8 @@ struct CatalogProcessesTests {
     let cluster: ProcessCluster
     let nodes = ["a-1", "b-1", "c-1"]
 
-    init() throws {
-        cluster = try ProcessCluster(
+    init() async throws {
+        cluster = try await ProcessCluster(
             "e2e-catalog", directoryPrefix: "meridian-e2e-catalog",
             regions: [
                 .init("region-a", shards: 4, nodes: ["a-1"]),

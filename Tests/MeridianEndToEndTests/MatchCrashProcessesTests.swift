@@ -10,8 +10,8 @@ import Testing
 struct MatchCrashProcessesTests {
     let cluster: ProcessCluster
 
-    init() throws {
-        cluster = try ProcessCluster(
+    init() async throws {
+        cluster = try await ProcessCluster(
             "e2e-match", directoryPrefix: "meridian-e2e-match",
             regions: [.init("region-a", shards: 8, nodes: ["a-1", "a-2"]), .init("region-b", shards: 4, nodes: ["b-1"])],
             latency: ["region-a/region-b": 10], catalogPrimary: "region-b", seeds: ["a-1", "b-1"]

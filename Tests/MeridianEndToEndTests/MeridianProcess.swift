@@ -1,4 +1,5 @@
 import Foundation
+import MeridianTransport
 import Testing
 
 /// Runs the `meridian` executable built by `swift build` (scripts/test exports its path as
@@ -46,33 +47,6 @@ enum Meridian {
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
-
-    /// `count` distinct free ports: every socket stays bound until all are chosen, so the
-    /// kernel cannot hand the same port out twice.
-    static func freePorts(_ count: Int) throws -> [Int] {
-        var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
-        var ports: [Int] = []
-        for _ in 0..<count {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            sockets.append(fd)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = 0
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-            }
-            guard bound else { throw POSIXError(.EADDRINUSE) }
-            ports.append(Int(UInt16(bigEndian: address.sin_port)))
-        }
-        return ports
-    }
-
-    static func freePort() throws -> Int {
-        try freePorts(1)[0]
-    }
 }
 
 /// One member as `meridian status --json` prints it.
@@ -112,11 +86,11 @@ struct ProcessCluster {
         _ name: String, directoryPrefix: String, regions: [Region], latency: KeyValuePairs<String, Int>,
         catalogPrimary: String, identityAuthority: String? = nil, seeds: [String],
         storage: (_ region: String) -> String? = { _ in nil }
-    ) throws {
+    ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(directoryPrefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let nodes = regions.flatMap { region in region.nodes.map { (id: $0, region: region.name) } }
-        let ports = try Meridian.freePorts(2 * nodes.count)
+        let ports = try await freeTCPPorts(2 * nodes.count)
         var yaml = "cluster: \(name)\nversion: 1\nregions:\n"
         for region in regions {
             let path = storage(region.name) ?? "sqlite:\(directory.path)/\(region.name)"

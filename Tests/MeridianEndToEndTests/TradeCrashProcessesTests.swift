@@ -51,7 +51,7 @@ struct TradeCrashProcessesTests {
 
     @Test(arguments: Backend.available)
     func aTradeInterruptedByKill9CompletesAfterRestart(_ backend: Backend) async throws {
-        let cluster = try ProcessCluster(
+        let cluster = try await ProcessCluster(
             "e2e-trade", directoryPrefix: "meridian-e2e-trade",
             regions: [.init("region-a", shards: 4, nodes: ["a-1"]), .init("region-b", shards: 4, nodes: ["b-1"])],
             latency: ["region-a/region-b": 20], catalogPrimary: "region-a", seeds: ["a-1", "b-1"],

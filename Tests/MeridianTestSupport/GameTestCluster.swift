@@ -87,15 +87,7 @@ public final class GameTestCluster: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            var ports: [Int]?
-            if gateways {
-                var free: [Int] = []
-                while free.count < 4 {
-                    let port = try await freeTCPPort()
-                    if !free.contains(port) { free.append(port) }
-                }
-                ports = free
-            }
+            let ports = gateways ? try await freeTCPPorts(4) : nil
             let cluster = try GameTestCluster(
                 name: String(name.filter { $0.isLetter }.prefix(20)), rules: rules, shards: shards,
                 gatewayPorts: ports, gatewayConfiguration: gatewayConfiguration, passivatePlayersAfter: passivatePlayersAfter

@@ -140,7 +140,7 @@ final class TestCluster: Sendable {
         var lastError: (any Error)?
         for _ in 0..<50 {
             let port: Int
-            if let fixedPort { port = fixedPort } else { port = try await freePort() }
+            if let fixedPort { port = fixedPort } else { port = try await freeTCPPort() }
             let local = LocalHandshakeInfo(
                 cluster: cluster,
                 identity: PeerIdentity(node: name, incarnation: incarnation, region: region, address: "127.0.0.1:\(port)"),
@@ -160,17 +160,6 @@ final class TestCluster: Sendable {
             }
         }
         throw lastError!
-    }
-
-    /// A port nobody listens on right now (the transport binds with SO_REUSEADDR).
-    func freePort() async throws -> Int {
-        let probe = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        let port = probe.localAddress!.port!
-        try await probe.close()
-        return port
     }
 
     /// A plain TCP client that records every byte it receives and speaks only when told to.
