@@ -19,6 +19,8 @@ struct LoadtestBot: Sendable {
     let homeRegion: String
     let sourceAddress: String
     let idle: Bool
+    /// How long a snapshot ack may wait for an input batch to carry it.
+    let maxAckDelay: Duration
     let deadline: ContinuousClock.Instant
     let group: any EventLoopGroup
     let stats: LoadtestStats
@@ -41,6 +43,7 @@ struct LoadtestBot: Sendable {
         configuration.latencyProfile = profile
         configuration.connection.localAddress = sourceAddress
         configuration.clientName = "meridian-loadtest/1"
+        configuration.maxAckDelay = maxAckDelay
         let stats = stats
         let client = GameClient(group: group, configuration: configuration, logger: logger) { latency in
             stats.recordInputToDelta(latency)

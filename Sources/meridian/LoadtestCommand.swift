@@ -31,6 +31,8 @@ struct LoadtestCommand: AsyncParsableCommand {
         var idle = false
         @Option(help: "Seconds after the end that bots still in a match may take to finish it before they count as stuck (at least the match time limit).")
         var grace: Double = Self.defaultGrace
+        @Option(help: "Milliseconds a bot's snapshot ack may wait to ride on its next input batch (GameClient.Configuration.maxAckDelay); 0 sends every ack alone.")
+        var maxAckDelayMs = 40
 
         /// The example catalog's 120 s match time limit, plus a margin.
         static let defaultGrace: Double = 150
@@ -61,7 +63,8 @@ struct LoadtestCommand: AsyncParsableCommand {
                 workerProcesses.append(try LoadtestWorkerProcess(
                     executable: LoadtestWorkerProcess.executable, topology: options.topology, players: options.players,
                     ramp: options.ramp, duration: options.duration, idle: options.idle,
-                    first: first, count: min(botsPerProcess, options.players - first), grace: options.grace
+                    first: first, count: min(botsPerProcess, options.players - first), grace: options.grace,
+                    maxAckDelayMs: options.maxAckDelayMs
                 ))
             }
             while workerProcesses.contains(where: \.isRunning) {
@@ -176,7 +179,8 @@ struct LoadtestCommand: AsyncParsableCommand {
                         let home = LoadtestBot.homeRegion(of: index, regions: regions)
                         let bot = LoadtestBot(
                             index: index, topology: topology, location: location, homeRegion: home,
-                            sourceAddress: LoadtestBot.sourceAddress(index), idle: options.idle, deadline: deadline,
+                            sourceAddress: LoadtestBot.sourceAddress(index), idle: options.idle,
+                            maxAckDelay: .milliseconds(options.maxAckDelayMs), deadline: deadline,
                             group: group, stats: stats, setupGate: setupGate, logger: logger
                         )
                         let startAt = started + .milliseconds(Int64(options.ramp * 1000 * Double(index) / Double(max(1, options.players))))
