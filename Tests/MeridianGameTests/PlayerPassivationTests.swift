@@ -63,6 +63,42 @@ struct PlayerPassivationTests {
         #expect(try await live.currentSession() == .idle)
     }
 
+    /// Passivation running all the time (a 1 ms timeout and a sweeper in a loop) while the
+    /// player queues, leaves the queue and receives grants through a held instance and through
+    /// fresh lookups: every session change lands on the live instance and every grant once.
+    @Test func sessionAndDataSurviveConstantPassivation() async throws {
+        let cluster = try await GameTestCluster.start(passivatePlayersAfter: .milliseconds(1))
+        defer { Task { await cluster.shutdown() } }
+        let player = try await cluster.createPlayer("churn", home: "eu-west")
+        let system = try #require(cluster.node(cluster.homeNode(of: player, region: "eu-west"))?.system)
+        let held = try instance(of: player, in: cluster)
+        let sweeper = Task {
+            var passivated = 0
+            while !Task.isCancelled {
+                passivated += await system.passivateIdleActors()
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+            return passivated
+        }
+        for round in 0..<60 {
+            let home = round.isMultiple(of: 2) ? held : try instance(of: player, in: cluster)
+            let ticket = QueueTicket(id: UUID(), members: [.init(player: player, homeRegion: "eu-west")], rttMilliseconds: [:])
+            _ = try await home.beginQueue(ticket: ticket, region: "eu-west")
+            try await Task.sleep(for: .milliseconds(round % 7))
+            guard case .queued(let queued, _) = try await instance(of: player, in: cluster).currentSession() else {
+                Issue.record("round \(round): the live instance lost the queue")
+                return
+            }
+            #expect(queued.id == ticket.id)
+            #expect(try await home.endQueue(ticketID: ticket.id), "round \(round)")
+            _ = try await home.grant(item: "gold", count: 1, idempotencyKey: "churn-\(round)")
+        }
+        #expect(try await instance(of: player, in: cluster).currentSession() == .idle)
+        #expect(try await instance(of: player, in: cluster).view().balances["gold"] == 60)
+        sweeper.cancel()
+        #expect(await sweeper.value > 10, "the player's actor was passivated again and again meanwhile")
+    }
+
     /// A player whose connection is open (a live listener) stays; once the connection says it
     /// closed, or its node is down, the idle player goes.
     @Test func aWatchedPlayerStaysUntilItsListenerIsGone() async throws {
