@@ -143,6 +143,8 @@ let package = Package(
                 "MeridianMatchmaking",
                 "MeridianStorage",
                 "MeridianTopology",
+                "MeridianWire",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

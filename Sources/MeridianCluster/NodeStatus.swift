@@ -31,11 +31,11 @@ public struct MemberSnapshot: Sendable, Hashable, WireCodable {
         message.state = state
         message.incarnation = incarnation
         if let lastSeenMillisecondsAgo { message.lastSeenMsAgo = lastSeenMillisecondsAgo }
-        try writer.write(message)
+        try writer.writeMessage(message)
     }
 
     public init(from reader: inout WireReader) throws {
-        let message: Meridian_Cluster_V1_MemberStatus = try reader.read()
+        let message = try reader.readMessage(Meridian_Cluster_V1_MemberStatus.self)
         self.init(
             node: message.node,
             region: message.region,
@@ -46,8 +46,6 @@ public struct MemberSnapshot: Sendable, Hashable, WireCodable {
         )
     }
 }
-
-extension Meridian_Cluster_V1_MemberStatus: WireCodable {}
 
 /// Every node runs one at ``NodeStatusActor/path``: it answers `meridian status`.
 public distributed actor NodeStatusActor {

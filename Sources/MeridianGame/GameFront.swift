@@ -121,11 +121,11 @@ extension GameNodeStats: WireCodable {
         message.ledgerCommands = Int64(ledgerCommands)
         message.residentBytes = Int64(residentBytes)
         message.localActors = Int64(localActors)
-        try writer.write(message)
+        try writer.writeMessage(message)
     }
 
     public init(from reader: inout WireReader) throws {
-        let message: Meridian_Game_V1_NodeStats = try reader.read()
+        let message = try reader.readMessage(Meridian_Game_V1_NodeStats.self)
         matchesByPhase = message.matchesByPhase.mapValues { Int(clamping: $0) }
         ticks = Int(clamping: message.ticks)
         tickMeanMicroseconds = message.tickMeanUs
@@ -139,5 +139,3 @@ extension GameNodeStats: WireCodable {
         localActors = Int(clamping: message.localActors)
     }
 }
-
-extension Meridian_Game_V1_NodeStats: WireCodable {}

@@ -7,7 +7,7 @@ import MeridianStorage
 ///
 /// The incarnation lets a player's actor tell "the node running my match died" (that
 /// incarnation went down) from "the node restarted and runs other matches now".
-public struct MatchAssignment: Sendable, Hashable, WireCodable {
+public struct MatchAssignment: Sendable, Hashable {
     public var matchID: UUID
     public var region: String
     public var shard: Int
@@ -22,25 +22,10 @@ public struct MatchAssignment: Sendable, Hashable, WireCodable {
         self.incarnation = incarnation
     }
 
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.write(matchID)
-        try writer.write(region)
-        try writer.write(shard)
-        try writer.write(node)
-        try writer.write(incarnation)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        matchID = try reader.read()
-        region = try reader.read()
-        shard = try reader.read()
-        node = try reader.read()
-        incarnation = try reader.read()
-    }
 }
 
 /// What an online player is doing, held by the player's actor in its home region.
-public enum PlayerSession: Sendable, Hashable, WireCodable {
+public enum PlayerSession: Sendable, Hashable {
     /// Online, not queued and not playing.
     case idle
     /// Waiting in `region`'s matchmaker with `ticket` (held here so the queue can be rebuilt
@@ -48,29 +33,6 @@ public enum PlayerSession: Sendable, Hashable, WireCodable {
     case queued(QueueTicket, region: String)
     /// Seated in a match.
     case inMatch(MatchAssignment)
-
-    public func encode(to writer: inout WireWriter) throws {
-        switch self {
-        case .idle:
-            try writer.write(UInt8(0))
-        case .queued(let ticket, let region):
-            try writer.write(UInt8(1))
-            try writer.write(ticket)
-            try writer.write(region)
-        case .inMatch(let assignment):
-            try writer.write(UInt8(2))
-            try writer.write(assignment)
-        }
-    }
-
-    public init(from reader: inout WireReader) throws {
-        switch try reader.read(UInt8.self) {
-        case 0: self = .idle
-        case 1: self = .queued(try reader.read(), region: try reader.read())
-        case 2: self = .inMatch(try reader.read())
-        case let tag: throw WireDecodingError("unknown player session tag \(tag)")
-        }
-    }
 
     /// A one-line description for status output.
     public var summary: String {
@@ -82,23 +44,9 @@ public enum PlayerSession: Sendable, Hashable, WireCodable {
     }
 }
 
-// A rating travels between actors as three doubles (the conformance lives here because the
-// matchmaking module is pure and knows nothing of the cluster).
-extension SkillRating: WireCodable {
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.write(rating)
-        try writer.write(deviation)
-        try writer.write(volatility)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        self.init(rating: try reader.read(), deviation: try reader.read(), volatility: try reader.read())
-    }
-}
-
 /// One player's result of one match, sent by the match actor to the player's home region.
 /// Applied exactly once per (match, player): a retried or duplicated message changes nothing.
-public struct MatchResultMessage: Sendable, Hashable, WireCodable {
+public struct MatchResultMessage: Sendable, Hashable {
     public var matchID: UUID
     public var player: UUID
     /// `win`, `loss`, `draw`, `abandoned` or `server_lost`.
@@ -126,27 +74,6 @@ public struct MatchResultMessage: Sendable, Hashable, WireCodable {
         self.finishedAt = finishedAt.timeIntervalSince1970
     }
 
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.write(matchID)
-        try writer.write(player)
-        try writer.write(outcome)
-        try writer.write(placement)
-        try writer.write(xp)
-        try writer.write(rewards)
-        try writer.write(skillAfter)
-        try writer.write(finishedAt)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        matchID = try reader.read()
-        player = try reader.read()
-        outcome = try reader.read()
-        placement = try reader.read()
-        xp = try reader.read()
-        rewards = try reader.read()
-        skillAfter = try reader.read()
-        finishedAt = try reader.read()
-    }
 }
 
 /// Why a player's actor refused a session change.
@@ -172,7 +99,7 @@ public struct PlayerSessionError: Error, Sendable, Hashable, CustomStringConvert
 }
 
 /// One line of a player's match history as other nodes see it.
-public struct MatchHistoryEntry: Sendable, Hashable, WireCodable {
+public struct MatchHistoryEntry: Sendable, Hashable {
     public var matchID: UUID
     public var outcome: String
     public var xp: Int64
@@ -186,25 +113,12 @@ public struct MatchHistoryEntry: Sendable, Hashable, WireCodable {
         finishedAt = record.finishedAt.timeIntervalSince1970
     }
 
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.write(matchID)
-        try writer.write(outcome)
-        try writer.write(xp)
-        try writer.write(finishedAt)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        matchID = try reader.read()
-        outcome = try reader.read()
-        xp = try reader.read()
-        finishedAt = try reader.read()
-    }
 }
 
 /// A matchmaking ticket as its owner (the party leader's actor) keeps it: who plays together,
 /// where they are, which regions' queues already had it.
-public struct QueueTicket: Sendable, Hashable, WireCodable {
-    public struct Member: Sendable, Hashable, WireCodable {
+public struct QueueTicket: Sendable, Hashable {
+    public struct Member: Sendable, Hashable {
         public var player: UUID
         public var homeRegion: String
 
@@ -213,15 +127,6 @@ public struct QueueTicket: Sendable, Hashable, WireCodable {
             self.homeRegion = homeRegion
         }
 
-        public func encode(to writer: inout WireWriter) throws {
-            try writer.write(player)
-            try writer.write(homeRegion)
-        }
-
-        public init(from reader: inout WireReader) throws {
-            player = try reader.read()
-            homeRegion = try reader.read()
-        }
     }
 
     public var id: UUID
@@ -244,19 +149,4 @@ public struct QueueTicket: Sendable, Hashable, WireCodable {
 
     public var leader: UUID? { members.first?.player }
 
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.write(id)
-        try writer.write(members)
-        try writer.write(rttMilliseconds)
-        try writer.write(visitedRegions)
-        try writer.write(queuedAt)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        id = try reader.read()
-        members = try reader.read()
-        rttMilliseconds = try reader.read()
-        visitedRegions = try reader.read()
-        queuedAt = try reader.read()
-    }
 }

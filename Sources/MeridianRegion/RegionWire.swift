@@ -4,7 +4,7 @@ import MeridianMatchmaking
 import MeridianStorage
 
 /// A player as other regions see it (the reply of ``PlayerHome/view()``).
-public struct PlayerView: Sendable, Hashable, WireCodable {
+public struct PlayerView: Sendable, Hashable {
     public var id: UUID
     public var displayName: String
     public var homeRegion: String
@@ -30,35 +30,10 @@ public struct PlayerView: Sendable, Hashable, WireCodable {
         self.skill = profile.skill
     }
 
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.write(id)
-        try writer.write(displayName)
-        try writer.write(homeRegion)
-        try writer.write(epoch)
-        try writer.write(state)
-        try writer.write(xp)
-        try writer.write(level)
-        try writer.write(ledgerSequence)
-        try writer.write(balances)
-        try writer.write(skill)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        id = try reader.read()
-        displayName = try reader.read()
-        homeRegion = try reader.read()
-        epoch = try reader.read()
-        state = try reader.read()
-        xp = try reader.read()
-        level = try reader.read()
-        ledgerSequence = try reader.read()
-        balances = try reader.read()
-        skill = try reader.read()
-    }
 }
 
 /// The outcome of a ledger write, as the caller sees it.
-public struct LedgerReceiptView: Sendable, Hashable, WireCodable {
+public struct LedgerReceiptView: Sendable, Hashable {
     public var sequence: Int64
     public var kind: String
     public var balancesAfter: [String: Int64]
@@ -72,23 +47,10 @@ public struct LedgerReceiptView: Sendable, Hashable, WireCodable {
         replayed = receipt.replayed
     }
 
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.write(sequence)
-        try writer.write(kind)
-        try writer.write(balancesAfter)
-        try writer.write(replayed)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        sequence = try reader.read()
-        kind = try reader.read()
-        balancesAfter = try reader.read()
-        replayed = try reader.read()
-    }
 }
 
 /// One leg of a trade travelling to the receiver's home region.
-public struct TradeDeliveryMessage: Sendable, Hashable, WireCodable {
+public struct TradeDeliveryMessage: Sendable, Hashable {
     public var tradeID: UUID
     public var giver: UUID
     public var receiver: UUID
@@ -105,42 +67,20 @@ public struct TradeDeliveryMessage: Sendable, Hashable, WireCodable {
         TradeDelivery(tradeID: tradeID, giver: giver, receiver: receiver, items: ItemQuantities(items))
     }
 
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.write(tradeID)
-        try writer.write(giver)
-        try writer.write(receiver)
-        try writer.write(items)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        tradeID = try reader.read()
-        giver = try reader.read()
-        receiver = try reader.read()
-        items = try reader.read()
-    }
 }
 
 /// What the receiver's region did with a delivery.
-public struct DeliveryOutcome: Sendable, Hashable, WireCodable {
+public struct DeliveryOutcome: Sendable, Hashable {
     /// True: credited (now or on an earlier delivery). False: refused for good (e.g. the
     /// receiver does not exist); the giver is refunded.
     public var accepted: Bool
     public var reason: String
-
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.write(accepted)
-        try writer.write(reason)
-    }
 
     public init(accepted: Bool, reason: String) {
         self.accepted = accepted
         self.reason = reason
     }
 
-    public init(from reader: inout WireReader) throws {
-        accepted = try reader.read()
-        reason = try reader.read()
-    }
 }
 
 extension ItemQuantities {
