@@ -186,6 +186,7 @@ let package = Package(
                 "MeridianSimulation",
                 "MeridianMatchmaking",
                 "MeridianWire",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -1,3 +1,4 @@
+import Foundation
 import SwiftProtobuf
 
 /// Protobuf messages travel as their serialized bytes: declare `extension MyMessage: WireCodable {}`.
@@ -31,4 +32,15 @@ extension WireReader {
             throw WireDecodingError("\(Message.protoMessageName): \(error)")
         }
     }
+}
+
+extension UUID {
+    /// A UUID from its text in a protobuf message; a malformed one is a decoding error naming `field`.
+    package init(wire text: String, _ field: String) throws {
+        guard let uuid = UUID(uuidString: text) else { throw WireDecodingError("\(field) is not a UUID: \(text.prefix(40))") }
+        self = uuid
+    }
+
+    /// How a UUID travels in protobuf messages: its lowercase text.
+    package var wire: String { uuidString.lowercased() }
 }

@@ -3,9 +3,11 @@ import MeridianCluster
 import MeridianMatchmaking
 import MeridianRegion
 import MeridianSimulation
+import MeridianWire
+import SwiftProtobuf
 
 /// One seat of a match: who, where their data lives, their rating when matched, their ticket.
-public struct MatchSeat: Sendable, Hashable, WireCodable {
+public struct MatchSeat: Sendable, Hashable {
     public var player: UUID
     public var homeRegion: String
     public var skill: SkillRating
@@ -17,24 +19,10 @@ public struct MatchSeat: Sendable, Hashable, WireCodable {
         self.skill = skill
         self.ticketID = ticketID
     }
-
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.write(player)
-        try writer.write(homeRegion)
-        try writer.write(skill)
-        try writer.write(ticketID)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        player = try reader.read()
-        homeRegion = try reader.read()
-        skill = try reader.read()
-        ticketID = try reader.read()
-    }
 }
 
 /// What a shard needs to start a match.
-public struct MatchSpec: Sendable, Hashable, WireCodable {
+public struct MatchSpec: Sendable, Hashable {
     public var matchID: UUID
     public var region: String
     public var shard: Int
@@ -46,24 +34,10 @@ public struct MatchSpec: Sendable, Hashable, WireCodable {
         self.shard = shard
         self.seats = seats
     }
-
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.write(matchID)
-        try writer.write(region)
-        try writer.write(shard)
-        try writer.write(seats)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        matchID = try reader.read()
-        region = try reader.read()
-        shard = try reader.read()
-        seats = try reader.read()
-    }
 }
 
 /// A match as `status` and tests see it.
-public struct MatchStatusView: Sendable, Hashable, WireCodable {
+public struct MatchStatusView: Sendable, Hashable {
     public var matchID: UUID
     public var phase: String
     public var players: Int
@@ -82,27 +56,82 @@ public struct MatchStatusView: Sendable, Hashable, WireCodable {
         self.alive = alive
         self.outcome = outcome
     }
+}
+
+// Between matchmaker, shards and tools as `meridian.game.v1` messages (Protos/game.proto): nodes
+// of different versions meet during a rolling upgrade.
+
+extension MatchSeat: WireCodable {
+    var proto: Meridian_Game_V1_MatchSeat {
+        .with {
+            $0.player = player.wire
+            $0.homeRegion = homeRegion
+            $0.skill = skill.proto
+            $0.ticketID = ticketID.wire
+        }
+    }
+
+    init(proto: Meridian_Game_V1_MatchSeat) throws {
+        self.init(
+            player: try UUID(wire: proto.player, "seat player"), homeRegion: proto.homeRegion,
+            skill: SkillRating(proto: proto.skill), ticketID: try UUID(wire: proto.ticketID, "seat ticket id")
+        )
+    }
 
     public func encode(to writer: inout WireWriter) throws {
-        try writer.write(matchID)
-        try writer.write(phase)
-        try writer.write(players)
-        try writer.write(connected)
-        try writer.write(tick)
-        try writer.write(alive)
-        try writer.write(outcome)
+        try writer.writeMessage(proto)
     }
 
     public init(from reader: inout WireReader) throws {
-        matchID = try reader.read()
-        phase = try reader.read()
-        players = try reader.read()
-        connected = try reader.read()
-        tick = try reader.read()
-        alive = try reader.read()
-        outcome = try reader.read()
+        try self.init(proto: reader.readMessage())
     }
 }
+
+extension MatchSpec: WireCodable {
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.writeMessage(Meridian_Game_V1_MatchSpec.with {
+            $0.matchID = matchID.wire
+            $0.region = region
+            $0.shard = Int64(shard)
+            $0.seats = seats.map(\.proto)
+        })
+    }
+
+    public init(from reader: inout WireReader) throws {
+        let proto = try reader.readMessage(Meridian_Game_V1_MatchSpec.self)
+        self.init(
+            matchID: try UUID(wire: proto.matchID, "match id"), region: proto.region, shard: Int(clamping: proto.shard),
+            seats: try proto.seats.map(MatchSeat.init(proto:))
+        )
+    }
+}
+
+extension MatchStatusView: WireCodable {
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.writeMessage(Meridian_Game_V1_MatchStatus.with {
+            $0.matchID = matchID.wire
+            $0.phase = phase
+            $0.players = Int64(players)
+            $0.connected = Int64(connected)
+            $0.tick = tick
+            $0.alive = Int64(alive)
+            if let outcome { $0.outcome = outcome }
+        })
+    }
+
+    public init(from reader: inout WireReader) throws {
+        let proto = try reader.readMessage(Meridian_Game_V1_MatchStatus.self)
+        self.init(
+            matchID: try UUID(wire: proto.matchID, "match id"), phase: proto.phase, players: Int(clamping: proto.players),
+            connected: Int(clamping: proto.connected), tick: proto.tick, alive: Int(clamping: proto.alive),
+            outcome: proto.hasOutcome ? proto.outcome : nil
+        )
+    }
+}
+
+// The per-tick messages below (up to 30 per match and gateway each second) keep the compact
+// WireCodable encoding: no field tags, so a change to them needs a new call target (a new
+// distributed func) rather than a new field.
 
 /// One client input as it travels to the match (7 bytes of payload plus the varint sequence).
 public struct InputMessage: Sendable, Hashable, WireCodable {

@@ -7,18 +7,8 @@ import SwiftProtobuf
 // The region's call arguments and results travel as `meridian.region.v1` messages
 // (Protos/region.proto): regions run different versions during a rolling upgrade.
 
-extension UUID {
-    /// A UUID from its wire text; a malformed one is a decoding error, not a crash.
-    init(wire text: String, _ field: String) throws {
-        guard let uuid = UUID(uuidString: text) else { throw WireDecodingError("\(field) is not a UUID: \(text.prefix(40))") }
-        self = uuid
-    }
-
-    var wire: String { uuidString.lowercased() }
-}
-
 extension SkillRating {
-    var proto: Meridian_Region_V1_Skill {
+    package var proto: Meridian_Region_V1_Skill {
         .with {
             $0.rating = rating
             $0.deviation = deviation
@@ -26,7 +16,7 @@ extension SkillRating {
         }
     }
 
-    init(proto: Meridian_Region_V1_Skill) {
+    package init(proto: Meridian_Region_V1_Skill) {
         self.init(rating: proto.rating, deviation: proto.deviation, volatility: proto.volatility)
     }
 }

@@ -1,12 +1,14 @@
 import Foundation
 import MeridianCluster
+import MeridianGame
 import MeridianMatchmaking
 import MeridianRegion
 import Testing
 
-/// The region's call arguments and results travel as protobuf messages (Protos/region.proto):
-/// they round-trip, a newer node's extra fields are skipped, and bad bytes are errors.
-@Suite("Region wire messages")
+/// The region's and the match set-up's call arguments and results travel as protobuf messages
+/// (Protos/region.proto, game.proto): they round-trip, a newer node's extra fields are skipped,
+/// and bad bytes are errors.
+@Suite("Region and game wire messages")
 struct RegionWireTests {
     private static func bytes(_ value: some WireCodable) throws -> [UInt8] {
         var writer = WireWriter()
@@ -44,6 +46,20 @@ struct RegionWireTests {
         #expect(try Self.decode(Self.bytes(unrated)) == unrated)
         let outcome = DeliveryOutcome(accepted: false, reason: "receiver does not exist")
         #expect(try Self.decode(Self.bytes(outcome)) == outcome)
+    }
+
+    @Test func matchSetUpRoundTrips() throws {
+        let seats = [
+            MatchSeat(player: UUID(), homeRegion: "eu-west", skill: .initial, ticketID: UUID()),
+            MatchSeat(player: UUID(), homeRegion: "us-east", skill: SkillRating(rating: 1700, deviation: 40, volatility: 0.05), ticketID: UUID()),
+        ]
+        let spec = MatchSpec(matchID: UUID(), region: "eu-west", shard: 3, seats: seats)
+        #expect(try Self.decode(Self.bytes(spec)) == spec)
+        #expect(try Self.decode(Self.bytes(seats)) == seats)
+        for outcome in [nil, "timeLimitReached"] {
+            let status = MatchStatusView(matchID: UUID(), phase: "active", players: 10, connected: 9, tick: 4_321, alive: 7, outcome: outcome)
+            #expect(try Self.decode(Self.bytes(status)) == status)
+        }
     }
 
     /// A field a newer node added (number 99 here) is skipped by this one.
