@@ -44,3 +44,21 @@ extension UUID {
     /// How a UUID travels in protobuf messages: its lowercase text.
     package var wire: String { uuidString.lowercased() }
 }
+
+/// A domain type with a protobuf form: it travels as that message (declare `proto` and
+/// `init(proto:)`; the WireCodable conformance comes with this protocol).
+package protocol ProtobufRepresented: WireCodable {
+    associatedtype Proto: SwiftProtobuf.Message
+    var proto: Proto { get }
+    init(proto: Proto) throws
+}
+
+extension ProtobufRepresented {
+    public func encode(to writer: inout WireWriter) throws {
+        try writer.writeMessage(proto)
+    }
+
+    public init(from reader: inout WireReader) throws {
+        try self.init(proto: reader.readMessage())
+    }
+}

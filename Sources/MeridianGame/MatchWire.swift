@@ -61,8 +61,8 @@ public struct MatchStatusView: Sendable, Hashable {
 // Between matchmaker, shards and tools as `meridian.game.v1` messages (Protos/game.proto): nodes
 // of different versions meet during a rolling upgrade.
 
-extension MatchSeat: WireCodable {
-    var proto: Meridian_Game_V1_MatchSeat {
+extension MatchSeat: ProtobufRepresented {
+    package var proto: Meridian_Game_V1_MatchSeat {
         .with {
             $0.player = player.wire
             $0.homeRegion = homeRegion
@@ -71,19 +71,11 @@ extension MatchSeat: WireCodable {
         }
     }
 
-    init(proto: Meridian_Game_V1_MatchSeat) throws {
+    package init(proto: Meridian_Game_V1_MatchSeat) throws {
         self.init(
             player: try UUID(wire: proto.player, "seat player"), homeRegion: proto.homeRegion,
             skill: SkillRating(proto: proto.skill), ticketID: try UUID(wire: proto.ticketID, "seat ticket id")
         )
-    }
-
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.writeMessage(proto)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        try self.init(proto: reader.readMessage())
     }
 }
 

@@ -22,15 +22,7 @@ extension SkillRating {
 }
 
 // The conformance lives here: the matchmaking module is pure and knows nothing of the cluster.
-extension SkillRating: WireCodable {
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.writeMessage(proto)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        self.init(proto: try reader.readMessage())
-    }
-}
+extension SkillRating: ProtobufRepresented {}
 
 extension PlayerView: WireCodable {
     public func encode(to writer: inout WireWriter) throws {
@@ -115,8 +107,8 @@ extension DeliveryOutcome: WireCodable {
     }
 }
 
-extension MatchAssignment: WireCodable {
-    var proto: Meridian_Region_V1_MatchAssignment {
+extension MatchAssignment: ProtobufRepresented {
+    package var proto: Meridian_Region_V1_MatchAssignment {
         .with {
             $0.matchID = matchID.wire
             $0.region = region
@@ -126,24 +118,16 @@ extension MatchAssignment: WireCodable {
         }
     }
 
-    init(proto: Meridian_Region_V1_MatchAssignment) throws {
+    package init(proto: Meridian_Region_V1_MatchAssignment) throws {
         self.init(
             matchID: try UUID(wire: proto.matchID, "match id"), region: proto.region, shard: Int(clamping: proto.shard),
             node: proto.node, incarnation: proto.incarnation
         )
     }
-
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.writeMessage(proto)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        try self.init(proto: reader.readMessage())
-    }
 }
 
-extension QueueTicket: WireCodable {
-    var proto: Meridian_Region_V1_QueueTicket {
+extension QueueTicket: ProtobufRepresented {
+    package var proto: Meridian_Region_V1_QueueTicket {
         .with {
             $0.id = id.wire
             $0.members = members.map { member in
@@ -158,20 +142,12 @@ extension QueueTicket: WireCodable {
         }
     }
 
-    init(proto: Meridian_Region_V1_QueueTicket) throws {
+    package init(proto: Meridian_Region_V1_QueueTicket) throws {
         id = try UUID(wire: proto.id, "ticket id")
         members = try proto.members.map { Member(player: try UUID(wire: $0.player, "party member"), homeRegion: $0.homeRegion) }
         rttMilliseconds = proto.rttMs.mapValues { Int(clamping: $0) }
         visitedRegions = proto.visitedRegions
         queuedAt = proto.queuedAt
-    }
-
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.writeMessage(proto)
-    }
-
-    public init(from reader: inout WireReader) throws {
-        try self.init(proto: reader.readMessage())
     }
 }
 
