@@ -1,5 +1,6 @@
 import Distributed
 import Logging
+import Metrics
 import Synchronization
 
 /// Virtual actors: an actor created on first use. A node registers an activator for a path
@@ -36,11 +37,17 @@ final class ActorActivators: Sendable {
         /// One activation at a time per prefix: a second caller for the same path waits and
         /// finds the first one's actor instead of racing it for the path.
         private let serial = Mutex<Void>(())
+        /// `meridian_actors_activated_total{prefix}`: actors this node created on first use.
+        let activations: Counter
+        /// `meridian_actors_passivated_total{prefix}`: idle actors this node let go.
+        let passivations: Counter
 
         init(prefix: String, passivateAfter: Duration?, activator: @escaping ActorActivator) {
             self.prefix = prefix
             self.passivateAfter = passivateAfter
             self.activator = activator
+            activations = Counter(label: "meridian_actors_activated_total", dimensions: [("prefix", prefix)])
+            passivations = Counter(label: "meridian_actors_passivated_total", dimensions: [("prefix", prefix)])
         }
 
         /// The live actor at `path`, or the one the activator makes (kept by `actors`).
@@ -49,6 +56,7 @@ final class ActorActivators: Sendable {
                 if let live = actors.find(path) { return live }
                 guard let actor = try activator(path) else { return nil }
                 actors.keep(actor, path: path, passivateAfter: passivateAfter)
+                activations.increment()
                 return actor
             }
         }
@@ -117,7 +125,10 @@ extension ClusterSystem {
         var passivated = 0
         for idle in localActors.idle(now: .now) {
             guard let actor = idle.actor as? any PassivatableActor else { continue }
-            if await passivate(actor, idle) { passivated += 1 }
+            if await passivate(actor, idle) {
+                passivated += 1
+                activators.registration(for: idle.path)?.passivations.increment()
+            }
         }
         if passivated > 0 { logger.debug("passivated idle actors", metadata: ["meridian.count": "\(passivated)"]) }
         return passivated
