@@ -9,9 +9,11 @@ import Synchronization
 /// node without anyone having created the actor first.
 ///
 /// The activator must create the actor with ``ClusterSystem/makeActor(path:_:)`` at exactly
-/// the path it is given; returning nil means "no such actor" (`actorNotFound`). The system
-/// keeps an activated actor alive until it is passivated (see
-/// ``ClusterSystem/registerActivator(prefix:passivateAfter:_:)``), or for the node's life.
+/// the path it is given; returning nil means "no such actor" (`actorNotFound`). Who keeps the
+/// actor alive depends on the registration: with a passivation timeout
+/// (``ClusterSystem/registerActivator(prefix:passivateAfter:_:)``) the system keeps it until it
+/// is passivated; without one (``ClusterSystem/registerActivator(prefix:_:)``) the activator's
+/// owner does, and may let it go (a shard handed over to another node).
 public typealias ActorActivator = @Sendable (_ path: String) throws -> (any DistributedActor)?
 
 /// An activated actor that can be passivated — dropped from memory after going unused, and
@@ -50,12 +52,13 @@ final class ActorActivators: Sendable {
             passivations = Counter(label: "meridian_actors_passivated_total", dimensions: [("prefix", prefix)])
         }
 
-        /// The live actor at `path`, or the one the activator makes (kept by `actors`).
+        /// The live actor at `path`, or the one the activator makes (kept by `actors` when it
+        /// passivates).
         func activate(_ path: String, in actors: LocalActors) throws -> (any DistributedActor)? {
             try serial.withLock { _ in
                 if let live = actors.find(path) { return live }
                 guard let actor = try activator(path) else { return nil }
-                actors.keep(actor, path: path, passivateAfter: passivateAfter)
+                if let passivateAfter { actors.keep(actor, path: path, passivateAfter: passivateAfter) }
                 activations.increment()
                 return actor
             }
@@ -75,8 +78,8 @@ final class ActorActivators: Sendable {
 }
 
 extension ClusterSystem {
-    /// Creates actors under `prefix` on demand (see ``ActorActivator``); they live as long as
-    /// the node.
+    /// Creates actors under `prefix` on demand (see ``ActorActivator``); the activator's owner
+    /// keeps them alive (the system holds actors weakly).
     public func registerActivator(prefix: String, _ activate: @escaping ActorActivator) {
         activators.register(.init(prefix: prefix, passivateAfter: nil, activator: activate))
     }

@@ -3,14 +3,14 @@ import Synchronization
 
 /// The actors living on this node, by path. Held weakly: an actor lives as long as the code
 /// that created it keeps it, and leaves the registry when it deinitializes (`resignID`) —
-/// except activated actors (see ``ActorActivator``), which the registry keeps until they are
-/// passivated.
+/// except actors activated under a passivation timeout (see ``ActorActivator``), which the
+/// registry keeps until they are passivated.
 final class LocalActors: Sendable {
     private struct Entry {
         weak var actor: (any DistributedActor)?
         /// An activated actor, kept alive by the registry.
         var kept: (any DistributedActor)?
-        /// How long an activated actor may go unused before it is asked to passivate (nil: never).
+        /// How long an activated actor may go unused before it is asked to passivate.
         var passivateAfter: Duration?
         /// The last time it was found for a call (activated actors only).
         var lastUsed: ContinuousClock.Instant?
@@ -41,7 +41,7 @@ final class LocalActors: Sendable {
     }
 
     /// Keeps the activated actor at `path` alive until it is passivated.
-    func keep(_ actor: any DistributedActor, path: String, passivateAfter: Duration?) {
+    func keep(_ actor: any DistributedActor, path: String, passivateAfter: Duration) {
         actors.withLock { actors in
             guard actors[path]?.actor === actor else { return }
             actors[path]?.kept = actor

@@ -175,9 +175,12 @@ struct ActivationTests {
         let cluster = try await TestCluster.start(nodes: 2)
         let host = cluster.systems[1]
         let created = Counter()
+        let keep = ActorKeeper()
         host.registerActivator(prefix: "/calc/") { path in
             created.increment()
-            return try host.makeActor(path: path) { Calculator(actorSystem: host) }
+            let actor = try host.makeActor(path: path) { Calculator(actorSystem: host) }
+            keep.hold(actor)
+            return actor
         }
         let id = ClusterActorID(node: host.nodeID, incarnation: host.incarnation, path: "/calc/7")
         let remote = try Calculator.resolve(id: id, using: cluster.systems[0])
@@ -190,6 +193,12 @@ struct ActivationTests {
         #expect(error?.code == .actorNotFound)
         await cluster.shutdown()
     }
+}
+
+/// Keeps activated actors alive for a test (an activator without passivation keeps its actors).
+final class ActorKeeper: Sendable {
+    private let actors = Mutex<[Calculator]>([])
+    func hold(_ actor: Calculator) { actors.withLock { $0.append(actor) } }
 }
 
 @Suite("Addressing")
