@@ -1,9 +1,10 @@
 import Distributed
 import MeridianMembership
 import MeridianWire
+import SwiftProtobuf
 
 /// One member as a node sees it, for `meridian status`.
-public struct MemberSnapshot: Sendable, Hashable, WireCodable {
+public struct MemberSnapshot: Sendable, Hashable, ProtobufRepresented {
     public var node: String
     public var region: String
     public var address: String
@@ -23,26 +24,25 @@ public struct MemberSnapshot: Sendable, Hashable, WireCodable {
     }
 
     // Travels as a protobuf message: tools of one version ask nodes of another.
-    public func encode(to writer: inout WireWriter) throws {
-        var message = Meridian_Cluster_V1_MemberStatus()
-        message.node = node
-        message.region = region
-        message.address = address
-        message.state = state
-        message.incarnation = incarnation
-        if let lastSeenMillisecondsAgo { message.lastSeenMsAgo = lastSeenMillisecondsAgo }
-        try writer.writeMessage(message)
+    package var proto: Meridian_Cluster_V1_MemberStatus {
+        .with {
+            $0.node = node
+            $0.region = region
+            $0.address = address
+            $0.state = state
+            $0.incarnation = incarnation
+            if let lastSeenMillisecondsAgo { $0.lastSeenMsAgo = lastSeenMillisecondsAgo }
+        }
     }
 
-    public init(from reader: inout WireReader) throws {
-        let message = try reader.readMessage(Meridian_Cluster_V1_MemberStatus.self)
+    package init(proto: Meridian_Cluster_V1_MemberStatus) {
         self.init(
-            node: message.node,
-            region: message.region,
-            address: message.address,
-            state: message.state,
-            incarnation: message.incarnation,
-            lastSeenMillisecondsAgo: message.hasLastSeenMsAgo ? message.lastSeenMsAgo : nil
+            node: proto.node,
+            region: proto.region,
+            address: proto.address,
+            state: proto.state,
+            incarnation: proto.incarnation,
+            lastSeenMillisecondsAgo: proto.hasLastSeenMsAgo ? proto.lastSeenMsAgo : nil
         )
     }
 }

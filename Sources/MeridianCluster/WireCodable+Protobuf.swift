@@ -12,8 +12,8 @@ extension WireCodable where Self: SwiftProtobuf.Message {
     }
 }
 
-// A domain type that must stay readable across versions travels as a protobuf message:
-// `encode` writes `try writer.writeMessage(proto)`, `init(from:)` reads `reader.readMessage()`.
+// A domain type that must stay readable across versions travels as a protobuf message: see
+// ``ProtobufRepresented``.
 extension WireWriter {
     /// Writes `message` as its length-prefixed protobuf bytes.
     public mutating func writeMessage(_ message: some SwiftProtobuf.Message) throws {

@@ -107,8 +107,8 @@ public struct GameNodeStats: Sendable, Hashable {
 }
 
 /// Travels as `meridian.game.v1.NodeStats`: tools of one version ask nodes of another.
-extension GameNodeStats: WireCodable {
-    public func encode(to writer: inout WireWriter) throws {
+extension GameNodeStats: ProtobufRepresented {
+    package var proto: Meridian_Game_V1_NodeStats {
         var message = Meridian_Game_V1_NodeStats()
         message.matchesByPhase = matchesByPhase.mapValues(Int64.init)
         message.ticks = Int64(ticks)
@@ -121,11 +121,10 @@ extension GameNodeStats: WireCodable {
         message.ledgerCommands = Int64(ledgerCommands)
         message.residentBytes = Int64(residentBytes)
         message.localActors = Int64(localActors)
-        try writer.writeMessage(message)
+        return message
     }
 
-    public init(from reader: inout WireReader) throws {
-        let message = try reader.readMessage(Meridian_Game_V1_NodeStats.self)
+    package init(proto message: Meridian_Game_V1_NodeStats) {
         matchesByPhase = message.matchesByPhase.mapValues { Int(clamping: $0) }
         ticks = Int(clamping: message.ticks)
         tickMeanMicroseconds = message.tickMeanUs

@@ -79,18 +79,17 @@ extension MatchSeat: ProtobufRepresented {
     }
 }
 
-extension MatchSpec: WireCodable {
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.writeMessage(Meridian_Game_V1_MatchSpec.with {
+extension MatchSpec: ProtobufRepresented {
+    package var proto: Meridian_Game_V1_MatchSpec {
+        .with {
             $0.matchID = matchID.wire
             $0.region = region
             $0.shard = Int64(shard)
             $0.seats = seats.map(\.proto)
-        })
+        }
     }
 
-    public init(from reader: inout WireReader) throws {
-        let proto = try reader.readMessage(Meridian_Game_V1_MatchSpec.self)
+    package init(proto: Meridian_Game_V1_MatchSpec) throws {
         self.init(
             matchID: try UUID(wire: proto.matchID, "match id"), region: proto.region, shard: Int(clamping: proto.shard),
             seats: try proto.seats.map(MatchSeat.init(proto:))
@@ -98,9 +97,9 @@ extension MatchSpec: WireCodable {
     }
 }
 
-extension MatchStatusView: WireCodable {
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.writeMessage(Meridian_Game_V1_MatchStatus.with {
+extension MatchStatusView: ProtobufRepresented {
+    package var proto: Meridian_Game_V1_MatchStatus {
+        .with {
             $0.matchID = matchID.wire
             $0.phase = phase
             $0.players = Int64(players)
@@ -108,11 +107,10 @@ extension MatchStatusView: WireCodable {
             $0.tick = tick
             $0.alive = Int64(alive)
             if let outcome { $0.outcome = outcome }
-        })
+        }
     }
 
-    public init(from reader: inout WireReader) throws {
-        let proto = try reader.readMessage(Meridian_Game_V1_MatchStatus.self)
+    package init(proto: Meridian_Game_V1_MatchStatus) throws {
         self.init(
             matchID: try UUID(wire: proto.matchID, "match id"), phase: proto.phase, players: Int(clamping: proto.players),
             connected: Int(clamping: proto.connected), tick: proto.tick, alive: Int(clamping: proto.alive),

@@ -24,9 +24,9 @@ extension SkillRating {
 // The conformance lives here: the matchmaking module is pure and knows nothing of the cluster.
 extension SkillRating: ProtobufRepresented {}
 
-extension PlayerView: WireCodable {
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.writeMessage(Meridian_Region_V1_PlayerView.with {
+extension PlayerView: ProtobufRepresented {
+    package var proto: Meridian_Region_V1_PlayerView {
+        .with {
             $0.id = id.wire
             $0.displayName = displayName
             $0.homeRegion = homeRegion
@@ -37,11 +37,10 @@ extension PlayerView: WireCodable {
             $0.ledgerSequence = ledgerSequence
             $0.balances = balances
             $0.skill = skill.proto
-        })
+        }
     }
 
-    public init(from reader: inout WireReader) throws {
-        let proto = try reader.readMessage(Meridian_Region_V1_PlayerView.self)
+    package init(proto: Meridian_Region_V1_PlayerView) throws {
         id = try UUID(wire: proto.id, "player id")
         displayName = proto.displayName
         homeRegion = proto.homeRegion
@@ -55,18 +54,17 @@ extension PlayerView: WireCodable {
     }
 }
 
-extension LedgerReceiptView: WireCodable {
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.writeMessage(Meridian_Region_V1_LedgerReceipt.with {
+extension LedgerReceiptView: ProtobufRepresented {
+    package var proto: Meridian_Region_V1_LedgerReceipt {
+        .with {
             $0.sequence = sequence
             $0.kind = kind
             $0.balancesAfter = balancesAfter
             $0.replayed = replayed
-        })
+        }
     }
 
-    public init(from reader: inout WireReader) throws {
-        let proto = try reader.readMessage(Meridian_Region_V1_LedgerReceipt.self)
+    package init(proto: Meridian_Region_V1_LedgerReceipt) throws {
         sequence = proto.sequence
         kind = proto.kind
         balancesAfter = proto.balancesAfter
@@ -74,18 +72,17 @@ extension LedgerReceiptView: WireCodable {
     }
 }
 
-extension TradeDeliveryMessage: WireCodable {
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.writeMessage(Meridian_Region_V1_TradeDelivery.with {
+extension TradeDeliveryMessage: ProtobufRepresented {
+    package var proto: Meridian_Region_V1_TradeDelivery {
+        .with {
             $0.tradeID = tradeID.wire
             $0.giver = giver.wire
             $0.receiver = receiver.wire
             $0.items = items
-        })
+        }
     }
 
-    public init(from reader: inout WireReader) throws {
-        let proto = try reader.readMessage(Meridian_Region_V1_TradeDelivery.self)
+    package init(proto: Meridian_Region_V1_TradeDelivery) throws {
         tradeID = try UUID(wire: proto.tradeID, "trade id")
         giver = try UUID(wire: proto.giver, "giver")
         receiver = try UUID(wire: proto.receiver, "receiver")
@@ -93,16 +90,15 @@ extension TradeDeliveryMessage: WireCodable {
     }
 }
 
-extension DeliveryOutcome: WireCodable {
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.writeMessage(Meridian_Region_V1_DeliveryOutcome.with {
+extension DeliveryOutcome: ProtobufRepresented {
+    package var proto: Meridian_Region_V1_DeliveryOutcome {
+        .with {
             $0.accepted = accepted
             $0.reason = reason
-        })
+        }
     }
 
-    public init(from reader: inout WireReader) throws {
-        let proto = try reader.readMessage(Meridian_Region_V1_DeliveryOutcome.self)
+    package init(proto: Meridian_Region_V1_DeliveryOutcome) throws {
         self.init(accepted: proto.accepted, reason: proto.reason)
     }
 }
@@ -151,9 +147,9 @@ extension QueueTicket: ProtobufRepresented {
     }
 }
 
-extension PlayerSession: WireCodable {
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.writeMessage(Meridian_Region_V1_Session.with {
+extension PlayerSession: ProtobufRepresented {
+    package var proto: Meridian_Region_V1_Session {
+        .with {
             switch self {
             case .idle:
                 $0.idle = .init()
@@ -165,11 +161,11 @@ extension PlayerSession: WireCodable {
             case .inMatch(let assignment):
                 $0.inMatch = assignment.proto
             }
-        })
+        }
     }
 
-    public init(from reader: inout WireReader) throws {
-        switch try reader.readMessage(Meridian_Region_V1_Session.self).state {
+    package init(proto: Meridian_Region_V1_Session) throws {
+        switch proto.state {
         case .idle:
             self = .idle
         case .queued(let queued):
@@ -182,9 +178,9 @@ extension PlayerSession: WireCodable {
     }
 }
 
-extension MatchResultMessage: WireCodable {
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.writeMessage(Meridian_Region_V1_MatchResult.with {
+extension MatchResultMessage: ProtobufRepresented {
+    package var proto: Meridian_Region_V1_MatchResult {
+        .with {
             $0.matchID = matchID.wire
             $0.player = player.wire
             $0.outcome = outcome
@@ -193,11 +189,10 @@ extension MatchResultMessage: WireCodable {
             $0.rewards = rewards
             if let skillAfter { $0.skillAfter = skillAfter.proto }
             $0.finishedAt = finishedAt
-        })
+        }
     }
 
-    public init(from reader: inout WireReader) throws {
-        let proto = try reader.readMessage(Meridian_Region_V1_MatchResult.self)
+    package init(proto: Meridian_Region_V1_MatchResult) throws {
         matchID = try UUID(wire: proto.matchID, "match id")
         player = try UUID(wire: proto.player, "player")
         outcome = proto.outcome
@@ -209,18 +204,17 @@ extension MatchResultMessage: WireCodable {
     }
 }
 
-extension MatchHistoryEntry: WireCodable {
-    public func encode(to writer: inout WireWriter) throws {
-        try writer.writeMessage(Meridian_Region_V1_MatchHistoryEntry.with {
+extension MatchHistoryEntry: ProtobufRepresented {
+    package var proto: Meridian_Region_V1_MatchHistoryEntry {
+        .with {
             $0.matchID = matchID.wire
             $0.outcome = outcome
             $0.xp = xp
             $0.finishedAt = finishedAt
-        })
+        }
     }
 
-    public init(from reader: inout WireReader) throws {
-        let proto = try reader.readMessage(Meridian_Region_V1_MatchHistoryEntry.self)
+    package init(proto: Meridian_Region_V1_MatchHistoryEntry) throws {
         matchID = try UUID(wire: proto.matchID, "match id")
         outcome = proto.outcome
         xp = proto.xp
