@@ -71,6 +71,8 @@ final class ActorActivators: Sendable {
         registrations.withLock { $0.append(registration); $0.sort { $0.prefix.count > $1.prefix.count } }
     }
 
+    var all: [Registration] { registrations.withLock { $0 } }
+
     /// The registration with the longest prefix of `path`.
     func registration(for path: String) -> Registration? {
         registrations.withLock { list in list.first { path.hasPrefix($0.prefix) } }
@@ -92,8 +94,9 @@ extension ClusterSystem {
         passivateAfter: Duration,
         _ activate: @escaping @Sendable (_ path: String) throws -> Act?
     ) {
-        activators.register(.init(prefix: prefix, passivateAfter: passivateAfter) { try activate($0) })
-        startPassivation(every: min(max(passivateAfter / 2, .milliseconds(10)), .seconds(30)))
+        let registration = ActorActivators.Registration(prefix: prefix, passivateAfter: passivateAfter) { try activate($0) }
+        activators.register(registration)
+        startPassivation(of: registration, every: min(max(passivateAfter / 2, .milliseconds(10)), .seconds(30)))
     }
 
     /// The live local actor at `path`, activating it if an activator covers the path.
@@ -121,19 +124,29 @@ extension ClusterSystem {
         }
     }
 
-    /// Passivates the idle activated actors that agree, now.
+    /// Passivates the idle activated actors that agree, now (every registration's; each
+    /// registration's own sweep does this for its prefix).
     /// - Returns: How many went.
     @discardableResult
     public func passivateIdleActors() async -> Int {
         var passivated = 0
-        for idle in localActors.idle(now: .now) {
-            guard let actor = idle.actor as? any PassivatableActor else { continue }
-            if await passivate(actor, idle) {
-                passivated += 1
-                activators.registration(for: idle.path)?.passivations.increment()
-            }
+        for registration in activators.all where registration.passivateAfter != nil {
+            passivated += await passivateIdleActors(of: registration)
         }
-        if passivated > 0 { logger.debug("passivated idle actors", metadata: ["meridian.count": "\(passivated)"]) }
+        return passivated
+    }
+
+    private func passivateIdleActors(of registration: ActorActivators.Registration) async -> Int {
+        var passivated = 0
+        for idle in localActors.idle(under: registration.prefix, now: .now) {
+            // Kept only under a timeout, which only PassivatableActors are registered with.
+            guard let actor = idle.actor as? any PassivatableActor else { continue }
+            if await passivate(actor, idle) { passivated += 1 }
+        }
+        if passivated > 0 {
+            registration.passivations.increment(by: passivated)
+            logger.debug("passivated idle actors", metadata: ["meridian.prefix": "\(registration.prefix)", "meridian.count": "\(passivated)"])
+        }
         return passivated
     }
 
@@ -148,12 +161,12 @@ extension ClusterSystem {
         } ?? false
     }
 
-    private func startPassivation(every interval: Duration) {
+    private func startPassivation(of registration: ActorActivators.Registration, every interval: Duration) {
         let task = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 guard let self, !Task.isCancelled else { return }
-                await self.passivateIdleActors()
+                _ = await self.passivateIdleActors(of: registration)
             }
         }
         addPassivationTask(task)

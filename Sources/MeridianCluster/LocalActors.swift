@@ -8,13 +8,18 @@ import Synchronization
 final class LocalActors: Sendable {
     private struct Entry {
         weak var actor: (any DistributedActor)?
-        /// An activated actor, kept alive by the registry.
-        var kept: (any DistributedActor)?
-        /// How long an activated actor may go unused before it is asked to passivate.
-        var passivateAfter: Duration?
-        /// The last time it was found for a call (activated actors only).
-        var lastUsed: ContinuousClock.Instant?
-        /// Remote calls to it that have started and not finished (activated actors only).
+        /// Set for an actor activated under a passivation timeout.
+        var kept: Kept?
+    }
+
+    /// An activated actor the registry keeps alive until it is passivated.
+    private struct Kept {
+        let actor: any DistributedActor
+        /// How long it may go unused before it is asked to passivate.
+        let passivateAfter: Duration
+        /// The last time it was found for a call.
+        var lastUsed: ContinuousClock.Instant
+        /// Remote calls to it that have started and not finished.
         var callsInFlight = 0
     }
 
@@ -44,9 +49,7 @@ final class LocalActors: Sendable {
     func keep(_ actor: any DistributedActor, path: String, passivateAfter: Duration) {
         actors.withLock { actors in
             guard actors[path]?.actor === actor else { return }
-            actors[path]?.kept = actor
-            actors[path]?.passivateAfter = passivateAfter
-            actors[path]?.lastUsed = .now
+            actors[path]?.kept = Kept(actor: actor, passivateAfter: passivateAfter, lastUsed: .now)
         }
     }
 
@@ -64,44 +67,44 @@ final class LocalActors: Sendable {
         return resigned
     }
 
-    /// The live actor at `path`; finding an activated actor counts as using it.
+    /// The live actor at `path`; finding a kept actor counts as using it.
     func find(_ path: String) -> (any DistributedActor)? {
-        actors.withLock { actors in
-            guard let entry = actors[path], let actor = entry.actor else { return nil }
-            if entry.kept != nil { actors[path]?.lastUsed = .now }
-            return actor
-        }
+        find(path, forCall: false)?.actor
     }
 
-    /// The live actor at `path` for a remote call: an activated actor counts the call as in
-    /// flight (it is not passivated meanwhile) until ``callEnded(_:actor:)``.
+    /// The live actor at `path` for a remote call: a kept actor counts the call as in flight
+    /// (it is not passivated meanwhile) until ``callEnded(_:actor:)``.
     /// - Returns: The actor, and whether the call must be ended.
     func findForCall(_ path: String) -> (actor: any DistributedActor, counted: Bool)? {
+        find(path, forCall: true)
+    }
+
+    private func find(_ path: String, forCall: Bool) -> (actor: any DistributedActor, counted: Bool)? {
         actors.withLock { actors in
             guard let entry = actors[path], let actor = entry.actor else { return nil }
             guard entry.kept != nil else { return (actor, false) }
-            actors[path]?.lastUsed = .now
-            actors[path]?.callsInFlight += 1
-            return (actor, true)
+            actors[path]?.kept?.lastUsed = .now
+            if forCall { actors[path]?.kept?.callsInFlight += 1 }
+            return (actor, forCall)
         }
     }
 
     func callEnded(_ path: String, actor: any DistributedActor) {
         actors.withLock { actors in
-            guard let entry = actors[path], entry.kept === actor else { return }
-            actors[path]?.callsInFlight -= 1
-            actors[path]?.lastUsed = .now
+            guard actors[path]?.kept?.actor === actor else { return }
+            actors[path]?.kept?.callsInFlight -= 1
+            actors[path]?.kept?.lastUsed = .now
         }
     }
 
-    /// Activated actors unused for their passivation timeout at `now`.
-    func idle(now: ContinuousClock.Instant) -> [Idle] {
+    /// Kept actors under `prefix` with no call in flight, unused for their passivation timeout at `now`.
+    func idle(under prefix: String, now: ContinuousClock.Instant) -> [Idle] {
         actors.withLock { actors in
             actors.compactMap { path, entry in
-                guard let actor = entry.kept, let after = entry.passivateAfter, let used = entry.lastUsed,
-                      entry.callsInFlight == 0, now - used >= after
+                guard let kept = entry.kept, kept.callsInFlight == 0, now - kept.lastUsed >= kept.passivateAfter,
+                      path.hasPrefix(prefix)
                 else { return nil }
-                return Idle(path: path, actor: actor, lastUsed: used)
+                return Idle(path: path, actor: kept.actor, lastUsed: kept.lastUsed)
             }
         }
     }
@@ -110,7 +113,7 @@ final class LocalActors: Sendable {
     /// (the next call to its path activates a new instance).
     func passivate(_ idle: Idle) -> Bool {
         actors.withLock { actors in
-            guard let entry = actors[idle.path], entry.kept === idle.actor, entry.lastUsed == idle.lastUsed else { return false }
+            guard let kept = actors[idle.path]?.kept, kept.actor === idle.actor, kept.lastUsed == idle.lastUsed else { return false }
             actors[idle.path] = nil
             return true
         }

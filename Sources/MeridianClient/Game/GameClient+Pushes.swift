@@ -91,7 +91,6 @@ extension GameClient {
         }
     }
 
-    /// Runs on the event loop once the connection ends.
     /// Sends the pending ack that no input batch carried within ``Configuration/maxAckDelay``.
     private func flushAck(generation: UInt64) {
         let pending = state.withLock { state -> (UInt32, MeridianClientConnection?)? in
@@ -109,6 +108,7 @@ extension GameClient {
         connection?.send(.ack(ack))
     }
 
+    /// Runs on the event loop once the connection ends.
     func handleClose(_ reason: MeridianClientError, generation: UInt64) {
         let current = state.withLock { state -> Bool in
             guard state.generation == generation else { return false }
