@@ -56,6 +56,11 @@ let package = Package(
             dependencies: ["MeridianYAML", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
+        // The clock a node's timed parts run on: the continuous clock, or a manual one tests step.
+        .target(
+            name: "MeridianClock",
+            swiftSettings: swiftSettings
+        ),
         // SWIM membership as a pure state machine: no I/O, no clock of its own.
         .target(
             name: "MeridianMembership",
@@ -80,6 +85,7 @@ let package = Package(
         .target(
             name: "MeridianCluster",
             dependencies: [
+                "MeridianClock",
                 "MeridianWire",
                 "MeridianTopology",
                 "MeridianMembership",
@@ -178,6 +184,7 @@ let package = Package(
         .target(
             name: "MeridianGame",
             dependencies: [
+                "MeridianClock",
                 "MeridianCluster",
                 "MeridianTopology",
                 "MeridianCatalog",
@@ -211,6 +218,7 @@ let package = Package(
         .target(
             name: "MeridianGateway",
             dependencies: [
+                "MeridianClock",
                 "MeridianWire",
                 "MeridianTransport",
                 "MeridianCluster",
@@ -283,6 +291,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MeridianClockTests",
+            dependencies: ["MeridianClock"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MeridianTopologyTests",
             dependencies: ["MeridianTopology"],
             swiftSettings: swiftSettings
@@ -307,6 +320,8 @@ let package = Package(
         .testTarget(
             name: "MeridianCatalogTests",
             dependencies: [
+                "MeridianTestScope",
+                "MeridianClock",
                 "MeridianCatalog",
                 "MeridianCluster",
                 "MeridianMembership",
@@ -340,6 +355,8 @@ let package = Package(
         .testTarget(
             name: "MeridianClusterTests",
             dependencies: [
+                "MeridianTestScope",
+                "MeridianClock",
                 "MeridianCluster",
                 "MeridianMembership",
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -360,10 +377,19 @@ let package = Package(
             dependencies: ["MeridianMatchmaking"],
             swiftSettings: swiftSettings
         ),
+        // Shared by every test target that starts nodes: the process-wide cluster slots and the
+        // scoped set-up/teardown helper.
+        .target(
+            name: "MeridianTestScope",
+            path: "Tests/MeridianTestScope",
+            swiftSettings: swiftSettings
+        ),
         // Shared by the game and gateway tests: in-process clusters running the whole node stack.
         .target(
             name: "MeridianTestSupport",
             dependencies: [
+                "MeridianTestScope",
+                "MeridianClock",
                 "MeridianGame",
                 "MeridianGateway",
                 "MeridianCluster",
@@ -381,6 +407,8 @@ let package = Package(
         .testTarget(
             name: "MeridianGameTests",
             dependencies: [
+                "MeridianTestScope",
+                "MeridianClock",
                 "MeridianTestSupport",
                 "MeridianGame",
                 "MeridianCluster",
@@ -399,6 +427,8 @@ let package = Package(
         .testTarget(
             name: "MeridianGatewayTests",
             dependencies: [
+                "MeridianTestScope",
+                "MeridianClock",
                 "MeridianTestSupport",
                 "MeridianGateway",
                 "MeridianClient",
@@ -422,6 +452,8 @@ let package = Package(
         .testTarget(
             name: "MeridianClientTests",
             dependencies: [
+                "MeridianTestScope",
+                "MeridianClock",
                 "MeridianClient",
                 "MeridianTransport",
                 "MeridianWire",

@@ -1,5 +1,6 @@
 import Distributed
 import Logging
+import MeridianClock
 import Metrics
 import Synchronization
 
@@ -138,7 +139,7 @@ extension ClusterSystem {
 
     private func passivateIdleActors(of registration: ActorActivators.Registration) async -> Int {
         var passivated = 0
-        for idle in localActors.idle(under: registration.prefix, now: .now) {
+        for idle in localActors.idle(under: registration.prefix) {
             // Kept only under a timeout, which only PassivatableActors are registered with.
             guard let actor = idle.actor as? any PassivatableActor else { continue }
             if await passivate(actor, idle) { passivated += 1 }
@@ -162,11 +163,14 @@ extension ClusterSystem {
     }
 
     private func startPassivation(of registration: ActorActivators.Registration, every interval: Duration) {
+        let clock = clock
         let task = Task { [weak self] in
+            var next = clock.now.advanced(by: interval)
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+                try? await clock.sleep(until: next)
                 guard let self, !Task.isCancelled else { return }
                 _ = await self.passivateIdleActors(of: registration)
+                next = max(next.advanced(by: interval), clock.now)
             }
         }
         addPassivationTask(task)

@@ -1,4 +1,5 @@
 import Foundation
+import MeridianClock
 import MeridianMembership
 import MeridianTransport
 
@@ -43,6 +44,11 @@ extension ClusterSystem {
         /// False for tools (`meridian status`) that call into the cluster without becoming a
         /// member: no SWIM, nobody lists them.
         public var joinsCluster = true
+        /// The clock of the node's timed actor work: passivation here, and what the game and
+        /// gateway layers built on this system schedule (ticks, lobby and countdown timers,
+        /// matchmaker passes, reconciliation). Tests give a ``ManualClock`` and step it.
+        /// Transport and membership deadlines run on the event loops' own clock. Default: continuous.
+        public var clock: AnyClock = .continuous
         public var transport = TransportConfiguration()
         public var membership = SWIMConfiguration()
 

@@ -1,6 +1,7 @@
 import Distributed
 import Foundation
 import Logging
+import MeridianClock
 import MeridianMembership
 import MeridianTransport
 import MeridianWire
@@ -30,10 +31,12 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     public var nodeID: String { configuration.node }
     public var incarnation: UInt64 { configuration.incarnation }
     public var region: String { configuration.region }
+    /// The clock timed actor work on this node runs on (``Configuration/clock``).
+    public var clock: AnyClock { configuration.clock }
 
     let transport: ClusterTransport
     let group: any EventLoopGroup
-    let localActors = LocalActors()
+    let localActors: LocalActors
     let activators = ActorActivators()
     let pendingCalls = PendingCalls()
     /// Made with the system, so it records into the factory bootstrapped before the node started.
@@ -68,6 +71,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.group = group
+        self.localActors = LocalActors(clock: configuration.clock)
         let latency = configuration.oneWayLatency
         self.emulation = configuration.emulateLatency
             ? LinkEmulation(localRegion: configuration.region) { TimeAmount(latency($0, $1)) }

@@ -1,4 +1,5 @@
 import Distributed
+import MeridianClock
 import Synchronization
 
 /// The actors living on this node, by path. Held weakly: an actor lives as long as the code
@@ -18,7 +19,10 @@ final class LocalActors: Sendable {
         /// How long it may go unused before it is asked to passivate.
         let passivateAfter: Duration
         /// The last time it was found for a call.
-        var lastUsed: ContinuousClock.Instant
+        var lastUsed: AnyClock.Instant
+        /// Counts every find: a listed idle actor found since it was listed is in use after
+        /// all (instants alone cannot tell, on a clock that does not move between two finds).
+        var uses: UInt64 = 0
         /// Remote calls to it that have started and not finished.
         var callsInFlight = 0
     }
@@ -27,11 +31,16 @@ final class LocalActors: Sendable {
     struct Idle {
         let path: String
         let actor: any DistributedActor
-        let lastUsed: ContinuousClock.Instant
+        let uses: UInt64
     }
 
     private let actors = Mutex<[String: Entry]>([:])
     private let reserved = Mutex<Set<String>>([])
+    private let clock: AnyClock
+
+    init(clock: AnyClock) {
+        self.clock = clock
+    }
 
     /// Reserves `path` for an actor being initialized; false when it is taken.
     func reserve(_ path: String) -> Bool {
@@ -49,7 +58,7 @@ final class LocalActors: Sendable {
     func keep(_ actor: any DistributedActor, path: String, passivateAfter: Duration) {
         actors.withLock { actors in
             guard actors[path]?.actor === actor else { return }
-            actors[path]?.kept = Kept(actor: actor, passivateAfter: passivateAfter, lastUsed: .now)
+            actors[path]?.kept = Kept(actor: actor, passivateAfter: passivateAfter, lastUsed: clock.now)
         }
     }
 
@@ -83,7 +92,8 @@ final class LocalActors: Sendable {
         actors.withLock { actors in
             guard let entry = actors[path], let actor = entry.actor else { return nil }
             guard entry.kept != nil else { return (actor, false) }
-            actors[path]?.kept?.lastUsed = .now
+            actors[path]?.kept?.lastUsed = clock.now
+            actors[path]?.kept?.uses += 1
             if forCall { actors[path]?.kept?.callsInFlight += 1 }
             return (actor, forCall)
         }
@@ -93,18 +103,20 @@ final class LocalActors: Sendable {
         actors.withLock { actors in
             guard actors[path]?.kept?.actor === actor else { return }
             actors[path]?.kept?.callsInFlight -= 1
-            actors[path]?.kept?.lastUsed = .now
+            actors[path]?.kept?.lastUsed = clock.now
+            actors[path]?.kept?.uses += 1
         }
     }
 
-    /// Kept actors under `prefix` with no call in flight, unused for their passivation timeout at `now`.
-    func idle(under prefix: String, now: ContinuousClock.Instant) -> [Idle] {
-        actors.withLock { actors in
+    /// Kept actors under `prefix` with no call in flight, unused for their passivation timeout now.
+    func idle(under prefix: String) -> [Idle] {
+        let now = clock.now
+        return actors.withLock { actors in
             actors.compactMap { path, entry in
-                guard let kept = entry.kept, kept.callsInFlight == 0, now - kept.lastUsed >= kept.passivateAfter,
+                guard let kept = entry.kept, kept.callsInFlight == 0, kept.lastUsed.duration(to: now) >= kept.passivateAfter,
                       path.hasPrefix(prefix)
                 else { return nil }
-                return Idle(path: path, actor: kept.actor, lastUsed: kept.lastUsed)
+                return Idle(path: path, actor: kept.actor, uses: kept.uses)
             }
         }
     }
@@ -113,7 +125,7 @@ final class LocalActors: Sendable {
     /// (the next call to its path activates a new instance).
     func passivate(_ idle: Idle) -> Bool {
         actors.withLock { actors in
-            guard let kept = actors[idle.path]?.kept, kept.actor === idle.actor, kept.lastUsed == idle.lastUsed else { return false }
+            guard let kept = actors[idle.path]?.kept, kept.actor === idle.actor, kept.uses == idle.uses else { return false }
             actors[idle.path] = nil
             return true
         }

@@ -20,12 +20,11 @@ public final class MembershipService: Sendable {
 
     private struct State {
         var machine: SWIMStateMachine
-        var subscribers: [UInt64: AsyncStream<MembershipChange>.Continuation] = [:]
-        var nextSubscriber: UInt64 = 0
         var ticker: RepeatedTask?
     }
 
     private let state: Mutex<State>
+    private let broadcast = Broadcast<MembershipChange>()
     private let origin = NIODeadline.now()
     private let logger: Logger
     private let tickInterval: TimeAmount = .milliseconds(50)
@@ -83,7 +82,7 @@ public final class MembershipService: Sendable {
         }
         ticker?.cancel()
         apply(directives)
-        finishSubscribers()
+        broadcast.finish()
     }
 
     /// This node as the cluster sees it.
@@ -94,29 +93,19 @@ public final class MembershipService: Sendable {
 
     /// Changes from now on, in order. The stream ends when the node leaves.
     public func changes() -> AsyncStream<MembershipChange> {
-        let (stream, continuation) = AsyncStream.makeStream(of: MembershipChange.self, bufferingPolicy: .bufferingNewest(4096))
-        let id = state.withLock { state in
-            let id = state.nextSubscriber
-            state.nextSubscriber += 1
-            state.subscribers[id] = continuation
-            return id
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
-        }
-        return stream
+        broadcast.subscribe()
     }
 
-    /// Waits until `predicate` holds for the member list, checking on every change.
-    /// - Throws: ``ClusterError/Code/timeout`` when it does not hold within `timeout`.
+    /// Waits until `predicate` holds for the member list, checking now and on every change.
+    /// - Throws: ``ClusterError/Code/timeout`` when it does not hold within `timeout`;
+    ///   ``ClusterError/Code/shutdown`` when the node leaves first.
     public func waitUntil(timeout: Duration, _ predicate: @escaping @Sendable ([Member]) -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if predicate(members) { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        if predicate(members) { return }
-        throw ClusterError(.timeout, "membership did not reach the expected state within \(timeout): \(members)")
+        let changes = changes()
+        let held = try await firstValue(
+            of: { [weak self] in predicate(self?.members ?? []) ? true : nil }, checkedOn: changes, timeout: timeout,
+            timeoutMessage: { [weak self] in "membership did not reach the expected state within \(timeout): \(self?.members ?? [])" }
+        )
+        guard held != nil else { throw ClusterError(.shutdown, "the node left before membership reached the expected state") }
     }
 
     func receive(_ proto: Meridian_Cluster_V1_Swim, from peer: PeerIdentity) {
@@ -171,16 +160,7 @@ public final class MembershipService: Sendable {
             system.memberDown(node: member.id.node, incarnation: member.id.incarnation)
             system.receptionist.memberGone(node: member.id.node, incarnation: member.id.incarnation)
         }
-        let subscribers = state.withLock { Array($0.subscribers.values) }
-        for subscriber in subscribers { subscriber.yield(change) }
-    }
-
-    private func finishSubscribers() {
-        let subscribers = state.withLock { state in
-            defer { state.subscribers.removeAll() }
-            return Array(state.subscribers.values)
-        }
-        for subscriber in subscribers { subscriber.finish() }
+        broadcast.yield(change)
     }
 }
 

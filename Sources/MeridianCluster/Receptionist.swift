@@ -24,6 +24,8 @@ public final class Receptionist: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Fires whenever any node's registrations (this one's included) change.
+    private let changed = Broadcast<Void>()
     private let system = Mutex<ClusterSystemReference?>(nil)
     private let logger: Logger
 
@@ -41,13 +43,19 @@ public final class Receptionist: Sendable {
             state.local[key, default: []].insert(actor.id.path)
             state.version += 1
         }
+        changed.yield(())
         broadcast()
     }
 
     /// Every actor registered under `key` on any reachable node, this one included.
     public func lookup<Act: DistributedActor>(_ type: Act.Type, key: String) -> [Act] where Act.ActorSystem == ClusterSystem {
         guard let system = system.withLock({ $0?.system }) else { return [] }
-        let ids: [ClusterActorID] = state.withLock { state in
+        return lookupIDs(key: key).compactMap { try? Act.resolve(id: $0, using: system) }
+    }
+
+    private func lookupIDs(key: String) -> [ClusterActorID] {
+        guard let system = system.withLock({ $0?.system }) else { return [] }
+        return state.withLock { state in
             var ids = (state.local[key] ?? []).sorted().map {
                 ClusterActorID(node: system.nodeID, incarnation: system.incarnation, path: $0)
             }
@@ -58,7 +66,6 @@ public final class Receptionist: Sendable {
             }
             return ids
         }
-        return ids.compactMap { try? Act.resolve(id: $0, using: system) }
     }
 
     /// Waits until at least `count` actors are registered under `key`.
@@ -69,15 +76,19 @@ public final class Receptionist: Sendable {
         count: Int = 1,
         timeout: Duration = .seconds(10)
     ) async throws -> [Act] where Act.ActorSystem == ClusterSystem {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let found = lookup(type, key: key)
-            if found.count >= count { return found }
-            guard ContinuousClock.now < deadline else {
-                throw ClusterError(.timeout, "only \(found.count) of \(count) actors registered under '\(key)' after \(timeout)")
+        let changes = changed.subscribe(buffer: 1)
+        let ids = try await firstValue(
+            of: { [weak self] in
+                let found = self?.lookupIDs(key: key) ?? []
+                return found.count >= count ? found : nil
+            },
+            checkedOn: changes, timeout: timeout,
+            timeoutMessage: { [weak self] in
+                "only \(self?.lookupIDs(key: key).count ?? 0) of \(count) actors registered under '\(key)' after \(timeout)"
             }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        )
+        guard let system = system.withLock({ $0?.system }) else { return [] }
+        return (ids ?? []).compactMap { try? Act.resolve(id: $0, using: system) }
     }
 
     func actorResigned(_ id: ClusterActorID) {
@@ -90,29 +101,35 @@ public final class Receptionist: Sendable {
             if changed { state.version += 1 }
             return changed
         }
-        if changed { broadcast() }
+        if changed {
+            self.changed.yield(())
+            broadcast()
+        }
     }
 
     func receive(_ sync: Meridian_Cluster_V1_ReceptionistSync, from peer: PeerIdentity) {
-        state.withLock { state in
+        let accepted = state.withLock { state in
             if let known = state.remote[peer.node] {
-                if known.incarnation > peer.incarnation { return }
-                if known.incarnation == peer.incarnation, known.version >= sync.version { return }
+                if known.incarnation > peer.incarnation { return false }
+                if known.incarnation == peer.incarnation, known.version >= sync.version { return false }
             }
             state.remote[peer.node] = Remote(
                 incarnation: peer.incarnation,
                 version: sync.version,
                 registrations: sync.registrations.map { ($0.key, $0.path) }
             )
+            return true
         }
+        if accepted { changed.yield(()) }
     }
 
     func memberGone(node: String, incarnation: UInt64) {
-        state.withLock { state in
-            if let known = state.remote[node], known.incarnation <= incarnation {
-                state.remote[node] = nil
-            }
+        let removed = state.withLock { state in
+            guard let known = state.remote[node], known.incarnation <= incarnation else { return false }
+            state.remote[node] = nil
+            return true
         }
+        if removed { changed.yield(()) }
     }
 
     func peerConnected(_ session: PeerSession) {

@@ -22,15 +22,15 @@ public distributed actor GameFront {
 
     /// Queues `ticket` at `region`'s matchmaker; returns why it waits.
     public distributed func queue(_ ticket: QueueTicket, region: String) async throws -> String {
-        try await services().matchmaker(of: region).enqueue(ticket)
+        try await services().withMatchmaker(of: region) { try await $0.enqueue(ticket) }
     }
 
     public distributed func cancel(ticketID: UUID, region: String) async throws -> Bool {
-        try await services().matchmaker(of: region).cancel(ticketID: ticketID)
+        try await services().withMatchmaker(of: region) { try await $0.cancel(ticketID: ticketID) }
     }
 
     public distributed func ticketStatus(ticketID: UUID, region: String) async throws -> String {
-        try await services().matchmaker(of: region).ticketStatus(ticketID: ticketID)
+        try await services().withMatchmaker(of: region) { try await $0.ticketStatus(ticketID: ticketID) }
     }
 
     /// The matches running on this node.

@@ -2,6 +2,7 @@ import Distributed
 import Foundation
 import Logging
 import MeridianCatalog
+import MeridianClock
 import MeridianCluster
 import MeridianMembership
 import MeridianRegion
@@ -36,7 +37,12 @@ public final class GameServices: Sendable {
     private let onlineClientsProvider = Mutex<StoredClosure<Int>?>(nil)
     /// Matches found gone from their live node while local players were still in them, and
     /// since when (``endVanishedMatches()``).
-    private let vanishedSince = Mutex<[UUID: ContinuousClock.Instant]>([:])
+    private let vanishedSince = Mutex<[UUID: AnyClock.Instant]>([:])
+    /// Fires when a shard this node held is released (``shutdown(drainTimeout:)`` waits on it).
+    private let shardsReleased = Broadcast<Void>()
+    /// How often the watcher reconciles besides on membership changes (a missed or failed step
+    /// is retried then).
+    static let reconcileInterval: Duration = .seconds(2)
 
     private init(system: ClusterSystem, topology: Topology, regionServices: RegionServices, catalog: LocalCatalog?, fixedRules: GameRules?, logger: Logger) {
         self.system = system
@@ -69,17 +75,22 @@ public final class GameServices: Sendable {
             try game?.activateMatchmaker(path: path)
         }
         let changes = system.membership.changes()
+        let clock = system.clock
+        let firstPass = clock.now.advanced(by: reconcileInterval)
         game.watcher.withLock {
             $0 = Task { [weak game] in
-                // Reconcile on every change and every 2 s (a missed or failed step is retried).
+                // Reconcile on every change and every `reconcileInterval` on the node's clock.
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for await _ in changes { await game?.reconcile() }
                     }
                     group.addTask {
+                        var next = firstPass
                         while !Task.isCancelled {
-                            try? await Task.sleep(for: .seconds(2))
+                            try? await clock.sleep(until: next)
+                            guard !Task.isCancelled else { return }
                             await game?.reconcile()
+                            next = max(next.advanced(by: reconcileInterval), clock.now)
                         }
                     }
                 }
@@ -99,7 +110,41 @@ public final class GameServices: Sendable {
         guard let node = placement.matchmakerNode(region: region) else {
             throw ClusterError(.nodeUnreachable, "region \(region) has no live node to run its matchmaker")
         }
-        return try Matchmaker.resolve(id: ClusterActorID(node: node, incarnation: 0, path: Matchmaker.path(region: region)), using: system)
+        return try matchmaker(of: region, on: node)
+    }
+
+    func matchmaker(of region: String, on node: String) throws -> Matchmaker {
+        try Matchmaker.resolve(id: ClusterActorID(node: node, incarnation: 0, path: Matchmaker.path(region: region)), using: system)
+    }
+
+    /// How long a call to a region's matchmaker keeps following the placement while the node it
+    /// reached says it is not the matchmaker: membership views converge within a few gossip
+    /// rounds after a change.
+    static let matchmakerRedirectLimit: Duration = .seconds(10)
+
+    /// Runs `call` on `region`'s matchmaker. Nodes can disagree for a moment about which node
+    /// that is (one has heard of a joining or suspected member, another not yet): a node that is
+    /// not the matchmaker in its own view refuses (`actorNotFound` at activation,
+    /// `notMatchmaker` from a stopped one), and the call is sent again wherever the placement
+    /// points then, until the views agree. `call` must be idempotent (every matchmaker call is:
+    /// tickets are keyed by id).
+    /// - Parameter node: Where to try first (default: where this node's placement points).
+    public func withMatchmaker<T: Sendable>(
+        of region: String, startingAt node: String? = nil, _ call: @Sendable (Matchmaker) async throws -> T
+    ) async throws -> T {
+        var first = node
+        return try await RetryPolicy(limit: Self.matchmakerRedirectLimit, initialPause: .milliseconds(50), maximumPause: .milliseconds(500))
+            .run(retryIf: Self.reachedAnotherMatchmaker) {
+                defer { first = nil }
+                return try await call(first.map { try matchmaker(of: region, on: $0) } ?? matchmaker(of: region))
+            }
+    }
+
+    /// Whether `error` says the node reached does not run the region's matchmaker (now).
+    static func reachedAnotherMatchmaker(_ error: any Error) -> Bool {
+        if let error = error as? ClusterError { return error.code == .actorNotFound }
+        if let error = error as? GameError { return error.code == .notMatchmaker }
+        return false
     }
 
     public func match(_ assignment: MatchAssignment) throws -> MatchActor {
@@ -171,6 +216,7 @@ public final class GameServices: Sendable {
         }
     }
 
+    /// Creates the actor of `spec`'s match on this node; the shard opens it.
     func makeMatch(spec: MatchSpec, shard: ShardHost) throws -> MatchActor {
         let environment = MatchEnvironment(system: system, directory: directory, statistics: statistics, logger: logger) { [weak shard] id in
             guard let shard else { return }
@@ -180,13 +226,15 @@ public final class GameServices: Sendable {
         let match = try system.makeActor(path: MatchActor.path(of: spec.matchID)) {
             MatchActor(spec: spec, rules: rules, environment: environment, actorSystem: system)
         }
-        Task { try? await match.whenLocal { try $0.open(with: spec.seats) } }
         return match
     }
 
-    /// Whether another live node of `region` still runs matches of `shard` (a handover in progress).
+    /// Whether another node of `region` may still run matches of `shard` (a handover in
+    /// progress). Every member not declared down is asked — a suspect one too: it is out of the
+    /// placement, but until it is down it may well be alive and running the shard's matches.
+    /// One that cannot answer counts as holding them.
     func shardHeldElsewhere(region: String, shard: Int) async throws -> Bool {
-        for node in placement.liveNodes(in: region) where node != system.nodeID {
+        for node in placement.possiblyAliveNodes(in: region) where node != system.nodeID {
             let host = try ShardHost.resolve(id: ClusterActorID(node: node, incarnation: 0, path: ShardHost.path(region: region, shard: shard)), using: system)
             do {
                 if try await ClusterSystem.withCallTimeout(.seconds(2), operation: { try await host.holdsMatches() }) { return true }
@@ -203,6 +251,7 @@ public final class GameServices: Sendable {
         shardHosts.withLock { hosts in
             if hosts[shard] === host { hosts[shard] = nil }
         }
+        shardsReleased.yield(())
         logger.info("shard handed over", metadata: ["meridian.shard": "\(region)/\(shard)"])
     }
 
@@ -262,11 +311,11 @@ public final class GameServices: Sendable {
                 continue  // unknown: ask again next time
             }
         }
-        let now = ContinuousClock.now
+        let now = system.clock.now
         let due = vanishedSince.withLock { since -> Set<UUID> in
             since = since.filter { gone.contains($0.key) }
             for matchID in gone where since[matchID] == nil { since[matchID] = now }
-            return Set(since.filter { now - $0.value >= .seconds(10) }.keys)
+            return Set(since.filter { $0.value.duration(to: now) >= .seconds(10) }.keys)
         }
         for matchID in due {
             for home in players[matchID] ?? [] {
@@ -290,11 +339,11 @@ public final class GameServices: Sendable {
         }
         for (region, tickets) in byRegion {
             do {
-                let matchmaker = try matchmaker(of: region)
-                let missing = Set(try await matchmaker.missing(ticketIDs: tickets.map(\.id)))
+                let ids = tickets.map(\.id)
+                let missing = Set(try await withMatchmaker(of: region) { try await $0.missing(ticketIDs: ids) })
                 for ticket in tickets where missing.contains(ticket.id) {
                     do {
-                        _ = try await matchmaker.requeue(ticket)
+                        _ = try await withMatchmaker(of: region) { try await $0.requeue(ticket) }
                         logger.info("ticket queued again at the region's matchmaker", metadata: ["meridian.ticket": "\(ticket.id)", "meridian.region": "\(region)"])
                     } catch {
                         // Cancelled meanwhile (the home refuses), or the matchmaker moved again: next pass.
@@ -316,11 +365,13 @@ public final class GameServices: Sendable {
     public func shutdown(drainTimeout: Duration? = nil) async {
         let drainTimeout = drainTimeout ?? .seconds(rules.timeLimitSeconds + 15)
         stopping.store(true, ordering: .relaxed)
+        let released = shardsReleased.subscribe(buffer: 1)
         await drainMovedShards()
-        let deadline = ContinuousClock.now + drainTimeout
-        while ContinuousClock.now < deadline, !shardHosts.withLock({ $0.isEmpty }) {
-            try? await Task.sleep(for: .milliseconds(100))
-        }
+        // Until the last shard is released (its last match over), or the drain time is up.
+        _ = try? await firstValue(
+            of: { [weak self] in self?.shardHosts.withLock { $0.isEmpty } != false ? true : nil }, checkedOn: released,
+            timeout: drainTimeout, clock: system.clock, timeoutMessage: { "matches still running after \(drainTimeout)" }
+        )
         for matchmaker in matchmakers.withLock({ Array($0.values) }) { await matchmaker.whenLocal { $0.stop() } }
         watcher.withLock { $0 }?.cancel()
     }

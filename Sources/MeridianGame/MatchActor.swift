@@ -1,6 +1,7 @@
 import Distributed
 import Foundation
 import Logging
+import MeridianClock
 import MeridianCluster
 import MeridianRegion
 import MeridianSimulation
@@ -210,31 +211,38 @@ public distributed actor MatchActor {
     /// subscribing, a client reconnecting) are waited for up to 30 s more; with fewer seats than
     /// the minimum (someone left) nobody can come any more, and the match closes at once.
     private func armLobbyTimer() {
-        let deadline = ContinuousClock.now + rules.lobbyWait + .seconds(30)
+        let deadline = clock.now.advanced(by: rules.lobbyWait + .seconds(30))
         schedule(after: rules.lobbyWait) { match in
             match.lobbyTimerFired(deadline: deadline)
         }
     }
 
-    private func lobbyTimerFired(deadline: ContinuousClock.Instant) {
+    private func lobbyTimerFired(deadline: AnyClock.Instant) {
         guard lifecycle.phase == .lobby else { return }
         if lifecycle.connectedCount >= lifecycle.minPlayers {
             apply(.startCountdown)
-        } else if lifecycle.players.count < lifecycle.minPlayers || ContinuousClock.now >= deadline {
+        } else if lifecycle.players.count < lifecycle.minPlayers || clock.now >= deadline {
             apply(.close)
         } else {
             schedule(after: .milliseconds(500)) { $0.lobbyTimerFired(deadline: deadline) }
         }
     }
 
+    /// Runs `body` on the match after `delay` on the node's clock, replacing the pending timer.
+    /// The deadline is fixed now, not when the task first runs (a stepped test clock may move
+    /// in between).
     private func schedule(after delay: Duration, _ body: @escaping @Sendable (isolated MatchActor) async -> Void) {
         timer?.cancel()
+        let clock = clock
+        let deadline = clock.now.advanced(by: delay)
         timer = Task {
-            try? await Task.sleep(for: delay)
+            try? await clock.sleep(until: deadline)
             guard !Task.isCancelled else { return }
             await body(self)
         }
     }
+
+    private var clock: AnyClock { actorSystem.clock }
 
     // MARK: Tick
 
@@ -246,15 +254,18 @@ public distributed actor MatchActor {
         simulation = MatchSimulation(configuration: rules.simulation(players: roster.count, seed: seed))
         replicator = SnapshotReplicator(clients: roster.count)
         let interval = Duration.seconds(1) / rules.tickRate
+        let clock = clock
+        let first = clock.now.advanced(by: interval)
         ticker = Task {
-            var next = ContinuousClock.now + interval
+            var next = first
             while !Task.isCancelled {
-                try? await Task.sleep(until: next, clock: .continuous)
+                try? await clock.sleep(until: next)
                 guard !Task.isCancelled else { return }
                 guard self.tickOnce() else { return }
-                next += interval
+                next = next.advanced(by: interval)
                 // Fell far behind (the node was overloaded): skip ahead rather than burst.
-                if ContinuousClock.now - next > interval * 5 { next = ContinuousClock.now + interval }
+                let now = clock.now
+                if next.duration(to: now) > interval * 5 { next = now.advanced(by: interval) }
             }
         }
     }
@@ -393,22 +404,20 @@ public distributed actor MatchActor {
     }
 
     private static func deliver(_ result: MatchResultMessage, homeRegion: String, environment: MatchEnvironment, matchID: UUID) async {
-        let deadline = ContinuousClock.now + environment.resultDeliveryBound
-        var backoff = Duration.milliseconds(200)
-        while ContinuousClock.now < deadline {
-            do {
-                let home = try environment.directory.home(of: result.player, region: homeRegion)
-                _ = try await home.applyMatchResult(result)
-                return
-            } catch {
+        let policy = RetryPolicy(limit: environment.resultDeliveryBound, initialPause: .milliseconds(200), maximumPause: .seconds(5))
+        do {
+            try await policy.run(retryIf: { error in
                 environment.logger.debug("match result not delivered yet; retrying", metadata: [
                     "meridian.match": "\(matchID)", "meridian.player": "\(result.player)", "meridian.error": "\(error)",
                 ])
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(5))
+                return true
+            }) {
+                let home = try environment.directory.home(of: result.player, region: homeRegion)
+                _ = try await home.applyMatchResult(result)
             }
+        } catch {
+            environment.logger.error("gave up delivering a match result", metadata: ["meridian.match": "\(matchID)", "meridian.player": "\(result.player)"])
         }
-        environment.logger.error("gave up delivering a match result", metadata: ["meridian.match": "\(matchID)", "meridian.player": "\(result.player)"])
     }
 
     private func resultsDelivered() {
@@ -426,6 +435,7 @@ public distributed actor MatchActor {
         released = true
         timer?.cancel()
         ticker?.cancel()
+        publishPhase()  // CLOSED, before the end (this runs inside the step that closed the match)
         for feed in subscribers.values {
             feed.reliable.yield(.ended(matchID: matchID))
             feed.reliable.finish()

@@ -1,6 +1,7 @@
 import Distributed
 import Foundation
 import Logging
+import MeridianClock
 import MeridianCluster
 import MeridianMatchmaking
 import MeridianRegion
@@ -25,14 +26,14 @@ public distributed actor Matchmaker {
     let game: GameServicesReference
     let logger: Logger
     private var pool: MatchmakingPool
-    private let origin = ContinuousClock.now
+    private let origin: AnyClock.Instant
     private var tickets: [UUID: QueueTicket] = [:]
     private var skills: [UUID: SkillRating] = [:]
     /// Matches still in LOBBY open to backfill, with when the lobby closes.
-    private var lobbies: [UUID: (assignment: MatchAssignment, closesAt: ContinuousClock.Instant)] = [:]
+    private var lobbies: [UUID: (assignment: MatchAssignment, closesAt: AnyClock.Instant)] = [:]
     private var loop: Task<Void, Never>?
     /// Tickets matched in the last 30 s (being assigned), so they are not queued again meanwhile.
-    private var recentlyMatched: [UUID: ContinuousClock.Instant] = [:]
+    private var recentlyMatched: [UUID: AnyClock.Instant] = [:]
     private let neighbours: [String]
     private var configuration: MatchmakingConfiguration
     private let passInterval: Duration = .milliseconds(100)
@@ -44,10 +45,15 @@ public distributed actor Matchmaker {
         self.neighbours = neighbours
         self.configuration = rules.matchmaking
         self.pool = MatchmakingPool(region: region, neighbours: neighbours, configuration: rules.matchmaking)
+        self.origin = actorSystem.clock.now
         self.actorSystem = actorSystem
     }
 
-    private var now: Duration { ContinuousClock.now - origin }
+    /// The node's clock: passes, lobby windows and the pool's waits run on it.
+    private var clock: AnyClock { actorSystem.clock }
+
+    /// Time since this matchmaker started, the pool's time line.
+    private var now: Duration { origin.duration(to: clock.now) }
 
     // MARK: Distributed API
 
@@ -133,7 +139,7 @@ public distributed actor Matchmaker {
         guard let game = game.value, game.placement.matchmakerNode(region: region) == actorSystem.nodeID else {
             throw GameError(.notMatchmaker, "node \(actorSystem.nodeID) is not the matchmaker of \(region) now; resolve it again")
         }
-        let cutoff = ContinuousClock.now - .seconds(30)
+        let cutoff = clock.now.advanced(by: .seconds(-30))
         recentlyMatched = recentlyMatched.filter { $0.value > cutoff }
         return ticketIDs.filter { tickets[$0] == nil && recentlyMatched[$0] == nil }
     }
@@ -154,10 +160,15 @@ public distributed actor Matchmaker {
 
     private func startLoop() {
         guard loop == nil else { return }
+        let clock = clock
+        let interval = passInterval
+        let first = clock.now.advanced(by: interval)
         loop = Task {
+            var next = first
             while !Task.isCancelled {
-                try? await Task.sleep(for: self.passInterval)
-                guard await self.runPass() else { return }
+                try? await clock.sleep(until: next)
+                guard !Task.isCancelled, await self.runPass() else { return }
+                next = max(next.advanced(by: interval), clock.now)
             }
         }
     }
@@ -173,7 +184,7 @@ public distributed actor Matchmaker {
             return false
         }
         if game.rules.matchmaking != configuration { await adopt(game.rules.matchmaking) }
-        let instant = ContinuousClock.now
+        let instant = clock.now
         for (id, lobby) in lobbies where lobby.closesAt <= instant {
             lobbies[id] = nil
             pool.closeLobby(matchID: id)
@@ -206,7 +217,7 @@ public distributed actor Matchmaker {
             let rules = game.rules
             let open = rules.maxPlayers - spec.seats.count
             if rules.matchmaking.backfill, open > 0 {
-                lobbies[assignment.matchID] = (assignment, ContinuousClock.now + rules.lobbyWait)
+                lobbies[assignment.matchID] = (assignment, clock.now.advanced(by: rules.lobbyWait))
                 pool.openLobby(matchID: assignment.matchID, openSeats: open, averageRating: formed.averageRating, since: now)
             }
         } catch {
@@ -234,7 +245,7 @@ public distributed actor Matchmaker {
     /// Tells every player's actor where they play; a player who cancelled meanwhile frees the seat.
     private func assign(_ formed: [MatchmakingTicket], to assignment: MatchAssignment, game: GameServices) async {
         for poolTicket in formed {
-            recentlyMatched[poolTicket.id] = ContinuousClock.now
+            recentlyMatched[poolTicket.id] = clock.now
             guard let ticket = tickets.removeValue(forKey: poolTicket.id) else { continue }
             // From when the party queued (`queuedAt`, wall clock: it may have queued on another node).
             let waited = max(0, Date().timeIntervalSince1970 - ticket.queuedAt)
@@ -280,7 +291,7 @@ public distributed actor Matchmaker {
         guard var ticket = tickets.removeValue(forKey: overflow.ticket.id) else { return }
         ticket.visitedRegions = overflow.ticket.visitedRegions
         do {
-            _ = try await game.matchmaker(of: overflow.region).enqueue(ticket)
+            _ = try await game.withMatchmaker(of: overflow.region) { [ticket] in try await $0.enqueue(ticket) }
             logger.debug("ticket overflowed", metadata: ["meridian.ticket": "\(ticket.id)", "meridian.to": "\(overflow.region)"])
         } catch {
             // The other region cannot take it: keep it here, it will be matched or retried.

@@ -26,6 +26,12 @@ public struct RegionPlacement: Sendable {
         Array(Set(members.lazy.filter { $0.region == region && $0.status == .up }.map(\.id.node))).sorted()
     }
 
+    /// Nodes of `region` not declared down (joining and suspect ones included), sorted: the
+    /// ones that may still be running something the placement has moved away from them.
+    public func possiblyAliveNodes(in region: String) -> [String] {
+        Array(Set(membership.members.lazy.filter { $0.region == region && !$0.status.isTerminal }.map(\.id.node))).sorted()
+    }
+
     public func shardCount(of region: String) -> Int {
         topology.region(named: region)?.shards ?? 0
     }

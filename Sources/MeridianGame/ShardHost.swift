@@ -52,7 +52,16 @@ public distributed actor ShardHost {
             state = .serving
         }
         if matches[spec.matchID] == nil {
-            matches[spec.matchID] = try game.makeMatch(spec: spec, shard: self)
+            let match = try game.makeMatch(spec: spec, shard: self)
+            matches[spec.matchID] = match
+            // Open (seat the players, arm the lobby timer) before anyone learns of the match: a
+            // player told where to play finds their seat there.
+            do {
+                try await match.whenLocal { try $0.open(with: spec.seats) }
+            } catch {
+                matches[spec.matchID] = nil
+                throw error
+            }
         }
         return MatchAssignment(matchID: spec.matchID, region: region, shard: shard, node: actorSystem.nodeID, incarnation: actorSystem.incarnation)
     }

@@ -2,6 +2,7 @@ import Distributed
 import Foundation
 import Logging
 import MeridianCatalog
+import MeridianClock
 import MeridianCluster
 import MeridianGame
 import MeridianMatchmaking
@@ -40,6 +41,8 @@ actor ClientSession {
     /// While in a match: checks the player's home now and then, so a match that ended without
     /// its result or end reaching this gateway still ends for the client.
     private var matchWatch: Task<Void, Never>?
+    /// How often ``matchWatch`` asks the player's home.
+    private static let matchWatchInterval: Duration = .seconds(5)
 
     init(context: GatewayContext, outbox: ClientOutbox) {
         self.context = context
@@ -136,7 +139,7 @@ actor ClientSession {
             try await enqueue(queue, id: id, player: player, homeRegion: homeRegion)
         case .cancelQueue:
             if let ticket {
-                let cancelled = try await call { try await self.context.game.matchmaker(of: ticket.region).cancel(ticketID: ticket.id) }
+                let cancelled = try await call { try await self.context.game.withMatchmaker(of: ticket.region) { try await $0.cancel(ticketID: ticket.id) } }
                 if !cancelled { await endQueueAtHome(ticket.id, player: player, homeRegion: homeRegion) }
             }
             ticket = nil
@@ -213,7 +216,7 @@ actor ClientSession {
             id: UUID(), members: members,
             rttMilliseconds: queue.rttMs.mapValues { Int(min($0, 60_000)) }.filter { context.topology.region(named: $0.key) != nil }
         )
-        let reason = try await call { try await self.context.game.matchmaker(of: region).enqueue(queueTicket) }
+        let reason = try await call { try await self.context.game.withMatchmaker(of: region) { try await $0.enqueue(queueTicket) } }
         ticket = (queueTicket.id, region)
         var reply = queueStatus(id, queued: true, reason: reason)
         reply.queueStatus.ticketID = queueTicket.id.uuidString.lowercased()
@@ -227,10 +230,12 @@ actor ClientSession {
     private func followQueue(player: UUID, homeRegion: String) {
         poller?.cancel()
         let interval = context.configuration.sessionPollInterval
+        let clock = context.system.clock
         poller = Task {
             while !Task.isCancelled {
+                let next = clock.now.advanced(by: interval)
                 if await self.checkQueue(player: player, homeRegion: homeRegion) { return }
-                try? await Task.sleep(for: interval)
+                try? await clock.sleep(until: next)
             }
         }
     }
@@ -297,9 +302,13 @@ actor ClientSession {
     private func watchHome(while matchID: UUID, player: UUID) {
         matchWatch?.cancel()
         guard let homeRegion else { return }
+        let clock = context.system.clock
+        let first = clock.now.advanced(by: Self.matchWatchInterval)
         matchWatch = Task {
+            var next = first
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(5))
+                try? await clock.sleep(until: next)
+                next = max(next.advanced(by: Self.matchWatchInterval), clock.now)
                 guard !Task.isCancelled, let home = try? self.context.directory.home(of: player, region: homeRegion),
                       let session = try? await home.currentSession()
                 else { continue }
@@ -319,11 +328,16 @@ actor ClientSession {
         match = nil
         matchWatch?.cancel()
         guard let homeRegion else { return }
+        let clock = context.system.clock
         Task {
             guard let home = try? self.context.directory.home(of: player, region: homeRegion) else { return }
-            for _ in 0..<300 {
+            // The home applies the outcome shortly after the match ends; wait for it up to 30 s.
+            let deadline = clock.now.advanced(by: .seconds(30))
+            var next = clock.now
+            while next < deadline {
                 guard case .inMatch(let current)? = try? await home.currentSession(), current.matchID == matchID else { break }
-                try? await Task.sleep(for: .milliseconds(100))
+                next = next.advanced(by: .milliseconds(100))
+                try? await clock.sleep(until: next)
             }
             if !resultDelivered {
                 var message = Meridian_Client_V1_ServerMessage()
@@ -353,7 +367,7 @@ actor ClientSession {
             try? await context.directory.home(of: player, region: homeRegion).unwatchSession(listener: listener)
         }
         if let ticket {
-            let cancelled = (try? await context.game.matchmaker(of: ticket.region).cancel(ticketID: ticket.id)) ?? false
+            let cancelled = (try? await context.game.withMatchmaker(of: ticket.region) { try await $0.cancel(ticketID: ticket.id) }) ?? false
             if !cancelled, let homeRegion { await endQueueAtHome(ticket.id, player: player, homeRegion: homeRegion) }
         }
         if let match {

@@ -49,7 +49,7 @@ public final class GatewayServer: Sendable {
     ) async throws -> GatewayServer {
         let context = GatewayContext(system: system, game: game, topology: topology, catalog: catalog, configuration: configuration, logger: logger)
         let maxFrame = configuration.maxFrameBytes
-        let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000)
+        let idle = TimeAmount(configuration.idleTimeout)
         let reliableLimit = configuration.reliableQueueLimit
         let inputToDelta = context.metrics.inputToDelta
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -138,7 +138,7 @@ public final class GatewayServer: Sendable {
         let session = ClientSession(context: context, outbox: outbox)
         let channel = connection.channel.channel
         // Log in within the bound or go.
-        let loginTimeout = channel.eventLoop.scheduleTask(in: .seconds(Int64(context.configuration.loginTimeout.components.seconds))) {
+        let loginTimeout = channel.eventLoop.scheduleTask(in: TimeAmount(context.configuration.loginTimeout)) {
             channel.close(promise: nil)
         }
         do {

@@ -2,6 +2,7 @@ import Foundation
 import MeridianCatalog
 import MeridianCluster
 import MeridianMembership
+import MeridianTestScope
 import MeridianTopology
 import Testing
 
@@ -14,14 +15,11 @@ struct CatalogReplicationTests {
         name: String = #function, suspicionTimeout: Duration = .milliseconds(800), pushTimeout: Duration = .seconds(3),
         _ body: (CatalogTestCluster) async throws -> Void
     ) async throws {
-        let cluster = try await CatalogTestCluster.start(name: name, suspicionTimeout: suspicionTimeout, pushTimeout: pushTimeout)
-        do {
-            try await body(cluster)
-        } catch {
-            await cluster.shutdown()
-            throw error
+        try await ClusterSlots.shared.withSlot {
+            try await withScoped({
+                try await CatalogTestCluster.start(name: name, suspicionTimeout: suspicionTimeout, pushTimeout: pushTimeout)
+            }, teardown: { await $0.shutdown() }, body)
         }
-        await cluster.shutdown()
     }
 
     func expectEveryNodeServes(_ cluster: CatalogTestCluster, _ receipt: CatalogPublishReceipt, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -4,6 +4,7 @@ import MeridianTransport
 import MeridianWire
 import NIOCore
 import NIOPosix
+import MeridianTestScope
 import Testing
 
 @Suite("Client framing")
@@ -58,31 +59,31 @@ struct FramingTests {
 
     @Test func anOversizedInboundFrameClosesTheConnection() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
-        let gateway = try await FakeGateway.start(group: group) { request, peer in
+        try await withScoped({ try await FakeGateway.start(group: group) { request, peer in
             if case .hello = request.body {
                 var buffer = ByteBuffer()
                 buffer.writeInteger(UInt32(10 << 20))
                 buffer.writeBytes([1, 2, 3, 4])
                 peer.sendRaw(buffer)
             }
+        } }, teardown: { await $0.stop() }) { gateway in
+            let configuration = GameClient.Configuration(connection: ClientConnectionConfiguration(maxInboundFrameBytes: 1024))
+            let client = GameClient(group: group, configuration: configuration, logger: testLogger())
+            let recorder = EventRecorder(client.events)
+            try await client.connect(host: "127.0.0.1", port: gateway.port)
+            do {
+                try await client.hello()
+                Issue.record("hello should fail")
+            } catch let error as MeridianClientError {
+                #expect(error.code == .frameTooLarge)
+            }
+            let event = await recorder.first { if case .disconnected = $0 { true } else { false } }
+            guard case .disconnected(let reason) = event else {
+                Issue.record("no disconnected event")
+                return
+            }
+            #expect(reason.code == .frameTooLarge)
+            await client.finish()
         }
-        defer { Task { await gateway.stop() } }
-        let configuration = GameClient.Configuration(connection: ClientConnectionConfiguration(maxInboundFrameBytes: 1024))
-        let client = GameClient(group: group, configuration: configuration, logger: testLogger())
-        let recorder = EventRecorder(client.events)
-        try await client.connect(host: "127.0.0.1", port: gateway.port)
-        do {
-            try await client.hello()
-            Issue.record("hello should fail")
-        } catch {
-            #expect(error.code == .frameTooLarge)
-        }
-        let event = await recorder.first { if case .disconnected = $0 { true } else { false } }
-        guard case .disconnected(let reason) = event else {
-            Issue.record("no disconnected event")
-            return
-        }
-        #expect(reason.code == .frameTooLarge)
-        await client.finish()
     }
 }

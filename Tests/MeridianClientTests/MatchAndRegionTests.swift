@@ -6,6 +6,7 @@ import MeridianWire
 import NIOCore
 import NIOPosix
 import Synchronization
+import MeridianTestScope
 import Testing
 
 @Suite("Deltas, latency and region choice")
@@ -66,82 +67,92 @@ struct MatchAndRegionTests {
 
     @Test func deltasAreAppliedAndAcknowledgedAutomatically() async throws {
         let match = FakeMatch(ticks: 20)
-        let gateway = try await FakeGateway.start(group: group) { request, peer in match.script(request, peer) }
-        defer { Task { await gateway.stop() } }
-        let latencies = Mutex<[Duration]>([])
-        let client = GameClient(group: group, logger: testLogger()) { latency in latencies.withLock { $0.append(latency) } }
-        let recorder = EventRecorder(client.events)
-        try await client.connect(host: "127.0.0.1", port: gateway.port)
-        try await client.hello()
-        // Inputs first so that the deltas report them applied.
-        let last = try client.sendInputs((0..<10).map { _ in PlayerInput(moveX: 1) })
-        #expect(last == 10)
-        try await client.queue()
+        try await withScoped({ try await FakeGateway.start(group: group) { request, peer in match.script(request, peer) } }, teardown: { await $0.stop() }) { gateway in
+            let latencies = Mutex<[Duration]>([])
+            let client = GameClient(group: group, logger: testLogger()) { latency in latencies.withLock { $0.append(latency) } }
+            let recorder = EventRecorder(client.events)
+            try await client.connect(host: "127.0.0.1", port: gateway.port)
+            try await client.hello()
+            // Inputs first so that the deltas report them applied.
+            let last = try client.sendInputs((0..<10).map { _ in PlayerInput(moveX: 1) })
+            #expect(last == 10)
+            try await client.queue()
 
-        let reachedEnd = await recorder.first { if case .snapshotApplied(let tick, _) = $0 { tick == 20 } else { false } }
-        #expect(reachedEnd != nil, "the ack chain reached tick 20")
-        // The ack of tick 20 is sent after the event; wait until it has arrived.
-        var acks: [UInt32] = []
-        for _ in 0..<200 {
-            acks = gateway.receivedBodies().compactMap { body -> UInt32? in if case .ack(let ack) = body { ack.tick } else { nil } }
-            if acks.count >= 20 { break }
-            try await Task.sleep(for: .milliseconds(10))
+            let reachedEnd = await recorder.first { if case .snapshotApplied(let tick, _) = $0 { tick == 20 } else { false } }
+            #expect(reachedEnd != nil, "the ack chain reached tick 20")
+            // The ack of tick 20 is sent after the event; wait until it has arrived.
+            var acks: [UInt32] = []
+            for _ in 0..<200 {
+                acks = gateway.receivedBodies().compactMap { body -> UInt32? in if case .ack(let ack) = body { ack.tick } else { nil } }
+                if acks.count >= 20 { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(acks == Array(1...20))
+            let batches = gateway.receivedBodies().compactMap { body -> Int? in if case .inputs(let batch) = body { batch.inputs.count } else { nil } }
+            #expect(batches == [8, 2], "at most 8 inputs per batch")
+            // Real deltas, not only full snapshots, were applied.
+            #expect(match.state.withLock { $0.baselines.compactMap { $0 }.count } > 10)
+            #expect(client.latestSnapshot?.tick == 20)
+            #expect(client.ownEntityID == 1)
+            let expectedOwn = match.state.withLock { ReplicatedEntity($0.simulation.players[1]) }
+            #expect(client.ownEntity == expectedOwn)
+            #expect(await eventually { latencies.withLock { $0.count } == 10 }, "one latency per input")
+            #expect(latencies.withLock { $0.allSatisfy { $0 >= .zero && $0 < .seconds(5) } })
+            await client.finish()
         }
-        #expect(acks == Array(1...20))
-        let batches = gateway.receivedBodies().compactMap { body -> Int? in if case .inputs(let batch) = body { batch.inputs.count } else { nil } }
-        #expect(batches == [8, 2], "at most 8 inputs per batch")
-        // Real deltas, not only full snapshots, were applied.
-        #expect(match.state.withLock { $0.baselines.compactMap { $0 }.count } > 10)
-        #expect(client.latestSnapshot?.tick == 20)
-        #expect(client.ownEntityID == 1)
-        let expectedOwn = match.state.withLock { ReplicatedEntity($0.simulation.players[1]) }
-        #expect(client.ownEntity == expectedOwn)
-        #expect(await eventually { latencies.withLock { $0.count } == 10 }, "one latency per input")
-        #expect(latencies.withLock { $0.allSatisfy { $0 >= .zero && $0 < .seconds(5) } })
-        await client.finish()
     }
 
     @Test func nearestRegionFollowsTheLatencyProfile() async throws {
-        var gateways: [FakeGateway] = []
-        var regions: [String: [String]] = [:]
-        for region in ["eu-west", "us-east", "ap-south"] {
-            let gateway = try await FakeGateway.start(group: group) { request, peer in _ = Reply.basics(request, peer, region: region) }
-            gateways.append(gateway)
-            // The first address is unreachable: the next gateway of the region is used.
-            regions[region] = ["127.0.0.1:1", "127.0.0.1:\(gateway.port)"]
+        // Its own event loop for the gateways and the probes: on the shared loops another suite's
+        // burst of work could hold up one region's pings and not another's (seen once: us-east's
+        // 4 ms round trips measured above eu-west's 300 ms); on one loop a stall delays every
+        // region alike.
+        try await withScoped({ MultiThreadedEventLoopGroup(numberOfThreads: 1) }, teardown: { try? await $0.shutdownGracefully() }) { group in
+            try await withScoped({
+                var gateways: [FakeGateway] = []
+                for region in ["eu-west", "us-east", "ap-south"] {
+                    gateways.append(try await FakeGateway.start(group: group) { request, peer in _ = Reply.basics(request, peer, region: region) })
+                }
+                return gateways
+            }, teardown: { for gateway in $0 { await gateway.stop() } }) { gateways in
+                // The first address is unreachable: the next gateway of the region is used.
+                var regions: [String: [String]] = [:]
+                for (region, gateway) in zip(["eu-west", "us-east", "ap-south"], gateways) {
+                    regions[region] = ["127.0.0.1:1", "127.0.0.1:\(gateway.port)"]
+                }
+                // Gaps far above scheduling noise on a loaded 2-core box: the choice must not depend on timing luck.
+                let profile = LatencyProfile(oneWayDelay: ["eu-west": .milliseconds(150), "us-east": .milliseconds(2), "ap-south": .milliseconds(300)])
+                let configuration = GameClient.Configuration(
+                    connection: ClientConnectionConfiguration(connectTimeout: .seconds(2)),
+                    latencyProfile: profile
+                )
+                let choice = await GameClient.nearestRegion(from: regions, pings: 5, group: group, configuration: configuration, logger: testLogger())
+                let chosen = try #require(choice)
+                #expect(chosen.region == "us-east", "\(chosen.rtt)")
+                #expect(chosen.gateway == "127.0.0.1:\(gateways[1].port)")
+                #expect(Set(chosen.rtt.keys) == ["eu-west", "us-east", "ap-south"])
+                let usEast = try #require(chosen.rtt["us-east"])
+                let euWest = try #require(chosen.rtt["eu-west"])
+                let apSouth = try #require(chosen.rtt["ap-south"])
+                // Each round trip includes twice the simulated one-way delay (no upper bounds: tests never assert on speed).
+                #expect(usEast >= .milliseconds(4))
+                #expect(euWest >= .milliseconds(300))
+                #expect(apSouth >= .milliseconds(600))
+            }
         }
-        defer { for gateway in gateways { Task { await gateway.stop() } } }
-        // Gaps far above scheduling noise on a loaded 2-core box: the choice must not depend on timing luck.
-        let profile = LatencyProfile(oneWayDelay: ["eu-west": .milliseconds(150), "us-east": .milliseconds(2), "ap-south": .milliseconds(300)])
-        let configuration = GameClient.Configuration(
-            connection: ClientConnectionConfiguration(connectTimeout: .seconds(2)),
-            latencyProfile: profile
-        )
-        let choice = await GameClient.nearestRegion(from: regions, pings: 3, group: group, configuration: configuration, logger: testLogger())
-        let chosen = try #require(choice)
-        #expect(chosen.region == "us-east")
-        #expect(chosen.gateway == "127.0.0.1:\(gateways[1].port)")
-        #expect(Set(chosen.rtt.keys) == ["eu-west", "us-east", "ap-south"])
-        let usEast = try #require(chosen.rtt["us-east"])
-        let euWest = try #require(chosen.rtt["eu-west"])
-        let apSouth = try #require(chosen.rtt["ap-south"])
-        // Each round trip includes twice the simulated one-way delay (no upper bounds: tests never assert on speed).
-        #expect(usEast >= .milliseconds(4))
-        #expect(euWest >= .milliseconds(300))
-        #expect(apSouth >= .milliseconds(600))
     }
 
     @Test func delayAppliesFromWelcomeWhenTheRegionIsUnknown() async throws {
-        let gateway = try await FakeGateway.start(group: group) { request, peer in _ = Reply.basics(request, peer, region: "ap-south") }
-        defer { Task { await gateway.stop() } }
-        let profile = LatencyProfile(oneWayDelay: ["ap-south": .milliseconds(30)])
-        let client = GameClient(group: group, configuration: GameClient.Configuration(latencyProfile: profile), logger: testLogger())
-        try await client.connect(host: "127.0.0.1", port: gateway.port)
-        try await client.hello()
-        #expect(client.gatewayRegion == "ap-south")
-        let rtt = try await client.ping()
-        #expect(rtt >= .milliseconds(60))
-        await client.finish()
+        try await withScoped({ try await FakeGateway.start(group: group) { request, peer in _ = Reply.basics(request, peer, region: "ap-south") } }, teardown: { await $0.stop() }) { gateway in
+            let profile = LatencyProfile(oneWayDelay: ["ap-south": .milliseconds(30)])
+            let client = GameClient(group: group, configuration: GameClient.Configuration(latencyProfile: profile), logger: testLogger())
+            try await client.connect(host: "127.0.0.1", port: gateway.port)
+            try await client.hello()
+            #expect(client.gatewayRegion == "ap-south")
+            let rtt = try await client.ping()
+            #expect(rtt >= .milliseconds(60))
+            await client.finish()
+        }
     }
 
     @Test func nearestRegionIsNilWhenNothingAnswers() async {

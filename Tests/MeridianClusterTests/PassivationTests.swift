@@ -41,59 +41,59 @@ struct PassivationTests {
     }
 
     @Test func anUnusedActorIsPassivatedAndTheNextCallActivatesAFreshOne() async throws {
-        let cluster = try await TestCluster.start(nodes: 2)
-        let (caller, host) = (cluster.systems[0], cluster.systems[1])
-        let created = Self.tallies(on: host, after: .milliseconds(50))
-        let idle = try Tally.resolve(id: Self.id(1, on: host), using: caller)
-        let pinned = try Tally.resolve(id: Self.id(2, on: host), using: caller)
-        // Pinned by its first call, so the node's own sweep cannot take it before.
-        try await pinned.pin()
-        #expect(try await pinned.add(7) == 7)
-        #expect(try await idle.add(5) == 5)
-        #expect(created.value == 2)
+        try await TestCluster.with(nodes: 2) { cluster in
+            let (caller, host) = (cluster.systems[0], cluster.systems[1])
+            let created = Self.tallies(on: host, after: .milliseconds(50))
+            let idle = try Tally.resolve(id: Self.id(1, on: host), using: caller)
+            let pinned = try Tally.resolve(id: Self.id(2, on: host), using: caller)
+            // Pinned by its first call, so the node's own sweep cannot take it before.
+            try await pinned.pin()
+            #expect(try await pinned.add(7) == 7)
+            #expect(try await idle.add(5) == 5)
+            #expect(created.value == 2)
 
-        // Wait out the timeout (the node's own sweep may get there first).
-        try await Task.sleep(for: .milliseconds(120))
-        await host.passivateIdleActors()
+            // Wait out the timeout (the node's own sweep may get there first).
+            try await Task.sleep(for: .milliseconds(120))
+            await host.passivateIdleActors()
 
-        #expect(try await idle.add(1) == 1, "a fresh instance: the in-memory total went with the old one")
-        #expect(try await pinned.add(1) == 8, "the pinned actor stayed")
-        #expect(created.value == 3)
-        await cluster.shutdown()
+            #expect(try await idle.add(1) == 1, "a fresh instance: the in-memory total went with the old one")
+            #expect(try await pinned.add(1) == 8, "the pinned actor stayed")
+            #expect(created.value == 3)
+        }
     }
 
     @Test func anActorInUseIsNotPassivated() async throws {
-        let cluster = try await TestCluster.start(nodes: 2)
-        let (caller, host) = (cluster.systems[0], cluster.systems[1])
-        let created = Self.tallies(on: host, after: .seconds(30))
-        let tally = try Tally.resolve(id: Self.id(1, on: host), using: caller)
-        #expect(try await tally.add(2) == 2)
-        #expect(await host.passivateIdleActors() == 0, "used moments ago")
-        #expect(try await tally.add(2) == 4)
-        #expect(created.value == 1)
-        await cluster.shutdown()
+        try await TestCluster.with(nodes: 2) { cluster in
+            let (caller, host) = (cluster.systems[0], cluster.systems[1])
+            let created = Self.tallies(on: host, after: .seconds(30))
+            let tally = try Tally.resolve(id: Self.id(1, on: host), using: caller)
+            #expect(try await tally.add(2) == 2)
+            #expect(await host.passivateIdleActors() == 0, "used moments ago")
+            #expect(try await tally.add(2) == 4)
+            #expect(created.value == 1)
+        }
     }
 
     /// A caller that holds the old instance still reaches it; the instance knows it was
     /// passivated (so it can hand state changes to its successor), and a new lookup gets a new one.
     @Test func aHeldInstanceLearnsItWasPassivated() async throws {
-        let cluster = try await TestCluster.start(nodes: 1)
-        let host = cluster.systems[0]
-        let created = Self.tallies(on: host, after: .milliseconds(50))
-        let held = try #require(try host.resolve(id: Self.id(1, on: host), as: Tally.self))
-        #expect(try await held.add(3) == 3)
-        try await Task.sleep(for: .milliseconds(120))
-        await host.passivateIdleActors()
+        try await TestCluster.with(nodes: 1) { cluster in
+            let host = cluster.systems[0]
+            let created = Self.tallies(on: host, after: .milliseconds(50))
+            let held = try #require(try host.resolve(id: Self.id(1, on: host), as: Tally.self))
+            #expect(try await held.add(3) == 3)
+            try await Task.sleep(for: .milliseconds(120))
+            await host.passivateIdleActors()
 
-        #expect(await held.whenLocal { $0.wasPassivated } == true)
-        let successor = try #require(try host.resolve(id: Self.id(1, on: host), as: Tally.self))
-        #expect(successor !== held)
-        #expect(await successor.whenLocal { $0.wasPassivated } == false)
-        #expect(created.value == 2)
-        // The old instance ending does not take its successor's registration with it.
-        _ = consume held
-        #expect(try host.resolve(id: Self.id(1, on: host), as: Tally.self) === successor)
-        #expect(created.value == 2)
-        await cluster.shutdown()
+            #expect(await held.whenLocal { $0.wasPassivated } == true)
+            let successor = try #require(try host.resolve(id: Self.id(1, on: host), as: Tally.self))
+            #expect(successor !== held)
+            #expect(await successor.whenLocal { $0.wasPassivated } == false)
+            #expect(created.value == 2)
+            // The old instance ending does not take its successor's registration with it.
+            _ = consume held
+            #expect(try host.resolve(id: Self.id(1, on: host), as: Tally.self) === successor)
+            #expect(created.value == 2)
+        }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MeridianCluster
 import MeridianMembership
+import MeridianTestScope
 import MeridianTransport
 import Synchronization
 
@@ -26,6 +27,15 @@ struct TestCluster {
         return configuration
     }
 
+    /// Runs `body` on `count` nodes that see each other up, holding one of the process's
+    /// ``ClusterSlots``; every node is stopped before this returns or throws.
+    static func with<T>(nodes count: Int, name: String = #function, _ body: (TestCluster) async throws -> T) async throws -> T {
+        try await ClusterSlots.shared.withSlot {
+            try await withScoped({ try await start(nodes: count, name: name) }, teardown: { await $0.shutdown() }, body)
+        }
+    }
+
+    /// Starts `count` nodes; the caller stops them (prefer ``with(nodes:name:_:)``).
     static func start(nodes count: Int, name: String = #function) async throws -> TestCluster {
         var logger = Logger(label: "test")
         logger.logLevel = ProcessInfo.processInfo.environment["MERIDIAN_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
@@ -36,10 +46,15 @@ struct TestCluster {
             systems.append(try await ClusterSystem.start(configuration(node: "\(prefix)-\(index)", seeds: [first.address]), logger: logger))
         }
         let cluster = TestCluster(systems: systems)
-        for system in systems {
-            try await system.membership.waitUntil(timeout: .seconds(20)) { members in
-                members.filter { $0.status == .up }.count == count
+        do {
+            for system in systems {
+                try await system.membership.waitUntil(timeout: .seconds(20)) { members in
+                    members.filter { $0.status == .up }.count == count
+                }
             }
+        } catch {
+            await cluster.shutdown()
+            throw error
         }
         return cluster
     }

@@ -6,6 +6,7 @@ import MeridianSimulation
 import MeridianTestSupport
 import MeridianWire
 import SwiftProtobuf
+import MeridianTestScope
 import Testing
 
 @Suite("Gateway: playing matches", .serialized)
@@ -17,170 +18,172 @@ struct GatewayPlayTests {
     @Test func twoClientsPlayAMatchThroughTheirGateways() async throws {
         var gateway = GatewayConfiguration()
         gateway.sessionPollInterval = .seconds(3600)
-        let cluster = try await GameTestCluster.start(
+        try await GameTestCluster.with(
             rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 2), gateways: true, gatewayConfiguration: gateway
-        )
-        defer { Task { await cluster.shutdown() } }
-        let eu = try await RawClient.connect(try #require(cluster.node("eu-west-1")?.gateway?.address))
-        let us = try await RawClient.connect(try #require(cluster.node("us-east-2")?.gateway?.address))
-        let a = UUID()
-        let b = UUID()
-        _ = try await eu.logIn(a, home: "eu-west")
-        _ = try await us.logIn(b, home: "us-east")
-        for client in [eu, us] {
-            try await client.send(RawClient.message(10) {
-                $0.queue.region = "eu-west"
-                $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
-            })
-            let status = try #require(try await client.next(where: { $0.requestID == 10 }))
-            #expect(status.queueStatus.queued, "\(status)")
-        }
-        let assigned = try #require(try await eu.next(where: { $0.matchEvent.phase == "assigned" }))
-        #expect(assigned.matchEvent.region == "eu-west")
-
-        // Deltas: apply, steer right acknowledging the snapshot with the input (the first half
-        // of the way) or on its own (the second); the own avatar moves, and the gateway encodes
-        // deltas against the acknowledged snapshots either way.
-        var receiver = SnapshotReceiver()
-        var firstX: Int32?
-        var lastX: Int32?
-        var sequence: UInt32 = 0
-        var deltas = 0
-        var rebased = (withInputs: 0, alone: 0)
-        while deltas < 40, let message = try await eu.next(timeout: .seconds(10)) {
-            guard case .delta(let delta)? = message.body else { continue }
-            deltas += 1
-            let acksWithInputs = deltas <= 20
-            if try SnapshotCodec.header(of: Array(delta.packet)).baseline != nil {
-                if acksWithInputs { rebased.withInputs += 1 } else { rebased.alone += 1 }
+        ) { cluster in
+            let eu = try await RawClient.connect(try #require(cluster.node("eu-west-1")?.gateway?.address))
+            let us = try await RawClient.connect(try #require(cluster.node("us-east-2")?.gateway?.address))
+            let a = UUID()
+            let b = UUID()
+            _ = try await eu.logIn(a, home: "eu-west")
+            _ = try await us.logIn(b, home: "us-east")
+            for client in [eu, us] {
+                try await client.send(RawClient.message(10) {
+                    $0.queue.region = "eu-west"
+                    $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
+                })
+                let status = try #require(try await client.next(where: { $0.requestID == 10 }))
+                #expect(status.queueStatus.queued, "\(status)")
             }
-            guard let tick = try receiver.receive(Array(delta.packet)) else { continue }
-            let me = receiver.latest?.entities.first { UInt32($0.id) == delta.entity }
-            if firstX == nil { firstX = me?.x }
-            lastX = me?.x ?? lastX
-            sequence += 1
-            try await eu.send(RawClient.message {
-                $0.inputs.inputs = [.with { [sequence] in $0.sequence = sequence; $0.moveX = 127 }]
-                if acksWithInputs { $0.inputs.ackTick = tick }
-            })
-            if !acksWithInputs { try await eu.send(RawClient.message { $0.ack.tick = tick }) }
-        }
-        #expect(deltas == 40)
-        #expect((lastX ?? 0) > (firstX ?? 0), "the avatar moved right: \(String(describing: firstX)) → \(String(describing: lastX))")
-        #expect(rebased.withInputs > 0 && rebased.alone > 0, "deltas against acknowledged snapshots: \(rebased)")
+            let assigned = try #require(try await eu.next(where: { $0.matchEvent.phase == "assigned" }))
+            #expect(assigned.matchEvent.region == "eu-west")
 
-        for client in [eu, us] {
-            let result = try #require(try await client.next(where: { if case .result? = $0.body { true } else { false } }))
-            #expect(result.result.outcome == "draw" || result.result.outcome == "win" || result.result.outcome == "loss")
-            let profile = try #require(try await client.next(where: { if case .profile? = $0.body { true } else { false } }))
-            #expect(profile.profile.balances["gold"] ?? 0 >= cluster.rules.playReward)
-            #expect(profile.profile.xp > 0)
+            // Deltas: apply, steer right acknowledging the snapshot with the input (the first half
+            // of the way) or on its own (the second); the own avatar moves, and the gateway encodes
+            // deltas against the acknowledged snapshots either way.
+            var receiver = SnapshotReceiver()
+            var firstX: Int32?
+            var lastX: Int32?
+            var sequence: UInt32 = 0
+            var deltas = 0
+            var rebased = (withInputs: 0, alone: 0)
+            while deltas < 40, let message = try await eu.next(timeout: .seconds(10)) {
+                guard case .delta(let delta)? = message.body else { continue }
+                deltas += 1
+                let acksWithInputs = deltas <= 20
+                if try SnapshotCodec.header(of: Array(delta.packet)).baseline != nil {
+                    if acksWithInputs { rebased.withInputs += 1 } else { rebased.alone += 1 }
+                }
+                guard let tick = try receiver.receive(Array(delta.packet)) else { continue }
+                let me = receiver.latest?.entities.first { UInt32($0.id) == delta.entity }
+                if firstX == nil { firstX = me?.x }
+                lastX = me?.x ?? lastX
+                sequence += 1
+                try await eu.send(RawClient.message {
+                    $0.inputs.inputs = [.with { [sequence] in $0.sequence = sequence; $0.moveX = 127 }]
+                    if acksWithInputs { $0.inputs.ackTick = tick }
+                })
+                if !acksWithInputs { try await eu.send(RawClient.message { $0.ack.tick = tick }) }
+            }
+            #expect(deltas == 40)
+            #expect((lastX ?? 0) > (firstX ?? 0), "the avatar moved right: \(String(describing: firstX)) → \(String(describing: lastX))")
+            #expect(rebased.withInputs > 0 && rebased.alone > 0, "deltas against acknowledged snapshots: \(rebased)")
+
+            for client in [eu, us] {
+                let result = try #require(try await client.next(where: { if case .result? = $0.body { true } else { false } }))
+                #expect(result.result.outcome == "draw" || result.result.outcome == "win" || result.result.outcome == "loss")
+                let profile = try #require(try await client.next(where: { if case .profile? = $0.body { true } else { false } }))
+                #expect(profile.profile.balances["gold"] ?? 0 >= cluster.rules.playReward)
+                #expect(profile.profile.xp > 0)
+            }
+            await eu.close()
+            await us.close()
         }
-        await eu.close()
-        await us.close()
     }
 
     /// A logged-in player's actor stays in memory however idle (its gateway watches it); once
     /// the connection closes, the gateway stops watching and the idle actor is passivated.
     @Test func aPlayersActorStaysWhileConnectedAndGoesAfterTheConnectionCloses() async throws {
-        let cluster = try await GameTestCluster.start(gateways: true, passivatePlayersAfter: .milliseconds(100))
-        defer { Task { await cluster.shutdown() } }
-        let client = try await RawClient.connect(try #require(cluster.node("us-east-1")?.gateway?.address))
-        let player = UUID()
-        _ = try await client.logIn(player, home: "eu-west")
-        let homeNode = cluster.homeNode(of: player, region: "eu-west")
-        let system = try #require(cluster.node(homeNode)?.system)
-        let connected = try cluster.home(of: player, region: "eu-west", via: homeNode)
-        try await Task.sleep(for: .milliseconds(300))
-        await system.passivateIdleActors()
-        #expect(try cluster.home(of: player, region: "eu-west", via: homeNode) === connected)
-
-        await client.close()
-        try await cluster.eventually("the idle player's actor is passivated after the connection closed") {
+        try await GameTestCluster.with(gateways: true, passivatePlayersAfter: .milliseconds(100)) { cluster in
+            let client = try await RawClient.connect(try #require(cluster.node("us-east-1")?.gateway?.address))
+            let player = UUID()
+            _ = try await client.logIn(player, home: "eu-west")
+            let homeNode = cluster.homeNode(of: player, region: "eu-west")
+            let system = try #require(cluster.node(homeNode)?.system)
+            let connected = try cluster.home(of: player, region: "eu-west", via: homeNode)
             try await Task.sleep(for: .milliseconds(300))
             await system.passivateIdleActors()
-            return try cluster.home(of: player, region: "eu-west", via: homeNode) !== connected
+            #expect(try cluster.home(of: player, region: "eu-west", via: homeNode) === connected)
+
+            await client.close()
+            try await cluster.eventually("the idle player's actor is passivated after the connection closed") {
+                try await Task.sleep(for: .milliseconds(300))
+                await system.passivateIdleActors()
+                return try cluster.home(of: player, region: "eu-west", via: homeNode) !== connected
+            }
         }
     }
 
     /// A client drops out of a running match and comes back on another gateway with its token:
     /// the login says "in_match" and deltas flow again (a full snapshot first).
     @Test func reconnectWithTheTokenResumesTheMatch() async throws {
-        let cluster = try await GameTestCluster.start(rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 60), gateways: true)
-        defer { Task { await cluster.shutdown() } }
-        let first = try await RawClient.connect(try #require(cluster.node("eu-west-1")?.gateway?.address))
-        let other = try await RawClient.connect(try #require(cluster.node("eu-west-2")?.gateway?.address))
-        let player = UUID()
-        let login = try await first.logIn(player, home: "eu-west")
-        _ = try await other.logIn(UUID(), home: "eu-west")
-        for client in [first, other] {
-            try await client.send(RawClient.message(10) { $0.queue.rttMs = ["eu-west": 5] })
-        }
-        let assigned = try #require(try await first.next(where: { $0.matchEvent.phase == "assigned" }))
-        _ = try #require(try await first.next(where: { if case .delta? = $0.body { true } else { false } }))
-        await first.close()
+        try await GameTestCluster.with(rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 60), gateways: true) { cluster in
+            let first = try await RawClient.connect(try #require(cluster.node("eu-west-1")?.gateway?.address))
+            let other = try await RawClient.connect(try #require(cluster.node("eu-west-2")?.gateway?.address))
+            let player = UUID()
+            let login = try await first.logIn(player, home: "eu-west")
+            _ = try await other.logIn(UUID(), home: "eu-west")
+            for client in [first, other] {
+                try await client.send(RawClient.message(10) { $0.queue.rttMs = ["eu-west": 5] })
+            }
+            let assigned = try #require(try await first.next(where: { $0.matchEvent.phase == "assigned" }))
+            _ = try #require(try await first.next(where: { if case .delta? = $0.body { true } else { false } }))
+            await first.close()
 
-        let again = try await RawClient.connect(try #require(cluster.node("us-east-1")?.gateway?.address))
-        defer { Task { await again.close(); await other.close() } }
-        try await again.send(RawClient.message(1) { $0.hello.protocolVersion = 1 })
-        try await again.send(RawClient.message(2) { $0.resume.token = login.token })
-        let resumed = try #require(try await again.next(where: { $0.requestID == 2 }))
-        #expect(resumed.login.session.state == "in_match")
-        #expect(resumed.login.session.matchID == assigned.matchEvent.matchID)
-        var receiver = SnapshotReceiver()
-        let delta = try #require(try await again.next(where: { if case .delta? = $0.body { true } else { false } }))
-        // The first packet after the resume decodes without any baseline the client never had.
-        #expect(try receiver.receive(Array(delta.delta.packet)) != nil)
+            try await withScoped({ try await RawClient.connect(try #require(cluster.node("us-east-1")?.gateway?.address)) }, teardown: { await $0.close(); await other.close() }) { again in
+                try await again.send(RawClient.message(1) { $0.hello.protocolVersion = 1 })
+                try await again.send(RawClient.message(2) { $0.resume.token = login.token })
+                let resumed = try #require(try await again.next(where: { $0.requestID == 2 }))
+                #expect(resumed.login.session.state == "in_match")
+                #expect(resumed.login.session.matchID == assigned.matchEvent.matchID)
+                var receiver = SnapshotReceiver()
+                let delta = try #require(try await again.next(where: { if case .delta? = $0.body { true } else { false } }))
+                // The first packet after the resume decodes without any baseline the client never had.
+                #expect(try receiver.receive(Array(delta.delta.packet)) != nil)
+            }
+        }
     }
 
     /// The node running a match is killed: the players, on gateways elsewhere, get a
     /// `server_lost` result (nobody waits for a result that never comes), their homes free
     /// them, and they queue again and play on the region's other node.
     @Test func aMatchLostWithItsNodeEndsWithServerLostAndThePlayersQueueAgain() async throws {
-        let cluster = try await GameTestCluster.start(rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 60), gateways: true)
-        defer { Task { await cluster.shutdown() } }
-        let clients = [
-            try await RawClient.connect(try #require(cluster.node("us-east-1")?.gateway?.address)),
-            try await RawClient.connect(try #require(cluster.node("us-east-2")?.gateway?.address)),
-        ]
-        defer { Task { for client in clients { await client.close() } } }
-        for client in clients {
-            _ = try await client.logIn(UUID(), home: "us-east")
-            try await client.send(RawClient.message(10) {
-                $0.queue.region = "eu-west"
-                $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
-            })
-        }
-        var node = ""
-        for client in clients {
-            let assigned = try #require(try await client.next(where: { $0.matchEvent.phase == "assigned" }))
-            node = assigned.matchEvent.node
-            _ = try #require(try await client.next(where: { if case .delta? = $0.body { true } else { false } }))
-        }
-        await cluster.kill(node)
+        try await GameTestCluster.with(rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 60), gateways: true) { cluster in
+            try await withScoped({
+                [
+                    try await RawClient.connect(try #require(cluster.node("us-east-1")?.gateway?.address)),
+                    try await RawClient.connect(try #require(cluster.node("us-east-2")?.gateway?.address)),
+                ]
+            }, teardown: { clients in for client in clients { await client.close() } }) { clients in
+                for client in clients {
+                    _ = try await client.logIn(UUID(), home: "us-east")
+                    try await client.send(RawClient.message(10) {
+                        $0.queue.region = "eu-west"
+                        $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
+                    })
+                }
+                var node = ""
+                for client in clients {
+                    let assigned = try #require(try await client.next(where: { $0.matchEvent.phase == "assigned" }))
+                    node = assigned.matchEvent.node
+                    _ = try #require(try await client.next(where: { if case .delta? = $0.body { true } else { false } }))
+                }
+                await cluster.kill(node)
 
-        for client in clients {
-            let result = try #require(try await client.next(where: { if case .result? = $0.body { true } else { false } }, timeout: .seconds(30)))
-            #expect(result.result.outcome == "server_lost")
-        }
-        // Free again once the homes recorded the loss: queue until the home accepts, then play
-        // on the region's surviving node.
-        for client in clients {
-            var accepted = false
-            for attempt in 0..<100 where !accepted {
-                try await client.send(RawClient.message(UInt64(100 + attempt)) {
-                    $0.queue.region = "eu-west"
-                    $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
-                })
-                let reply = try #require(try await client.next(where: { $0.requestID == UInt64(100 + attempt) }))
-                accepted = reply.queueStatus.queued
-                if !accepted { try await Task.sleep(for: .milliseconds(200)) }
+                for client in clients {
+                    let result = try #require(try await client.next(where: { if case .result? = $0.body { true } else { false } }, timeout: .seconds(30)))
+                    #expect(result.result.outcome == "server_lost")
+                }
+                // Free again once the homes recorded the loss: queue until the home accepts, then play
+                // on the region's surviving node.
+                for client in clients {
+                    var accepted = false
+                    for attempt in 0..<100 where !accepted {
+                        try await client.send(RawClient.message(UInt64(100 + attempt)) {
+                            $0.queue.region = "eu-west"
+                            $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
+                        })
+                        let reply = try #require(try await client.next(where: { $0.requestID == UInt64(100 + attempt) }))
+                        accepted = reply.queueStatus.queued
+                        if !accepted { try await Task.sleep(for: .milliseconds(200)) }
+                    }
+                    #expect(accepted)
+                }
+                for client in clients {
+                    let assigned = try #require(try await client.next(where: { $0.matchEvent.phase == "assigned" }, timeout: .seconds(30)))
+                    #expect(assigned.matchEvent.node != node)
+                }
             }
-            #expect(accepted)
-        }
-        for client in clients {
-            let assigned = try #require(try await client.next(where: { $0.matchEvent.phase == "assigned" }, timeout: .seconds(30)))
-            #expect(assigned.matchEvent.node != node)
         }
     }
 }

@@ -5,6 +5,7 @@ import MeridianTransport
 import MeridianWire
 import NIOCore
 import NIOPosix
+import MeridianTestScope
 import Testing
 
 @Suite("Gateway: protocol and bad input", .serialized)
@@ -14,31 +15,31 @@ struct GatewayProtocolTests {
     }
 
     @Test func helloLoginPingLocate() async throws {
-        let cluster = try await GameTestCluster.start(gateways: true)
-        defer { Task { await cluster.shutdown() } }
-        let client = try await RawClient.connect(try Self.gatewayAddress(cluster, "eu-west-1"))
-        defer { Task { await client.close() } }
-        let player = UUID()
-        let login = try await client.logIn(player, home: "us-east")
-        #expect(login.playerID == player.uuidString.lowercased())
-        #expect(login.homeRegion == "us-east")
-        #expect(!login.token.isEmpty)
-        #expect(login.session.state == "idle")
+        try await GameTestCluster.with(gateways: true) { cluster in
+            try await withScoped({ try await RawClient.connect(try Self.gatewayAddress(cluster, "eu-west-1")) }, teardown: { await $0.close() }) { client in
+                let player = UUID()
+                let login = try await client.logIn(player, home: "us-east")
+                #expect(login.playerID == player.uuidString.lowercased())
+                #expect(login.homeRegion == "us-east")
+                #expect(!login.token.isEmpty)
+                #expect(login.session.state == "idle")
 
-        try await client.send(RawClient.message(7) { $0.ping.clientTimeUs = 42 })
-        let pong = try #require(try await client.next(where: { $0.requestID == 7 }))
-        #expect(pong.pong.clientTimeUs == 42)
+                try await client.send(RawClient.message(7) { $0.ping.clientTimeUs = 42 })
+                let pong = try #require(try await client.next(where: { $0.requestID == 7 }))
+                #expect(pong.pong.clientTimeUs == 42)
 
-        try await client.send(RawClient.message(8) { $0.locate = .init() })
-        let regions = try #require(try await client.next(where: { $0.requestID == 8 })).regions.regions
-        #expect(Set(regions.map(\.region)) == ["eu-west", "us-east"])
-        #expect(regions.allSatisfy { $0.gateways.count == 2 })
+                try await client.send(RawClient.message(8) { $0.locate = .init() })
+                let regions = try #require(try await client.next(where: { $0.requestID == 8 })).regions.regions
+                #expect(Set(regions.map(\.region)) == ["eu-west", "us-east"])
+                #expect(regions.allSatisfy { $0.gateways.count == 2 })
 
-        // The player's data lives in us-east, reached from an eu-west gateway.
-        try await client.send(RawClient.message(9) { $0.getProfile = .init() })
-        let profile = try #require(try await client.next(where: { $0.requestID == 9 })).profile
-        #expect(profile.homeRegion == "us-east")
-        #expect(profile.rating == 1500)
+                // The player's data lives in us-east, reached from an eu-west gateway.
+                try await client.send(RawClient.message(9) { $0.getProfile = .init() })
+                let profile = try #require(try await client.next(where: { $0.requestID == 9 })).profile
+                #expect(profile.homeRegion == "us-east")
+                #expect(profile.rating == 1500)
+            }
+        }
     }
 
     enum BadInput: String, CaseIterable, Sendable {
@@ -52,53 +53,53 @@ struct GatewayProtocolTests {
         var configuration = GatewayConfiguration()
         configuration.messagesPerSecond = 50
         configuration.messageBurst = 100
-        let cluster = try await GameTestCluster.start(gateways: true, gatewayConfiguration: configuration)
-        defer { Task { await cluster.shutdown() } }
-        let address = try Self.gatewayAddress(cluster, "eu-west-1")
-        let good = try await RawClient.connect(address)
-        _ = try await good.logIn(UUID(), home: "eu-west")
+        try await GameTestCluster.with(gateways: true, gatewayConfiguration: configuration) { cluster in
+            let address = try Self.gatewayAddress(cluster, "eu-west-1")
+            let good = try await RawClient.connect(address)
+            _ = try await good.logIn(UUID(), home: "eu-west")
 
-        let bad = try await RawClient.connect(address)
-        let expected: Meridian_Client_V1_Error.Code
-        switch input {
-        case .garbage:
-            try await bad.sendRaw([0, 0, 0, 8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
-            expected = .malformed
-        case .oversizedFrame:
-            try await bad.sendRaw([0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3])
-            expected = .frameTooLarge
-        case .wrongVersion:
-            try await bad.send(RawClient.message(1) { $0.hello.protocolVersion = 99 })
-            expected = .unsupportedVersion
-        case .noHello:
-            try await bad.send(RawClient.message(1) { $0.ping.clientTimeUs = 1 })
-            expected = .malformed
-        case .tooManyInputs:
-            _ = try await bad.logIn(UUID(), home: "eu-west")
-            try await bad.send(RawClient.message { $0.inputs.inputs = Array(repeating: .init(), count: 9) })
-            expected = .malformed
-        case .flood:
-            try await bad.send(RawClient.message(1) { $0.hello.protocolVersion = 1 })
-            for index in 0..<400 {
-                // The gateway closes the connection part-way through the flood.
-                do { try await bad.send(RawClient.message(UInt64(index + 2)) { $0.ping.clientTimeUs = 1 }) } catch { break }
+            let bad = try await RawClient.connect(address)
+            let expected: Meridian_Client_V1_Error.Code
+            switch input {
+            case .garbage:
+                try await bad.sendRaw([0, 0, 0, 8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
+                expected = .malformed
+            case .oversizedFrame:
+                try await bad.sendRaw([0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3])
+                expected = .frameTooLarge
+            case .wrongVersion:
+                try await bad.send(RawClient.message(1) { $0.hello.protocolVersion = 99 })
+                expected = .unsupportedVersion
+            case .noHello:
+                try await bad.send(RawClient.message(1) { $0.ping.clientTimeUs = 1 })
+                expected = .malformed
+            case .tooManyInputs:
+                _ = try await bad.logIn(UUID(), home: "eu-west")
+                try await bad.send(RawClient.message { $0.inputs.inputs = Array(repeating: .init(), count: 9) })
+                expected = .malformed
+            case .flood:
+                try await bad.send(RawClient.message(1) { $0.hello.protocolVersion = 1 })
+                for index in 0..<400 {
+                    // The gateway closes the connection part-way through the flood.
+                    do { try await bad.send(RawClient.message(UInt64(index + 2)) { $0.ping.clientTimeUs = 1 }) } catch { break }
+                }
+                expected = .rateLimited
             }
-            expected = .rateLimited
-        }
-        let messages = try await bad.drainUntilClosed()
-        let errors = messages.compactMap { message -> Meridian_Client_V1_Error? in
-            if case .error(let error)? = message.body { return error }
-            return nil
-        }
-        #expect(errors.last?.code == expected, "\(input): \(errors)")
-        #expect(!(errors.last?.message.isEmpty ?? true))
+            let messages = try await bad.drainUntilClosed()
+            let errors = messages.compactMap { message -> Meridian_Client_V1_Error? in
+                if case .error(let error)? = message.body { return error }
+                return nil
+            }
+            #expect(errors.last?.code == expected, "\(input): \(errors)")
+            #expect(!(errors.last?.message.isEmpty ?? true))
 
-        // The other client still works.
-        try await good.send(RawClient.message(99) { $0.ping.clientTimeUs = 5 })
-        #expect(try await good.next(where: { $0.requestID == 99 })?.pong.clientTimeUs == 5)
-        let counters = try #require(cluster.node("eu-west-1")?.gateway?.counters)
-        #expect(counters.refusedConnections.values.reduce(0, +) >= 1)
-        await good.close()
+            // The other client still works.
+            try await good.send(RawClient.message(99) { $0.ping.clientTimeUs = 5 })
+            #expect(try await good.next(where: { $0.requestID == 99 })?.pong.clientTimeUs == 5)
+            let counters = try #require(cluster.node("eu-west-1")?.gateway?.counters)
+            #expect(counters.refusedConnections.values.reduce(0, +) >= 1)
+            await good.close()
+        }
     }
 
     /// A client that never reads: its replies pile up in the socket, then in its bounded outbox,
@@ -109,59 +110,59 @@ struct GatewayProtocolTests {
         configuration.messagesPerSecond = 1_000_000
         configuration.messageBurst = 1_000_000
         configuration.reliableQueueLimit = 64
-        let cluster = try await GameTestCluster.start(gateways: true, gatewayConfiguration: configuration)
-        defer { Task { await cluster.shutdown() } }
-        let gateway = try #require(cluster.node("eu-west-1")?.gateway)
-        let good = try await RawClient.connect(gateway.address)
-        _ = try await good.logIn(UUID(), home: "eu-west")
+        try await GameTestCluster.with(gateways: true, gatewayConfiguration: configuration) { cluster in
+            let gateway = try #require(cluster.node("eu-west-1")?.gateway)
+            let good = try await RawClient.connect(gateway.address)
+            _ = try await good.logIn(UUID(), home: "eu-west")
 
-        // A socket that never reads (auto-read off), sending Hello, a login and then Locate
-        // requests — each reply ~200 bytes — far beyond what the socket buffers hold.
-        let parts = gateway.address.split(separator: ":")
-        let slow = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.autoRead, value: false)
-            .connect(host: String(parts[0]), port: Int(parts[1])!).get()
-        var buffer = slow.allocator.buffer(capacity: 1 << 16)
-        try buffer.writeFrame(RawClient.message(1) { $0.hello.protocolVersion = 1 })
-        try buffer.writeFrame(RawClient.message(2) {
-            $0.devLogin.playerID = UUID().uuidString
-            $0.devLogin.displayName = "slow"
-            $0.devLogin.homeRegion = "eu-west"
-        })
-        try await slow.writeAndFlush(buffer).get()
-        var sent = 0
-        while sent < 200_000, gateway.counters.refusedConnections["tooSlow"] == nil {
-            var batch = slow.allocator.buffer(capacity: 1 << 16)
-            for _ in 0..<1000 {
-                sent += 1
-                try batch.writeFrame(RawClient.message(UInt64(sent + 2)) { $0.locate = Meridian_Client_V1_Locate() })
+            // A socket that never reads (auto-read off), sending Hello, a login and then Locate
+            // requests — each reply ~200 bytes — far beyond what the socket buffers hold.
+            let parts = gateway.address.split(separator: ":")
+            let slow = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.autoRead, value: false)
+                .connect(host: String(parts[0]), port: Int(parts[1])!).get()
+            var buffer = slow.allocator.buffer(capacity: 1 << 16)
+            try buffer.writeFrame(RawClient.message(1) { $0.hello.protocolVersion = 1 })
+            try buffer.writeFrame(RawClient.message(2) {
+                $0.devLogin.playerID = UUID().uuidString
+                $0.devLogin.displayName = "slow"
+                $0.devLogin.homeRegion = "eu-west"
+            })
+            try await slow.writeAndFlush(buffer).get()
+            var sent = 0
+            while sent < 200_000, gateway.counters.refusedConnections["tooSlow"] == nil {
+                var batch = slow.allocator.buffer(capacity: 1 << 16)
+                for _ in 0..<1000 {
+                    sent += 1
+                    try batch.writeFrame(RawClient.message(UInt64(sent + 2)) { $0.locate = Meridian_Client_V1_Locate() })
+                }
+                do { try await slow.writeAndFlush(batch).get() } catch { break }  // closed by the gateway
+                try await Task.sleep(for: .milliseconds(5))
             }
-            do { try await slow.writeAndFlush(batch).get() } catch { break }  // closed by the gateway
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        try await cluster.eventually("the gateway cut the reader off as too slow") {
-            gateway.counters.refusedConnections["tooSlow"] == 1
-        }
-        try await cluster.eventually("and closed its connection") { gateway.counters.connections == 1 }
+            try await cluster.eventually("the gateway cut the reader off as too slow") {
+                gateway.counters.refusedConnections["tooSlow"] == 1
+            }
+            try await cluster.eventually("and closed its connection") { gateway.counters.connections == 1 }
 
-        try await good.send(RawClient.message(99) { $0.ping.clientTimeUs = 7 })
-        #expect(try await good.next(where: { $0.requestID == 99 })?.pong.clientTimeUs == 7)
-        try? await slow.close()
-        await good.close()
+            try await good.send(RawClient.message(99) { $0.ping.clientTimeUs = 7 })
+            #expect(try await good.next(where: { $0.requestID == 99 })?.pong.clientTimeUs == 7)
+            try? await slow.close()
+            await good.close()
+        }
     }
 
     /// A truncated frame (the client stops halfway) leaves nothing behind but a closed connection.
     @Test func truncatedFrameThenCloseIsHarmless() async throws {
-        let cluster = try await GameTestCluster.start(gateways: true)
-        defer { Task { await cluster.shutdown() } }
-        let gateway = try #require(cluster.node("eu-west-1")?.gateway)
-        for _ in 0..<20 {
-            let client = try await RawClient.connect(gateway.address)
-            try await client.sendRaw([0, 0, 1, 0, 1, 2, 3])
-            await client.close()
-        }
-        try await cluster.eventually("every truncated connection was accepted and is gone") {
-            gateway.counters.accepted == 20 && gateway.counters.connections == 0
+        try await GameTestCluster.with(gateways: true) { cluster in
+            let gateway = try #require(cluster.node("eu-west-1")?.gateway)
+            for _ in 0..<20 {
+                let client = try await RawClient.connect(gateway.address)
+                try await client.sendRaw([0, 0, 1, 0, 1, 2, 3])
+                await client.close()
+            }
+            try await cluster.eventually("every truncated connection was accepted and is gone") {
+                gateway.counters.accepted == 20 && gateway.counters.connections == 0
+            }
         }
     }
 
@@ -184,20 +185,20 @@ struct GatewayProtocolTests {
         let old = issuer.issue(player: player, homeRegion: "eu-west", lifetime: .seconds(60), now: Date(timeIntervalSinceNow: -120)).token
         #expect(throws: GatewayError.self) { try issuer.verify(old) }
 
-        let cluster = try await GameTestCluster.start(gateways: true)
-        defer { Task { await cluster.shutdown() } }
-        let first = try await RawClient.connect(try Self.gatewayAddress(cluster, "eu-west-1"))
-        let login = try await first.logIn(player, home: "eu-west")
-        await first.close()
-        let second = try await RawClient.connect(try Self.gatewayAddress(cluster, "us-east-2"))
-        defer { Task { await second.close() } }
-        try await second.send(RawClient.message(1) { $0.hello.protocolVersion = 1 })
-        try await second.send(RawClient.message(2) { $0.resume.token = old })
-        let refused = try #require(try await second.next(where: { $0.requestID == 2 }))
-        #expect(refused.error.code == .badToken)
-        try await second.send(RawClient.message(3) { $0.resume.token = login.token })
-        let resumed = try #require(try await second.next(where: { $0.requestID == 3 }))
-        #expect(resumed.login.playerID == player.uuidString.lowercased())
+        try await GameTestCluster.with(gateways: true) { cluster in
+            let first = try await RawClient.connect(try Self.gatewayAddress(cluster, "eu-west-1"))
+            let login = try await first.logIn(player, home: "eu-west")
+            await first.close()
+            try await withScoped({ try await RawClient.connect(try Self.gatewayAddress(cluster, "us-east-2")) }, teardown: { await $0.close() }) { second in
+                try await second.send(RawClient.message(1) { $0.hello.protocolVersion = 1 })
+                try await second.send(RawClient.message(2) { $0.resume.token = old })
+                let refused = try #require(try await second.next(where: { $0.requestID == 2 }))
+                #expect(refused.error.code == .badToken)
+                try await second.send(RawClient.message(3) { $0.resume.token = login.token })
+                let resumed = try #require(try await second.next(where: { $0.requestID == 3 }))
+                #expect(resumed.login.playerID == player.uuidString.lowercased())
+            }
+        }
     }
 
     /// The outbound policy: reliable messages queue up to the bound (then the client is too

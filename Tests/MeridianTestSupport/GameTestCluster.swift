@@ -1,12 +1,14 @@
 import Distributed
 import Foundation
 import Logging
+import MeridianClock
 import MeridianCluster
 import MeridianGame
 import MeridianGateway
 import MeridianMatchmaking
 import MeridianMembership
 import MeridianRegion
+import MeridianTestScope
 import MeridianTopology
 import MeridianTransport
 import NIOCore
@@ -16,7 +18,31 @@ import Testing
 /// Two regions of two nodes each as in-process `ClusterSystem`s on loopback, every node running
 /// its region's data services (embedded SQLite under a temporary directory) and the game layer
 /// with fast test rules. Nodes can be killed (no drain, no leave) and started again.
+///
+/// Start one with ``with(name:rules:shards:nodes:gateways:gatewayConfiguration:passivatePlayersAfter:options:_:)``:
+/// it holds one of the process's ``ClusterSlots`` and stops every node before the test ends.
 public final class GameTestCluster: Sendable {
+    /// How the nodes are set up beyond the game rules.
+    public struct Options: Sendable {
+        /// The clock of every node's game layer (ticks, timers, matchmaker passes,
+        /// reconciliation, passivation). Default: the continuous clock; a test that steps time
+        /// gives a ``ManualClock``.
+        public var clock: ManualClock?
+        /// SWIM's in-region suspicion timeout. Long enough by default that a busy 2-core machine
+        /// does not take a live node for a dead one; a test that cuts a node off without it being
+        /// declared down makes it longer.
+        public var suspicionTimeout: Duration = .seconds(2)
+        /// Route node traffic through the link emulator (``ClusterSystem/linkEmulation``), so a
+        /// test can partition nodes.
+        public var emulateLinks = false
+
+        public init(clock: ManualClock? = nil, suspicionTimeout: Duration = .seconds(2), emulateLinks: Bool = false) {
+            self.clock = clock
+            self.suspicionTimeout = suspicionTimeout
+            self.emulateLinks = emulateLinks
+        }
+    }
+
     public struct Running: Sendable {
         public var system: ClusterSystem
         public var region: RegionServices
@@ -38,11 +64,16 @@ public final class GameTestCluster: Sendable {
     public let gatewayConfiguration: GatewayConfiguration
     /// How long an idle player's actor stays in memory unused.
     public let passivatePlayersAfter: Duration
+    public let options: Options
+    /// The one clock every node runs on (wrapped once, so all nodes share its instants).
+    public let clock: AnyClock
 
     private init(
         name: String, rules: GameRules, shards: Int, gatewayPorts: [Int]?, gatewayConfiguration: GatewayConfiguration,
-        passivatePlayersAfter: Duration
+        passivatePlayersAfter: Duration, options: Options
     ) throws {
+        self.options = options
+        self.clock = options.clock.map { AnyClock($0) } ?? .continuous
         self.withGateways = gatewayPorts != nil
         self.gatewayConfiguration = gatewayConfiguration
         self.passivatePlayersAfter = passivatePlayersAfter
@@ -74,15 +105,31 @@ public final class GameTestCluster: Sendable {
         self.logger = logger
     }
 
-    /// Starts `nodes` (default: all four) and waits until they see each other up.
+    /// Runs `body` on a cluster of `nodes` (default: all four) that see each other up, holding
+    /// one of the process's ``ClusterSlots``; every node is stopped before this returns or throws.
     /// - Parameter gateways: Also start each node's client gateway on its topology address.
-    ///   The addresses are free ports picked up front; should another socket take one meanwhile
-    ///   (the kernel hands the same range to outgoing connections), the cluster is started again
-    ///   on new ports.
-    public static func start(
+    public static func with<T>(
         name: String = #function, rules: GameRules = GameTestCluster.fastRules(), shards: Int = 4, nodes: [String]? = nil,
         gateways: Bool = false, gatewayConfiguration: GatewayConfiguration = GatewayConfiguration(),
-        passivatePlayersAfter: Duration = .seconds(600)
+        passivatePlayersAfter: Duration = .seconds(600), options: Options = Options(),
+        _ body: (GameTestCluster) async throws -> T
+    ) async throws -> T {
+        try await ClusterSlots.shared.withSlot {
+            try await withScoped({
+                try await start(
+                    name: name, rules: rules, shards: shards, nodes: nodes, gateways: gateways,
+                    gatewayConfiguration: gatewayConfiguration, passivatePlayersAfter: passivatePlayersAfter, options: options
+                )
+            }, teardown: { await $0.shutdown() }, body)
+        }
+    }
+
+    /// Starts `nodes` and waits until they see each other up. The gateway addresses are free
+    /// ports picked up front; should another socket take one meanwhile (the kernel hands the
+    /// same range to outgoing connections), the cluster is started again on new ports.
+    private static func start(
+        name: String, rules: GameRules, shards: Int, nodes: [String]?, gateways: Bool,
+        gatewayConfiguration: GatewayConfiguration, passivatePlayersAfter: Duration, options: Options
     ) async throws -> GameTestCluster {
         var attempt = 0
         while true {
@@ -90,7 +137,8 @@ public final class GameTestCluster: Sendable {
             let ports = gateways ? try await freeTCPPorts(4) : nil
             let cluster = try GameTestCluster(
                 name: String(name.filter { $0.isLetter }.prefix(20)), rules: rules, shards: shards,
-                gatewayPorts: ports, gatewayConfiguration: gatewayConfiguration, passivatePlayersAfter: passivatePlayersAfter
+                gatewayPorts: ports, gatewayConfiguration: gatewayConfiguration, passivatePlayersAfter: passivatePlayersAfter,
+                options: options
             )
             do {
                 let ids = nodes ?? cluster.topology.nodes.map(\.id)
@@ -99,6 +147,9 @@ public final class GameTestCluster: Sendable {
                 return cluster
             } catch let error as IOError where error.errnoCode == EADDRINUSE && attempt < 5 {
                 await cluster.shutdown()
+            } catch {
+                await cluster.shutdown()
+                throw error
             }
         }
     }
@@ -129,9 +180,15 @@ public final class GameTestCluster: Sendable {
         configuration.callTimeout = .seconds(5)
         configuration.membership.probeInterval = .milliseconds(200)
         configuration.membership.pingTimeout = .milliseconds(150)
-        configuration.membership.suspicionTimeout = .milliseconds(800)
+        configuration.membership.suspicionTimeout = options.suspicionTimeout
         configuration.membership.joinRetryInterval = .milliseconds(200)
         configuration.membership.removalDelay = .seconds(3)
+        configuration.clock = clock
+        if options.emulateLinks {
+            let latency = topology.latency
+            configuration.oneWayLatency = { latency.oneWay(from: $0, to: $1) }
+            configuration.emulateLatency = true
+        }
         let system = try await ClusterSystem.start(configuration, logger: logger)
         let regionServices = try await RegionServices.start(
             system: system, topology: topology, passivatePlayersAfter: passivatePlayersAfter, logger: logger
