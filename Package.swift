@@ -155,6 +155,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The global identity layer: accounts and login methods (password with scrypt, device,
+        // dev), signed access tokens and rotating refresh tokens, the home-region directory with a
+        // read cache on every node, the authority actor and every node's replica.
+        .target(
+            name: "MeridianIdentity",
+            dependencies: [
+                "MeridianClock",
+                "MeridianCluster",
+                "MeridianMembership",
+                "MeridianStorage",
+                "MeridianTopology",
+                "MeridianWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // `meridian bench …`: benchmark programs and their peers (raw NIO echo, grpc-swift-2).
         .target(
             name: "MeridianBench",
@@ -227,6 +247,7 @@ let package = Package(
                 "MeridianCatalog",
                 "MeridianStorage",
                 "MeridianRegion",
+                "MeridianIdentity",
                 "MeridianSimulation",
                 "MeridianMatchmaking",
                 "MeridianGame",
@@ -262,7 +283,9 @@ let package = Package(
                 "MeridianMatchmaking",
                 "MeridianGame",
                 "MeridianGateway",
+                "MeridianIdentity",
                 "MeridianClient",
+                "MeridianWire",
                 "MeridianTopology",
                 "MeridianCatalog",
                 "MeridianStorage",
@@ -309,6 +332,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeridianIdentityTests",
+            dependencies: [
+                "MeridianIdentity",
+                "MeridianTestScope",
+                "MeridianClock",
+                "MeridianCluster",
+                "MeridianStorage",
+                "MeridianTopology",
+                "MeridianWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -392,12 +430,14 @@ let package = Package(
                 "MeridianClock",
                 "MeridianGame",
                 "MeridianGateway",
+                "MeridianIdentity",
                 "MeridianCluster",
                 "MeridianTopology",
                 "MeridianRegion",
                 "MeridianMatchmaking",
                 "MeridianMembership",
                 "MeridianTransport",
+                "MeridianWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -431,6 +471,7 @@ let package = Package(
                 "MeridianClock",
                 "MeridianTestSupport",
                 "MeridianGateway",
+                "MeridianIdentity",
                 "MeridianClient",
                 "MeridianWire",
                 "MeridianTransport",

@@ -5,9 +5,11 @@ import MeridianCatalog
 import MeridianClock
 import MeridianCluster
 import MeridianGame
+import MeridianIdentity
 import MeridianMatchmaking
 import MeridianRegion
 import MeridianSimulation
+import MeridianStorage
 import MeridianTopology
 import MeridianWire
 import Synchronization
@@ -23,13 +25,23 @@ actor ClientSession {
     private struct Link {
         var stage = Stage.awaitingHello
         var uplink: (MatchUplink, player: UUID)?
+        /// A newer login of the player took over: the seat, queue and feed are the new connection's now.
+        var replaced = false
+        /// This connection asked to log out: the revocation it causes closes it only after the reply.
+        var loggingOut = false
     }
 
     private let context: GatewayContext
     private let outbox: ClientOutbox
+    /// The client's address, for the identity layer's attempt limits.
+    private let source: String
+    /// Sends an error to the client and closes the connection (a ban, a newer login, a logout).
+    private let close: @Sendable (GatewayError) -> Void
     private nonisolated let link = Mutex(Link())
     private var player: UUID?
     private var homeRegion: String?
+    /// The login (access tokens' `session`) this connection authenticated with.
+    private var login: UUID?
     private var ticket: (id: UUID, region: String)?
     private var match: MatchAssignment? {
         didSet {
@@ -44,12 +56,14 @@ actor ClientSession {
     /// How often ``matchWatch`` asks the player's home.
     private static let matchWatchInterval: Duration = .seconds(5)
 
-    init(context: GatewayContext, outbox: ClientOutbox) {
+    init(context: GatewayContext, outbox: ClientOutbox, source: String, close: @escaping @Sendable (GatewayError) -> Void) {
         self.context = context
         self.outbox = outbox
+        self.source = source
+        self.close = close
     }
 
-    private static var loginFirst: GatewayError { GatewayError(.notLoggedIn, "log in first (DevLogin or Resume)") }
+    private static var loginFirst: GatewayError { GatewayError(.notLoggedIn, "log in first (PasswordLogin, DeviceLogin, Refresh or Resume)") }
 
     nonisolated var isLoggedIn: Bool { link.withLock { $0.stage == .ready } }
 
@@ -119,14 +133,56 @@ actor ClientSession {
         guard let body = message.body else { throw GatewayError(.malformed, "a message without a body") }
         switch body {
         case .devLogin(let login):
-            guard let player = UUID(uuidString: login.playerID), context.topology.region(named: login.homeRegion) != nil else {
-                throw GatewayError(.refused, "dev login needs a UUID player id and a home region of the topology")
+            guard context.identity.configuration.devLogin else {
+                throw GatewayError(.refused, "development logins are disabled in this cluster; log in with a password or a device")
             }
-            _ = try await call { try await self.context.directory.home(of: player, region: login.homeRegion).create(displayName: String(login.displayName.prefix(64))) }
-            try await loggedIn(player: player, homeRegion: login.homeRegion, requestID: id)
+            var request = Meridian_Identity_V1_LoginRequest()
+            request.dev.player = login.playerID
+            request.dev.displayName = login.displayName
+            try await logIn(request, requestID: id)
+        case .passwordLogin(let login):
+            var request = Meridian_Identity_V1_LoginRequest()
+            request.password.username = login.username
+            request.password.password = login.password
+            request.password.create = login.create
+            request.password.displayName = login.displayName
+            try await logIn(request, requestID: id)
+        case .deviceLogin(let login):
+            var request = Meridian_Identity_V1_LoginRequest()
+            request.device.deviceID = login.deviceID
+            request.device.deviceSecret = login.deviceSecret
+            request.device.displayName = login.displayName
+            try await logIn(request, requestID: id)
+        case .refresh(let refresh):
+            try requireLoginAllowed()
+            let grant: LoginGrant
+            do { grant = try await context.identity.refresh(refresh.refreshToken, source: source) } catch { throw GatewayError(error) }
+            try await granted(grant, requestID: id)
         case .resume(let resume):
-            let claims = try context.tokens.verify(resume.token)
-            try await loggedIn(player: claims.player, homeRegion: claims.homeRegion, requestID: id)
+            try requireLoginAllowed()
+            let claims: AccessClaims
+            do { claims = try await context.identity.verify(resume.token) } catch {
+                throw GatewayError(.badToken, error.message)
+            }
+            // The directory has the last word: a ban or a move home that reached this node since the token was issued.
+            let entry = context.identity.cachedEntry(of: claims.player)
+            if entry?.state == .banned { throw GatewayError(.banned, "this account is banned") }
+            try await loggedIn(
+                player: claims.player, homeRegion: entry?.homeRegion ?? claims.homeRegion, login: claims.session,
+                displayName: entry?.displayName ?? "", grant: nil, token: (resume.token, claims.expiresAt), requestID: id
+            )
+        case .logout:
+            guard isLoggedIn, let login else { throw Self.loginFirst }
+            link.withLock { $0.loggingOut = true }
+            do { try await context.identity.logout(session: login) } catch {
+                link.withLock { $0.loggingOut = false }
+                throw GatewayError(error)
+            }
+            var reply = Meridian_Client_V1_ServerMessage()
+            reply.requestID = id
+            reply.loggedOut = .init()
+            outbox.send(reply)
+            close(GatewayError(.loggedOut, "logged out"))
         default:
             guard isLoggedIn, let player, let homeRegion else { throw Self.loginFirst }
             try await handleLoggedIn(body, id: id, player: player, homeRegion: homeRegion)
@@ -158,35 +214,83 @@ actor ClientSession {
             reply.requestID = id
             reply.matchEvent.phase = "left"
             outbox.send(reply)
-        case .hello, .devLogin, .resume, .ping, .locate, .getCatalog, .inputs, .ack:
+        case .hello, .devLogin, .passwordLogin, .deviceLogin, .refresh, .resume, .logout, .ping, .locate, .getCatalog, .inputs, .ack:
             break  // handled before
         }
     }
 
     // MARK: Login and session
 
-    private func loggedIn(player: UUID, homeRegion: String, requestID: UInt64) async throws(GatewayError) {
+    /// A connection logs in once; a later login on it may only be the same player's (a refresh).
+    private func requireLoginAllowed() throws(GatewayError) {
+        guard link.withLock({ $0.stage }) == .awaitingLogin || player != nil else {
+            throw GatewayError(.refused, "this connection is logging in already")
+        }
+    }
+
+    /// Logs in at the identity authority; a new account's home is this gateway's region.
+    private func logIn(_ request: Meridian_Identity_V1_LoginRequest, requestID: UInt64) async throws(GatewayError) {
+        try requireLoginAllowed()
+        guard player == nil else { throw GatewayError(.refused, "this connection is logged in already; open a new connection to log in as someone else") }
+        var request = request
+        request.gatewayRegion = context.region
+        request.source = source
+        let grant: LoginGrant
+        do { grant = try await context.identity.login(request) } catch { throw GatewayError(error) }
+        try await granted(grant, requestID: requestID)
+    }
+
+    private func granted(_ grant: LoginGrant, requestID: UInt64) async throws(GatewayError) {
+        let account = grant.account
+        // The player's data lives in the home region: make sure it exists there (idempotent).
+        _ = try await call { try await self.context.directory.home(of: account.player, region: account.homeRegion).create(displayName: account.displayName) }
+        try await loggedIn(
+            player: account.player, homeRegion: account.homeRegion, login: grant.session,
+            displayName: account.displayName, grant: grant, token: (grant.accessToken, grant.accessExpiresAt), requestID: requestID
+        )
+    }
+
+    /// The connection is logged in only once all of this succeeded: the home watches the session
+    /// for this gateway, and the reply is on its way.
+    private func loggedIn(
+        player: UUID, homeRegion: String, login: UUID, displayName: String, grant: LoginGrant?, token: (String, UInt64), requestID: UInt64
+    ) async throws(GatewayError) {
         guard link.withLock({ $0.stage }) == .awaitingLogin || self.player == player else {
             throw GatewayError(.refused, "this connection is logged in as another player; open a new connection")
         }
-        self.player = player
-        self.homeRegion = homeRegion
-        link.withLock { $0.stage = .ready }
-        let (token, claims) = context.tokens.issue(player: player, homeRegion: homeRegion, lifetime: context.configuration.tokenLifetime)
         // The home tells this gateway when the session changes (the queue is matched or ends).
-        context.sessionChanges.register(player, session: self) { [weak self] in
-            Task { await self?.sessionChanged() }
-        }
         let listener = context.sessionChanges.listener.id
         let session = try await call { try await self.context.directory.home(of: player, region: homeRegion).watchSession(listener: listener) }
+        self.player = player
+        self.homeRegion = homeRegion
+        self.login = login
+        let close = self.close
+        context.sessionChanges.register(player, session: self, connection: .init(
+            token: ObjectIdentifier(self), login: login,
+            changed: { [weak self] in Task { await self?.sessionChanged() } },
+            close: { [weak self] error in
+                let proceed = self?.link.withLock { link -> Bool in
+                    if error.code == .sessionReplaced { link.replaced = true }
+                    return !(error.code == .loggedOut && link.loggingOut)
+                } ?? true
+                if proceed { close(error) }
+            }
+        ))
+        link.withLock { $0.stage = .ready }
         context.counters.withLock { $0.logins += 1 }
         context.metrics.loggedIn()
         var reply = Meridian_Client_V1_ServerMessage()
         reply.requestID = requestID
-        reply.login.token = token
+        reply.login.token = token.0
         reply.login.playerID = player.uuidString.lowercased()
         reply.login.homeRegion = homeRegion
-        reply.login.expiresAtUnix = claims.expiresAt
+        reply.login.expiresAtUnix = token.1
+        reply.login.displayName = displayName
+        if let grant {
+            reply.login.refreshToken = grant.refreshToken
+            reply.login.refreshExpiresAtUnix = grant.refreshExpiresAt
+            reply.login.created = grant.created
+        }
         reply.login.session = Self.sessionState(session)
         outbox.send(reply)
         switch session {
@@ -204,13 +308,14 @@ actor ClientSession {
         guard match == nil else { throw GatewayError(.refused, "already in a match; finish or leave it first") }
         let region = queue.region.isEmpty ? context.region : queue.region
         guard context.topology.region(named: region) != nil else { throw GatewayError(.refused, "no region \(region) in the topology") }
-        guard queue.party.count == queue.partyHomeRegions.count, queue.party.count < 16 else {
-            throw GatewayError(.refused, "party and party_home_regions must name the same members (at most 15)")
-        }
+        guard queue.party.count < 16 else { throw GatewayError(.refused, "a party has at most 16 members") }
         var members = [QueueTicket.Member(player: player, homeRegion: homeRegion)]
-        for (text, home) in zip(queue.party, queue.partyHomeRegions) {
-            guard let member = UUID(uuidString: text) else { throw GatewayError(.refused, "party member \(text) is not a UUID") }
-            members.append(.init(player: member, homeRegion: home))
+        for (index, text) in queue.party.enumerated() {
+            // Where a member lives is the directory's word, never the client's; an unknown id is refused.
+            guard let member = UUID(uuidString: text), member != player, !members.contains(where: { $0.player == member }),
+                  let entry = try? await context.identity.entry(of: member), entry.state == .active
+            else { throw GatewayError(.refused, "party member \(index + 1) is not a player who can play") }
+            members.append(.init(player: member, homeRegion: entry.homeRegion))
         }
         let queueTicket = QueueTicket(
             id: UUID(), members: members,
@@ -359,8 +464,16 @@ actor ClientSession {
     func connectionClosed() async {
         poller?.cancel()
         matchWatch?.cancel()
-        link.withLock { $0.uplink = nil }
+        let replaced = link.withLock { link in
+            link.uplink = nil
+            return link.replaced
+        }
         guard let player else { return }
+        // Replaced by a newer login: leave the player's queue, seat and feed to that connection.
+        guard !replaced else {
+            context.sessionChanges.unregister(player, session: self)
+            return
+        }
         if context.sessionChanges.unregister(player, session: self), let homeRegion {
             // The home stops telling this node, and may let the player's actor go once idle.
             let listener = context.sessionChanges.listener.id

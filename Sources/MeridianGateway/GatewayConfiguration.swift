@@ -17,8 +17,6 @@ public struct GatewayConfiguration: Sendable {
     public var loginTimeout: Duration = .seconds(10)
     /// A logged-in connection that sends nothing for this long is closed (clients ping).
     public var idleTimeout: Duration = .seconds(60)
-    /// Lifetime of a session token.
-    public var tokenLifetime: Duration = .seconds(3600)
     /// How often a queued player's session is checked for a match, besides when the player's
     /// home says it changed (a fallback for a lost hint).
     public var sessionPollInterval: Duration = .seconds(2)

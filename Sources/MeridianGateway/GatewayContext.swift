@@ -2,19 +2,21 @@ import Logging
 import MeridianCatalog
 import MeridianCluster
 import MeridianGame
+import MeridianIdentity
 import MeridianRegion
 import MeridianTopology
 import Synchronization
 
 /// What every client session of one gateway shares: the node's cluster system and game layer,
-/// the directory of players' actors, the topology (for `Locate`), the catalog, the token issuer.
+/// the directory of players' actors, the topology (for `Locate`), the catalog, the node's identity
+/// layer (token checks without a round trip, logins at the authority, the home-region directory).
 final class GatewayContext: Sendable {
     let system: ClusterSystem
     let game: GameServices
     let directory: PlayerDirectory
     let topology: Topology
     let catalog: LocalCatalog?
-    let tokens: SessionTokenIssuer
+    let identity: IdentityNode
     let configuration: GatewayConfiguration
     let router: MatchFeedRouter
     let sessionChanges: SessionChangeRouter
@@ -23,7 +25,7 @@ final class GatewayContext: Sendable {
     let metrics = GatewayMetrics()
 
     init(
-        system: ClusterSystem, game: GameServices, topology: Topology, catalog: LocalCatalog?,
+        system: ClusterSystem, game: GameServices, identity: IdentityNode, topology: Topology, catalog: LocalCatalog?,
         configuration: GatewayConfiguration, logger: Logger
     ) {
         self.system = system
@@ -31,7 +33,7 @@ final class GatewayContext: Sendable {
         self.directory = game.directory
         self.topology = topology
         self.catalog = catalog
-        self.tokens = SessionTokenIssuer(secret: system.configuration.secret)
+        self.identity = identity
         self.configuration = configuration
         self.router = MatchFeedRouter(system: system, logger: logger)
         self.sessionChanges = SessionChangeRouter(system: system)

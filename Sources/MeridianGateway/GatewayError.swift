@@ -1,3 +1,4 @@
+import MeridianIdentity
 import MeridianWire
 
 /// Why the gateway refused a client's message; the code tells the client what to do and
@@ -6,6 +7,7 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Code: Sendable, Hashable {
         case malformed, frameTooLarge, unsupportedVersion, notLoggedIn, badToken
         case rateLimited, refused, unavailable, tooSlow
+        case loginFailed, lockedOut, banned, alreadyExists, sessionReplaced, loggedOut
     }
 
     public var code: Code
@@ -21,8 +23,8 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Whether the gateway closes the connection after sending this error.
     public var closesConnection: Bool {
         switch code {
-        case .malformed, .frameTooLarge, .unsupportedVersion, .rateLimited, .tooSlow: true
-        case .notLoggedIn, .badToken, .refused, .unavailable: false
+        case .malformed, .frameTooLarge, .unsupportedVersion, .rateLimited, .tooSlow, .banned, .sessionReplaced, .loggedOut: true
+        case .notLoggedIn, .badToken, .refused, .unavailable, .loginFailed, .lockedOut, .alreadyExists: false
         }
     }
 
@@ -37,6 +39,27 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
         case .refused: .refused
         case .unavailable: .unavailable
         case .tooSlow: .tooSlow
+        case .loginFailed: .loginFailed
+        case .lockedOut: .lockedOut
+        case .banned: .banned
+        case .alreadyExists: .alreadyExists
+        case .sessionReplaced: .sessionReplaced
+        case .loggedOut: .loggedOut
+        }
+    }
+
+    /// What a client is told when the identity layer refused its login or refresh.
+    init(_ refusal: IdentityRefusal) {
+        switch refusal.code {
+        case .invalidCredentials: self.init(.loginFailed, refusal.message)
+        case .locked:
+            let seconds = refusal.retryAfter.map { max(1, Int(($0 / .seconds(1)).rounded(.up))) }
+            self.init(.lockedOut, refusal.message + (seconds.map { " (retry in \($0) s)" } ?? ""))
+        case .banned: self.init(.banned, refusal.message)
+        case .alreadyExists: self.init(.alreadyExists, refusal.message)
+        case .invalidRequest, .devLoginDisabled: self.init(.refused, refusal.message)
+        case .refreshInvalid: self.init(.badToken, refusal.message)
+        case .unavailable: self.init(.unavailable, refusal.message)
         }
     }
 

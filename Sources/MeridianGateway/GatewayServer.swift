@@ -3,6 +3,8 @@ import Logging
 import MeridianCatalog
 import MeridianCluster
 import MeridianGame
+import MeridianIdentity
+import MeridianStorage
 import MeridianTopology
 import MeridianTransport
 import MeridianWire
@@ -32,6 +34,7 @@ public final class GatewayServer: Sendable {
     private let server: NIOAsyncChannel<Connection, Never>
     private let acceptLoop = Mutex<Task<Void, Never>?>(nil)
     private let membershipWatch = Mutex<Task<Void, Never>?>(nil)
+    private let identityWatch = Mutex<Task<Void, Never>?>(nil)
 
     /// The address the gateway listens on.
     public let address: String
@@ -44,10 +47,12 @@ public final class GatewayServer: Sendable {
 
     /// Starts listening on `host:port` (port 0 picks a free one).
     public static func start(
-        host: String, port: Int, system: ClusterSystem, game: GameServices, topology: Topology, catalog: LocalCatalog?,
+        host: String, port: Int, system: ClusterSystem, game: GameServices, identity: IdentityNode, topology: Topology, catalog: LocalCatalog?,
         configuration: GatewayConfiguration = GatewayConfiguration(), logger: Logger
     ) async throws -> GatewayServer {
-        let context = GatewayContext(system: system, game: game, topology: topology, catalog: catalog, configuration: configuration, logger: logger)
+        let context = GatewayContext(
+            system: system, game: game, identity: identity, topology: topology, catalog: catalog, configuration: configuration, logger: logger
+        )
         let maxFrame = configuration.maxFrameBytes
         let idle = TimeAmount(configuration.idleTimeout)
         let reliableLimit = configuration.reliableQueueLimit
@@ -78,6 +83,8 @@ public final class GatewayServer: Sendable {
         game.setOnlineClientsProvider { [weak gateway] in gateway?.counters.connections ?? 0 }
         gateway.acceptLoop.withLock { $0 = Task { await gateway.accept() } }
         gateway.membershipWatch.withLock { $0 = Task { await context.router.watchMembership() } }
+        let events = identity.subscribe()
+        gateway.identityWatch.withLock { $0 = Task { await Self.follow(events, context: context) } }
         logger.info("gateway listening", metadata: ["meridian.gateway": "\(gateway.address)"])
         return gateway
     }
@@ -89,6 +96,21 @@ public final class GatewayServer: Sendable {
         try? await server.channel.close()
         acceptLoop.withLock { $0 }?.cancel()
         membershipWatch.withLock { $0 }?.cancel()
+        identityWatch.withLock { $0 }?.cancel()
+    }
+
+    /// Closes the connections the identity layer ended: a banned player's, a revoked login's.
+    private static func follow(_ events: AsyncStream<IdentityEvent>, context: GatewayContext) async {
+        for await event in events {
+            switch event {
+            case .directoryChanged(let entry) where entry.state == .banned:
+                context.sessionChanges.close(player: entry.player, with: GatewayError(.banned, "this account is banned"))
+            case .directoryChanged:
+                break
+            case .sessionsRevoked(let logins):
+                context.sessionChanges.close(logins: Set(logins), with: GatewayError(.loggedOut, "this login was ended; log in again"))
+            }
+        }
     }
 
     /// Connections are served in ``connectionShards`` task groups rather than one: Swift 6.3's
@@ -135,8 +157,11 @@ public final class GatewayServer: Sendable {
         context.metrics.openConnections(open)
         defer { context.metrics.openConnections(context.counters.withLock { $0.connections -= 1; return $0.connections }) }
         let outbox = connection.outbox
-        let session = ClientSession(context: context, outbox: outbox)
         let channel = connection.channel.channel
+        let source = channel.remoteAddress?.ipAddress ?? "unknown"
+        let session = ClientSession(context: context, outbox: outbox, source: source) { [context] error in
+            Self.refuse(error, outbox: outbox, channel: channel, context: context)
+        }
         // Log in within the bound or go.
         let loginTimeout = channel.eventLoop.scheduleTask(in: TimeAmount(context.configuration.loginTimeout)) {
             channel.close(promise: nil)
@@ -229,6 +254,11 @@ public final class GatewayServer: Sendable {
     }
 
     private func refuse(_ error: GatewayError, outbox: ClientOutbox, channel: any Channel) {
+        Self.refuse(error, outbox: outbox, channel: channel, context: context)
+    }
+
+    /// Sends `error` as the connection's last message and closes it.
+    private static func refuse(_ error: GatewayError, outbox: ClientOutbox, channel: any Channel, context: GatewayContext) {
         // A client that does not read its error either is cut off after a grace period.
         channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
         context.counters.withLock { $0.refusedConnections["\(error.code)", default: 0] += 1 }

@@ -3,12 +3,18 @@ import MeridianCluster
 import MeridianRegion
 import Synchronization
 
-/// Hands the session changes that players' homes push to this gateway (see ``SessionListener``)
-/// to the connection serving each player.
+/// The logged-in connections of this gateway, by player: hands them the session changes that
+/// players' homes push here (see ``SessionListener``), and closes them when the identity layer
+/// or a newer login says so. A player has one connection: a newer login replaces the older one.
 final class SessionChangeRouter: Sendable {
-    private struct Connection {
+    /// One logged-in connection.
+    struct Connection: Sendable {
         let token: ObjectIdentifier
+        /// The login (access tokens' `session`) the connection authenticated with.
+        let login: UUID
         let changed: @Sendable () -> Void
+        /// Sends `error` to the client and closes the connection.
+        let close: @Sendable (GatewayError) -> Void
     }
 
     private final class Connections: Sendable {
@@ -16,6 +22,11 @@ final class SessionChangeRouter: Sendable {
 
         func changed(_ player: UUID) {
             byPlayer.withLock { $0[player] }?.changed()
+        }
+
+        func replaced(_ player: UUID) {
+            let connection = byPlayer.withLock { $0.removeValue(forKey: player) }
+            connection?.close(GatewayError(.sessionReplaced, "you logged in on another connection; this one closes"))
         }
     }
 
@@ -25,12 +36,24 @@ final class SessionChangeRouter: Sendable {
 
     init(system: ClusterSystem) {
         let connections = self.connections
-        listener = SessionListener(actorSystem: system) { player in connections.changed(player) }
+        listener = SessionListener(actorSystem: system) { player, event in
+            switch event {
+            case .changed: connections.changed(player)
+            case .replaced: connections.replaced(player)
+            }
+        }
     }
 
-    /// `session`'s connection serves `player` from now on (replacing an earlier connection).
-    func register(_ player: UUID, session: AnyObject, changed: @escaping @Sendable () -> Void) {
-        connections.byPlayer.withLock { $0[player] = Connection(token: ObjectIdentifier(session), changed: changed) }
+    /// `connection` serves `player` from now on; an earlier connection of the player here is
+    /// closed with SESSION_REPLACED.
+    func register(_ player: UUID, session: AnyObject, connection: Connection) {
+        let previous = connections.byPlayer.withLock { connections in
+            defer { connections[player] = connection }
+            return connections[player]
+        }
+        if let previous, previous.token != connection.token {
+            previous.close(GatewayError(.sessionReplaced, "you logged in on another connection; this one closes"))
+        }
     }
 
     /// `session`'s connection is gone (a newer connection of the player stays registered).
@@ -42,5 +65,17 @@ final class SessionChangeRouter: Sendable {
             connections[player] = nil
             return true
         }
+    }
+
+    /// Closes the player's connection here, if any.
+    func close(player: UUID, with error: GatewayError) {
+        let connection = connections.byPlayer.withLock { $0[player] }
+        connection?.close(error)
+    }
+
+    /// Closes every connection authenticated by one of `logins`.
+    func close(logins: Set<UUID>, with error: GatewayError) {
+        let matching = connections.byPlayer.withLock { $0.values.filter { logins.contains($0.login) } }
+        for connection in matching { connection.close(error) }
     }
 }

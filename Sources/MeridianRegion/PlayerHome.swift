@@ -100,10 +100,18 @@ public distributed actor PlayerHome: PassivatableActor {
         return session
     }
 
-    /// Tells `listener` of every later change of the player's session (replacing an earlier
-    /// listener: a player has one connection) and returns the session now.
+    /// Tells `listener` of every later change of the player's session and returns the session
+    /// now. A player has one connection: an earlier listener elsewhere is told it was replaced
+    /// (its gateway closes that connection).
     public distributed func watchSession(listener: ClusterActorID) async throws -> PlayerSession {
         if let next = try successor() { return try await next.watchSession(listener: listener) }
+        if let previous = self.listener, previous != listener {
+            let (player, system) = (playerID, actorSystem)
+            Task {
+                // Best effort: a gateway that does not hear it keeps a connection that no longer gets session changes.
+                try? await SessionListener.resolve(id: previous, using: system).sessionReplaced(player: player)
+            }
+        }
         self.listener = listener
         return session
     }

@@ -2,22 +2,34 @@ import Distributed
 import Foundation
 import MeridianCluster
 
-/// Hears that a player's session changed (queued, matched, idle), on the node that serves the
-/// player's connection: the player's home tells it as it happens, so a gateway need not poll
-/// the home while the player waits in a queue. A hint, not the state: the listener reads the
-/// session from the home (the pushes of one change and the next may cross on the way).
+/// Hears about a player's session on the node that serves the player's connection: the
+/// player's home tells it as it happens (queued, matched, idle), so a gateway need not poll the
+/// home while the player waits in a queue, and tells it when a newer connection elsewhere took
+/// the player over. A change is a hint, not the state: the listener reads the session from the
+/// home (the pushes of one change and the next may cross on the way).
 public distributed actor SessionListener {
     public typealias ActorSystem = ClusterSystem
 
-    private let handler: @Sendable (UUID) -> Void
+    public enum Event: Sendable {
+        /// The session changed; read it from the home.
+        case changed
+        /// Another connection (on another node) logged in as the player: close this one.
+        case replaced
+    }
 
-    /// - Parameter handler: Called with the player whose session changed; must not block.
-    public init(actorSystem: ClusterSystem, handler: @escaping @Sendable (UUID) -> Void) {
+    private let handler: @Sendable (UUID, Event) -> Void
+
+    /// - Parameter handler: Called with the player and what happened; must not block.
+    public init(actorSystem: ClusterSystem, handler: @escaping @Sendable (UUID, Event) -> Void) {
         self.actorSystem = actorSystem
         self.handler = handler
     }
 
     public distributed func sessionChanged(player: UUID) {
-        handler(player)
+        handler(player, .changed)
+    }
+
+    public distributed func sessionReplaced(player: UUID) {
+        handler(player, .replaced)
     }
 }

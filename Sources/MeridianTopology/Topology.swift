@@ -16,6 +16,9 @@ public struct Topology: Sendable, Equatable {
     public var catalogPrimary: String
     /// Region holding the global identity directory.
     public var identityAuthority: String
+    /// `dev_login: true`: gateways accept `DevLogin` (a client names a player id and gets it, no
+    /// credential). For local clusters and tests only; every other topology refuses it.
+    public var devLogin: Bool
     /// Ids of the nodes a starting node contacts first.
     public var seeds: [String]
     /// Every node, in file order.
@@ -29,6 +32,7 @@ public struct Topology: Sendable, Equatable {
         latency: LatencyTable = LatencyTable(),
         catalogPrimary: String,
         identityAuthority: String,
+        devLogin: Bool = false,
         seeds: [String],
         nodes: [Node]
     ) {
@@ -38,6 +42,7 @@ public struct Topology: Sendable, Equatable {
         self.latency = latency
         self.catalogPrimary = catalogPrimary
         self.identityAuthority = identityAuthority
+        self.devLogin = devLogin
         self.seeds = seeds
         self.nodes = nodes
     }

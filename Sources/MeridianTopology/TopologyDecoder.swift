@@ -6,7 +6,7 @@ import Yams
 struct TopologyDecoder {
     /// Top-level keys; tools outside the code read these names, so they never change spelling.
     static let requiredKeys = ["cluster", "version", "regions", "catalog_primary", "identity_authority", "seeds", "nodes"]
-    static let optionalKeys = ["latency_ms"]
+    static let optionalKeys = ["latency_ms", "dev_login"]
     static let regionKeys = ["shards", "storage"]
     static let nodeKeys = ["id", "region", "cluster", "gateway"]
     static let optionalNodeKeys = ["metrics"]
@@ -32,6 +32,7 @@ struct TopologyDecoder {
         draft.latency = fields["latency_ms"].map { latency($0) } ?? []
         draft.catalogPrimary = reader.string(fields["catalog_primary"], what: "catalog_primary")
         draft.identityAuthority = reader.string(fields["identity_authority"], what: "identity_authority")
+        draft.devLogin = reader.boolean(fields["dev_login"], what: "dev_login")
         draft.seeds = reader.stringList(fields["seeds"], what: "seeds")
         draft.nodes = fields["nodes"].flatMap { nodes($0) }
         return draft

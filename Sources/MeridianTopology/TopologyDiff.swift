@@ -29,6 +29,8 @@ public struct TopologyDiff: Sendable, Equatable, CustomStringConvertible {
         case catalogPrimaryChanged(from: String, to: String)
         /// The identity authority region changed.
         case identityAuthorityChanged(from: String, to: String)
+        /// `dev_login` was switched on or off.
+        case devLoginChanged(from: Bool, to: Bool)
         /// The seed list changed (order included).
         case seedsChanged(from: [String], to: [String])
     }
@@ -54,6 +56,7 @@ public struct TopologyDiff: Sendable, Equatable, CustomStringConvertible {
         if old.identityAuthority != new.identityAuthority {
             changes.append(.identityAuthorityChanged(from: old.identityAuthority, to: new.identityAuthority))
         }
+        if old.devLogin != new.devLogin { changes.append(.devLoginChanged(from: old.devLogin, to: new.devLogin)) }
         if old.seeds != new.seeds { changes.append(.seedsChanged(from: old.seeds, to: new.seeds)) }
         self.changes = changes
     }
@@ -168,6 +171,8 @@ extension TopologyDiff.Change: CustomStringConvertible {
             return "~ catalog_primary \(from) -> \(to)"
         case .identityAuthorityChanged(let from, let to):
             return "~ identity_authority \(from) -> \(to)"
+        case .devLoginChanged(let from, let to):
+            return "~ dev_login \(from) -> \(to)"
         case .seedsChanged(let from, let to):
             return "~ seeds [\(from.joined(separator: ", "))] -> [\(to.joined(separator: ", "))]"
         }

@@ -33,6 +33,8 @@ struct TopologyDraft {
     var latency: [LatencyDraft] = []
     var catalogPrimary: Located<String>?
     var identityAuthority: Located<String>?
+    /// Absent means false.
+    var devLogin: Located<Bool>?
     var seeds: Located<[Located<String>]>?
     var nodes: Located<[NodeDraft]>?
 
@@ -66,6 +68,7 @@ struct TopologyDraft {
             latency: latencyTable,
             catalogPrimary: catalogPrimary.value,
             identityAuthority: identityAuthority.value,
+            devLogin: devLogin?.value ?? false,
             seeds: seeds.value.map(\.value),
             nodes: builtNodes
         )
@@ -85,6 +88,7 @@ extension TopologyDraft {
         }
         catalogPrimary = Located(topology.catalogPrimary)
         identityAuthority = Located(topology.identityAuthority)
+        devLogin = topology.devLogin ? Located(true) : nil
         seeds = Located(topology.seeds.map { Located($0) })
         nodes = Located(topology.nodes.map {
             NodeDraft(

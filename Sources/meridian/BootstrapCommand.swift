@@ -5,6 +5,7 @@ import MeridianCatalog
 import MeridianCluster
 import MeridianGame
 import MeridianGateway
+import MeridianIdentity
 import MeridianObservability
 import MeridianRegion
 import MeridianTopology
@@ -154,19 +155,25 @@ struct ClusterNodeService: Service {
         let region = try await RegionServices.start(system: system, topology: topology, passivatePlayersAfter: passivatePlayersAfter, logger: logger)
         // The node's catalog replica: serves its persisted version at once, then keeps up with the leader.
         let catalog = try await CatalogNode.start(system: system, configuration: try .node(of: system), logger: logger)
+        // The identity layer: the key set and directory cache, and the authority on its node.
+        let identity = try await IdentityNode.start(
+            system: system, topology: topology, store: region.store, configuration: .node(of: topology), logger: logger
+        )
         // Shards, matches, the region's matchmaker when placed here, session watching.
         let game = try GameServices.start(system: system, topology: topology, regionServices: region, catalog: catalog.local, logger: logger)
         // The client-facing endpoint on the node's `gateway:` address (when the topology names this node).
         var gateway: GatewayServer?
         if let address = topology.node(id: system.nodeID)?.gateway {
             gateway = try await GatewayServer.start(
-                host: address.host, port: address.port, system: system, game: game, topology: topology, catalog: catalog.local, logger: logger
+                host: address.host, port: address.port, system: system, game: game, identity: identity, topology: topology,
+                catalog: catalog.local, logger: logger
             )
         }
         try? await gracefulShutdown()
         await gateway?.shutdown()
         // Leaving on purpose: shards hand over at match boundaries (running matches finish first).
         await game.shutdown()
+        await identity.stop()
         await catalog.stop()
         await system.shutdown()
         await region.shutdown()

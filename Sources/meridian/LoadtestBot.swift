@@ -120,11 +120,36 @@ struct LoadtestBot: Sendable {
             return error.code == .connectFailed || error.code == .timeout || error.code == .connectionClosed || error.serverCode == .unavailable
         }) {
             defer { attempt += 1 }
+            if homeRegion != region, let gateway = Self.gateway(in: homeRegion, for: index + attempt, topology: topology) {
+                // A new account's home is where it is created: create this bot's at a gateway of
+                // its home region first (a rerun finds it there and just logs in).
+                var configuration = GameClient.Configuration()
+                configuration.connection.localAddress = sourceAddress
+                configuration.clientName = "meridian-loadtest/1"
+                let home = GameClient(group: group, configuration: configuration, logger: logger)
+                do {
+                    let (host, port) = try Self.split(gateway)
+                    try await home.connect(host: host, port: port, region: homeRegion)
+                    _ = try await home.hello()
+                    _ = try await home.devLogin(playerID: Self.playerID(index).uuidString, displayName: "bot-\(index)")
+                } catch {
+                    await home.close()
+                    throw error
+                }
+                await home.close()
+            }
             let (host, port) = try Self.split(gateways[(index + attempt) % gateways.count])
             try await client.connect(host: host, port: port, region: region)
             _ = try await client.hello()
-            _ = try await client.devLogin(playerID: Self.playerID(index).uuidString, displayName: "bot-\(index)", homeRegion: homeRegion)
+            let login = try await client.devLogin(playerID: Self.playerID(index).uuidString, displayName: "bot-\(index)")
+            if login.homeRegion != homeRegion { stats.error("wrongHome") }
         }
+    }
+
+    /// A gateway of `region` for the `turn`-th attempt.
+    static func gateway(in region: String, for turn: Int, topology: Topology) -> String? {
+        let nodes = topology.nodes(in: region)
+        return nodes.isEmpty ? nil : nodes[turn % nodes.count].gateway.description
     }
 
     /// Queues. A refusal right after a match (the home has not applied the result yet, so the

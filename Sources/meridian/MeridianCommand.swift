@@ -11,6 +11,8 @@ struct MeridianCommand: AsyncParsableCommand {
             TopologyCommand.self,
             CatalogCommand.self,
             PlayerCommand.self,
+            AccountCommand.self,
+            IdentityCommand.self,
             MatchCommand.self,
             LedgerCommand.self,
             BenchCommand.self,

@@ -30,15 +30,9 @@ struct PlayerCommand: AsyncParsableCommand {
             logger.logLevel = .warning
             guard let id = UUID(uuidString: player) else { throw ValidationError("--player must be a UUID") }
             let (parsed, _) = try Topology.loadOrExplain(topology)
-            let client = try await StatusClient.start(topology: parsed, secret: try secret.load(), logger: logger)
-            let directory = PlayerDirectory(system: client.system, topology: parsed)
-            do {
-                let result = try await body(try directory.home(of: id, region: region), directory)
-                await client.system.shutdown()
-                return result
-            } catch {
-                await client.system.shutdown()
-                throw error
+            return try await StatusClient.with(topology: parsed, secret: try secret.load(), logger: logger) { client in
+                let directory = PlayerDirectory(system: client.system, topology: parsed)
+                return try await body(try directory.home(of: id, region: region), directory)
             }
         }
     }

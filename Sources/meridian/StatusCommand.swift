@@ -65,6 +65,19 @@ struct StatusClient {
         return StatusClient(system: system, topology: topology)
     }
 
+    /// Runs `body` with a started client and shuts it down afterwards, also when `body` throws.
+    static func with<T>(topology: Topology, secret: ClusterSecret, logger: Logger, _ body: (StatusClient) async throws -> T) async throws -> T {
+        let client = try await start(topology: topology, secret: secret, logger: logger)
+        do {
+            let result = try await body(client)
+            await client.system.shutdown()
+            return result
+        } catch {
+            await client.system.shutdown()
+            throw error
+        }
+    }
+
     /// The member table of `node`, or nil when it does not answer within `timeout`.
     func members(of node: String, timeout: Duration) async -> [MemberSnapshot]? {
         let id = ClusterActorID(node: node, incarnation: 0, path: NodeStatusActor.path)

@@ -20,7 +20,7 @@ struct GameClientTests {
                 var result = Meridian_Client_V1_LoginResult()
                 result.token = "token-\(login.playerID)"
                 result.playerID = login.playerID
-                result.homeRegion = login.homeRegion
+                result.homeRegion = "eu-west"
                 result.expiresAtUnix = 99
                 var session = Meridian_Client_V1_SessionState()
                 session.state = "idle"
@@ -44,7 +44,7 @@ struct GameClientTests {
             #expect(welcome.region == "eu-west")
             #expect(welcome.node == "eu-west-1")
             #expect(welcome.maxFrameBytes == 65_536)
-            let login = try await client.devLogin(playerID: "p1", displayName: "One", homeRegion: "eu-west")
+            let login = try await client.devLogin(playerID: "p1", displayName: "One")
             #expect(login.token == "token-p1")
             #expect(login.session?.state == "idle")
             #expect(client.token == "token-p1")
@@ -351,7 +351,7 @@ struct ReconnectTests {
             let recorder = EventRecorder(client.events)
             try await client.connect(host: "127.0.0.1", port: first.port)
             try await client.hello()
-            try await client.devLogin(playerID: "p9", displayName: "Nine", homeRegion: "eu-west")
+            try await client.devLogin(playerID: "p9", displayName: "Nine")
             await first.stop()
             await client.close()
             #expect(await recorder.first { if case .disconnected = $0 { true } else { false } } != nil)

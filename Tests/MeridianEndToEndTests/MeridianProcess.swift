@@ -97,7 +97,7 @@ struct ProcessCluster {
             yaml += "  \(region.name): { shards: \(region.shards), storage: \"\(path)\" }\n"
         }
         yaml += "latency_ms:\n" + latency.map { "  \($0.key): \($0.value)\n" }.joined()
-        yaml += "catalog_primary: \(catalogPrimary)\nidentity_authority: \(identityAuthority ?? catalogPrimary)\n"
+        yaml += "catalog_primary: \(catalogPrimary)\nidentity_authority: \(identityAuthority ?? catalogPrimary)\ndev_login: true\n"
         yaml += "seeds: [\(seeds.joined(separator: ", "))]\nnodes:\n"
         var addresses: [String: (cluster: String, gateway: String)] = [:]
         for (index, node) in nodes.enumerated() {

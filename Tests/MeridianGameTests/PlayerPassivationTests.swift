@@ -111,7 +111,7 @@ struct PlayerPassivationTests {
             let gatewayNode = try #require(cluster.all.map(\.system.nodeID).sorted().first { $0 != homeNode })
 
             // A listener on the same node, unwatched when the connection closes.
-            let local = SessionListener(actorSystem: cluster.node(homeNode)!.system) { _ in }
+            let local = SessionListener(actorSystem: cluster.node(homeNode)!.system) { _, _ in }
             let watched = try instance(of: player, in: cluster)
             _ = try await watched.watchSession(listener: local.id)
             try await idle(player, in: cluster)
@@ -122,7 +122,7 @@ struct PlayerPassivationTests {
             #expect(unwatched !== watched)
 
             // A listener on another node, which then crashes without unwatching.
-            let remote = SessionListener(actorSystem: cluster.node(gatewayNode)!.system) { _ in }
+            let remote = SessionListener(actorSystem: cluster.node(gatewayNode)!.system) { _, _ in }
             _ = try await unwatched.watchSession(listener: remote.id)
             try await idle(player, in: cluster)
             #expect(try instance(of: player, in: cluster) === unwatched)

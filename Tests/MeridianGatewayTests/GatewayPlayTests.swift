@@ -25,8 +25,8 @@ struct GatewayPlayTests {
             let us = try await RawClient.connect(try #require(cluster.node("us-east-2")?.gateway?.address))
             let a = UUID()
             let b = UUID()
-            _ = try await eu.logIn(a, home: "eu-west")
-            _ = try await us.logIn(b, home: "us-east")
+            _ = try await eu.logIn(a)
+            _ = try await us.logIn(b)
             for client in [eu, us] {
                 try await client.send(RawClient.message(10) {
                     $0.queue.region = "eu-west"
@@ -86,8 +86,9 @@ struct GatewayPlayTests {
     @Test func aPlayersActorStaysWhileConnectedAndGoesAfterTheConnectionCloses() async throws {
         try await GameTestCluster.with(gateways: true, passivatePlayersAfter: .milliseconds(100)) { cluster in
             let client = try await RawClient.connect(try #require(cluster.node("us-east-1")?.gateway?.address))
-            let player = UUID()
-            _ = try await client.logIn(player, home: "eu-west")
+            // Homed in eu-west, playing from a us-east gateway.
+            let player = try await cluster.createAccount(home: "eu-west")
+            _ = try await client.logIn(player)
             let homeNode = cluster.homeNode(of: player, region: "eu-west")
             let system = try #require(cluster.node(homeNode)?.system)
             let connected = try cluster.home(of: player, region: "eu-west", via: homeNode)
@@ -111,8 +112,8 @@ struct GatewayPlayTests {
             let first = try await RawClient.connect(try #require(cluster.node("eu-west-1")?.gateway?.address))
             let other = try await RawClient.connect(try #require(cluster.node("eu-west-2")?.gateway?.address))
             let player = UUID()
-            let login = try await first.logIn(player, home: "eu-west")
-            _ = try await other.logIn(UUID(), home: "eu-west")
+            let login = try await first.logIn(player)
+            _ = try await other.logIn(UUID())
             for client in [first, other] {
                 try await client.send(RawClient.message(10) { $0.queue.rttMs = ["eu-west": 5] })
             }
@@ -146,7 +147,7 @@ struct GatewayPlayTests {
                 ]
             }, teardown: { clients in for client in clients { await client.close() } }) { clients in
                 for client in clients {
-                    _ = try await client.logIn(UUID(), home: "us-east")
+                    _ = try await client.logIn(UUID())
                     try await client.send(RawClient.message(10) {
                         $0.queue.region = "eu-west"
                         $0.queue.rttMs = ["eu-west": 5, "us-east": 50]

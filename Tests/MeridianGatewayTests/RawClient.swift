@@ -122,14 +122,13 @@ final class RawClient: Sendable {
         return message
     }
 
-    /// Hello, then a dev login as `player` homed in `region`; returns the login result.
-    func logIn(_ player: UUID, home region: String) async throws -> Meridian_Client_V1_LoginResult {
+    /// Hello, then a dev login as `player` (created in the gateway's region if new); returns the login result.
+    func logIn(_ player: UUID) async throws -> Meridian_Client_V1_LoginResult {
         try await send(Self.message(1) { $0.hello.protocolVersion = 1 })
         guard let welcome = try await next(), case .welcome? = welcome.body else { throw LoginFailed(reply: nil) }
         try await send(Self.message(2) {
             $0.devLogin.playerID = player.uuidString
             $0.devLogin.displayName = "test"
-            $0.devLogin.homeRegion = region
         })
         guard let reply = try await next(where: { $0.requestID == 2 }), case .login(let login)? = reply.body else { throw LoginFailed(reply: nil) }
         return login

@@ -38,13 +38,16 @@ import Testing
 }
 
 extension MigrationTests {
-    @Test func bothBackendsKnowTheSkillRatingVersion() {
-        #expect(SQLiteSchema.migrations.map(\.version) == [1, 2])
-        #expect(PostgresSchema.migrations.map(\.version) == [1, 2])
+    @Test func bothBackendsKnowTheSameVersions() {
+        #expect(SQLiteSchema.migrations.map(\.version) == [1, 2, 3])
+        #expect(PostgresSchema.migrations.map(\.version) == [1, 2, 3])
+        #expect(SQLiteSchema.migrations.map(\.name) == PostgresSchema.migrations.map(\.name))
+        #expect(SQLiteSchema.migrations.last?.name == "identity: accounts, login methods, refresh tokens, signing keys")
     }
 
     /// A database at schema version 1 (before skill ratings) with one player and one recorded match is
-    /// brought to version 2: the player keeps everything and gets the initial rating, and the old match
+    /// brought to the current version: the player keeps everything and gets the initial rating, the
+    /// identity tables start empty (directory version 0), and the old match
     /// replays (with sequence 0: it has no reward event) instead of being applied again.
     @Test(arguments: TestBackend.enabled)
     func aVersion1DatabaseIsUpgraded(_ backend: TestBackend) async throws {
@@ -68,7 +71,10 @@ extension MigrationTests {
             ]
         }
         try await withVersion1Database(backend, seed: seed) { store in
-            #expect(try await appliedMigrations(store) == [1, 2])
+            #expect(try await appliedMigrations(store) == [1, 2, 3])
+            let accounts = try #require(store as? any AccountStore)
+            #expect(try await accounts.directoryVersion() == 0)
+            #expect(try await accounts.directoryChanges(after: 0, limit: 10).isEmpty)
             let profile = try #require(try await store.player(player))
             #expect(profile.displayName == "veteran")
             #expect(profile.progression == Progression(xp: 300))

@@ -5,12 +5,14 @@ import MeridianClock
 import MeridianCluster
 import MeridianGame
 import MeridianGateway
+import MeridianIdentity
 import MeridianMatchmaking
 import MeridianMembership
 import MeridianRegion
 import MeridianTestScope
 import MeridianTopology
 import MeridianTransport
+import MeridianWire
 import NIOCore
 import Synchronization
 import Testing
@@ -35,11 +37,24 @@ public final class GameTestCluster: Sendable {
         /// Route node traffic through the link emulator (``ClusterSystem/linkEmulation``), so a
         /// test can partition nodes.
         public var emulateLinks = false
+        /// Whether the topology says `dev_login: true`. Default true (most tests log bots in by id).
+        public var devLogin = true
+        /// Adjusts every node's identity configuration (lifetimes, limits). Password hashes always
+        /// use ``PasswordHasher/Parameters/testing`` here.
+        public var identity: @Sendable (inout IdentityConfiguration) -> Void = { _ in }
+        /// The wall clock tokens are issued and checked with.
+        public var wallClock: @Sendable () -> Date = { Date() }
 
-        public init(clock: ManualClock? = nil, suspicionTimeout: Duration = .seconds(2), emulateLinks: Bool = false) {
+        public init(
+            clock: ManualClock? = nil, suspicionTimeout: Duration = .seconds(2), emulateLinks: Bool = false, devLogin: Bool = true,
+            identity: @escaping @Sendable (inout IdentityConfiguration) -> Void = { _ in }, wallClock: @escaping @Sendable () -> Date = { Date() }
+        ) {
             self.clock = clock
             self.suspicionTimeout = suspicionTimeout
             self.emulateLinks = emulateLinks
+            self.devLogin = devLogin
+            self.identity = identity
+            self.wallClock = wallClock
         }
     }
 
@@ -47,6 +62,7 @@ public final class GameTestCluster: Sendable {
         public var system: ClusterSystem
         public var region: RegionServices
         public var game: GameServices
+        public var identity: IdentityNode
         /// The node's client gateway, when the cluster was started with gateways.
         public var gateway: GatewayServer?
     }
@@ -92,6 +108,7 @@ public final class GameTestCluster: Sendable {
           eu-west/us-east: 5
         catalog_primary: eu-west
         identity_authority: eu-west
+        dev_login: \(options.devLogin)
         seeds: [eu-west-1]
         nodes:
           - { id: eu-west-1, region: eu-west, cluster: "127.0.0.1:1", gateway: "127.0.0.1:\(gateway[0])", metrics: "127.0.0.1:3" }
@@ -194,14 +211,20 @@ public final class GameTestCluster: Sendable {
             system: system, topology: topology, passivatePlayersAfter: passivatePlayersAfter, logger: logger
         )
         let game = try GameServices.start(system: system, topology: topology, regionServices: regionServices, catalog: nil, fixedRules: rules, logger: logger)
+        var identityConfiguration = IdentityConfiguration.node(of: topology)
+        identityConfiguration.password = .testing
+        options.identity(&identityConfiguration)
+        let identity = try await IdentityNode.start(
+            system: system, topology: topology, store: regionServices.store, configuration: identityConfiguration, now: options.wallClock, logger: logger
+        )
         var gateway: GatewayServer?
         if withGateways, let address = topology.node(id: id)?.gateway {
             gateway = try await GatewayServer.start(
-                host: address.host, port: address.port, system: system, game: game, topology: topology, catalog: nil,
+                host: address.host, port: address.port, system: system, game: game, identity: identity, topology: topology, catalog: nil,
                 configuration: gatewayConfiguration, logger: logger
             )
         }
-        let node = Running(system: system, region: regionServices, game: game, gateway: gateway)
+        let node = Running(system: system, region: regionServices, game: game, identity: identity, gateway: gateway)
         running.withLock { $0[id] = node }
         return node
     }
@@ -210,6 +233,7 @@ public final class GameTestCluster: Sendable {
     public func kill(_ id: String) async {
         guard let node = running.withLock({ $0.removeValue(forKey: id) }) else { return }
         await node.gateway?.shutdown()
+        await node.identity.stop()
         await node.system.shutdown()
         await node.region.shutdown()
     }
@@ -221,6 +245,18 @@ public final class GameTestCluster: Sendable {
                 expected.isSubset(of: Set(members.filter { $0.status == .up }.map(\.id.node)))
             }
         }
+    }
+
+    /// Creates an account (a dev login method) homed in `region` at the identity authority, and
+    /// its player data there; returns the player id.
+    public func createAccount(_ player: UUID = UUID(), name: String = "test", home region: String) async throws -> UUID {
+        var request = Meridian_Identity_V1_AdminCreateAccount()
+        request.dev.player = player.uuidString.lowercased()
+        request.dev.displayName = name
+        request.homeRegion = region
+        let grant = try await all.first!.identity.createAccount(request)
+        _ = try await home(of: player, region: grant.account.homeRegion).create(displayName: name)
+        return player
     }
 
     /// Creates a player homed in `region` through any running node; returns its id.
@@ -273,6 +309,7 @@ public final class GameTestCluster: Sendable {
             guard let node = running.withLock({ $0.removeValue(forKey: id) }) else { continue }
             await node.gateway?.shutdown()
             await node.game.shutdown(drainTimeout: .zero)
+            await node.identity.stop()
             await node.system.shutdown()
             await node.region.shutdown()
         }

@@ -44,6 +44,12 @@ extension MeridianClientError.ServerCode {
         case .refused: self = .refused
         case .unavailable: self = .unavailable
         case .tooSlow: self = .tooSlow
+        case .loginFailed: self = .loginFailed
+        case .lockedOut: self = .lockedOut
+        case .banned: self = .banned
+        case .alreadyExists: self = .alreadyExists
+        case .sessionReplaced: self = .sessionReplaced
+        case .loggedOut: self = .loggedOut
         case .unknown, .UNRECOGNIZED: self = .unknown
         }
     }
@@ -55,8 +61,14 @@ extension MeridianClientError {
         let code = ServerCode(error.code)
         let advice: String
         switch code {
-        case .notLoggedIn: advice = "log in (devLogin or resume) first"
-        case .badToken: advice = "the token is forged, expired or from another cluster; log in again with devLogin"
+        case .notLoggedIn: advice = "log in (password, device, refresh or resume) first"
+        case .badToken: advice = "the token is forged, expired, revoked or from another cluster; log in again"
+        case .loginFailed: advice = "check the username and password"
+        case .lockedOut: advice = "too many failed logins; wait before trying again"
+        case .banned: advice = "the account is banned"
+        case .alreadyExists: advice = "choose another username or log in to the existing account"
+        case .sessionReplaced: advice = "the player logged in on another connection"
+        case .loggedOut: advice = "the login ended; log in again"
         case .refused: advice = "the request is not possible now"
         case .unavailable: advice = "a backend did not answer; retry"
         case .rateLimited: advice = "the client sent too much; slow down and reconnect"

@@ -32,21 +32,33 @@ public struct SessionState: Sendable, Hashable {
     }
 }
 
-/// A successful login (`devLogin` or `resume`).
+/// A successful login.
 public struct LoginResult: Sendable, Hashable {
-    /// The signed session token; ``GameClient/reconnect(host:port:region:)`` resumes with it.
+    /// The signed access token; ``GameClient/reconnect(host:port:region:)`` resumes with it.
     /// Never log it.
     public var token: String
     public var playerID: String
+    /// Where the player's data lives: the identity layer's word.
     public var homeRegion: String
+    public var displayName: String
+    /// When the access token expires (then refresh).
     public var expiresAtUnix: UInt64
+    /// The refresh token (empty after a resume: keep the one you have). Never log it.
+    public var refreshToken: String
+    public var refreshExpiresAtUnix: UInt64
+    /// This login created the account.
+    public var created: Bool
     public var session: SessionState?
 
     package init(proto: Meridian_Client_V1_LoginResult) {
         token = proto.token
         playerID = proto.playerID
         homeRegion = proto.homeRegion
+        displayName = proto.displayName
         expiresAtUnix = proto.expiresAtUnix
+        refreshToken = proto.refreshToken
+        refreshExpiresAtUnix = proto.refreshExpiresAtUnix
+        created = proto.created
         session = proto.hasSession ? SessionState(proto: proto.session) : nil
     }
 }
@@ -146,13 +158,3 @@ public struct CatalogView: Sendable, Hashable {
     }
 }
 
-/// Another member of a party to queue with.
-public struct PartyMember: Sendable, Hashable {
-    public var playerID: String
-    public var homeRegion: String
-
-    public init(playerID: String, homeRegion: String) {
-        self.playerID = playerID
-        self.homeRegion = homeRegion
-    }
-}

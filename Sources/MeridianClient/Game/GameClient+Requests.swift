@@ -1,3 +1,4 @@
+import Foundation
 import MeridianSimulation
 import MeridianWire
 import NIOCore
@@ -26,14 +27,52 @@ extension GameClient {
         return welcome
     }
 
-    /// Development login; the player is created in `homeRegion` on first login.
+    /// Development login (clusters whose topology says `dev_login: true`): logs in as
+    /// `playerID`, creating the account in the gateway's region on first use.
     @discardableResult
-    public func devLogin(playerID: String, displayName: String, homeRegion: String) async throws(MeridianClientError) -> LoginResult {
+    public func devLogin(playerID: String, displayName: String) async throws(MeridianClientError) -> LoginResult {
         var login = Meridian_Client_V1_DevLogin()
         login.playerID = playerID
         login.displayName = displayName
-        login.homeRegion = homeRegion
         return try await logIn(.devLogin(login), name: "dev_login")
+    }
+
+    /// Logs in with a username and password; with `create`, registers the account first (its
+    /// home is the gateway's region). A wrong password fails with ``MeridianClientError/ServerCode/loginFailed``.
+    @discardableResult
+    public func passwordLogin(username: String, password: String, create: Bool = false, displayName: String = "") async throws(MeridianClientError) -> LoginResult {
+        var login = Meridian_Client_V1_PasswordLogin()
+        login.username = username
+        login.password = password
+        login.create = create
+        login.displayName = displayName
+        return try await logIn(.passwordLogin(login), name: "password_login")
+    }
+
+    /// Logs in as this device's guest account, creating it on first use. Keep `secret` (16–128
+    /// random bytes) with the device: it is the account's only credential until another is linked.
+    @discardableResult
+    public func deviceLogin(deviceID: String, secret: [UInt8], displayName: String = "") async throws(MeridianClientError) -> LoginResult {
+        var login = Meridian_Client_V1_DeviceLogin()
+        login.deviceID = deviceID
+        login.deviceSecret = Data(secret)
+        login.displayName = displayName
+        return try await logIn(.deviceLogin(login), name: "device_login")
+    }
+
+    /// Trades the refresh token of the last login for a new access and refresh token (and logs
+    /// this connection in). A spent refresh token ends the login everywhere.
+    @discardableResult
+    public func refresh(refreshToken: String) async throws(MeridianClientError) -> LoginResult {
+        var refresh = Meridian_Client_V1_Refresh()
+        refresh.refreshToken = refreshToken
+        return try await logIn(.refresh(refresh), name: "refresh")
+    }
+
+    /// Ends this login everywhere; the gateway then closes the connection.
+    public func logout() async throws(MeridianClientError) {
+        let reply = try await request(.logout(Meridian_Client_V1_Logout()))
+        guard case .loggedOut? = reply else { throw Self.unexpected(reply, for: "logout") }
     }
 
     /// Logs in with a token of an earlier login. Throws ``MeridianClientError/ServerCode/badToken``
@@ -84,10 +123,9 @@ extension GameClient {
     ///   - rtt: Measured round trip to each region (see ``nearestRegion(from:pings:measure:)``).
     ///   - region: Whose matchmaker; nil for the gateway's region.
     @discardableResult
-    public func queue(party: [PartyMember] = [], rtt: [String: Duration] = [:], region: String? = nil) async throws(MeridianClientError) -> QueueStatus {
+    public func queue(party: [String] = [], rtt: [String: Duration] = [:], region: String? = nil) async throws(MeridianClientError) -> QueueStatus {
         var queue = Meridian_Client_V1_Queue()
-        queue.party = party.map(\.playerID)
-        queue.partyHomeRegions = party.map(\.homeRegion)
+        queue.party = party
         queue.rttMs = rtt.mapValues { UInt32(clamping: $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) }
         queue.region = region ?? ""
         let reply = try await request(.queue(queue))

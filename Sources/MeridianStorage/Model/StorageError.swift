@@ -24,6 +24,8 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         case tradeNotFound
         /// The trade was already settled the other way (delivered vs refunded), or was rejected by its receiver.
         case tradeSettled
+        /// The account id or login method (username, device, platform subject) is taken already.
+        case alreadyExists
         /// The request itself is malformed (empty key, non-positive quantity, …); fix the caller.
         case invalidArgument
         /// The database could not be reached, or the connection broke; the operation did not commit.
@@ -59,6 +61,7 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         case .idempotencyConflict: "idempotencyConflict"
         case .tradeNotFound: "tradeNotFound"
         case .tradeSettled: "tradeSettled"
+        case .alreadyExists: "alreadyExists"
         case .invalidArgument: "invalidArgument"
         case .unavailable: "unavailable"
         case .corruptData: "corruptData"

@@ -129,5 +129,63 @@ enum PostgresSchema {
             "ALTER TABLE players ADD COLUMN skill_deviation DOUBLE PRECISION NOT NULL DEFAULT 350",
             "ALTER TABLE players ADD COLUMN skill_volatility DOUBLE PRECISION NOT NULL DEFAULT 0.06",
         ]),
+        // The identity authority's tables: every store gets them, only the `identity_authority` region's
+        // store fills them. `directory_clock` is one row, not a
+        // sequence: a change takes the next version by updating it inside its own transaction, so the
+        // row lock hands out versions in commit order.
+        Migration(version: 3, name: "identity: accounts, login methods, refresh tokens, signing keys", statements: [
+            """
+            CREATE TABLE accounts (
+                player_id         UUID PRIMARY KEY,
+                display_name      TEXT NOT NULL,
+                state             TEXT NOT NULL CHECK (state IN ('active', 'banned')),
+                home_region       TEXT NOT NULL,
+                epoch             BIGINT NOT NULL CHECK (epoch >= 1),
+                created_at        TIMESTAMPTZ NOT NULL,
+                directory_version BIGINT NOT NULL UNIQUE
+            )
+            """,
+            """
+            CREATE TABLE login_methods (
+                kind      TEXT NOT NULL CHECK (kind IN ('password', 'device', 'platform', 'dev')),
+                subject   TEXT NOT NULL,
+                player_id UUID NOT NULL REFERENCES accounts (player_id),
+                secret    TEXT,
+                linked_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (kind, subject)
+            )
+            """,
+            "CREATE INDEX login_methods_player ON login_methods (player_id)",
+            """
+            CREATE TABLE refresh_tokens (
+                token_hash        BYTEA PRIMARY KEY CHECK (octet_length(token_hash) = 32),
+                family            UUID NOT NULL,
+                player_id         UUID NOT NULL REFERENCES accounts (player_id),
+                issued_at         TIMESTAMPTZ NOT NULL,
+                expires_at        TIMESTAMPTZ NOT NULL,
+                family_expires_at TIMESTAMPTZ NOT NULL,
+                spent_at          TIMESTAMPTZ,
+                revoked_at        TIMESTAMPTZ
+            )
+            """,
+            "CREATE INDEX refresh_tokens_family ON refresh_tokens (family)",
+            "CREATE INDEX refresh_tokens_player ON refresh_tokens (player_id)",
+            """
+            CREATE TABLE signing_keys (
+                key_id      TEXT PRIMARY KEY,
+                private_key BYTEA NOT NULL CHECK (octet_length(private_key) = 32),
+                public_key  BYTEA NOT NULL CHECK (octet_length(public_key) = 32),
+                created_at  TIMESTAMPTZ NOT NULL,
+                retired_at  TIMESTAMPTZ
+            )
+            """,
+            """
+            CREATE TABLE directory_clock (
+                id      INTEGER PRIMARY KEY CHECK (id = 1),
+                version BIGINT NOT NULL
+            )
+            """,
+            "INSERT INTO directory_clock (id, version) VALUES (1, 0)",
+        ]),
     ]
 }

@@ -126,5 +126,63 @@ enum SQLiteSchema {
             "ALTER TABLE players ADD COLUMN skill_deviation REAL NOT NULL DEFAULT 350",
             "ALTER TABLE players ADD COLUMN skill_volatility REAL NOT NULL DEFAULT 0.06",
         ]),
+        // The identity authority's tables: every store gets them, only the `identity_authority` region's
+        // store fills them. `directory_clock` is one row, not a
+        // sequence: a change takes the next version by updating it inside its own transaction, so the
+        // row lock hands out versions in commit order.
+        Migration(version: 3, name: "identity: accounts, login methods, refresh tokens, signing keys", statements: [
+            """
+            CREATE TABLE accounts (
+                player_id         TEXT PRIMARY KEY,
+                display_name      TEXT NOT NULL,
+                state             TEXT NOT NULL CHECK (state IN ('active', 'banned')),
+                home_region       TEXT NOT NULL,
+                epoch             INTEGER NOT NULL CHECK (epoch >= 1),
+                created_at        INTEGER NOT NULL,
+                directory_version INTEGER NOT NULL UNIQUE
+            ) STRICT
+            """,
+            """
+            CREATE TABLE login_methods (
+                kind      TEXT NOT NULL CHECK (kind IN ('password', 'device', 'platform', 'dev')),
+                subject   TEXT NOT NULL,
+                player_id TEXT NOT NULL REFERENCES accounts (player_id),
+                secret    TEXT,
+                linked_at INTEGER NOT NULL,
+                PRIMARY KEY (kind, subject)
+            ) STRICT, WITHOUT ROWID
+            """,
+            "CREATE INDEX login_methods_player ON login_methods (player_id)",
+            """
+            CREATE TABLE refresh_tokens (
+                token_hash        BLOB PRIMARY KEY CHECK (length(token_hash) = 32),
+                family            TEXT NOT NULL,
+                player_id         TEXT NOT NULL REFERENCES accounts (player_id),
+                issued_at         INTEGER NOT NULL,
+                expires_at        INTEGER NOT NULL,
+                family_expires_at INTEGER NOT NULL,
+                spent_at          INTEGER,
+                revoked_at        INTEGER
+            ) STRICT, WITHOUT ROWID
+            """,
+            "CREATE INDEX refresh_tokens_family ON refresh_tokens (family)",
+            "CREATE INDEX refresh_tokens_player ON refresh_tokens (player_id)",
+            """
+            CREATE TABLE signing_keys (
+                key_id      TEXT PRIMARY KEY,
+                private_key BLOB NOT NULL CHECK (length(private_key) = 32),
+                public_key  BLOB NOT NULL CHECK (length(public_key) = 32),
+                created_at  INTEGER NOT NULL,
+                retired_at  INTEGER
+            ) STRICT
+            """,
+            """
+            CREATE TABLE directory_clock (
+                id      INTEGER PRIMARY KEY CHECK (id = 1),
+                version INTEGER NOT NULL
+            ) STRICT
+            """,
+            "INSERT INTO directory_clock (id, version) VALUES (1, 0)",
+        ]),
     ]
 }

@@ -1,0 +1,45 @@
+import Distributed
+import Foundation
+import Logging
+import MeridianClock
+import MeridianCluster
+import MeridianMembership
+import MeridianStorage
+import MeridianTopology
+import MeridianWire
+import SwiftProtobuf
+
+/// Calls the identity authority from any node or operator tool: resolves it on its node
+/// (``IdentityPlacement/authorityNode(in:)``) and maps what can go wrong to an ``IdentityRefusal``.
+package struct AuthorityClient: Sendable {
+    let system: ClusterSystem
+    /// The node the authority runs on; nil when the authority region has no nodes.
+    package let authorityNode: String?
+    let timeout: Duration
+    let logger: Logger
+
+    package init(system: ClusterSystem, topology: Topology, timeout: Duration = .seconds(5), logger: Logger) {
+        self.system = system
+        self.authorityNode = IdentityPlacement.authorityNode(in: topology)
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    /// Runs `body` against the authority within the timeout.
+    package func call<T: Sendable>(_ body: @escaping @Sendable (IdentityAuthority) async throws -> T) async throws(IdentityRefusal) -> T {
+        do {
+            guard let authorityNode else { throw IdentityRefusal(.unavailable, "the topology's identity authority region has no nodes") }
+            let authority = try IdentityAuthority.resolve(
+                id: ClusterActorID(node: authorityNode, incarnation: 0, path: IdentityPlacement.authorityPath), using: system
+            )
+            return try await ClusterSystem.withCallTimeout(timeout) { try await body(authority) }
+        } catch let refusal as IdentityRefusal {
+            throw refusal
+        } catch let error as ClusterError where error.code == .remoteError {
+            throw IdentityRefusal(.invalidRequest, error.message)
+        } catch {
+            logger.debug("identity authority call failed", metadata: ["meridian.error": "\(error)"])
+            throw IdentityRefusal(.unavailable, "the identity authority (node \(authorityNode ?? "none")) is not reachable; retry")
+        }
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import MeridianIdentity
+import MeridianTestScope
+import MeridianTestSupport
+import MeridianWire
+import Testing
+@testable import MeridianGateway
+
+/// Logins through the identity layer, as a client sees them: every method, every refusal, and
+/// the ways a client could try to be someone else.
+@Suite("Gateway: identity", .serialized)
+struct GatewayIdentityTests {
+    static func connect(_ cluster: GameTestCluster, _ node: String) async throws -> RawClient {
+        let client = try await RawClient.connect(try #require(cluster.node(node)?.gateway?.address))
+        try await client.send(RawClient.message(1) { $0.hello.protocolVersion = 1 })
+        _ = try #require(try await client.next(where: { $0.requestID == 1 }))
+        return client
+    }
+
+    /// Sends one request and returns its reply.
+    static func request(_ client: RawClient, _ id: UInt64, _ fill: (inout Meridian_Client_V1_ClientMessage) -> Void) async throws -> Meridian_Client_V1_ServerMessage {
+        try await client.send(RawClient.message(id, fill))
+        return try #require(try await client.next(where: { $0.requestID == id }))
+    }
+
+    static func password(_ username: String, _ password: String, create: Bool = false) -> (inout Meridian_Client_V1_ClientMessage) -> Void {
+        { message in
+            message.passwordLogin.username = username
+            message.passwordLogin.password = password
+            message.passwordLogin.create = create
+        }
+    }
+
+    @Test func registerThenLogInWithAPasswordAnywhereWithOneGenericErrorForEveryWrongCredential() async throws {
+        try await GameTestCluster.with(gateways: true, options: .init(devLogin: false)) { cluster in
+            // Registered at a us-east gateway: the account's home is us-east, whatever the client wants.
+            let us = try await Self.connect(cluster, "us-east-1")
+            let created = try await Self.request(us, 2, Self.password("Alice", "correct horse", create: true))
+            #expect(created.login.created)
+            #expect(created.login.homeRegion == "us-east")
+            #expect(!created.login.refreshToken.isEmpty)
+            let profile = try await Self.request(us, 3) { $0.getProfile = .init() }
+            #expect(profile.profile.homeRegion == "us-east")
+            #expect(profile.profile.displayName == "alice")
+            await us.close()
+
+            let eu = try await Self.connect(cluster, "eu-west-2")
+            // Taken username, wrong password, unknown user, malformed user: refused, connection stays open.
+            #expect(try await Self.request(eu, 2, Self.password("alice", "another one", create: true)).error.code == .alreadyExists)
+            let wrong = try await Self.request(eu, 3, Self.password("alice", "wrong horse"))
+            let unknown = try await Self.request(eu, 4, Self.password("nobody", "wrong horse"))
+            let malformed = try await Self.request(eu, 5, Self.password("no spaces allowed", "wrong horse"))
+            #expect([wrong, unknown, malformed].map(\.error.code) == [.loginFailed, .loginFailed, .loginFailed])
+            #expect(Set([wrong, unknown, malformed].map(\.error.message)).count == 1)
+            #expect(!wrong.error.message.contains("wrong horse"))
+            // Not logged in after any of it.
+            #expect(try await Self.request(eu, 6) { $0.getProfile = .init() }.error.code == .notLoggedIn)
+            let login = try await Self.request(eu, 7, Self.password("ALICE", "correct horse"))
+            #expect(login.login.playerID == created.login.playerID)
+            #expect(login.login.homeRegion == "us-east")
+            #expect(!login.login.created)
+            await eu.close()
+        }
+    }
+
+    @Test func repeatedWrongPasswordsLockTheAccountOutWhileAnotherPlayerKeepsPlaying() async throws {
+        try await GameTestCluster.with(gateways: true, options: .init(devLogin: false)) { cluster in
+            let good = try await Self.connect(cluster, "eu-west-1")
+            _ = try await Self.request(good, 2, Self.password("bob", "bob's password", create: true))
+            let attacker = try await Self.connect(cluster, "eu-west-1")
+            for attempt in 0..<5 {
+                #expect(try await Self.request(attacker, UInt64(10 + attempt), Self.password("bob", "guess \(attempt)")).error.code == .loginFailed)
+            }
+            // Locked now, even with the right password, from any address.
+            let locked = try await Self.request(attacker, 20, Self.password("bob", "bob's password"))
+            #expect(locked.error.code == .lockedOut)
+            // The logged-in client on the same gateway is not affected.
+            #expect(try await Self.request(good, 3) { $0.ping.clientTimeUs = 5 }.pong.clientTimeUs == 5)
+            #expect(try await Self.request(good, 4) { $0.getProfile = .init() }.profile.displayName == "bob")
+            await attacker.close()
+            await good.close()
+        }
+    }
+
+    @Test func aDeviceAccountIsBoundToItsSecret() async throws {
+        try await GameTestCluster.with(gateways: true, options: .init(devLogin: false)) { cluster in
+            let secret = Data((0..<32).map { UInt8($0) })
+            let first = try await Self.connect(cluster, "eu-west-1")
+            let created = try await Self.request(first, 2) {
+                $0.deviceLogin.deviceID = "device-1"
+                $0.deviceLogin.deviceSecret = secret
+            }
+            #expect(created.login.created)
+            #expect(created.login.homeRegion == "eu-west")
+            await first.close()
+            let again = try await Self.connect(cluster, "us-east-2")
+            let other = try await Self.request(again, 2) {
+                $0.deviceLogin.deviceID = "device-1"
+                $0.deviceLogin.deviceSecret = Data(repeating: 7, count: 32)
+            }
+            #expect(other.error.code == .loginFailed)
+            let short = try await Self.request(again, 3) {
+                $0.deviceLogin.deviceID = "device-2"
+                $0.deviceLogin.deviceSecret = Data([1, 2, 3])
+            }
+            #expect(short.error.code == .refused)
+            let back = try await Self.request(again, 4) {
+                $0.deviceLogin.deviceID = "device-1"
+                $0.deviceLogin.deviceSecret = secret
+            }
+            #expect(back.login.playerID == created.login.playerID)
+            #expect(!back.login.created)
+            await again.close()
+        }
+    }
+
+    /// Without `dev_login`, no client can choose its player id — so the old hijack (log in as a
+    /// player in a match and take the match feed) is impossible.
+    @Test func withoutDevLoginNoClientCanNameAPlayer() async throws {
+        try await GameTestCluster.with(gateways: true, options: .init(devLogin: false)) { cluster in
+            let victim = try await cluster.createAccount(home: "eu-west")
+            let impostor = try await Self.connect(cluster, "eu-west-1")
+            let refused = try await Self.request(impostor, 2) {
+                $0.devLogin.playerID = victim.uuidString
+                $0.devLogin.displayName = "me"
+            }
+            #expect(refused.error.code == .refused)
+            #expect(refused.error.message.contains("development logins are disabled"))
+            #expect(try await Self.request(impostor, 3) { $0.getProfile = .init() }.error.code == .notLoggedIn)
+            await impostor.close()
+        }
+    }
+
+    @Test func aRefreshTokenIsSingleUseAndItsReuseEndsTheLoginEverywhere() async throws {
+        try await GameTestCluster.with(gateways: true, options: .init(devLogin: false)) { cluster in
+            let first = try await Self.connect(cluster, "eu-west-1")
+            let login = try await Self.request(first, 2, Self.password("carol", "carol's secret", create: true)).login
+            let second = try await Self.connect(cluster, "us-east-1")
+            let refreshed = try await Self.request(second, 2) { $0.refresh.refreshToken = login.refreshToken }.login
+            #expect(refreshed.playerID == login.playerID)
+            #expect(refreshed.refreshToken != login.refreshToken)
+            // The first connection was replaced by the refreshed login of the same player.
+            let replaced = try await first.drainUntilClosed()
+            #expect(replaced.contains { $0.error.code == .sessionReplaced })
+
+            // Someone replays the spent token: refused, and the whole login (the refreshed pair too) ends.
+            let thief = try await Self.connect(cluster, "eu-west-2")
+            #expect(try await Self.request(thief, 2) { $0.refresh.refreshToken = login.refreshToken }.error.code == .badToken)
+            let ended = try await second.drainUntilClosed()
+            #expect(ended.contains { $0.error.code == .loggedOut })
+            #expect(try await Self.request(thief, 3) { $0.refresh.refreshToken = refreshed.refreshToken }.error.code == .badToken)
+            #expect(try await Self.request(thief, 4) { $0.resume.token = refreshed.token }.error.code == .badToken)
+            await thief.close()
+        }
+    }
+
+    @Test func logoutEndsTheLoginAndItsTokens() async throws {
+        try await GameTestCluster.with(gateways: true, options: .init(devLogin: false)) { cluster in
+            let client = try await Self.connect(cluster, "eu-west-1")
+            let login = try await Self.request(client, 2, Self.password("dave", "dave's secret", create: true)).login
+            #expect(try await Self.request(client, 3) { $0.logout = .init() }.body == .loggedOut(.init()))
+            _ = try await client.drainUntilClosed()
+            let again = try await Self.connect(cluster, "us-east-2")
+            #expect(try await Self.request(again, 2) { $0.resume.token = login.token }.error.code == .badToken)
+            #expect(try await Self.request(again, 3) { $0.refresh.refreshToken = login.refreshToken }.error.code == .badToken)
+            await again.close()
+        }
+    }
+
+    /// A ban closes the player's live session in another region, and the player cannot log in again.
+    @Test func aBanClosesTheLiveSessionInAnotherRegion() async throws {
+        try await GameTestCluster.with(gateways: true, options: .init(devLogin: false)) { cluster in
+            let client = try await Self.connect(cluster, "us-east-2")
+            let login = try await Self.request(client, 2, Self.password("eve", "eve's secret", create: true)).login
+            let player = try #require(UUID(uuidString: login.playerID))
+            _ = try await cluster.node("eu-west-1")!.identity.setBanned(player: player, banned: true)
+            let closing = try await client.drainUntilClosed(timeout: .seconds(10))
+            #expect(closing.contains { $0.error.code == .banned })
+            let again = try await Self.connect(cluster, "us-east-1")
+            try await again.send(RawClient.message(2, Self.password("eve", "eve's secret")))
+            #expect(try await again.drainUntilClosed().contains { $0.error.code == .banned })
+            await again.close()
+        }
+    }
+
+    /// Party members' homes come from the directory; an id nobody owns is refused before anything is queued.
+    @Test func aPartyWithAMemberWhoDoesNotExistIsRefused() async throws {
+        try await GameTestCluster.with(gateways: true) { cluster in
+            let client = try await RawClient.connect(try #require(cluster.node("eu-west-1")?.gateway?.address))
+            _ = try await client.logIn(UUID())
+            let refused = try await Self.request(client, 10) {
+                $0.queue.party = [UUID().uuidString]
+                $0.queue.region = "eu-west"
+            }
+            #expect(refused.error.code == .refused)
+            #expect(try await Self.request(client, 11) { $0.cancelQueue = .init() }.queueStatus.queued == false)
+            await client.close()
+        }
+    }
+}
