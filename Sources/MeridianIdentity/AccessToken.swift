@@ -6,6 +6,16 @@ import SwiftProtobuf
 /// Who an access token says its holder is: signed by the identity authority, verified by any
 /// node without a round trip.
 public struct AccessClaims: Sendable, Hashable {
+    public init(player: UUID, homeRegion: String, epoch: Int64, session: UUID, issuedAt: UInt64, expiresAt: UInt64, keyID: String) {
+        self.player = player
+        self.homeRegion = homeRegion
+        self.epoch = epoch
+        self.session = session
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.keyID = keyID
+    }
+
     public var player: UUID
     public var homeRegion: String
     public var epoch: Int64
@@ -47,12 +57,28 @@ enum AccessTokenFormat {
 }
 
 /// Signs access tokens with the authority's current key.
-struct AccessTokenSigner: Sendable {
+package struct AccessTokenSigner: Sendable {
     let keyID: String
     let key: Curve25519.Signing.PrivateKey
     let cluster: String
 
-    func sign(_ claims: AccessClaims) throws -> String {
+    package init(keyID: String, key: Curve25519.Signing.PrivateKey, cluster: String) {
+        self.keyID = keyID
+        self.key = key
+        self.cluster = cluster
+    }
+
+    /// The key set that verifies this signer's tokens.
+    package var keySet: TokenKeySet {
+        var proto = Meridian_Identity_V1_KeySet()
+        var signing = Meridian_Identity_V1_SigningKey()
+        signing.keyID = keyID
+        signing.publicKey = key.publicKey.rawRepresentation
+        proto.keys = [signing]
+        return TokenKeySet(cluster: cluster, proto: proto)
+    }
+
+    package func sign(_ claims: AccessClaims) throws -> String {
         var proto = Meridian_Identity_V1_AccessTokenClaims()
         proto.keyID = keyID
         proto.player = claims.player.wireBytes

@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (run release builds: swift run -c release meridian bench …).",
-        subcommands: [RPC.self, Ledger.self, Catalog.self, Tick.self, Matchmaker.self, ServeRPC.self, ServeEcho.self, ServeGRPC.self]
+        subcommands: [RPC.self, Ledger.self, Catalog.self, Identity.self, Tick.self, Matchmaker.self, ServeRPC.self, ServeEcho.self, ServeGRPC.self]
     )
 
     struct RPC: AsyncParsableCommand {

@@ -114,9 +114,9 @@ struct CatalogReadBenchmark {
         let merged = LatencyRecorder.merged(all.map(\.0)) ?? LatencyRecorder()
         let reads = all.map(\.1).reduce(0, +)
         // Mean time per read as each reader saw it (its time over its reads), averaged over the readers.
-        let nsPerOp = all.map { $0.2.catalogBenchNanoseconds / Double(max(1, $0.1)) }.reduce(0, +) / Double(max(1, all.count))
-        let seconds = duration.catalogBenchNanoseconds / 1e9
-        func perRead(_ batchTime: Duration) -> Double { batchTime.catalogBenchNanoseconds / Double(batch) }
+        let nsPerOp = all.map { $0.2.benchNanoseconds / Double(max(1, $0.1)) }.reduce(0, +) / Double(max(1, all.count))
+        let seconds = duration.benchNanoseconds / 1e9
+        func perRead(_ batchTime: Duration) -> Double { batchTime.benchNanoseconds / Double(batch) }
         return Result(
             case: lookup ? "lookup" : "current", readers: readers, nsPerOp: nsPerOp,
             p50Ns: perRead(merged.p50), p99Ns: perRead(merged.p99), p999Ns: perRead(merged.p999), maxBatchNs: perRead(merged.max),
@@ -134,7 +134,7 @@ struct CatalogReadBenchmark {
 
 extension Duration {
     /// This duration in nanoseconds, as a Double.
-    var catalogBenchNanoseconds: Double {
+    var benchNanoseconds: Double {
         Double(components.seconds) * 1e9 + Double(components.attoseconds) / 1e9
     }
 }

@@ -154,7 +154,9 @@ final class EventRecorder: Sendable {
     deinit { task.cancel() }
 
     /// Waits until an event matches, polling; nil after `timeout`.
-    func first(timeout: Duration = .seconds(5), where predicate: (GameEvent) -> Bool) async -> GameEvent? {
+    /// The first recorded event matching `predicate`; the timeout is a safety net (it returns as
+    /// soon as the event is there), generous for a loaded 2-core machine.
+    func first(timeout: Duration = .seconds(60), where predicate: (GameEvent) -> Bool) async -> GameEvent? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let found = storage.events.withLock({ $0.first(where: predicate) }) { return found }
@@ -164,8 +166,8 @@ final class EventRecorder: Sendable {
     }
 }
 
-/// Polls `condition` until true or `timeout`.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+/// Polls `condition` until true or `timeout` (a safety net, generous for a loaded 2-core machine).
+func eventually(timeout: Duration = .seconds(60), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if condition() { return true }

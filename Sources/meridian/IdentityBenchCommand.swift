@@ -1,0 +1,310 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Logging
+import MeridianBench
+import MeridianCluster
+import MeridianIdentity
+import MeridianMembership
+import MeridianStorage
+import MeridianTopology
+import MeridianTransport
+import MeridianWire
+
+extension BenchCommand {
+    /// `meridian bench identity`: token verification, refresh latency per region, password logins/s.
+    struct Identity: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "identity",
+            abstract: "Access-token verification (ns/op, vs raw Ed25519), refresh p50/p99 from each region, password logins/s at the authority.",
+            discussion: """
+                Goals on a 2-core box (not test assertions): verification ≤ 50 µs; refresh p99 ≤ the RTT to the \
+                authority + 10 ms. The nodes of the topology run in this process with its latency emulated; the \
+                authority keeps accounts in SQLite in a temporary directory. Run a release build: \
+                swift build -c release --product meridian && .build/release/meridian bench identity
+                """
+        )
+
+        @Flag(help: "Print one JSON object.") var json = false
+        @Option(help: "Topology whose regions, nodes and latency the cluster runs use.") var topology: String = "Topology/local.yaml"
+        @Option(help: "Token verifications timed.") var verifications: Int = 20_000
+        @Option(help: "Refreshes timed from each region.") var refreshes: Int = 200
+        @Option(help: "Seconds of password logins.") var loginSeconds: Double = 5
+        @Option(help: "Concurrent password logins.") var loginConcurrency: Int = 4
+        @OptionGroup var logging: LoggingOptions
+
+        func run() async throws {
+            var logger = logging.bootstrap()
+            logger.logLevel = .warning
+            let (parsed, _) = try Topology.loadOrExplain(topology)
+            let json = self.json
+            let progress: (String) -> Void = { step in
+                if !json { FileHandle.standardError.write(Data("running \(step)…\n".utf8)) }
+            }
+            progress("token verification")
+            let verification = try TokenVerificationBenchmark(iterations: max(1000, verifications)).run()
+            var cluster = IdentityClusterBenchmark(topology: parsed, logger: logger)
+            cluster.refreshes = max(10, refreshes)
+            cluster.loginDuration = .milliseconds(Int64(loginSeconds * 1000))
+            cluster.loginConcurrency = max(1, loginConcurrency)
+            let clusterResult = try await cluster.run(progress: progress)
+            let report = IdentityBenchReport(verification: verification, refresh: clusterResult.refresh, passwordLogins: clusterResult.logins)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print(report.rendered, terminator: "")
+            }
+        }
+    }
+}
+
+/// Verifying one access token, single-threaded, next to the raw Ed25519 verification it contains (the peer).
+struct TokenVerificationBenchmark {
+    struct Result: Codable, Sendable {
+        var iterations: Int
+        var tokenBytes: Int
+        var verifyNsPerOp: Double
+        var rawEd25519NsPerOp: Double
+        var ratio: Double
+        var goalNs: Double
+
+        enum CodingKeys: String, CodingKey {
+            case iterations, ratio
+            case tokenBytes = "token_bytes"
+            case verifyNsPerOp = "verify_ns_per_op"
+            case rawEd25519NsPerOp = "raw_ed25519_ns_per_op"
+            case goalNs = "goal_ns"
+        }
+    }
+
+    let iterations: Int
+
+    func run() throws -> Result {
+        let key = Curve25519.Signing.PrivateKey()
+        let signer = AccessTokenSigner(keyID: "bench", key: key, cluster: "bench")
+        let now = Date()
+        let claims = AccessClaims(
+            player: UUID(), homeRegion: "eu-west", epoch: 1, session: UUID(),
+            issuedAt: UInt64(now.timeIntervalSince1970), expiresAt: UInt64(now.timeIntervalSince1970) + 900, keyID: "bench"
+        )
+        let token = try signer.sign(claims)
+        let keys = signer.keySet
+        let clock = ContinuousClock()
+        var verified = 0
+        _ = try keys.verify(token, now: now)  // warm-up
+        let start = clock.now
+        for _ in 0..<iterations where (try? keys.verify(token, now: now)) != nil { verified += 1 }
+        let ours = start.duration(to: clock.now)
+        guard verified == iterations else { throw ValidationError("a valid token failed verification") }
+        let message = Array(repeating: UInt8(7), count: 120)
+        let signature = try key.signature(for: message)
+        let publicKey = key.publicKey
+        var valid = 0
+        let rawStart = clock.now
+        for _ in 0..<iterations where publicKey.isValidSignature(signature, for: message) { valid += 1 }
+        let raw = rawStart.duration(to: clock.now)
+        guard valid == iterations else { throw ValidationError("a valid signature failed verification") }
+        let oursNs = ours.benchNanoseconds / Double(iterations)
+        let rawNs = raw.benchNanoseconds / Double(iterations)
+        return Result(
+            iterations: iterations, tokenBytes: token.utf8.count, verifyNsPerOp: oursNs, rawEd25519NsPerOp: rawNs,
+            ratio: oursNs / max(1, rawNs), goalNs: 50_000
+        )
+    }
+}
+
+/// The topology's nodes as in-process ClusterSystems (latency emulated), each with its identity
+/// layer; the authority's node keeps accounts in a temporary SQLite store.
+struct IdentityClusterBenchmark {
+    struct RegionRefresh: Codable, Sendable {
+        var region: String
+        var rttToAuthorityMs: Double
+        var p50Ms: Double
+        var p99Ms: Double
+        var goalMs: Double
+
+        enum CodingKeys: String, CodingKey {
+            case region
+            case rttToAuthorityMs = "rtt_to_authority_ms"
+            case p50Ms = "p50_ms"
+            case p99Ms = "p99_ms"
+            case goalMs = "goal_ms"
+        }
+    }
+
+    struct Logins: Codable, Sendable {
+        var node: String
+        var concurrency: Int
+        var logins: Int
+        var perSecond: Double
+        var p50Ms: Double
+        var p99Ms: Double
+        var scrypt: String
+
+        enum CodingKeys: String, CodingKey {
+            case node, concurrency, logins, scrypt
+            case perSecond = "per_second"
+            case p50Ms = "p50_ms"
+            case p99Ms = "p99_ms"
+        }
+    }
+
+    struct Result: Sendable {
+        var refresh: [RegionRefresh]
+        var logins: Logins
+    }
+
+    let topology: Topology
+    let logger: Logger
+    var refreshes = 200
+    var loginDuration: Duration = .seconds(5)
+    var loginConcurrency = 4
+
+    func run(progress: (String) -> Void) async throws -> Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-bench-identity-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var running: [(system: ClusterSystem, identity: IdentityNode, store: (any RegionStore)?)] = []
+        func stop() async {
+            for node in running {
+                await node.identity.stop()
+                await node.system.shutdown()
+                await node.store?.close()
+            }
+        }
+        do {
+            let result = try await measure(directory: directory, running: &running, progress: progress)
+            await stop()
+            return result
+        } catch {
+            await stop()
+            throw error
+        }
+    }
+
+    private func measure(
+        directory: URL, running: inout [(system: ClusterSystem, identity: IdentityNode, store: (any RegionStore)?)], progress: (String) -> Void
+    ) async throws -> Result {
+        progress("identity: starting \(topology.nodes.count) nodes of \(topology.regions.count) regions in this process")
+        let secret = ClusterSecret.random()
+        let authorityNode = IdentityPlacement.authorityNode(in: topology)
+        for node in topology.nodes {
+            var configuration = ClusterSystem.Configuration(cluster: "bench-\(topology.cluster)", node: node.id, region: node.region, secret: secret)
+            configuration.seeds = running.map(\.system.address)
+            let latency = topology.latency
+            configuration.oneWayLatency = { latency.oneWay(from: $0, to: $1) }
+            configuration.emulateLatency = true
+            let system = try await ClusterSystem.start(configuration, logger: logger)
+            let store: (any RegionStore)? = node.id == authorityNode
+                ? try await SQLiteRegionStore.open(directory: directory.path, node: node.id, logger: logger) : nil
+            var identity = IdentityConfiguration.node(of: topology)
+            identity.devLogin = true
+            let node = try await IdentityNode.start(system: system, topology: topology, store: store, configuration: identity, logger: logger)
+            running.append((system, node, store))
+        }
+        let everyNode = Set(topology.nodes.map(\.id))
+        for node in running {
+            try await node.system.membership.waitUntil(timeout: .seconds(60)) { members in
+                everyNode.isSubset(of: Set(members.filter { $0.status == .up }.map(\.id.node)))
+            }
+        }
+        // Refresh from one node of each region.
+        var refresh: [RegionRefresh] = []
+        for region in topology.regions.map(\.name) {
+            guard let node = running.first(where: { $0.system.region == region }) else { continue }
+            progress("identity: \(refreshes) refreshes from \(region)")
+            var request = Meridian_Identity_V1_AdminCreateAccount()
+            request.dev.player = UUID().uuidString.lowercased()
+            request.homeRegion = region
+            var token = try await node.identity.createAccount(request).refreshToken
+            token = try await node.identity.refresh(token, source: "bench").refreshToken  // warm-up: connections, call targets
+            var recorder = LatencyRecorder()
+            let clock = ContinuousClock()
+            for _ in 0..<refreshes {
+                let start = clock.now
+                token = try await node.identity.refresh(token, source: "bench").refreshToken
+                recorder.record(start.duration(to: clock.now))
+            }
+            let rtt = topology.latency.oneWay(from: region, to: topology.identityAuthority) * 2
+            refresh.append(RegionRefresh(
+                region: region, rttToAuthorityMs: rtt.benchNanoseconds / 1e6, p50Ms: recorder.p50.benchNanoseconds / 1e6,
+                p99Ms: recorder.p99.benchNanoseconds / 1e6, goalMs: rtt.benchNanoseconds / 1e6 + 10
+            ))
+        }
+        // Password logins at the authority, from its own node (no network in the way: the hash is the cost).
+        guard let authority = running.first(where: { $0.system.nodeID == authorityNode }) else {
+            throw ValidationError("the topology's identity_authority region has no nodes")
+        }
+        progress("identity: password logins for \(loginDuration) at concurrency \(loginConcurrency)")
+        let usernames = (0..<loginConcurrency).map { "bench-user-\($0)" }
+        for username in usernames {
+            var request = Meridian_Identity_V1_AdminCreateAccount()
+            request.password.username = username
+            request.password.password = "bench password \(username)"
+            request.homeRegion = topology.identityAuthority
+            _ = try await authority.identity.createAccount(request)
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + loginDuration
+        let started = clock.now
+        let recorders = try await withThrowingTaskGroup(of: LatencyRecorder.self) { group in
+            for username in usernames {
+                group.addTask {
+                    var recorder = LatencyRecorder()
+                    var request = Meridian_Identity_V1_LoginRequest()
+                    request.password.username = username
+                    request.password.password = "bench password \(username)"
+                    request.gatewayRegion = topology.identityAuthority
+                    request.source = "bench-\(username)"
+                    while clock.now < deadline {
+                        let start = clock.now
+                        _ = try await authority.identity.login(request)
+                        recorder.record(start.duration(to: clock.now))
+                    }
+                    return recorder
+                }
+            }
+            var all: [LatencyRecorder] = []
+            for try await recorder in group { all.append(recorder) }
+            return all
+        }
+        let elapsed = started.duration(to: clock.now)
+        var merged = LatencyRecorder()
+        for recorder in recorders { merged.merge(recorder) }
+        let parameters = PasswordHasher.Parameters()
+        let logins = Logins(
+            node: authority.system.nodeID, concurrency: loginConcurrency, logins: merged.count,
+            perSecond: Double(merged.count) / (elapsed.benchNanoseconds / 1e9),
+            p50Ms: merged.p50.benchNanoseconds / 1e6, p99Ms: merged.p99.benchNanoseconds / 1e6,
+            scrypt: "N=2^\(parameters.logRounds) r=\(parameters.blockSize) p=\(parameters.parallelism)"
+        )
+        return Result(refresh: refresh, logins: logins)
+    }
+}
+
+struct IdentityBenchReport: Codable {
+    var verification: TokenVerificationBenchmark.Result
+    var refresh: [IdentityClusterBenchmark.RegionRefresh]
+    var passwordLogins: IdentityClusterBenchmark.Logins
+
+    enum CodingKeys: String, CodingKey {
+        case verification, refresh
+        case passwordLogins = "password_logins"
+    }
+
+    var rendered: String {
+        var text = "access-token verification (\(verification.iterations)×, \(verification.tokenBytes)-byte token):\n"
+        text += String(format: "  meridian verify %.1f µs/op | raw Ed25519 verify %.1f µs/op | ratio %.2f | goal ≤ 50 µs\n",
+                       verification.verifyNsPerOp / 1000, verification.rawEd25519NsPerOp / 1000, verification.ratio)
+        text += "refresh (a round trip to the identity authority and its store):\n"
+        for region in refresh {
+            text += String(format: "  from %-10@ rtt %6.1f ms  p50 %6.1f ms  p99 %6.1f ms  goal ≤ %6.1f ms\n",
+                           region.region as NSString, region.rttToAuthorityMs, region.p50Ms, region.p99Ms, region.goalMs)
+        }
+        text += String(format: "password logins at %@ (%@, %d at once): %.1f/s  p50 %.1f ms  p99 %.1f ms\n",
+                       passwordLogins.node as NSString, passwordLogins.scrypt as NSString, passwordLogins.concurrency,
+                       passwordLogins.perSecond, passwordLogins.p50Ms, passwordLogins.p99Ms)
+        return text
+    }
+}
