@@ -3,8 +3,9 @@
 /// and one test suite runs against both.
 ///
 /// Every write that touches a player checks, inside its transaction, that the player is
-/// ``PlayerState/active`` and, for writes from the player's actor, that the presented epoch is the
-/// current one. Every multi-statement write is one transaction. Errors are ``StorageError``s.
+/// ``PlayerState/active`` (not frozen, incoming or tombstoned) and, for writes from the player's
+/// actor, that the presented epoch is the current one. Every multi-statement write is one
+/// transaction. Errors are ``StorageError``s.
 public protocol RegionStore: Sendable {
     /// Where the store lives, safe to log (passwords redacted).
     var location: String { get }
@@ -42,6 +43,41 @@ public protocol RegionStore: Sendable {
 
     /// Moves the player to `epoch` (which must not be lower than the current one; equal is a no-op).
     func setEpoch(_ id: PlayerID, to epoch: Epoch) async throws(StorageError) -> PlayerProfile
+
+    // MARK: Transfer (the source exports, the destination imports, activates or discards)
+
+    /// Everything of the player a new home needs (``PlayerExport``), read in one consistent snapshot.
+    /// Writes nothing.
+    ///
+    /// Refused with ``StorageError/Code/invalidArgument`` unless the player is ``PlayerState/frozen``
+    /// here (so nothing changes under the copy), and while the player has trades in escrow in this
+    /// store (pending outbox rows as the giver: a refund could only be booked here); roll back,
+    /// let the trades settle and retry. ``StorageError/Code/playerNotFound`` if the player is not here.
+    func exportPlayer(_ id: PlayerID) async throws(StorageError) -> PlayerExport
+
+    /// Writes `export` into this (the destination's) store, in one transaction, as an
+    /// ``PlayerState/incoming`` copy at `epoch` (the epoch after the move: the source's + 1; it must
+    /// be higher than the export's), and returns the stored profile. The copy has the source's ledger
+    /// row for row — sequences, idempotency keys, event epochs, balance-afters, snapshots, replays —
+    /// its match history and balances; it refuses every write until ``activateIncoming(_:epoch:)``.
+    ///
+    /// Idempotent: if this store holds the same copy already (same data, same epoch) nothing is
+    /// written. An incoming copy with other data (an earlier attempt) is replaced, as is a
+    /// ``PlayerState/tombstoned`` copy (the player lived here before and comes back; `epoch` must be
+    /// higher than its epoch). Refused with ``StorageError/Code/invalidArgument`` when the player is
+    /// ``PlayerState/active`` or ``PlayerState/frozen`` here, when the export was not taken from a
+    /// frozen player, or when it is inconsistent (gaps, balance-afters that do not add up).
+    func importPlayer(_ export: PlayerExport, epoch: Epoch) async throws(StorageError) -> PlayerProfile
+
+    /// Makes an incoming copy take writes: `incoming → active`. `epoch` must be the one the import was
+    /// given (else ``StorageError/Code/staleEpoch(current:)``). Idempotent: an active player at `epoch`
+    /// is returned unchanged. ``StorageError/Code/playerNotFound`` if absent;
+    /// ``StorageError/Code/tombstoned`` if tombstoned; ``StorageError/Code/invalidArgument`` if frozen.
+    func activateIncoming(_ id: PlayerID, epoch: Epoch) async throws(StorageError) -> PlayerProfile
+
+    /// Deletes an incoming copy and all its rows (the transfer rolled back). No-op if the player is not
+    /// here; ``StorageError/Code/invalidArgument`` if the player is here but not incoming.
+    func discardIncoming(_ id: PlayerID) async throws(StorageError)
 
     // MARK: Ledger
 

@@ -80,6 +80,17 @@ struct AccessTokenTests {
         #expect(throws: Never.self) { try keys.verify(new, now: Self.now) }
     }
 
+    @Test func base64URLRoundTripsEveryLengthAndRefusesOtherAlphabets() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<70 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let text = Base64URL.encode(bytes)
+            #expect(!text.contains("=") && !text.contains("+") && !text.contains("/"))
+            #expect(Base64URL.decode(Substring(text)) == bytes, "\(length)")
+        }
+        for bad in ["ab+c", "ab/c", "abc=", "a", "ab c", "é"] { #expect(Base64URL.decode(Substring(bad)) == nil, "\(bad)") }
+    }
+
     @Test func refreshTokensHashOnlyTheirOwnShape() {
         let (token, hash) = RefreshToken.make()
         #expect(RefreshToken.hash(ofToken: token) == hash)

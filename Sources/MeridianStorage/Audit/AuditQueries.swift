@@ -3,21 +3,60 @@
 enum AuditQueries {
     static let limit = LedgerAuditData.mismatchLimit
 
+    /// Copies a transfer holds outside the totals: an `incoming` copy (not yet the player's home) and a
+    /// `tombstoned` one (no longer). The per-store consistency checks still cover them.
+    static let uncountedStates = "('incoming', 'tombstoned')"
+
+    /// Whether the rows of `player` (a column) count in this store's totals; rows without a player row count.
+    static func counted(_ player: String) -> String {
+        "NOT EXISTS (SELECT 1 FROM players c WHERE c.player_id = \(player) AND c.state IN \(uncountedStates))"
+    }
+
+    /// Counted players and their events.
     static let counts = """
-        SELECT (SELECT COUNT(*) FROM players) AS players, (SELECT COUNT(*) FROM ledger_events) AS events
+        SELECT (SELECT COUNT(*) FROM players WHERE state NOT IN \(uncountedStates)) AS players,
+               (SELECT COUNT(*) FROM ledger_events e WHERE \(counted("e.player_id"))) AS events
         """
 
-    /// Credits and debits per (item, event kind).
+    /// Credits and debits per (item, event kind), split by whether the player counts (`counted` 1 or 0):
+    /// every line is checked for its direction, only counted ones add to the totals.
     static let flows = """
-        SELECT l.item, e.kind,
+        SELECT l.item, e.kind, CASE WHEN p.state IN \(uncountedStates) THEN 0 ELSE 1 END AS counted,
                CAST(COALESCE(SUM(CASE WHEN l.delta > 0 THEN l.delta ELSE 0 END), 0) AS BIGINT) AS credits,
                CAST(COALESCE(SUM(CASE WHEN l.delta < 0 THEN -l.delta ELSE 0 END), 0) AS BIGINT) AS debits
         FROM ledger_lines l JOIN ledger_events e ON e.player_id = l.player_id AND e.seq = l.seq
-        GROUP BY l.item, e.kind
+        LEFT JOIN players p ON p.player_id = l.player_id
+        GROUP BY l.item, e.kind, CASE WHEN p.state IN \(uncountedStates) THEN 0 ELSE 1 END
         """
 
     static let held = """
-        SELECT item, CAST(SUM(quantity) AS BIGINT) AS held FROM ledger_balances GROUP BY item
+        SELECT b.item, CAST(SUM(b.quantity) AS BIGINT) AS held FROM ledger_balances b WHERE \(counted("b.player_id")) GROUP BY b.item
+        """
+
+    /// Frozen players (a transfer away from this store is under way) and their event counts. They are
+    /// in the totals; the audit takes them out again if another store counts a newer copy.
+    static let frozenPlayers = """
+        SELECT p.player_id, p.epoch, COUNT(e.seq) AS events
+        FROM players p LEFT JOIN ledger_events e ON e.player_id = p.player_id
+        WHERE p.state = 'frozen'
+        GROUP BY p.player_id, p.epoch
+        """
+
+    /// ``flows`` per frozen player.
+    static let frozenFlows = """
+        SELECT l.player_id, l.item, e.kind,
+               CAST(COALESCE(SUM(CASE WHEN l.delta > 0 THEN l.delta ELSE 0 END), 0) AS BIGINT) AS credits,
+               CAST(COALESCE(SUM(CASE WHEN l.delta < 0 THEN -l.delta ELSE 0 END), 0) AS BIGINT) AS debits
+        FROM ledger_lines l JOIN ledger_events e ON e.player_id = l.player_id AND e.seq = l.seq
+        JOIN players p ON p.player_id = l.player_id
+        WHERE p.state = 'frozen'
+        GROUP BY l.player_id, l.item, e.kind
+        """
+
+    /// The balances of frozen players.
+    static let frozenHeld = """
+        SELECT b.player_id, b.item, b.quantity FROM ledger_balances b JOIN players p ON p.player_id = b.player_id
+        WHERE p.state = 'frozen'
         """
 
     static let balanceMismatches = """
@@ -89,7 +128,7 @@ enum AuditQueries {
     static let tradeLegs = """
         SELECT e.trade_id, e.kind, e.player_id, l.item, l.delta
         FROM ledger_events e JOIN ledger_lines l ON l.player_id = e.player_id AND l.seq = e.seq
-        WHERE e.trade_id IS NOT NULL
+        WHERE e.trade_id IS NOT NULL AND \(counted("e.player_id"))
         ORDER BY e.trade_id, e.kind, l.item
         """
 }

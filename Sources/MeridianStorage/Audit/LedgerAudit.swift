@@ -6,8 +6,12 @@ import Foundation
 /// balance, balance-after and snapshot equals its recomputation, that sequences are gapless, and that
 /// the legs of every trade agree across stores.
 ///
-/// Run it on a quiet cluster: a trade that progresses between the reads of two stores can show as a
-/// transient trade mismatch (re-run to confirm). The per-store checks are exact at any time.
+/// A player in transfer counts once at every step (``TransferCopies``): incoming and tombstoned
+/// copies never count, and of a frozen source and an already activated destination only the copy
+/// with the higher epoch counts.
+///
+/// Run it on a quiet cluster: a trade or a transfer that progresses between the reads of two stores
+/// can show as a transient mismatch (re-run to confirm). The per-store checks are exact at any time.
 public enum LedgerAudit {
     /// Reads every store and evaluates them together. Pass every region's store(s): a trade whose
     /// other leg lives in a store not passed is reported.
@@ -15,6 +19,17 @@ public enum LedgerAudit {
         var data: [LedgerAuditData] = []
         for store in stores {
             data.append(try await store.ledgerAuditData())
+        }
+        // Players frozen somewhere are mid-transfer (few): ask the other stores for their copies.
+        let frozen = Set(data.flatMap(\.frozenCopies.keys)).sorted { $0.uuidString < $1.uuidString }
+        for (index, store) in stores.enumerated() {
+            for player in frozen where data[index].frozenCopies[player] == nil {
+                guard let copy = try await store.player(player) else { continue }
+                switch copy.state {
+                case .active, .frozen: data[index].counterpartEpochs[player] = copy.epoch
+                case .incoming, .tombstoned: break
+                }
+            }
         }
         return evaluate(data)
     }
@@ -25,18 +40,34 @@ public enum LedgerAudit {
         var created: [ItemKind: Int64] = [:]
         var consumed: [ItemKind: Int64] = [:]
         var held: [ItemKind: Int64] = [:]
+        var playerCount = 0
+        var eventCount = 0
 
-        for store in stores {
+        let copies = TransferCopies(stores)
+        mismatches.append(contentsOf: copies.mismatches)
+        for (index, store) in stores.enumerated() {
             perStore(store, into: &mismatches)
             for (item, flow) in store.flows {
                 created[item, default: 0] += flow.created
                 consumed[item, default: 0] += flow.consumed
             }
             for (item, quantity) in store.held { held[item, default: 0] += quantity }
+            playerCount += store.playerCount
+            eventCount += store.eventCount
+            // A frozen source whose destination is already active: the destination's copy counts.
+            for copy in copies.excluded(index, of: store) {
+                for (item, flow) in copy.flows {
+                    created[item, default: 0] -= flow.created
+                    consumed[item, default: 0] -= flow.consumed
+                }
+                for (item, quantity) in copy.held { held[item, default: 0] -= quantity }
+                playerCount -= 1
+                eventCount -= copy.eventCount
+            }
         }
 
         var trades = TradeReconciliation()
-        for store in stores { trades.add(store) }
+        for (index, store) in stores.enumerated() { trades.add(store, excluding: copies.superseded[index] ?? []) }
         let inTransit = trades.reconcile(into: &mismatches)
 
         let allItems = Set(created.keys).union(consumed.keys).union(held.keys).union(inTransit.keys)
@@ -52,8 +83,8 @@ public enum LedgerAudit {
         }
         return LedgerAuditReport(
             locations: stores.map(\.location),
-            playerCount: stores.reduce(0) { $0 + $1.playerCount },
-            eventCount: stores.reduce(0) { $0 + $1.eventCount },
+            playerCount: playerCount,
+            eventCount: eventCount,
             tradeCount: trades.tradeCount,
             items: items,
             mismatches: mismatches

@@ -57,7 +57,9 @@ public struct ItemConservation: Hashable, Sendable, Codable {
 /// The result of ``LedgerAudit``.
 public struct LedgerAuditReport: Hashable, Sendable, Codable {
     public var locations: [String]
+    /// Players counted once each: a player in transfer counts in one store (see ``LedgerAudit``).
     public var playerCount: Int
+    /// The events of the counted players' copies.
     public var eventCount: Int
     public var tradeCount: Int
     /// Per item kind, sorted by item.

@@ -15,7 +15,8 @@ struct TradeReconciliation {
 
     var tradeCount: Int { Set(outbox.keys).union(inbox.keys).union(legs.keys).count }
 
-    mutating func add(_ store: LedgerAuditData) {
+    /// Adds a store's trade rows; the legs of `excluded` players are another store's to count.
+    mutating func add(_ store: LedgerAuditData, excluding excluded: Set<PlayerID> = []) {
         for entry in store.outbox {
             if outbox[entry.tradeID] != nil { duplicates.append(Self.mismatch(entry.tradeID, store.location, "has an outbox row in two stores")) }
             outbox[entry.tradeID] = Located(location: store.location, value: entry)
@@ -24,7 +25,7 @@ struct TradeReconciliation {
             if inbox[record.tradeID] != nil { duplicates.append(Self.mismatch(record.tradeID, store.location, "has an inbox decision in two stores")) }
             inbox[record.tradeID] = Located(location: store.location, value: record)
         }
-        for leg in store.tradeLegs {
+        for leg in store.tradeLegs where !excluded.contains(leg.player) {
             if legs[leg.tradeID]?[leg.kind] != nil {
                 duplicates.append(Self.mismatch(leg.tradeID, store.location, "has two \(leg.kind.rawValue) events"))
             }

@@ -6,6 +6,9 @@ enum PlayerFence {
         case .active: break
         case .frozen:
             throw StorageError(.frozen, "player \(player) is frozen while their home region moves; retry when the transfer completes")
+        case .incoming:
+            // The same code as a freeze: retryable, and trade deliveries defer instead of rejecting.
+            throw .arriving(player)
         case .tombstoned:
             throw StorageError(.tombstoned, "player \(player) moved to another region; send the write to their new home region")
         }
@@ -15,5 +18,12 @@ enum PlayerFence {
                 "write for player \(player) carries epoch \(epoch) but the current epoch is \(current); refresh the player's home-region assignment"
             )
         }
+    }
+}
+
+extension StorageError {
+    /// A write to an ``PlayerState/incoming`` copy: the player is still being copied here.
+    static func arriving(_ player: PlayerID) -> StorageError {
+        StorageError(.frozen, "player \(player) is arriving from another region (a transfer of their home is under way); retry when the transfer completes")
     }
 }

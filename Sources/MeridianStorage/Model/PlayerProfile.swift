@@ -10,6 +10,10 @@ public enum PlayerState: String, Hashable, Sendable {
     case frozen
     /// The player moved to another region; this copy is kept for audit and refuses every write.
     case tombstoned
+    /// A transfer is copying the player into this store (``RegionStore/importPlayer(_:epoch:)``):
+    /// every write is refused until ``RegionStore/activateIncoming(_:epoch:)`` (transfer done) or
+    /// ``RegionStore/discardIncoming(_:)`` (rolled back). The audit does not count this copy.
+    case incoming
 }
 
 /// What a new player starts with.

@@ -15,15 +15,28 @@ extension PostgresRegionStore {
                 data.playerCount = Int(players)
                 data.eventCount = Int(events)
             }
-            for try await (item, kind, credits, debits) in try await rows(AuditQueries.flows).decode((String, String, Int64, Int64).self) {
+            for try await (item, kind, counted, credits, debits) in try await rows(AuditQueries.flows).decode((String, String, Int32, Int64, Int64).self) {
                 guard let kind = LedgerEventKind(rawValue: kind) else {
                     data.structural.append(.init(player: nil, sequence: nil, problem: "ledger events of unknown kind \"\(kind)\""))
                     continue
                 }
-                data.addFlow(item: ItemKind(item), kind: kind, credits: credits, debits: debits)
+                data.addFlow(item: ItemKind(item), kind: kind, credits: credits, debits: debits, counted: counted != 0)
             }
             for try await (item, held) in try await rows(AuditQueries.held).decode((String, Int64).self) {
                 data.held[ItemKind(item)] = held
+            }
+            for try await (player, epoch, events) in try await rows(AuditQueries.frozenPlayers).decode((UUID, Int64, Int64).self) {
+                var copy = LedgerAuditData.FrozenCopy(epoch: Epoch(epoch))
+                copy.eventCount = Int(events)
+                data.frozenCopies[player] = copy
+            }
+            for try await (player, item, kind, credits, debits) in try await rows(AuditQueries.frozenFlows).decode((UUID, String, String, Int64, Int64).self) {
+                // Unknown kinds were reported with the store's flows.
+                guard let kind = LedgerEventKind(rawValue: kind) else { continue }
+                data.addFrozenFlow(player: player, item: ItemKind(item), kind: kind, credits: credits, debits: debits)
+            }
+            for try await (player, item, quantity) in try await rows(AuditQueries.frozenHeld).decode((UUID, String, Int64).self) {
+                data.frozenCopies[player]?.held[ItemKind(item)] = quantity
             }
             for try await (player, item, cached, recomputed) in try await rows(AuditQueries.balanceMismatches).decode((UUID, String, Int64, Int64).self) {
                 data.balanceMismatches.append(.init(player: player, item: ItemKind(item), cached: cached, recomputed: recomputed))

@@ -58,47 +58,54 @@ extension PostgresRegionStore {
     public func ledgerEvents(of player: PlayerID, after sequence: Int64, limit: Int) async throws(StorageError) -> [LedgerEvent] {
         let logger = self.logger
         return try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { connection in
-            var events: [LedgerEvent] = []
-            for try await (seq, kind, key, epoch, tradeID, reason, recordedAt) in try await connection.query(
-                """
-                SELECT seq, kind, idempotency_key, epoch, trade_id, reason, recorded_at FROM ledger_events
-                WHERE player_id = \(player) AND seq > \(sequence) ORDER BY seq LIMIT \(Int64(max(0, limit)))
-                """,
-                logger: logger
-            ).decode((Int64, String, String, Int64, UUID?, String, Date).self) {
-                guard let kind = LedgerEventKind(rawValue: kind) else { throw StorageError.corrupt("ledger event \(player)/\(seq) has unknown kind \"\(kind)\"") }
-                events.append(LedgerEvent(
-                    player: player, sequence: seq, kind: kind, idempotencyKey: key, epoch: Epoch(epoch), tradeID: tradeID,
-                    reason: reason, recordedAt: recordedAt, deltas: [:], balancesAfter: [:]
-                ))
-            }
-            guard let last = events.last?.sequence else { return [] }
-            let index = Dictionary(uniqueKeysWithValues: events.enumerated().map { ($0.element.sequence, $0.offset) })
-            for try await (seq, item, delta, after) in try await connection.query(
-                """
-                SELECT seq, item, delta, balance_after FROM ledger_lines
-                WHERE player_id = \(player) AND seq > \(sequence) AND seq <= \(last)
-                """,
-                logger: logger
-            ).decode((Int64, String, Int64, Int64).self) {
-                guard let position = index[seq] else { continue }
-                events[position].deltas[ItemKind(item)] = delta
-                events[position].balancesAfter[ItemKind(item)] = after
-            }
-            return events
+            try await Self.loadEvents(of: player, after: sequence, limit: limit, on: connection, logger: logger)
         }
     }
 
     public func ledgerReplays(of player: PlayerID) async throws(StorageError) -> [LedgerReplay] {
         let logger = self.logger
-        return try await withConnection { connection in
-            var replays: [LedgerReplay] = []
-            for try await (key, seq, at) in try await connection.query(
-                "SELECT idempotency_key, seq, replayed_at FROM ledger_replays WHERE player_id = \(player) ORDER BY id", logger: logger
-            ).decode((String, Int64, Date).self) {
-                replays.append(LedgerReplay(player: player, idempotencyKey: key, sequence: seq, replayedAt: at))
-            }
-            return replays
+        return try await withConnection { connection in try await Self.loadReplays(of: player, on: connection, logger: logger) }
+    }
+
+    /// The player's events after `sequence`, oldest first; run inside a transaction for a consistent read.
+    static func loadEvents(of player: PlayerID, after sequence: Int64, limit: Int, on connection: PostgresConnection, logger: Logger) async throws -> [LedgerEvent] {
+        var events: [LedgerEvent] = []
+        for try await (seq, kind, key, epoch, tradeID, reason, recordedAt) in try await connection.query(
+            """
+            SELECT seq, kind, idempotency_key, epoch, trade_id, reason, recorded_at FROM ledger_events
+            WHERE player_id = \(player) AND seq > \(sequence) ORDER BY seq LIMIT \(Int64(max(0, limit)))
+            """,
+            logger: logger
+        ).decode((Int64, String, String, Int64, UUID?, String, Date).self) {
+            guard let kind = LedgerEventKind(rawValue: kind) else { throw StorageError.corrupt("ledger event \(player)/\(seq) has unknown kind \"\(kind)\"") }
+            events.append(LedgerEvent(
+                player: player, sequence: seq, kind: kind, idempotencyKey: key, epoch: Epoch(epoch), tradeID: tradeID,
+                reason: reason, recordedAt: recordedAt, deltas: [:], balancesAfter: [:]
+            ))
         }
+        guard let last = events.last?.sequence else { return [] }
+        let index = Dictionary(uniqueKeysWithValues: events.enumerated().map { ($0.element.sequence, $0.offset) })
+        for try await (seq, item, delta, after) in try await connection.query(
+            """
+            SELECT seq, item, delta, balance_after FROM ledger_lines
+            WHERE player_id = \(player) AND seq > \(sequence) AND seq <= \(last)
+            """,
+            logger: logger
+        ).decode((Int64, String, Int64, Int64).self) {
+            guard let position = index[seq] else { continue }
+            events[position].deltas[ItemKind(item)] = delta
+            events[position].balancesAfter[ItemKind(item)] = after
+        }
+        return events
+    }
+
+    static func loadReplays(of player: PlayerID, on connection: PostgresConnection, logger: Logger) async throws -> [LedgerReplay] {
+        var replays: [LedgerReplay] = []
+        for try await (key, seq, at) in try await connection.query(
+            "SELECT idempotency_key, seq, replayed_at FROM ledger_replays WHERE player_id = \(player) ORDER BY id", logger: logger
+        ).decode((String, Int64, Date).self) {
+            replays.append(LedgerReplay(player: player, idempotencyKey: key, sequence: seq, replayedAt: at))
+        }
+        return replays
     }
 }

@@ -75,20 +75,27 @@ extension PostgresRegionStore {
     public func matchHistory(of player: PlayerID, limit: Int) async throws(StorageError) -> [MatchRecord] {
         let logger = self.logger
         return try await withConnection { connection in
-            let rows = try await connection.query(
-                """
-                SELECT match_id, finished_at, outcome, xp_awarded, summary FROM match_history
-                WHERE player_id = \(player) ORDER BY finished_at DESC, match_id LIMIT \(Int64(max(0, limit)))
-                """,
-                logger: logger
-            ).decode((UUID, Date, String, Int64, ByteBuffer).self)
-            var records: [MatchRecord] = []
-            for try await (matchID, finishedAt, outcome, xp, summary) in rows {
-                guard let outcome = MatchOutcome(rawValue: outcome) else { throw StorageError.corrupt("match \(matchID) has unknown outcome \"\(outcome)\"") }
-                records.append(MatchRecord(matchID: matchID, player: player, finishedAt: finishedAt, outcome: outcome, xpAwarded: xp, summary: summary))
-            }
-            return records
+            try await Self.matchRecords(
+                of: player,
+                try await connection.query(
+                    """
+                    SELECT match_id, finished_at, outcome, xp_awarded, summary FROM match_history
+                    WHERE player_id = \(player) ORDER BY finished_at DESC, match_id LIMIT \(Int64(max(0, limit)))
+                    """,
+                    logger: logger
+                )
+            )
         }
+    }
+
+    /// Rows of `match_id, finished_at, outcome, xp_awarded, summary`, in their order.
+    static func matchRecords(of player: PlayerID, _ rows: PostgresRowSequence) async throws -> [MatchRecord] {
+        var records: [MatchRecord] = []
+        for try await (matchID, finishedAt, outcome, xp, summary) in rows.decode((UUID, Date, String, Int64, ByteBuffer).self) {
+            guard let outcome = MatchOutcome(rawValue: outcome) else { throw StorageError.corrupt("match \(matchID) has unknown outcome \"\(outcome)\"") }
+            records.append(MatchRecord(matchID: matchID, player: player, finishedAt: finishedAt, outcome: outcome, xpAwarded: xp, summary: summary))
+        }
+        return records
     }
 
     public func freeze(_ id: PlayerID) async throws(StorageError) -> PlayerProfile {
@@ -116,7 +123,7 @@ extension PostgresRegionStore {
     }
 
     /// Locks the player's row, applies `change` and writes state and epoch back, in one transaction.
-    private func transition(_ id: PlayerID, _ change: (inout PlayerProfile) throws(StorageError) -> Void) async throws(StorageError) -> PlayerProfile {
+    func transition(_ id: PlayerID, _ change: (inout PlayerProfile) throws(StorageError) -> Void) async throws(StorageError) -> PlayerProfile {
         let logger = self.logger
         return try await transaction { connection in
             var profile = try await Self.requireProfile(id, lock: true, on: connection, logger: logger)

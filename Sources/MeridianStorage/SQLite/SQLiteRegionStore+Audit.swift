@@ -13,11 +13,25 @@ extension SQLiteRegionStore {
             for row in try await connection.query(AuditQueries.flows) {
                 data.addFlow(
                     item: ItemKind(try row.string("item")), kind: try row.enumValue("kind", as: LedgerEventKind.self),
-                    credits: try row.int64("credits"), debits: try row.int64("debits")
+                    credits: try row.int64("credits"), debits: try row.int64("debits"), counted: try row.int64("counted") != 0
                 )
             }
             for row in try await connection.query(AuditQueries.held) {
                 data.held[ItemKind(try row.string("item"))] = try row.int64("held")
+            }
+            for row in try await connection.query(AuditQueries.frozenPlayers) {
+                var copy = LedgerAuditData.FrozenCopy(epoch: Epoch(try row.int64("epoch")))
+                copy.eventCount = Int(try row.int64("events"))
+                data.frozenCopies[try row.uuid("player_id")] = copy
+            }
+            for row in try await connection.query(AuditQueries.frozenFlows) {
+                data.addFrozenFlow(
+                    player: try row.uuid("player_id"), item: ItemKind(try row.string("item")), kind: try row.enumValue("kind", as: LedgerEventKind.self),
+                    credits: try row.int64("credits"), debits: try row.int64("debits")
+                )
+            }
+            for row in try await connection.query(AuditQueries.frozenHeld) {
+                data.frozenCopies[try row.uuid("player_id")]?.held[ItemKind(try row.string("item"))] = try row.int64("quantity")
             }
             for row in try await connection.query(AuditQueries.balanceMismatches) {
                 data.balanceMismatches.append(.init(

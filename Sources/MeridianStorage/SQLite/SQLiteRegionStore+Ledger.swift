@@ -40,48 +40,53 @@ extension SQLiteRegionStore {
     }
 
     public func ledgerEvents(of player: PlayerID, after sequence: Int64, limit: Int) async throws(StorageError) -> [LedgerEvent] {
-        try await database.read { connection in
-            let id = SQLiteValue.uuid(player)
-            let events = try await connection.query(
-                """
-                SELECT seq, kind, idempotency_key, epoch, trade_id, reason, recorded_at FROM ledger_events
-                WHERE player_id = ? AND seq > ? ORDER BY seq LIMIT ?
-                """,
-                [id, SQLiteValue.int(sequence), .integer(max(0, limit))]
-            )
-            guard let last = try events.last?.int64("seq") else { return [] }
-            let lines = try await connection.query(
-                "SELECT seq, item, delta, balance_after FROM ledger_lines WHERE player_id = ? AND seq > ? AND seq <= ? ORDER BY seq, item",
-                [id, SQLiteValue.int(sequence), SQLiteValue.int(last)]
-            )
-            var deltas: [Int64: [ItemKind: Int64]] = [:]
-            var after: [Int64: ItemQuantities] = [:]
-            for line in lines {
-                let seq = try line.int64("seq")
-                let item = ItemKind(try line.string("item"))
-                deltas[seq, default: [:]][item] = try line.int64("delta")
-                after[seq, default: [:]][item] = try line.int64("balance_after")
-            }
-            return try events.map { row throws(StorageError) in
-                let seq = try row.int64("seq")
-                return LedgerEvent(
-                    player: player, sequence: seq, kind: try row.enumValue("kind", as: LedgerEventKind.self),
-                    idempotencyKey: try row.string("idempotency_key"), epoch: Epoch(try row.int64("epoch")),
-                    tradeID: try row.optionalUUID("trade_id"), reason: try row.string("reason"), recordedAt: try row.date("recorded_at"),
-                    deltas: deltas[seq] ?? [:], balancesAfter: after[seq] ?? [:]
-                )
-            }
-        }
+        try await database.read { connection in try await Self.loadEvents(of: player, after: sequence, limit: limit, on: connection) }
     }
 
     public func ledgerReplays(of player: PlayerID) async throws(StorageError) -> [LedgerReplay] {
-        try await database.exclusive { connection in
-            let rows = try await connection.query(
-                "SELECT idempotency_key, seq, replayed_at FROM ledger_replays WHERE player_id = ? ORDER BY id", [SQLiteValue.uuid(player)]
+        try await database.exclusive { connection in try await Self.loadReplays(of: player, on: connection) }
+    }
+
+    /// The player's events after `sequence`, oldest first; run inside a transaction for a consistent read.
+    static func loadEvents(of player: PlayerID, after sequence: Int64, limit: Int, on connection: SQLiteConnection) async throws -> [LedgerEvent] {
+        let id = SQLiteValue.uuid(player)
+        let events = try await connection.query(
+            """
+            SELECT seq, kind, idempotency_key, epoch, trade_id, reason, recorded_at FROM ledger_events
+            WHERE player_id = ? AND seq > ? ORDER BY seq LIMIT ?
+            """,
+            [id, SQLiteValue.int(sequence), .integer(max(0, limit))]
+        )
+        guard let last = try events.last?.int64("seq") else { return [] }
+        let lines = try await connection.query(
+            "SELECT seq, item, delta, balance_after FROM ledger_lines WHERE player_id = ? AND seq > ? AND seq <= ? ORDER BY seq, item",
+            [id, SQLiteValue.int(sequence), SQLiteValue.int(last)]
+        )
+        var deltas: [Int64: [ItemKind: Int64]] = [:]
+        var after: [Int64: ItemQuantities] = [:]
+        for line in lines {
+            let seq = try line.int64("seq")
+            let item = ItemKind(try line.string("item"))
+            deltas[seq, default: [:]][item] = try line.int64("delta")
+            after[seq, default: [:]][item] = try line.int64("balance_after")
+        }
+        return try events.map { row throws(StorageError) in
+            let seq = try row.int64("seq")
+            return LedgerEvent(
+                player: player, sequence: seq, kind: try row.enumValue("kind", as: LedgerEventKind.self),
+                idempotencyKey: try row.string("idempotency_key"), epoch: Epoch(try row.int64("epoch")),
+                tradeID: try row.optionalUUID("trade_id"), reason: try row.string("reason"), recordedAt: try row.date("recorded_at"),
+                deltas: deltas[seq] ?? [:], balancesAfter: after[seq] ?? [:]
             )
-            return try rows.map { row throws(StorageError) in
-                LedgerReplay(player: player, idempotencyKey: try row.string("idempotency_key"), sequence: try row.int64("seq"), replayedAt: try row.date("replayed_at"))
-            }
+        }
+    }
+
+    static func loadReplays(of player: PlayerID, on connection: SQLiteConnection) async throws -> [LedgerReplay] {
+        let rows = try await connection.query(
+            "SELECT idempotency_key, seq, replayed_at FROM ledger_replays WHERE player_id = ? ORDER BY id", [SQLiteValue.uuid(player)]
+        )
+        return try rows.map { row throws(StorageError) in
+            LedgerReplay(player: player, idempotencyKey: try row.string("idempotency_key"), sequence: try row.int64("seq"), replayedAt: try row.date("replayed_at"))
         }
     }
 

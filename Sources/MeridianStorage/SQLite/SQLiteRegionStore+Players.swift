@@ -76,14 +76,17 @@ extension SQLiteRegionStore {
                 """,
                 [SQLiteValue.uuid(player), .integer(max(0, limit))]
             )
-            return try rows.map { row throws(StorageError) in
-                MatchRecord(
-                    matchID: try row.uuid("match_id"), player: player, finishedAt: try row.date("finished_at"),
-                    outcome: try row.enumValue("outcome", as: MatchOutcome.self), xpAwarded: try row.int64("xp_awarded"),
-                    summary: try row.blob("summary")
-                )
-            }
+            return try rows.map { row throws(StorageError) in try Self.matchRecord(row, of: player) }
         }
+    }
+
+    /// A row of `match_id, finished_at, outcome, xp_awarded, summary`.
+    static func matchRecord(_ row: SQLiteRow, of player: PlayerID) throws(StorageError) -> MatchRecord {
+        MatchRecord(
+            matchID: try row.uuid("match_id"), player: player, finishedAt: try row.date("finished_at"),
+            outcome: try row.enumValue("outcome", as: MatchOutcome.self), xpAwarded: try row.int64("xp_awarded"),
+            summary: try row.blob("summary")
+        )
     }
 
     public func freeze(_ id: PlayerID) async throws(StorageError) -> PlayerProfile {
@@ -111,7 +114,7 @@ extension SQLiteRegionStore {
     }
 
     /// Reads the player, applies `change` and writes state and epoch back, in one transaction.
-    private func transition(_ id: PlayerID, _ change: @escaping @Sendable (inout PlayerProfile) throws(StorageError) -> Void) async throws(StorageError) -> PlayerProfile {
+    func transition(_ id: PlayerID, _ change: @escaping @Sendable (inout PlayerProfile) throws(StorageError) -> Void) async throws(StorageError) -> PlayerProfile {
         let logger = self.logger
         return try await database.write { connection in
             var profile = try await Self.requireProfile(id, on: connection)

@@ -93,13 +93,15 @@ public final class SQLiteRegionStore: RegionStore {
     }
 
     /// Applies the migrations this database lacks, in one write transaction (running it twice is a no-op).
+    /// Foreign keys are checked once at its end rather than per statement: SQLite cannot alter a
+    /// constraint, so a migration may rebuild a table that others reference (version 4 rebuilds `players`).
     func migrate() async throws(StorageError) {
         let location = self.location
         let logger = self.logger
         try await database.exclusive { connection in
             _ = try await connection.query(SQLiteSchema.createMigrationsTable)
         }
-        let applied = try await database.write { connection in
+        let applied = try await database.writeWithoutForeignKeyEnforcement { connection in
             let rows = try await connection.query("SELECT version, name FROM schema_migrations ORDER BY version")
             let applied = try rows.map { row throws(StorageError) in
                 AppliedMigration(version: Int(try row.int64("version")), name: try row.string("name"))
@@ -117,6 +119,7 @@ public final class SQLiteRegionStore: RegionStore {
                     "meridian.storage": "\(location)", "meridian.migration": "\(migration.version) \(migration.name)",
                 ])
             }
+            if !pending.isEmpty { try await SQLiteSerialConnection.checkForeignKeys(on: connection, location: location) }
             return pending.count
         }
         logger.debug("schema is current", metadata: ["meridian.storage": "\(location)", "meridian.migrations.applied": "\(applied)"])

@@ -41,18 +41,50 @@ final class SQLiteSerialConnection: Sendable {
         try await transaction("BEGIN DEFERRED", body)
     }
 
-    private func transaction<T: Sendable>(_ begin: String, _ body: @Sendable (SQLiteConnection) async throws -> T) async throws(StorageError) -> T {
+    /// Runs `body` in a write transaction with foreign key enforcement off: SQLite's procedure for
+    /// rebuilding a table that other tables reference (dropping it would fail otherwise). The pragma
+    /// has no effect inside a transaction, so it is switched around it, on the same connection, under
+    /// the gate. A `body` that changed rows must call ``checkForeignKeys(on:location:)`` before it returns.
+    func writeWithoutForeignKeyEnforcement<T: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> T) async throws(StorageError) -> T {
         try await exclusive { connection in
-            _ = try await connection.query(begin)
+            _ = try await connection.query("PRAGMA foreign_keys = OFF")
             do {
-                let value = try await body(connection)
-                _ = try await connection.query("COMMIT")
+                let value = try await Self.run("BEGIN IMMEDIATE", on: connection, body)
+                _ = try await connection.query("PRAGMA foreign_keys = ON")
                 return value
             } catch {
-                // The transaction may already be gone (SQLite rolls back on some errors by itself).
-                _ = try? await connection.query("ROLLBACK")
+                _ = try? await connection.query("PRAGMA foreign_keys = ON")
                 throw error
             }
+        }
+    }
+
+    /// Throws, so that the transaction rolls back, if any row breaks a foreign key.
+    static func checkForeignKeys(on connection: SQLiteConnection, location: String) async throws {
+        let violations = try await connection.query("PRAGMA foreign_key_check")
+        if let first = violations.first {
+            throw StorageError(
+                .migrationFailed,
+                "\(location): \(violations.count) rows break a foreign key (first in table \(first.column("table")?.string ?? "?")); nothing was changed"
+            )
+        }
+    }
+
+    private func transaction<T: Sendable>(_ begin: String, _ body: @Sendable (SQLiteConnection) async throws -> T) async throws(StorageError) -> T {
+        try await exclusive { connection in try await Self.run(begin, on: connection, body) }
+    }
+
+    /// `begin`, `body`, then COMMIT, or ROLLBACK if `body` throws.
+    private static func run<T: Sendable>(_ begin: String, on connection: SQLiteConnection, _ body: (SQLiteConnection) async throws -> T) async throws -> T {
+        _ = try await connection.query(begin)
+        do {
+            let value = try await body(connection)
+            _ = try await connection.query("COMMIT")
+            return value
+        } catch {
+            // The transaction may already be gone (SQLite rolls back on some errors by itself).
+            _ = try? await connection.query("ROLLBACK")
+            throw error
         }
     }
 

@@ -187,5 +187,11 @@ enum PostgresSchema {
             """,
             "INSERT INTO directory_clock (id, version) VALUES (1, 0)",
         ]),
+        // A transfer writes the player into the destination as `incoming` before activating them.
+        // `players_state_check` is the name PostgreSQL gave the column constraint of version 1.
+        Migration(version: 4, name: "transfer: incoming players", statements: [
+            "ALTER TABLE players DROP CONSTRAINT players_state_check",
+            "ALTER TABLE players ADD CONSTRAINT players_state_check CHECK (state IN ('active', 'frozen', 'tombstoned', 'incoming'))",
+        ]),
     ]
 }

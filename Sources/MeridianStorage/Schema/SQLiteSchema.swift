@@ -184,5 +184,37 @@ enum SQLiteSchema {
             """,
             "INSERT INTO directory_clock (id, version) VALUES (1, 0)",
         ]),
+        // A transfer writes the player into the destination as `incoming` before activating them.
+        // SQLite cannot alter a CHECK constraint, so `players` is rebuilt the documented way: create
+        // the new table, copy the rows, drop the old one, rename (migrations run with foreign keys
+        // checked at commit, as `match_history` references `players`). `players` has no index other
+        // than its primary key, which the new table brings; no trigger or view refers to it.
+        Migration(version: 4, name: "transfer: incoming players", statements: [
+            """
+            CREATE TABLE players_v4 (
+                player_id        TEXT PRIMARY KEY,
+                display_name     TEXT NOT NULL,
+                home_region      TEXT NOT NULL,
+                created_at       INTEGER NOT NULL,
+                epoch            INTEGER NOT NULL CHECK (epoch >= 1),
+                state            TEXT NOT NULL CHECK (state IN ('active', 'frozen', 'tombstoned', 'incoming')),
+                xp               INTEGER NOT NULL DEFAULT 0 CHECK (xp >= 0),
+                level            INTEGER NOT NULL DEFAULT 1,
+                ledger_seq       INTEGER NOT NULL DEFAULT 0,
+                skill_rating     REAL NOT NULL DEFAULT 1500,
+                skill_deviation  REAL NOT NULL DEFAULT 350,
+                skill_volatility REAL NOT NULL DEFAULT 0.06
+            ) STRICT
+            """,
+            """
+            INSERT INTO players_v4 (player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq,
+                                    skill_rating, skill_deviation, skill_volatility)
+            SELECT player_id, display_name, home_region, created_at, epoch, state, xp, level, ledger_seq,
+                   skill_rating, skill_deviation, skill_volatility
+            FROM players
+            """,
+            "DROP TABLE players",
+            "ALTER TABLE players_v4 RENAME TO players",
+        ]),
     ]
 }

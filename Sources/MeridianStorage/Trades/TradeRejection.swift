@@ -7,6 +7,9 @@ enum TradeRejection {
             return
         case .frozen?:
             throw StorageError(.frozen, "receiver \(receiver) is frozen while their home region moves; retry the trade later")
+        case .incoming?:
+            // Arriving here: they will be able to take it once the transfer activates them.
+            throw .arriving(receiver)
         case .active?:
             throw .invalid("receiver \(receiver) is active in this store; deliver the trade instead of rejecting it")
         }
