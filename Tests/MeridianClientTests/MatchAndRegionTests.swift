@@ -155,6 +155,22 @@ struct MatchAndRegionTests {
         }
     }
 
+    /// A region whose only gateway failed once (a connect refused in a burst) is measured again,
+    /// not dropped in favour of a farther region.
+    @Test func aRegionThatFailedOnceIsMeasuredAgain() async {
+        let attempts = Mutex<[String: Int]>([:])
+        let choice = await GameClient.nearestRegion(from: ["eu-west": ["127.0.0.1:1"], "us-east": ["127.0.0.1:2"]], pings: 1) { region, _, _ in
+            let attempt = attempts.withLock { attempts -> Int in
+                attempts[region, default: 0] += 1
+                return attempts[region]!
+            }
+            if region == "eu-west", attempt == 1 { throw MeridianClientError(.connectFailed, "refused once") }
+            return [region == "eu-west" ? .milliseconds(5) : .milliseconds(80)]
+        }
+        #expect(choice?.region == "eu-west")
+        #expect(attempts.withLock { $0 } == ["eu-west": 2, "us-east": 1])
+    }
+
     @Test func nearestRegionIsNilWhenNothingAnswers() async {
         let choice = await GameClient.nearestRegion(from: ["eu-west": ["127.0.0.1:1"]], pings: 1) { _, _, _ in
             throw MeridianClientError(.connectFailed, "unreachable")

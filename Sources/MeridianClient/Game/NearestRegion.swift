@@ -17,8 +17,9 @@ extension GameClient {
     /// For each region, its gateways are tried in order until one answers; `measure` returns
     /// that gateway's round-trip samples (it throws when the gateway is unreachable), and the
     /// region's RTT is their minimum: queueing on a busy client or gateway only ever adds to
-    /// the path's delay, so the lowest sample is the steadiest estimate of the distance. Regions are measured concurrently. Returns nil when no
-    /// region answered.
+    /// the path's delay, so the lowest sample is the steadiest estimate of the distance. Regions are measured concurrently. A region none of
+    /// whose gateways answered is tried once more (a connect refused or timed out during a burst
+    /// of logins must not send a client to a farther region). Returns nil when no region answered.
     public static func nearestRegion(
         from regions: [String: [String]],
         pings: Int = 5,
@@ -27,7 +28,7 @@ extension GameClient {
         let measured = await withTaskGroup(of: (String, String, Duration)?.self) { group in
             for (region, gateways) in regions {
                 group.addTask {
-                    for gateway in gateways {
+                    for gateway in gateways + gateways {
                         guard let samples = try? await measure(region, gateway, pings), !samples.isEmpty else { continue }
                         return (region, gateway, samples.min() ?? .zero)
                     }
