@@ -103,7 +103,9 @@ struct LoadtestBot: Sendable {
                 try await play(client, region: choice.region, gateways: gateways.isEmpty ? [choice.gateway] : gateways, rtt: choice.rtt)
             }
         } catch let error as MeridianClientError {
-            stats.error("\(error.code)")
+            // A server's refusal is counted by its code, so a report says which one it was.
+            stats.error(error.serverCode.map { "server: \($0)" } ?? "\(error.code)")
+            logger.warning("bot failed", metadata: ["bot": "\(index)", "player": "\(Self.playerID(index))", "error": "\(error)"])
         } catch is CancellationError {
         } catch {
             stats.error("\(type(of: error))")

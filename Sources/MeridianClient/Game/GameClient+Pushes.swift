@@ -113,6 +113,7 @@ extension GameClient {
         let current = state.withLock { state -> Bool in
             guard state.generation == generation else { return false }
             state.connection = nil
+            state.closeReason = reason
             return true
         }
         if current { eventSink.yield(.disconnected(reason)) }

@@ -48,6 +48,9 @@ public final class GameClient: Sendable {
     struct State: Sendable {
         var connection: MeridianClientConnection?
         var generation: UInt64 = 0
+        /// Why this generation's connection closed (nil while it is open or none was made):
+        /// a request after it fails as the close did, not as "never connected".
+        var closeReason: MeridianClientError?
         var gatewayRegion: String?
         var login: LoginResult?
         var matchID: String?
@@ -127,6 +130,7 @@ public final class GameClient: Sendable {
     public func connect(host: String, port: Int, region: String? = nil) async throws(MeridianClientError) {
         let previous = state.withLock { state -> MeridianClientConnection? in
             state.generation &+= 1
+            state.closeReason = nil
             defer { state.connection = nil }
             return state.connection
         }
@@ -185,7 +189,10 @@ public final class GameClient: Sendable {
     }
 
     func currentConnection() throws(MeridianClientError) -> MeridianClientConnection {
-        guard let connection = state.withLock({ $0.connection }) else {
+        let (connection, closeReason) = state.withLock { ($0.connection, $0.closeReason) }
+        guard let connection else {
+            // The gateway closed it between connect and this request: a retryable close, not a misuse.
+            if let closeReason { throw closeReason }
             throw MeridianClientError(.invalidState, "not connected: call connect(host:port:) first")
         }
         return connection

@@ -117,10 +117,11 @@ public final class PostgresRegionStore: RegionStore {
                     try await connection.query(PostgresQuery(unsafeSQL: begin), logger: logger)
                     do {
                         let value = try await body(connection, attempt)
-                        try await connection.query("COMMIT", logger: logger)
+                        // Ends the transaction even when the caller was cancelled meanwhile (see `uncancellable`).
+                        try await uncancellable { [logger] in try await connection.query("COMMIT", logger: logger) }
                         return value
                     } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        _ = try? await uncancellable { [logger] in try await connection.query("ROLLBACK", logger: logger) }
                         throw error
                     }
                 }

@@ -50,10 +50,10 @@ final class SQLiteSerialConnection: Sendable {
             _ = try await connection.query("PRAGMA foreign_keys = OFF")
             do {
                 let value = try await Self.run("BEGIN IMMEDIATE", on: connection, body)
-                _ = try await connection.query("PRAGMA foreign_keys = ON")
+                _ = try await uncancellable { try await connection.query("PRAGMA foreign_keys = ON") }
                 return value
             } catch {
-                _ = try? await connection.query("PRAGMA foreign_keys = ON")
+                _ = try? await uncancellable { try await connection.query("PRAGMA foreign_keys = ON") }
                 throw error
             }
         }
@@ -74,16 +74,17 @@ final class SQLiteSerialConnection: Sendable {
         try await exclusive { connection in try await Self.run(begin, on: connection, body) }
     }
 
-    /// `begin`, `body`, then COMMIT, or ROLLBACK if `body` throws.
+    /// `begin`, `body`, then COMMIT, or ROLLBACK if `body` throws. The statement that ends the
+    /// transaction runs even when the caller was cancelled meanwhile (``uncancellable(_:)``).
     private static func run<T: Sendable>(_ begin: String, on connection: SQLiteConnection, _ body: (SQLiteConnection) async throws -> T) async throws -> T {
         _ = try await connection.query(begin)
         do {
             let value = try await body(connection)
-            _ = try await connection.query("COMMIT")
+            _ = try await uncancellable { try await connection.query("COMMIT") }
             return value
         } catch {
             // The transaction may already be gone (SQLite rolls back on some errors by itself).
-            _ = try? await connection.query("ROLLBACK")
+            _ = try? await uncancellable { try await connection.query("ROLLBACK") }
             throw error
         }
     }
