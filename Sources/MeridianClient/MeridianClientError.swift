@@ -23,12 +23,12 @@ public struct MeridianClientError: Error, Hashable, Sendable, CustomStringConver
     public enum ServerCode: String, Sendable, Hashable {
         case unknown, malformed, frameTooLarge, unsupportedVersion, notLoggedIn, badToken
         case rateLimited, refused, unavailable, tooSlow
-        case loginFailed, lockedOut, banned, alreadyExists, sessionReplaced, loggedOut
+        case loginFailed, lockedOut, banned, alreadyExists, sessionReplaced, loggedOut, homeMoved
 
         /// Whether the gateway closes the connection after sending this code.
         public var closesConnection: Bool {
             switch self {
-            case .malformed, .frameTooLarge, .unsupportedVersion, .rateLimited, .tooSlow, .banned, .sessionReplaced, .loggedOut: true
+            case .malformed, .frameTooLarge, .unsupportedVersion, .rateLimited, .tooSlow, .banned, .sessionReplaced, .loggedOut, .homeMoved: true
             default: false
             }
         }

@@ -164,8 +164,9 @@ actor ClientSession {
             do { claims = try await context.identity.verify(resume.token) } catch {
                 throw GatewayError(.badToken, error.message)
             }
-            // The directory has the last word: a ban or a move home that reached this node since the token was issued.
-            let entry = context.identity.cachedEntry(of: claims.player)
+            // The directory has the last word: a ban or a move home since the token was issued (the
+            // cache, else the authority; the token's own word only when neither answers).
+            let entry = (try? await context.identity.entry(of: claims.player)) ?? nil
             if entry?.state == .banned { throw GatewayError(.banned, "this account is banned") }
             try await loggedIn(
                 player: claims.player, homeRegion: entry?.homeRegion ?? claims.homeRegion, login: claims.session,
@@ -266,7 +267,7 @@ actor ClientSession {
         self.login = login
         let close = self.close
         context.sessionChanges.register(player, session: self, connection: .init(
-            token: ObjectIdentifier(self), login: login,
+            token: ObjectIdentifier(self), login: login, homeRegion: homeRegion,
             changed: { [weak self] in Task { await self?.sessionChanged() } },
             close: { [weak self] error in
                 let proceed = self?.link.withLock { link -> Bool in

@@ -7,7 +7,7 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Code: Sendable, Hashable {
         case malformed, frameTooLarge, unsupportedVersion, notLoggedIn, badToken
         case rateLimited, refused, unavailable, tooSlow
-        case loginFailed, lockedOut, banned, alreadyExists, sessionReplaced, loggedOut
+        case loginFailed, lockedOut, banned, alreadyExists, sessionReplaced, loggedOut, homeMoved
     }
 
     public var code: Code
@@ -23,7 +23,7 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Whether the gateway closes the connection after sending this error.
     public var closesConnection: Bool {
         switch code {
-        case .malformed, .frameTooLarge, .unsupportedVersion, .rateLimited, .tooSlow, .banned, .sessionReplaced, .loggedOut: true
+        case .malformed, .frameTooLarge, .unsupportedVersion, .rateLimited, .tooSlow, .banned, .sessionReplaced, .loggedOut, .homeMoved: true
         case .notLoggedIn, .badToken, .refused, .unavailable, .loginFailed, .lockedOut, .alreadyExists: false
         }
     }
@@ -45,6 +45,7 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
         case .alreadyExists: .alreadyExists
         case .sessionReplaced: .sessionReplaced
         case .loggedOut: .loggedOut
+        case .homeMoved: .homeMoved
         }
     }
 

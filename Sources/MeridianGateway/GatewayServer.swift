@@ -105,8 +105,8 @@ public final class GatewayServer: Sendable {
             switch event {
             case .directoryChanged(let entry) where entry.state == .banned:
                 context.sessionChanges.close(player: entry.player, with: GatewayError(.banned, "this account is banned"))
-            case .directoryChanged:
-                break
+            case .directoryChanged(let entry):
+                context.sessionChanges.homeChanged(of: entry.player, to: entry.homeRegion)
             case .sessionsRevoked(let logins):
                 context.sessionChanges.close(logins: Set(logins), with: GatewayError(.loggedOut, "this login was ended; log in again"))
             }

@@ -12,6 +12,8 @@ final class SessionChangeRouter: Sendable {
         let token: ObjectIdentifier
         /// The login (access tokens' `session`) the connection authenticated with.
         let login: UUID
+        /// The player's home region as the connection routes to it.
+        let homeRegion: String
         let changed: @Sendable () -> Void
         /// Sends `error` to the client and closes the connection.
         let close: @Sendable (GatewayError) -> Void
@@ -71,6 +73,15 @@ final class SessionChangeRouter: Sendable {
     func close(player: UUID, with error: GatewayError) {
         let connection = connections.byPlayer.withLock { $0[player] }
         connection?.close(error)
+    }
+
+    /// The directory moved the player's home (a transfer): a connection that still routes to
+    /// the old home is closed with HOME_MOVED; the client resumes with its token and is routed
+    /// to the new home.
+    func homeChanged(of player: UUID, to region: String) {
+        let connection = connections.byPlayer.withLock { $0[player] }
+        guard let connection, connection.homeRegion != region else { return }
+        connection.close(GatewayError(.homeMoved, "your home region moved to \(region); resume with the same token"))
     }
 
     /// Closes every connection authenticated by one of `logins`.

@@ -27,12 +27,22 @@ package struct AuthorityClient: Sendable {
 
     /// Runs `body` against the authority within the timeout.
     package func call<T: Sendable>(_ body: @escaping @Sendable (IdentityAuthority) async throws -> T) async throws(IdentityRefusal) -> T {
+        try await call(path: IdentityPlacement.authorityPath, timeout: timeout, body)
+    }
+
+    /// Runs `body` against the authority's transfer coordinator within `timeout` (a transfer
+    /// takes a few round trips between regions; its caller waits for the end).
+    package func transfers<T: Sendable>(timeout: Duration, _ body: @escaping @Sendable (TransferCoordinator) async throws -> T) async throws(IdentityRefusal) -> T {
+        try await call(path: TransferCoordinator.path, timeout: timeout, body)
+    }
+
+    private func call<Actor: DistributedActor, T: Sendable>(
+        path: String, timeout: Duration, _ body: @escaping @Sendable (Actor) async throws -> T
+    ) async throws(IdentityRefusal) -> T where Actor.ActorSystem == ClusterSystem {
         do {
             guard let authorityNode else { throw IdentityRefusal(.unavailable, "the topology's identity authority region has no nodes") }
-            let authority = try IdentityAuthority.resolve(
-                id: ClusterActorID(node: authorityNode, incarnation: 0, path: IdentityPlacement.authorityPath), using: system
-            )
-            return try await ClusterSystem.withCallTimeout(timeout) { try await body(authority) }
+            let actor = try Actor.resolve(id: ClusterActorID(node: authorityNode, incarnation: 0, path: path), using: system)
+            return try await ClusterSystem.withCallTimeout(timeout) { try await body(actor) }
         } catch let refusal as IdentityRefusal {
             throw refusal
         } catch let error as ClusterError where error.code == .remoteError {

@@ -1,3 +1,4 @@
+import MeridianStorage
 import MeridianTopology
 
 /// How the identity layer issues and checks credentials. The defaults suit production; tests
@@ -21,8 +22,27 @@ public struct IdentityConfiguration: Sendable {
     public var sourceFailures = FailureLimit(maximumFailures: 20, window: .seconds(900), lockout: .seconds(900))
     /// How long a retired signing key keeps verifying (at least the access-token lifetime). Default 1 hour.
     public var retiredKeyRetention: Duration = .seconds(3600)
-    /// Timeout of a node's calls to the authority.
+    /// Timeout of a node's calls to the authority (and of the transfer coordinator's calls to the agents).
     public var callTimeout: Duration = .seconds(5)
+    /// How cross-region transfers retry.
+    public var transfer = Transfer()
+    /// Tests only: called after the coordinator recorded each transfer step; throwing stops the
+    /// coordinator right there, as if its node had died (the transfer resumes when it restarts).
+    public var afterTransferStep: (@Sendable (TransferRecord) async throws -> Void)?
+
+    /// How the transfer coordinator retries a step whose node did not answer.
+    public struct Transfer: Sendable, Hashable {
+        /// The first pause before a step is tried again; it doubles up to ``maximumRetryPause``. Default 100 ms.
+        public var retryPause: Duration = .milliseconds(100)
+        /// Default 2 s.
+        public var maximumRetryPause: Duration = .seconds(2)
+        /// Unanswered attempts of a step before the flip after which the transfer rolls back
+        /// (about a minute with the default pauses). After the flip a step is retried until it
+        /// works. Default 35.
+        public var attemptsBeforeRollback = 35
+
+        public init() {}
+    }
 
     public struct FailureLimit: Sendable, Hashable {
         public var maximumFailures: Int

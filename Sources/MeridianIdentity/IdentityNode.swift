@@ -47,6 +47,10 @@ public final class IdentityNode: Sendable {
         var replica: IdentityReplica?
         /// The authority itself, on its node (kept alive here).
         var localAuthority: IdentityAuthority?
+        /// The authority's transfer coordinator, on its node.
+        var transferCoordinator: TransferCoordinator?
+        /// This node's part of transfers: the steps in its own store.
+        var transferAgent: TransferAgent?
         var driver: Task<Void, Never>?
     }
 
@@ -70,13 +74,22 @@ public final class IdentityNode: Sendable {
     /// then loads the key set and follows membership to catch up after partitions.
     /// - Parameter store: this node's store; used only on the authority's node, which needs an ``AccountStore``.
     /// - Parameter now: the wall clock tokens are issued and checked with.
+    /// - Parameter playerBusy: Why a local player's data cannot move now (queued, in a match), or nil;
+    ///   the node's transfer agent refuses to freeze such a player.
     public static func start(
         system: ClusterSystem, topology: Topology, store: (any RegionStore)?, configuration: IdentityConfiguration,
-        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        now: @escaping @Sendable () -> Date = { Date() }, playerBusy: @escaping @Sendable (UUID) async -> String? = { _ in nil },
+        logger: Logger
     ) async throws -> IdentityNode {
         let node = IdentityNode(system: system, topology: topology, configuration: configuration, now: now, logger: logger)
         let replica = try system.makeActor(path: IdentityPlacement.replicaPath) { IdentityReplica(actorSystem: system, node: node) }
         node.state.withLock { $0.replica = replica }
+        if let store {
+            let agent = try system.makeActor(path: TransferAgent.path) {
+                TransferAgent(actorSystem: system, store: store, busy: playerBusy, logger: logger)
+            }
+            node.state.withLock { $0.transferAgent = agent }
+        }
         if node.authorityNode == system.nodeID {
             guard let accounts = store as? any AccountStore else {
                 throw IdentityRefusal(.unavailable, "this node serves the identity authority but its store keeps no accounts")
@@ -85,7 +98,18 @@ public final class IdentityNode: Sendable {
                 IdentityAuthority(actorSystem: system, store: accounts, configuration: configuration, topology: topology, now: now, logger: logger)
             }
             try await authority.whenLocal { try await $0.prepare() }
-            node.state.withLock { $0.localAuthority = authority }
+            let coordinator = try system.makeActor(path: TransferCoordinator.path) {
+                TransferCoordinator(
+                    actorSystem: system, store: accounts, topology: topology, configuration: configuration, now: now,
+                    publish: { [weak authority] entry in await authority?.whenLocal { await $0.publish(entries: [entry]) } },
+                    logger: logger
+                )
+            }
+            node.state.withLock {
+                $0.localAuthority = authority
+                $0.transferCoordinator = coordinator
+            }
+            await coordinator.whenLocal { await $0.resumeOpenTransfers() }
             logger.info("identity authority ready", metadata: ["meridian.identity.authority": "\(system.nodeID)"])
         }
         node.startDriver()
@@ -186,6 +210,33 @@ public final class IdentityNode: Sendable {
             throw IdentityRefusal(.invalidRequest, "no player \(player.uuidString.lowercased()) exists")
         }
         return entry.homeRegion
+    }
+
+    /// Moves `player`'s home to `region` and returns the transfer as it ended (`done`, or
+    /// `rolled_back` with the reason). Refused when it cannot start: an unknown player or region,
+    /// the player's home already, another transfer of the player under way.
+    public func transfer(player: UUID, to region: String, timeout: Duration = .seconds(120)) async throws(IdentityRefusal) -> TransferRecord {
+        let reply = try await authority.transfers(timeout: timeout) { try await $0.transfer(player: player, to: region) }
+        return try Self.record(reply)
+    }
+
+    /// The player's most recent transfer (nil: never transferred).
+    public func latestTransfer(of player: UUID) async throws(IdentityRefusal) -> TransferRecord? {
+        let reply = try await authority.transfers(timeout: configuration.callTimeout) { try await $0.latest(player: player) }
+        if case .refusal = reply.result { return nil }
+        return try Self.record(reply)
+    }
+
+    private static func record(_ reply: Meridian_Transfer_V1_TransferReply) throws(IdentityRefusal) -> TransferRecord {
+        switch reply.result {
+        case .status(let status):
+            guard let record = TransferRecord(wire: status) else { throw IdentityRefusal(.unavailable, "the transfer coordinator sent a malformed status") }
+            return record
+        case .refusal(let message):
+            throw IdentityRefusal(.invalidRequest, message)
+        case nil:
+            throw IdentityRefusal(.unavailable, "the transfer coordinator sent an empty reply")
+        }
     }
 
     private func callAuthority<T: Sendable>(_ body: @escaping @Sendable (IdentityAuthority) async throws -> T) async throws(IdentityRefusal) -> T {

@@ -71,6 +71,11 @@ public final class RegionServices: Sendable {
     /// The local players that are queued or in a match now, with their sessions.
     public var busyPlayers: [BusyPlayer] { busy.withLock { Array($0.values) } }
 
+    /// What `player` is doing here, when queued or in a match (why their data cannot move now); nil when idle.
+    public func activity(of player: UUID) -> String? {
+        busy.withLock { $0[player] }.map { "player \(player.uuidString.lowercased()) is \($0.session.summary); try again when they are idle" }
+    }
+
     func sessionChanged(of player: UUID, home: PlayerHome, to session: PlayerSession) {
         busy.withLock { busy in
             if case .idle = session {

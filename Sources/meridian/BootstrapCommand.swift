@@ -157,7 +157,8 @@ struct ClusterNodeService: Service {
         let catalog = try await CatalogNode.start(system: system, configuration: try .node(of: system), logger: logger)
         // The identity layer: the key set and directory cache, and the authority on its node.
         let identity = try await IdentityNode.start(
-            system: system, topology: topology, store: region.store, configuration: .node(of: topology), logger: logger
+            system: system, topology: topology, store: region.store, configuration: .node(of: topology),
+            playerBusy: { [weak region] player in region?.activity(of: player) }, logger: logger
         )
         // Shards, matches, the region's matchmaker when placed here, session watching.
         let game = try GameServices.start(system: system, topology: topology, regionServices: region, catalog: catalog.local, logger: logger)

@@ -11,7 +11,7 @@ struct PlayerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "player",
         abstract: "Create, inspect and change players through their home region's actors.",
-        subcommands: [Create.self, Show.self, Grant.self, Trade.self]
+        subcommands: [Create.self, Show.self, Grant.self, Trade.self, Transfer.self]
     )
 
     struct Target: ParsableArguments {

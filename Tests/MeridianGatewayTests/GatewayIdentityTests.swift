@@ -1,5 +1,7 @@
 import Foundation
 import MeridianIdentity
+import MeridianRegion
+import MeridianStorage
 import MeridianTestScope
 import MeridianTestSupport
 import MeridianWire
@@ -195,6 +197,32 @@ struct GatewayIdentityTests {
             #expect(refused.error.code == .refused)
             #expect(try await Self.request(client, 11) { $0.cancelQueue = .init() }.queueStatus.queued == false)
             await client.close()
+        }
+    }
+
+    /// A connected player whose home moves (an operator's transfer) is told HOME_MOVED and
+    /// disconnected; resuming with the same token — no new login — routes them to the new home,
+    /// with everything they had.
+    @Test func aConnectedPlayerWhoseHomeMovesIsToldAndResumesAtTheNewHome() async throws {
+        try await GameTestCluster.with(gateways: true, options: .init(devLogin: false)) { cluster in
+            let client = try await Self.connect(cluster, "eu-west-1")
+            let login = try await Self.request(client, 2, Self.password("wanderer", "a long password", create: true)).login
+            #expect(login.homeRegion == "eu-west")
+            let player = try #require(UUID(uuidString: login.playerID))
+            _ = try await cluster.home(of: player, region: "eu-west").grant(item: "gold", count: 12, idempotencyKey: "welcome")
+
+            let moved = try await cluster.all[0].identity.transfer(player: player, to: "us-east")
+            #expect(moved.step == .done, "\(moved)")
+            let told = try await client.drainUntilClosed()
+            #expect(told.contains { $0.error.code == .homeMoved }, "\(told)")
+
+            let again = try await Self.connect(cluster, "eu-west-2")
+            let resumed = try await Self.request(again, 2) { $0.resume.token = login.token }
+            #expect(resumed.login.playerID == login.playerID)
+            #expect(resumed.login.homeRegion == "us-east")
+            let profile = try await Self.request(again, 3) { $0.getProfile = .init() }.profile
+            #expect(profile.homeRegion == "us-east" && profile.balances == ["gold": 12])
+            await again.close()
         }
     }
 }

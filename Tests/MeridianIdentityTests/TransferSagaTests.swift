@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MeridianIdentity
+import MeridianStorage
 
 @Suite("Transfer saga (pure)")
 struct TransferSagaTests {

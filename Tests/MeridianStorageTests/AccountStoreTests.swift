@@ -594,7 +594,7 @@ import Testing
             let alice = try await accounts.createAccount(newAccount("alice"))
             _ = try await accounts.setAccountState(alice.id, to: .banned)
             try await migrateAgain(fresh.store)
-            #expect(try await appliedMigrations(fresh.store) == [1, 2, 3, 4])
+            #expect(try await appliedMigrations(fresh.store) == [1, 2, 3, 4, 5])
             #expect(try await accounts.directoryVersion() == 2)
             #expect(try await accounts.account(alice.id)?.state == .banned)
             #expect(try await accounts.createAccount(newAccount("bob")).directoryVersion == 3)
@@ -681,5 +681,74 @@ private func withAccounts(_ backend: TestBackend, _ body: (any AccountStore, Fre
     try await withFresh(backend) { fresh in
         let accounts = try #require(fresh.store as? any AccountStore)
         try await body(accounts, fresh)
+    }
+}
+
+// MARK: Transfer records
+
+extension AccountStoreTests {
+    /// The authority's record of transfer sagas: one open transfer per player, steps stored as
+    /// they happen, open transfers listed for a restarted coordinator (also after a reopen).
+    @Test(arguments: TestBackend.enabled)
+    func transferRecordsKeepOneOpenTransferPerPlayerAndSurviveARestart(_ backend: TestBackend) async throws {
+        try await withAccounts(backend) { accounts, fresh in
+            let alice = try await accounts.createAccount(newAccount("alice"))
+            let bob = try await accounts.createAccount(newAccount("bob"))
+            let first = TransferRecord(id: UUID(), player: alice.id, from: "eu-west", to: "us-east", fromEpoch: .initial, startedAt: at(10))
+
+            await #expect(throws: StorageError.self) {
+                try await accounts.beginTransfer(TransferRecord(id: UUID(), player: PlayerID(), from: "eu-west", to: "us-east", fromEpoch: .initial))
+            }
+            await #expect(throws: StorageError.self, "a transfer to the player's own region") {
+                try await accounts.beginTransfer(TransferRecord(id: UUID(), player: alice.id, from: "eu-west", to: "eu-west", fromEpoch: .initial))
+            }
+            try await accounts.beginTransfer(first)
+            #expect(try await accounts.transfer(first.id) == first)
+            #expect(try await accounts.openTransfers() == [first])
+            do {
+                try await accounts.beginTransfer(TransferRecord(id: UUID(), player: alice.id, from: "eu-west", to: "ap-south", fromEpoch: .initial, startedAt: at(11)))
+                Issue.record("a second open transfer of one player was accepted")
+            } catch let error as StorageError {
+                #expect(error.code == .alreadyExists)
+            }
+            // Another player's transfer is independent.
+            let other = TransferRecord(id: UUID(), player: bob.id, from: "eu-west", to: "us-east", fromEpoch: .initial, startedAt: at(12))
+            try await accounts.beginTransfer(other)
+
+            var advanced = first
+            advanced.step = .flipped
+            advanced.updatedAt = at(20)
+            try await accounts.updateTransfer(advanced)
+            #expect(try await accounts.transfer(first.id) == advanced)
+            do {
+                try await accounts.updateTransfer(TransferRecord(id: UUID(), player: alice.id, from: "eu-west", to: "us-east", fromEpoch: .initial))
+                Issue.record("an unknown transfer was updated")
+            } catch let error as StorageError {
+                #expect(error.code == .invalidArgument)
+            }
+
+            // A restart finds both open, oldest first.
+            let reopenedStore = try await fresh.reopen()
+            let reopened = try #require(reopenedStore as? any AccountStore)
+            #expect(try await reopened.openTransfers() == [advanced, other])
+
+            var done = advanced
+            done.step = .done
+            done.updatedAt = at(30)
+            try await reopened.updateTransfer(done)
+            var rolledBack = other
+            rolledBack.step = .rolledBack
+            rolledBack.failure = String(repeating: "é", count: TransferRecord.maximumFailureBytes)  // cut to the limit
+            try await reopened.updateTransfer(rolledBack)
+            #expect(try await reopened.openTransfers().isEmpty)
+            #expect(try await reopened.transfer(other.id)?.failure?.utf8.count ?? 0 <= TransferRecord.maximumFailureBytes)
+
+            // With the first one final, the player may move again; the newest comes first.
+            let back = TransferRecord(id: UUID(), player: alice.id, from: "us-east", to: "eu-west", fromEpoch: 2, startedAt: at(40))
+            try await reopened.beginTransfer(back)
+            #expect(try await reopened.transfers(of: alice.id, limit: 10).map(\.id) == [back.id, first.id])
+            #expect(try await reopened.transfers(of: alice.id, limit: 1).map(\.id) == [back.id])
+            await reopenedStore.close()
+        }
     }
 }

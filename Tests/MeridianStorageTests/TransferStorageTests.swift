@@ -521,7 +521,7 @@ import Testing
             #expect(await storageError { try await executeRaw(orphan, on: store) } != nil)
 
             let reopened = try await fresh.reopen()
-            #expect(try await appliedMigrations(reopened) == [1, 2, 3, 4])
+            #expect(try await appliedMigrations(reopened) == [1, 2, 3, 4, 5])
             #expect(try await reopened.player(player.id)?.state == .incoming)
             await reopened.close()
         }

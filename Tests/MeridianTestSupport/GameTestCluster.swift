@@ -215,7 +215,8 @@ public final class GameTestCluster: Sendable {
         identityConfiguration.password = .testing
         options.identity(&identityConfiguration)
         let identity = try await IdentityNode.start(
-            system: system, topology: topology, store: regionServices.store, configuration: identityConfiguration, now: options.wallClock, logger: logger
+            system: system, topology: topology, store: regionServices.store, configuration: identityConfiguration, now: options.wallClock,
+            playerBusy: { [weak regionServices] player in regionServices?.activity(of: player) }, logger: logger
         )
         var gateway: GatewayServer?
         if withGateways, let address = topology.node(id: id)?.gateway {

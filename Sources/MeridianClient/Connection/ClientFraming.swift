@@ -50,6 +50,7 @@ extension MeridianClientError.ServerCode {
         case .alreadyExists: self = .alreadyExists
         case .sessionReplaced: self = .sessionReplaced
         case .loggedOut: self = .loggedOut
+        case .homeMoved: self = .homeMoved
         case .unknown, .UNRECOGNIZED: self = .unknown
         }
     }
@@ -69,6 +70,7 @@ extension MeridianClientError {
         case .alreadyExists: advice = "choose another username or log in to the existing account"
         case .sessionReplaced: advice = "the player logged in on another connection"
         case .loggedOut: advice = "the login ended; log in again"
+        case .homeMoved: advice = "the player's home region moved; resume with the same token"
         case .refused: advice = "the request is not possible now"
         case .unavailable: advice = "a backend did not answer; retry"
         case .rateLimited: advice = "the client sent too much; slow down and reconnect"

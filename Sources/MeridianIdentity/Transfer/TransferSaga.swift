@@ -1,4 +1,5 @@
 import Foundation
+import MeridianStorage
 
 /// A cross-region transfer of one player's home, as a pure state machine: the coordinator
 /// (``IdentityAuthority``) persists ``TransferSaga/State`` after every step and carries out the
@@ -17,40 +18,9 @@ import Foundation
 /// Before the flip a failure rolls back: the destination's copy is discarded, the source is
 /// unfrozen (`rolledBack`).
 package struct TransferSaga: Sendable, Hashable {
-    package enum Step: String, Sendable, Hashable, CaseIterable {
-        case begun, frozen, copied, flipped, activated, done
-        case rollingBack = "rolling_back"
-        case rolledBack = "rolled_back"
-
-        /// The step is an end: nothing more to do.
-        package var isFinal: Bool { self == .done || self == .rolledBack }
-        /// The directory names the destination: the transfer can only go forward.
-        package var isCommitted: Bool { self == .flipped || self == .activated || self == .done }
-    }
-
-    package struct State: Sendable, Hashable {
-        package var id: UUID
-        package var player: UUID
-        package var from: String
-        package var to: String
-        /// The epoch at the start; the player has `fromEpoch + 1` after the move.
-        package var fromEpoch: Int64
-        package var step: Step
-        /// Why it rolled back, if it did.
-        package var failure: String?
-
-        package var toEpoch: Int64 { fromEpoch + 1 }
-
-        package init(id: UUID, player: UUID, from: String, to: String, fromEpoch: Int64, step: Step = .begun, failure: String? = nil) {
-            self.id = id
-            self.player = player
-            self.from = from
-            self.to = to
-            self.fromEpoch = fromEpoch
-            self.step = step
-            self.failure = failure
-        }
-    }
+    package typealias Step = TransferStep
+    /// The saga's state is the record the authority persists.
+    package typealias State = TransferRecord
 
     /// What the coordinator does next; it reports the outcome with ``succeeded(_:)`` or ``failed(_:reason:)``.
     package enum Action: Sendable, Hashable {
@@ -120,5 +90,24 @@ package struct TransferSaga: Sendable, Hashable {
         state.failure = reason
         state.step = .rollingBack
         return .discardDestination
+    }
+
+    /// `action` got no answer for too long, so whether it happened is unknown. Before the flip the
+    /// transfer rolls back — also at the first step, since a freeze whose reply was lost may have
+    /// happened (discarding and unfreezing are harmless when nothing was done); after the flip,
+    /// and while rolling back, the coordinator keeps retrying the same action.
+    package mutating func gaveUp(_ action: Action, reason: String) throws(Refusal) -> Action {
+        guard action == resume() || (state.step == .rollingBack && action == .unfreezeSource) else {
+            throw .unexpected(action, at: state.step)
+        }
+        if state.step.isCommitted || state.step == .rollingBack { return action }
+        state.failure = reason
+        state.step = .rollingBack
+        return .discardDestination
+    }
+
+    /// Records when the state last changed (the coordinator stamps each step before it persists it).
+    package mutating func stamp(_ date: Date) {
+        state.updatedAt = date
     }
 }

@@ -112,3 +112,14 @@ extension StorageError {
         StorageError(.alreadyExists, "a refresh token with that hash is stored already; generate a new random token")
     }
 }
+
+extension StorageError {
+    /// Another transfer of the player is not final yet (``StorageError/Code/alreadyExists``).
+    static func transferUnderWay(_ player: PlayerID) -> StorageError {
+        StorageError(.alreadyExists, "player \(player) has a transfer under way already; wait for it to finish (meridian player show)")
+    }
+
+    static func unknownTransfer(_ id: UUID) -> StorageError {
+        StorageError(.invalidArgument, "no transfer \(id) in this identity store")
+    }
+}

@@ -75,4 +75,23 @@ public protocol AccountStore: Sendable {
 
     /// Deletes retired keys retired before `date` (their tokens have all expired).
     func deleteSigningKeys(retiredBefore date: Date) async throws(StorageError)
+
+    // MARK: Transfers
+
+    /// Records a new transfer (its step as given, normally ``TransferStep/begun``). A player has at
+    /// most one transfer that is not final: another one is ``StorageError/Code/alreadyExists`` and
+    /// nothing is written; an unknown account is ``StorageError/Code/playerNotFound``.
+    func beginTransfer(_ transfer: TransferRecord) async throws(StorageError)
+
+    /// Stores the transfer's new step, failure and update time; ``StorageError/Code/invalidArgument``
+    /// for an unknown transfer.
+    func updateTransfer(_ transfer: TransferRecord) async throws(StorageError)
+
+    func transfer(_ id: UUID) async throws(StorageError) -> TransferRecord?
+
+    /// Every transfer that is not final, oldest first: what a restarted coordinator resumes.
+    func openTransfers() async throws(StorageError) -> [TransferRecord]
+
+    /// The player's most recent transfers, newest first.
+    func transfers(of player: PlayerID, limit: Int) async throws(StorageError) -> [TransferRecord]
 }

@@ -193,5 +193,23 @@ enum PostgresSchema {
             "ALTER TABLE players DROP CONSTRAINT players_state_check",
             "ALTER TABLE players ADD CONSTRAINT players_state_check CHECK (state IN ('active', 'frozen', 'tombstoned', 'incoming'))",
         ]),
+        // The identity authority's record of every transfer saga; at most one open per player.
+        Migration(version: 5, name: "transfer: sagas at the identity authority", statements: [
+            """
+            CREATE TABLE transfers (
+                transfer_id UUID PRIMARY KEY,
+                player_id   UUID NOT NULL REFERENCES accounts (player_id),
+                from_region TEXT NOT NULL,
+                to_region   TEXT NOT NULL,
+                from_epoch  BIGINT NOT NULL CHECK (from_epoch >= 1),
+                step        TEXT NOT NULL CHECK (step IN ('begun', 'frozen', 'copied', 'flipped', 'activated', 'done', 'rolling_back', 'rolled_back')),
+                failure     TEXT,
+                started_at  TIMESTAMPTZ NOT NULL,
+                updated_at  TIMESTAMPTZ NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX transfers_open_per_player ON transfers (player_id) WHERE step NOT IN ('done', 'rolled_back')",
+            "CREATE INDEX transfers_player ON transfers (player_id, started_at)",
+        ]),
     ]
 }

@@ -216,5 +216,23 @@ enum SQLiteSchema {
             "DROP TABLE players",
             "ALTER TABLE players_v4 RENAME TO players",
         ]),
+        // The identity authority's record of every transfer saga; at most one open per player.
+        Migration(version: 5, name: "transfer: sagas at the identity authority", statements: [
+            """
+            CREATE TABLE transfers (
+                transfer_id TEXT PRIMARY KEY,
+                player_id   TEXT NOT NULL REFERENCES accounts (player_id),
+                from_region TEXT NOT NULL,
+                to_region   TEXT NOT NULL,
+                from_epoch  INTEGER NOT NULL CHECK (from_epoch >= 1),
+                step        TEXT NOT NULL CHECK (step IN ('begun', 'frozen', 'copied', 'flipped', 'activated', 'done', 'rolling_back', 'rolled_back')),
+                failure     TEXT,
+                started_at  INTEGER NOT NULL,
+                updated_at  INTEGER NOT NULL
+            ) STRICT
+            """,
+            "CREATE UNIQUE INDEX transfers_open_per_player ON transfers (player_id) WHERE step NOT IN ('done', 'rolled_back')",
+            "CREATE INDEX transfers_player ON transfers (player_id, started_at)",
+        ]),
     ]
 }

@@ -1,0 +1,155 @@
+import Foundation
+import MeridianCluster
+import MeridianIdentity
+import MeridianRegion
+import MeridianStorage
+import MeridianTestSupport
+import MeridianTopology
+import Synchronization
+import Testing
+
+/// Cross-region transfer over a real cluster (two regions of two nodes, embedded SQLite per
+/// node): the coordinator at the identity authority, the agents on the player's owner nodes,
+/// the directory flip pushed to every node.
+@Suite("Transfer over a cluster", .serialized)
+struct TransferOverClusterTests {
+    /// A player with a ledger (grants, a consume, a replayed key) and a history moves from
+    /// eu-west to us-east: everything arrives, keys still replay, the old copy refuses writes.
+    @Test func aPlayerMovesHomeWithTheirWholeLedgerAndTheOldCopyIsTombstoned() async throws {
+        try await GameTestCluster.with { cluster in
+            let player = try await cluster.createAccount(name: "mover", home: "eu-west")
+            try await Self.giveLedger(to: player, in: cluster)
+            let before = try await cluster.home(of: player, region: "eu-west").view()
+
+            let record = try await cluster.all[0].identity.transfer(player: player, to: "us-east")
+            #expect(record.step == .done, "\(record)")
+            #expect(record.from == "eu-west" && record.to == "us-east" && record.fromEpoch == .initial && record.failure == nil)
+
+            try await Self.expectMoved(player, from: "eu-west", to: "us-east", before: before, in: cluster)
+            // The authority remembers it; a second move back works too (epoch 3).
+            #expect(try await cluster.all[1].identity.latestTransfer(of: player)?.id == record.id)
+            let back = try await cluster.all[1].identity.transfer(player: player, to: "eu-west")
+            #expect(back.step == .done && back.fromEpoch == 2, "\(back)")
+            let home = try await cluster.home(of: player, region: "eu-west").view()
+            #expect(home.balances == before.balances && home.epoch == 3 && home.state == "active")
+        }
+    }
+
+    /// The coordinator's node dies right after it recorded each step (the test hook stops it
+    /// there, then the node is killed and started again): the restarted authority carries the
+    /// transfer on to the end, and the player is whole in exactly one region.
+    @Test(arguments: [TransferStep.frozen, .copied, .flipped, .activated])
+    func theCoordinatorDiesAfterAStepAndTheTransferFinishesWhenItRestarts(_ step: TransferStep) async throws {
+        let stopped = Mutex(false)
+        var options = GameTestCluster.Options()
+        options.identity = { configuration in
+            configuration.afterTransferStep = { record in
+                guard record.step == step else { return }
+                let first = stopped.withLock { stopped in
+                    defer { stopped = true }
+                    return !stopped
+                }
+                if first { throw CancellationError() }  // as if the node died right here
+            }
+        }
+        try await GameTestCluster.with(options: options) { cluster in
+            let authority = try #require(IdentityPlacement.authorityNode(in: cluster.topology))
+            let caller = try #require(cluster.topology.nodes.map(\.id).first { $0 != authority })
+            let player = try await cluster.createAccount(name: "mover", home: "eu-west")
+            try await Self.giveLedger(to: player, in: cluster)
+            let before = try await cluster.home(of: player, region: "eu-west").view()
+
+            let cut = try await cluster.node(caller)!.identity.transfer(player: player, to: "us-east")
+            #expect(cut.step == step, "the coordinator stopped after \(step): \(cut)")
+
+            await cluster.kill(authority)
+            try await cluster.start(authority)
+            try await cluster.waitUntilUp(cluster.topology.nodes.map(\.id))
+            let ended = try await cluster.eventuallyValue("the restarted authority finishes the transfer") {
+                let latest = try? await cluster.node(caller)!.identity.latestTransfer(of: player)
+                return latest?.step.isFinal == true ? latest : nil
+            }
+            #expect(ended.id == cut.id && ended.step == .done, "\(ended)")
+            try await Self.expectMoved(player, from: "eu-west", to: "us-east", before: before, in: cluster)
+        }
+    }
+
+    /// A player in a queue cannot be frozen: the transfer rolls back at once, nothing changed,
+    /// and the player keeps using the old home. Once idle, the same transfer goes through.
+    @Test func aBusyPlayerIsNotMovedAndKeepsPlaying() async throws {
+        try await GameTestCluster.with { cluster in
+            let player = try await cluster.createAccount(name: "busy", home: "eu-west")
+            let home = try cluster.home(of: player, region: "eu-west")
+            let ticket = solo(player, home: "eu-west")
+            _ = try await home.beginQueue(ticket: ticket, region: "eu-west")
+
+            let refused = try await cluster.all[0].identity.transfer(player: player, to: "us-east")
+            #expect(refused.step == .rolledBack, "\(refused)")
+            #expect(refused.failure?.contains("queued") == true, "\(refused.failure ?? "")")
+            #expect(try await cluster.all[0].identity.entry(of: player)?.homeRegion == "eu-west")
+            let store = try #require(cluster.node(cluster.homeNode(of: player, region: "eu-west"))?.region.store)
+            #expect(try await store.player(player)?.state == .active, "never frozen")
+
+            try await home.endQueue(ticketID: ticket.id)
+            _ = try await home.grant(item: "gold", count: 1, idempotencyKey: "while-at-home")
+            let moved = try await cluster.all[0].identity.transfer(player: player, to: "us-east")
+            #expect(moved.step == .done, "\(moved)")
+            #expect(try await cluster.home(of: player, region: "us-east").view().balances == ["gold": 1])
+        }
+    }
+
+    /// The destination refuses the copy (it holds an active player with that id): the transfer
+    /// rolls back before the flip — the copy is not this transfer's to discard, the source is
+    /// unfrozen and takes writes again.
+    @Test func aRefusedCopyRollsBackAndUnfreezesTheSource() async throws {
+        try await GameTestCluster.with { cluster in
+            let player = try await cluster.createAccount(name: "twin", home: "eu-west")
+            _ = try await cluster.home(of: player, region: "eu-west").grant(item: "gold", count: 7, idempotencyKey: "g")
+            _ = try await cluster.home(of: player, region: "us-east").create(displayName: "twin elsewhere")
+
+            let record = try await cluster.all[0].identity.transfer(player: player, to: "us-east")
+            #expect(record.step == .rolledBack, "\(record)")
+            let source = try #require(cluster.node(cluster.homeNode(of: player, region: "eu-west"))?.region.store)
+            #expect(try await source.player(player)?.state == .active)
+            let receipt = try await cluster.home(of: player, region: "eu-west").grant(item: "gold", count: 1, idempotencyKey: "after")
+            #expect(receipt.balancesAfter["gold"] == 8)
+            #expect(try await cluster.all[1].identity.entry(of: player)?.homeRegion == "eu-west")
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Grants, a consume and a replayed key: three events and one replay in the ledger.
+    static func giveLedger(to player: UUID, in cluster: GameTestCluster) async throws {
+        let home = try cluster.home(of: player, region: "eu-west")
+        _ = try await home.grant(item: "gold", count: 100, idempotencyKey: "grant-1")
+        _ = try await home.consume(item: "gold", count: 30, idempotencyKey: "consume-1")
+        _ = try await home.grant(item: "gem", count: 5, idempotencyKey: "grant-2")
+        let replay = try await home.grant(item: "gold", count: 100, idempotencyKey: "grant-1")
+        #expect(replay.replayed)
+    }
+
+    /// The player lives in `to` at epoch 2 with everything they had; keys replay there; `from`
+    /// holds a tombstone that refuses writes; every node's directory says `to`.
+    static func expectMoved(_ player: UUID, from: String, to: String, before: PlayerView, in cluster: GameTestCluster) async throws {
+        let moved = try await cluster.home(of: player, region: to).view()
+        #expect(moved.balances == before.balances && moved.balances == ["gold": 70, "gem": 5])
+        #expect(moved.ledgerSequence == before.ledgerSequence && moved.epoch == 2 && moved.state == "active" && moved.homeRegion == to)
+        let replay = try await cluster.home(of: player, region: to).grant(item: "gold", count: 100, idempotencyKey: "grant-1")
+        #expect(replay.replayed && replay.sequence == 1, "a key used in the old home is a replay of its event in the new one")
+        #expect(try await cluster.home(of: player, region: to).view().balances == before.balances)
+
+        let source = try #require(cluster.node(cluster.homeNode(of: player, region: from))?.region.store)
+        #expect(try await source.player(player)?.state == .tombstoned)
+        await #expect(throws: (any Error).self, "the old home refuses writes") {
+            _ = try await cluster.home(of: player, region: from).grant(item: "gold", count: 1, idempotencyKey: "late")
+        }
+        for node in cluster.all {
+            let entry = try await cluster.eventuallyValue("every node's directory names \(to)") {
+                let entry = try await node.identity.entry(of: player)
+                return entry?.homeRegion == to ? entry : nil
+            }
+            #expect(entry.epoch == 2)
+        }
+    }
+}
