@@ -49,6 +49,8 @@ actor ClientSession {
             if oldValue?.matchID != match?.matchID { link.withLock { $0.uplink = nil } }
         }
     }
+    /// When the client last cancelled its queue: it may queue again only after ``GatewayConfiguration/queueCooldown``.
+    private var lastCancel: AnyClock.Instant?
     private var poller: Task<Void, Never>?
     /// While in a match: checks the player's home now and then, so a match that ended without
     /// its result or end reaching this gateway still ends for the client.
@@ -133,6 +135,7 @@ actor ClientSession {
         guard let body = message.body else { throw GatewayError(.malformed, "a message without a body") }
         switch body {
         case .devLogin(let login):
+            try admitLogin(mayCreate: false)
             guard context.identity.configuration.devLogin else {
                 throw GatewayError(.refused, "development logins are disabled in this cluster; log in with a password or a device")
             }
@@ -141,6 +144,7 @@ actor ClientSession {
             request.dev.displayName = login.displayName
             try await logIn(request, requestID: id)
         case .passwordLogin(let login):
+            try admitLogin(mayCreate: login.create)
             var request = Meridian_Identity_V1_LoginRequest()
             request.password.username = login.username
             request.password.password = login.password
@@ -148,17 +152,20 @@ actor ClientSession {
             request.password.displayName = login.displayName
             try await logIn(request, requestID: id)
         case .deviceLogin(let login):
+            try admitLogin(mayCreate: true)  // an unknown device makes a guest account
             var request = Meridian_Identity_V1_LoginRequest()
             request.device.deviceID = login.deviceID
             request.device.deviceSecret = login.deviceSecret
             request.device.displayName = login.displayName
             try await logIn(request, requestID: id)
         case .refresh(let refresh):
+            try admitLogin(mayCreate: false)
             try requireLoginAllowed()
             let grant: LoginGrant
             do { grant = try await context.identity.refresh(refresh.refreshToken, source: source) } catch { throw GatewayError(error) }
             try await granted(grant, requestID: id)
         case .resume(let resume):
+            try admitLogin(mayCreate: false)
             try requireLoginAllowed()
             let claims: AccessClaims
             do { claims = try await context.identity.verify(resume.token) } catch {
@@ -201,6 +208,7 @@ actor ClientSession {
             }
             ticket = nil
             poller?.cancel()
+            lastCancel = context.system.clock.now
             outbox.send(queueStatus(id, queued: false, reason: "cancelled"))
         case .getProfile:
             let view = try await call { try await self.context.directory.home(of: player, region: homeRegion).view() }
@@ -221,6 +229,16 @@ actor ClientSession {
     }
 
     // MARK: Login and session
+
+    /// Counts a login attempt against the source address's limits (and, for a login that may
+    /// create an account, its registrations); too many closes the connection with RATE_LIMITED.
+    private func admitLogin(mayCreate: Bool) throws(GatewayError) {
+        let (source, now) = (self.source, context.system.clock.now)
+        let refusal = context.admission.withLock { admission in
+            admission.login(from: source, now: now) ?? (mayCreate ? admission.mayRegister(from: source, now: now) : nil)
+        }
+        if let refusal { throw refusal }
+    }
 
     /// A connection logs in once; a later login on it may only be the same player's (a refresh).
     private func requireLoginAllowed() throws(GatewayError) {
@@ -243,6 +261,10 @@ actor ClientSession {
 
     private func granted(_ grant: LoginGrant, requestID: UInt64) async throws(GatewayError) {
         let account = grant.account
+        if grant.created {
+            let (source, now) = (self.source, context.system.clock.now)
+            context.admission.withLock { $0.registered(from: source, now: now) }
+        }
         // The player's data lives in the home region: make sure it exists there (idempotent).
         _ = try await call { try await self.context.directory.home(of: account.player, region: account.homeRegion).create(displayName: account.displayName) }
         try await loggedIn(
@@ -307,6 +329,12 @@ actor ClientSession {
 
     private func enqueue(_ queue: Meridian_Client_V1_Queue, id: UInt64, player: UUID, homeRegion: String) async throws(GatewayError) {
         guard match == nil else { throw GatewayError(.refused, "already in a match; finish or leave it first") }
+        if let lastCancel {
+            let wait = context.system.clock.now.duration(to: lastCancel.advanced(by: context.configuration.queueCooldown))
+            guard wait <= .zero else {
+                throw GatewayError(.refused, "you cancelled a moment ago; queue again in \(max(1, Int((wait / .milliseconds(1)).rounded(.up)))) ms")
+            }
+        }
         let region = queue.region.isEmpty ? context.region : queue.region
         guard context.topology.region(named: region) != nil else { throw GatewayError(.refused, "no region \(region) in the topology") }
         guard queue.party.count < 16 else { throw GatewayError(.refused, "a party has at most 16 members") }

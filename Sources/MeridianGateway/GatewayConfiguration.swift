@@ -2,7 +2,20 @@
 /// from one client's bytes; the defaults suit a 60 Hz game.
 public struct GatewayConfiguration: Sendable {
     /// Largest frame a client may send (the length prefix is checked before anything is buffered).
-    public var maxFrameBytes = 64 * 1024
+    /// Client messages are small (a full input batch or a party queue is well under 1 KiB). Default 8 KiB.
+    public var maxFrameBytes = 8 * 1024
+    /// Connections this gateway holds at once; beyond it a new one gets RATE_LIMITED and is
+    /// closed. Default 18,000 (a process may open 20,000 files on these machines).
+    public var maximumConnections = 18_000
+    /// Connections one source address may hold at once (players behind one NAT share an
+    /// address). Default 1,024.
+    public var maximumConnectionsPerSource = 1_024
+    /// Login attempts (any method, refresh and resume included) per source address per minute. Default 300.
+    public var loginsPerSourcePerMinute = 300
+    /// New accounts (password registrations, first device logins) per source address per minute. Default 20.
+    public var registrationsPerSourcePerMinute = 20
+    /// After a client cancels its queue, how long before it may queue again. Default 1 s.
+    public var queueCooldown: Duration = .seconds(1)
     /// Inputs in one batch; more is a protocol violation.
     public var maxInputsPerBatch = 8
     /// Sustained messages per second per connection (inputs and acks at 60 Hz are 120/s)…

@@ -1,5 +1,6 @@
 import Logging
 import MeridianCatalog
+import MeridianClock
 import MeridianCluster
 import MeridianGame
 import MeridianIdentity
@@ -23,6 +24,8 @@ final class GatewayContext: Sendable {
     let logger: Logger
     let counters = Mutex(GatewayCounters())
     let metrics = GatewayMetrics()
+    /// Connection slots and login rates per source address.
+    let admission: Mutex<Admission<AnyClock.Instant>>
 
     init(
         system: ClusterSystem, game: GameServices, identity: IdentityNode, topology: Topology, catalog: LocalCatalog?,
@@ -38,6 +41,12 @@ final class GatewayContext: Sendable {
         self.router = MatchFeedRouter(system: system, logger: logger)
         self.sessionChanges = SessionChangeRouter(system: system)
         self.logger = logger
+        self.admission = Mutex(Admission(limits: .init(
+            maximumConnections: configuration.maximumConnections,
+            maximumConnectionsPerSource: configuration.maximumConnectionsPerSource,
+            loginsPerSourcePerMinute: configuration.loginsPerSourcePerMinute,
+            registrationsPerSourcePerMinute: configuration.registrationsPerSourcePerMinute
+        )))
     }
 
     var region: String { system.region }

@@ -159,6 +159,16 @@ public final class GatewayServer: Sendable {
         let outbox = connection.outbox
         let channel = connection.channel.channel
         let source = channel.remoteAddress?.ipAddress ?? "unknown"
+        if let refusal = context.admission.withLock({ $0.admit(source) }) {
+            // Over a connection limit: say so and close, before any of this connection's bytes are read.
+            refuse(refusal, outbox: outbox, channel: channel)
+            try? await connection.channel.executeThenClose { inbound, _ in
+                defer { outbox.close() }
+                for try await _ in inbound {}
+            }
+            return
+        }
+        defer { context.admission.withLock { $0.release(source) } }
         let session = ClientSession(context: context, outbox: outbox, source: source) { [context] error in
             Self.refuse(error, outbox: outbox, channel: channel, context: context)
         }

@@ -233,6 +233,12 @@ public distributed actor PlayerHome: PassivatableActor {
             receipt = try await services.writer.submit(.matchResult(application))
         } catch {
             if case .staleEpoch = error.code { self.epoch = nil }
+            // The player moved home meanwhile: the result follows them (idempotent there by the match id).
+            if error.code == .tombstoned, let moved = try await movedHome() {
+                let forwarded = try await moved.applyMatchResult(result)
+                matchFinished(result.matchID)
+                return forwarded
+            }
             throw error
         }
         matchFinished(result.matchID)
@@ -278,6 +284,13 @@ public distributed actor PlayerHome: PassivatableActor {
         }
         matchFinished(matchID)
         return true
+    }
+
+    /// The player's actor in the region the directory names now, when the player moved away from
+    /// this one (this store keeps a tombstone).
+    private func movedHome() async throws -> PlayerHome? {
+        guard let region = await services.movedAway(playerID) else { return nil }
+        return try PlayerDirectory(system: actorSystem, topology: services.topology).home(of: playerID, region: region)
     }
 
     /// The player's most recent matches, newest first.

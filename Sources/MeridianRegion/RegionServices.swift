@@ -22,6 +22,13 @@ public final class RegionServices: Sendable {
     /// changes: what needs watching, without asking every idle player.
     private let busy = Mutex<[UUID: BusyPlayer]>([:])
     private let inbox = Mutex<TradeInbox?>(nil)
+    private let homeLookup = Mutex<HomeLookup?>(nil)
+
+    /// Where the identity directory says a player lives now. A struct around the closure, not
+    /// the bare closure, in the `Mutex` (see ``StoredClosure`` for why).
+    private struct HomeLookup: Sendable {
+        let call: @Sendable (UUID) async -> String?
+    }
 
     private init(system: ClusterSystem, topology: Topology, store: any RegionStore, faults: FaultInjection, logger: Logger) {
         self.region = system.region
@@ -70,6 +77,19 @@ public final class RegionServices: Sendable {
 
     /// The local players that are queued or in a match now, with their sessions.
     public var busyPlayers: [BusyPlayer] { busy.withLock { Array($0.values) } }
+
+    /// Tells this node where players live now (the identity layer's directory), so that what is
+    /// addressed to a player who moved away — a match result, a trade — follows them.
+    public func setHomeLookup(_ lookup: @escaping @Sendable (UUID) async -> String?) {
+        homeLookup.withLock { $0 = HomeLookup(call: lookup) }
+    }
+
+    /// The region the directory names as `player`'s home, when it is not this one; nil when it is
+    /// this one or nobody can say.
+    func movedAway(_ player: UUID) async -> String? {
+        guard let lookup = homeLookup.withLock({ $0 }), let region = await lookup.call(player), region != self.region else { return nil }
+        return region
+    }
 
     /// What `player` is doing here, when queued or in a match (why their data cannot move now); nil when idle.
     public func activity(of player: UUID) -> String? {

@@ -2,6 +2,7 @@ import Distributed
 import Foundation
 import MeridianCluster
 import MeridianStorage
+import MeridianTopology
 
 /// Receives the receiver's leg of trades on the node that hosts the receivers' data
 /// (`/system/trades`). Idempotent: a delivery seen before returns its original outcome.
@@ -23,7 +24,16 @@ public distributed actor TradeInbox {
             return DeliveryOutcome(accepted: true, reason: "")
         } catch {
             switch error.code {
-            case .playerNotFound, .tombstoned:
+            case .tombstoned:
+                // The receiver moved home: the trade follows them (idempotent there by the trade id).
+                if let region = await services.movedAway(message.receiver),
+                   let owner = PlayerPlacement.owner(of: message.receiver, region: region, topology: services.topology) {
+                    let inbox = try TradeInbox.resolve(id: ClusterActorID(node: owner, incarnation: 0, path: Self.path), using: actorSystem)
+                    return try await inbox.deliver(message)
+                }
+                let record = try await services.store.rejectTrade(message.tradeID, receiver: message.receiver, reason: error.message)
+                return DeliveryOutcome(accepted: record.decision == .delivered, reason: record.reason)
+            case .playerNotFound:
                 // Refused for good: record it so a repeated delivery gets the same answer.
                 let record = try await services.store.rejectTrade(message.tradeID, receiver: message.receiver, reason: error.message)
                 return DeliveryOutcome(accepted: record.decision == .delivered, reason: record.reason)

@@ -160,6 +160,7 @@ struct ClusterNodeService: Service {
             system: system, topology: topology, store: region.store, configuration: .node(of: topology),
             playerBusy: { [weak region] player in region?.activity(of: player) }, logger: logger
         )
+        region.setHomeLookup { [weak identity] player in try? await identity?.homeRegion(of: player) }
         // Shards, matches, the region's matchmaker when placed here, session watching.
         let game = try GameServices.start(system: system, topology: topology, regionServices: region, catalog: catalog.local, logger: logger)
         // The client-facing endpoint on the node's `gateway:` address (when the topology names this node).

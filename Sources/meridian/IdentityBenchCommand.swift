@@ -16,12 +16,13 @@ extension BenchCommand {
     struct Identity: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "identity",
-            abstract: "Access-token verification (ns/op, vs raw Ed25519), refresh p50/p99 from each region, password logins/s at the authority.",
+            abstract: "Access-token verification (ns/op, vs raw Ed25519), refresh p50/p99 from each region, password logins/s at the authority, transfer p50/p99 between every region pair.",
             discussion: """
                 Goals on a 2-core box (not test assertions): verification ≤ 50 µs; refresh p99 ≤ the RTT to the \
-                authority + 10 ms. The nodes of the topology run in this process with its latency emulated; the \
-                authority keeps accounts in SQLite in a temporary directory. Run a release build: \
-                swift build -c release --product meridian && .build/release/meridian bench identity
+                authority + 10 ms; transfer p99 ≤ 4 × the pair's RTT + 50 ms (a player with --ledger-events \
+                events). The nodes of the topology run in this process with its latency emulated; every node \
+                keeps its region's data (and the authority its accounts) in SQLite in a temporary directory. \
+                Run a release build: swift build -c release --product meridian && .build/release/meridian bench identity
                 """
         )
 
@@ -31,6 +32,8 @@ extension BenchCommand {
         @Option(help: "Refreshes timed from each region.") var refreshes: Int = 200
         @Option(help: "Seconds of password logins.") var loginSeconds: Double = 5
         @Option(help: "Concurrent password logins.") var loginConcurrency: Int = 4
+        @Option(help: "Transfers timed per ordered region pair.") var transfers: Int = 20
+        @Option(help: "Ledger events of each transferred player.") var ledgerEvents: Int = 1000
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
@@ -47,8 +50,12 @@ extension BenchCommand {
             cluster.refreshes = max(10, refreshes)
             cluster.loginDuration = .milliseconds(Int64(loginSeconds * 1000))
             cluster.loginConcurrency = max(1, loginConcurrency)
+            cluster.transfers = max(1, transfers)
+            cluster.ledgerEvents = max(1, ledgerEvents)
             let clusterResult = try await cluster.run(progress: progress)
-            let report = IdentityBenchReport(verification: verification, refresh: clusterResult.refresh, passwordLogins: clusterResult.logins)
+            let report = IdentityBenchReport(
+                verification: verification, refresh: clusterResult.refresh, passwordLogins: clusterResult.logins, transfers: clusterResult.transfers
+            )
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -163,9 +170,30 @@ struct IdentityClusterBenchmark {
         }
     }
 
+    struct PairTransfers: Codable, Sendable {
+        var from: String
+        var to: String
+        var transfers: Int
+        var ledgerEvents: Int
+        var rttMs: Double
+        var p50Ms: Double
+        var p99Ms: Double
+        var goalMs: Double
+
+        enum CodingKeys: String, CodingKey {
+            case from, to, transfers
+            case ledgerEvents = "ledger_events"
+            case rttMs = "rtt_ms"
+            case p50Ms = "p50_ms"
+            case p99Ms = "p99_ms"
+            case goalMs = "goal_ms"
+        }
+    }
+
     struct Result: Sendable {
         var refresh: [RegionRefresh]
         var logins: Logins
+        var transfers: [PairTransfers]
     }
 
     let topology: Topology
@@ -173,6 +201,8 @@ struct IdentityClusterBenchmark {
     var refreshes = 200
     var loginDuration: Duration = .seconds(5)
     var loginConcurrency = 4
+    var transfers = 20
+    var ledgerEvents = 1000
 
     func run(progress: (String) -> Void) async throws -> Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-bench-identity-\(UUID().uuidString)")
@@ -208,8 +238,10 @@ struct IdentityClusterBenchmark {
             configuration.oneWayLatency = { latency.oneWay(from: $0, to: $1) }
             configuration.emulateLatency = true
             let system = try await ClusterSystem.start(configuration, logger: logger)
-            let store: (any RegionStore)? = node.id == authorityNode
-                ? try await SQLiteRegionStore.open(directory: directory.path, node: node.id, logger: logger) : nil
+            // Every node keeps its share of its region's data (a transfer's steps run there).
+            let store: any RegionStore = try await SQLiteRegionStore.open(
+                directory: directory.appendingPathComponent(node.region).path, node: node.id, logger: logger
+            )
             var identity = IdentityConfiguration.node(of: topology)
             identity.devLogin = true
             let node = try await IdentityNode.start(system: system, topology: topology, store: store, configuration: identity, logger: logger)
@@ -291,7 +323,66 @@ struct IdentityClusterBenchmark {
             p50Ms: merged.p50.benchNanoseconds / 1e6, p99Ms: merged.p99.benchNanoseconds / 1e6,
             scrypt: "N=2^\(parameters.logRounds) r=\(parameters.blockSize) p=\(parameters.parallelism)"
         )
-        return Result(refresh: refresh, logins: logins)
+        let transfers = try await measureTransfers(running: running, authority: authority.identity, progress: progress)
+        return Result(refresh: refresh, logins: logins, transfers: transfers)
+    }
+
+    /// Moves players with `ledgerEvents` events between every ordered pair of regions, one at a
+    /// time, asked at the authority's node (the coordinator's own calls are what is timed).
+    private func measureTransfers(
+        running: [(system: ClusterSystem, identity: IdentityNode, store: (any RegionStore)?)], authority: IdentityNode, progress: (String) -> Void
+    ) async throws -> [PairTransfers] {
+        let regions = topology.regions.map(\.name)
+        var results: [PairTransfers] = []
+        for from in regions {
+            for to in regions where to != from {
+                progress("identity: \(transfers) transfers \(from) → \(to) of players with \(ledgerEvents) ledger events")
+                var players: [UUID] = []
+                for _ in 0..<transfers + 1 {
+                    players.append(try await makePlayer(homedIn: from, running: running, authority: authority))
+                }
+                var recorder = LatencyRecorder()
+                let clock = ContinuousClock()
+                for (index, player) in players.enumerated() {
+                    let start = clock.now
+                    let record = try await authority.transfer(player: player, to: to)
+                    let elapsed = start.duration(to: clock.now)
+                    guard record.step == .done else {
+                        throw ValidationError("a transfer \(from) → \(to) ended \(record.step.rawValue): \(record.failure ?? "")")
+                    }
+                    if index > 0 { recorder.record(elapsed) }  // the first one warms connections and call targets
+                }
+                let rtt = topology.latency.oneWay(from: from, to: to) * 2
+                results.append(PairTransfers(
+                    from: from, to: to, transfers: recorder.count, ledgerEvents: ledgerEvents, rttMs: rtt.benchNanoseconds / 1e6,
+                    p50Ms: recorder.p50.benchNanoseconds / 1e6, p99Ms: recorder.p99.benchNanoseconds / 1e6,
+                    goalMs: 4 * rtt.benchNanoseconds / 1e6 + 50
+                ))
+            }
+        }
+        return results
+    }
+
+    /// An account homed in `region` whose player data (on its owner node) has `ledgerEvents` grants.
+    private func makePlayer(
+        homedIn region: String, running: [(system: ClusterSystem, identity: IdentityNode, store: (any RegionStore)?)], authority: IdentityNode
+    ) async throws -> UUID {
+        let player = UUID()
+        var request = Meridian_Identity_V1_AdminCreateAccount()
+        request.dev.player = player.uuidString.lowercased()
+        request.homeRegion = region
+        _ = try await authority.createAccount(request)
+        guard let owner = PlayerPlacement.owner(of: player, region: region, topology: topology),
+              let store = running.first(where: { $0.system.nodeID == owner })?.store
+        else { throw ValidationError("region \(region) has no node with a store") }
+        _ = try await store.createPlayer(NewPlayer(id: player, displayName: "bench", homeRegion: region))
+        let commands = (0..<ledgerEvents).map { index in
+            MeridianStorage.LedgerCommand.append(LedgerAppend(
+                player: player, epoch: .initial, idempotencyKey: "bench-\(index)", operation: .grant(["gold": 1]), reason: "bench"
+            ))
+        }
+        for result in try await store.applyLedger(commands) { _ = try result.get() }
+        return player
     }
 }
 
@@ -299,9 +390,10 @@ struct IdentityBenchReport: Codable {
     var verification: TokenVerificationBenchmark.Result
     var refresh: [IdentityClusterBenchmark.RegionRefresh]
     var passwordLogins: IdentityClusterBenchmark.Logins
+    var transfers: [IdentityClusterBenchmark.PairTransfers]
 
     enum CodingKeys: String, CodingKey {
-        case verification, refresh
+        case verification, refresh, transfers
         case passwordLogins = "password_logins"
     }
 
@@ -317,6 +409,11 @@ struct IdentityBenchReport: Codable {
         text += String(format: "password logins at %@ (%@, %d at once): %.1f/s  p50 %.1f ms  p99 %.1f ms\n",
                        passwordLogins.node as NSString, passwordLogins.scrypt as NSString, passwordLogins.concurrency,
                        passwordLogins.perSecond, passwordLogins.p50Ms, passwordLogins.p99Ms)
+        text += "transfers (players with \(transfers.first?.ledgerEvents ?? 0) ledger events, asked at the authority):\n"
+        for pair in transfers {
+            text += String(format: "  %-10@ → %-10@ rtt %6.1f ms  p50 %7.1f ms  p99 %7.1f ms  goal ≤ %7.1f ms  (%d transfers)\n",
+                           pair.from as NSString, pair.to as NSString, pair.rttMs, pair.p50Ms, pair.p99Ms, pair.goalMs, pair.transfers)
+        }
         return text
     }
 }

@@ -2,9 +2,11 @@ import ArgumentParser
 import Foundation
 import Logging
 import MeridianCluster
+import MeridianIdentity
 import MeridianMatchmaking
 import MeridianRegion
 import MeridianTopology
+import MeridianWire
 
 /// `meridian player …`: operator and test access to players, through their home actors.
 struct PlayerCommand: AsyncParsableCommand {
@@ -19,21 +21,34 @@ struct PlayerCommand: AsyncParsableCommand {
         var topology: String
         @Option(help: "The player's id (UUID).")
         var player: String
-        @Option(help: "The player's home region.")
-        var region: String
+        @Option(help: "The player's home region (default: where the identity directory says the player lives).")
+        var region: String?
         @OptionGroup var secret: SecretOptions
         @OptionGroup var logging: LoggingOptions
 
-        /// Runs `body` against the player's home actor from a non-member client.
-        func withHome<T: Sendable>(_ body: (PlayerHome, PlayerDirectory) async throws -> T) async throws -> T {
+        /// Runs `body` against the player's home actor from a non-member client; `body` can look
+        /// up where another player lives.
+        func withHome<T: Sendable>(_ body: (PlayerHome, _ homeRegion: (UUID) async throws -> String) async throws -> T) async throws -> T {
             var logger = logging.bootstrap()
             logger.logLevel = .warning
             guard let id = UUID(uuidString: player) else { throw ValidationError("--player must be a UUID") }
             let (parsed, _) = try Topology.loadOrExplain(topology)
             return try await StatusClient.with(topology: parsed, secret: try secret.load(), logger: logger) { client in
                 let directory = PlayerDirectory(system: client.system, topology: parsed)
-                return try await body(try directory.home(of: id, region: region), directory)
+                let lookUp = { (player: UUID) async throws -> String in try await Self.homeRegion(of: player, client: client, topology: parsed, logger: logger) }
+                let home = if let region { region } else { try await lookUp(id) }
+                return try await body(try directory.home(of: id, region: home), lookUp)
             }
+        }
+
+        /// Where the identity directory says `player` lives.
+        static func homeRegion(of player: UUID, client: StatusClient, topology: Topology, logger: Logger) async throws -> String {
+            let authority = AuthorityClient(system: client.system, topology: topology, timeout: .seconds(10), logger: logger)
+            let lookup = try await authority.call { try await $0.lookup(player: player) }
+            guard lookup.found else {
+                throw ValidationError("the identity directory has no player \(player.uuidString.lowercased()); give --region for a player without an account")
+            }
+            return lookup.entry.homeRegion
         }
     }
 
@@ -83,15 +98,16 @@ struct PlayerCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Give items to another player, in any region (idempotent by --trade-id).")
         @OptionGroup var target: Target
         @Option(help: "Receiver's id.") var to: String
-        @Option(help: "Receiver's home region.") var toRegion: String
+        @Option(help: "Receiver's home region (default: the identity directory's answer).") var toRegion: String?
         @Option(help: "Item kind.") var item: String
         @Option(help: "How many.") var count: Int64
         @Option(help: "Trade id (UUID); default: a new one.") var tradeID: String?
         func run() async throws {
             guard let receiver = UUID(uuidString: to) else { throw ValidationError("--to must be a UUID") }
             let id = tradeID.flatMap(UUID.init(uuidString:)) ?? UUID()
-            let receipt = try await target.withHome { home, _ in
-                try await home.trade(tradeID: id, to: receiver, receiverRegion: toRegion, items: [item: count])
+            let receipt = try await target.withHome { home, homeRegion in
+                let region = if let toRegion { toRegion } else { try await homeRegion(receiver) }
+                return try await home.trade(tradeID: id, to: receiver, receiverRegion: region, items: [item: count])
             }
             print("trade \(id): giver's leg committed at sequence \(receipt.sequence); balances \(receipt.balancesAfter)")
         }

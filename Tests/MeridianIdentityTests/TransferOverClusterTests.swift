@@ -117,6 +117,36 @@ struct TransferOverClusterTests {
         }
     }
 
+    /// What is addressed to the old home after the move follows the player: a match result (twice:
+    /// a retried delivery) and a trade whose giver still named the old region each land exactly
+    /// once in the new home.
+    @Test func aResultAndATradeAddressedToTheOldHomeLandOnceInTheNewOne() async throws {
+        try await GameTestCluster.with { cluster in
+            let mover = try await cluster.createAccount(name: "mover", home: "eu-west")
+            let giver = try await cluster.createAccount(name: "giver", home: "us-east")
+            _ = try await cluster.home(of: giver, region: "us-east").grant(item: "gold", count: 10, idempotencyKey: "giver-gold")
+            #expect(try await cluster.all[0].identity.transfer(player: mover, to: "us-east").step == .done)
+
+            let result = MatchResultMessage(
+                matchID: UUID(), player: mover, outcome: "win", placement: 0, xp: 40, rewards: ["gold": 25], skillAfter: nil, finishedAt: Date()
+            )
+            let old = try cluster.home(of: mover, region: "eu-west")
+            let first = try await old.applyMatchResult(result)
+            let again = try await old.applyMatchResult(result)
+            #expect(!first.replayed && again.replayed, "delivered once, then a replay")
+            let trade = try await cluster.home(of: giver, region: "us-east").trade(tradeID: UUID(), to: mover, receiverRegion: "eu-west", items: ["gold": 4])
+            #expect(trade.balancesAfter["gold"] == 6)
+
+            let view = try await cluster.eventuallyValue("the trade reaches the new home") { () -> PlayerView? in
+                let view = try await cluster.home(of: mover, region: "us-east").view()
+                return view.balances["gold"] == 29 ? view : nil
+            }
+            #expect(view.xp == 40 && view.ledgerSequence == 2, "the result once (25 gold, 40 XP), the trade once (4 gold): \(view)")
+            #expect(try await cluster.home(of: mover, region: "us-east").recentMatches(limit: 10).map(\.matchID) == [result.matchID])
+            #expect(try await cluster.home(of: giver, region: "us-east").view().balances["gold"] == 6, "the giver paid once, no refund")
+        }
+    }
+
     // MARK: Helpers
 
     /// Grants, a consume and a replayed key: three events and one replay in the ledger.

@@ -218,6 +218,7 @@ public final class GameTestCluster: Sendable {
             system: system, topology: topology, store: regionServices.store, configuration: identityConfiguration, now: options.wallClock,
             playerBusy: { [weak regionServices] player in regionServices?.activity(of: player) }, logger: logger
         )
+        regionServices.setHomeLookup { [weak identity] player in try? await identity?.homeRegion(of: player) }
         var gateway: GatewayServer?
         if withGateways, let address = topology.node(id: id)?.gateway {
             gateway = try await GatewayServer.start(

@@ -127,6 +127,7 @@ package distributed actor TransferCoordinator {
                 : IdentityRefusal(.unavailable, "the identity store did not answer; retry")
         }
         logger.info("transfer begun", metadata: Self.metadata(record))
+        faults.reached(.afterTransfer(.begun))
         return record
     }
 

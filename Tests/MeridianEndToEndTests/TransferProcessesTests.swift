@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+/// Cross-region transfer over real processes: `meridian player transfer` while the coordinator's
+/// node (the identity authority, also the player's source node here) is SIGKILLed right after
+/// each saga step it records, and while the destination node is down. After the restart the
+/// transfer completes: the player's balance is whole in exactly one region, the old copy is a
+/// tombstone, the directory says the new home at epoch 2, and `meridian ledger audit` exits 0 at
+/// every moment.
+@Suite("transfers survive kill -9", .serialized)
+struct TransferProcessesTests {
+    static let steps = ["begun", "frozen", "copied", "flipped", "activated"]
+
+    func json(_ result: (status: Int32, output: String)) -> [String: Any]? {
+        guard result.status == 0, let line = result.output.split(separator: "\n").last else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+    }
+
+    func eventually(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? condition()) == true { return true }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        return false
+    }
+
+    /// A player with an account homed in region-a and 10 gold there.
+    func newPlayer(_ name: String, in cluster: ProcessCluster, password: String) async throws -> String {
+        var created: [String: Any]?
+        #expect(try await eventually {
+            created = json(try cluster.meridian(["account", "create", "--username", name, "--password-file", password, "--region", "region-a", "--json"]))
+            return created != nil
+        }, "account \(name) created")
+        let player = try #require(created?["player_id"] as? String)
+        #expect(try await eventually {
+            try cluster.meridian(["player", "create", "--player", player, "--name", name]).status == 0
+        })
+        #expect(try cluster.meridian(["player", "grant", "--player", player, "--item", "gold", "--count", "10", "--key", "welcome-\(name)"]).status == 0)
+        return player
+    }
+
+    func expectMoved(_ player: String, in cluster: ProcessCluster) async throws {
+        var account: [String: Any]?
+        #expect(try await eventually {
+            account = json(try cluster.meridian(["account", "show", "--player", player, "--json"]))
+            return account?["home_region"] as? String == "region-b"
+        }, "the directory names region-b: \(account ?? [:])")
+        #expect((account?["epoch"] as? NSNumber)?.intValue == 2)
+        var moved: [String: Any]?
+        #expect(try await eventually {
+            moved = json(try cluster.meridian(["player", "show", "--player", player, "--json"]))
+            return moved?["state"] as? String == "active" && moved?["home_region"] as? String == "region-b"
+        }, "the player is active in region-b: \(moved ?? [:])")
+        #expect(((moved?["balances"] as? [String: Any])?["gold"] as? NSNumber)?.int64Value == 10)
+        let old = json(try cluster.meridian(["player", "show", "--player", player, "--region", "region-a", "--json"]))
+        #expect(old?["state"] as? String == "tombstoned", "\(old ?? [:])")
+        let audit = try cluster.meridian(["ledger", "audit"])
+        #expect(audit.status == 0, "audit: \(audit.output)")
+    }
+
+    /// Usernames unique to this run: the PostgreSQL databases outlive one test.
+    let suffix = UUID().uuidString.prefix(6).lowercased()
+
+    @Test(.timeLimit(.minutes(8)), arguments: TradeCrashProcessesTests.Backend.available)
+    func aTransferWhoseCoordinatorIsKilledAtEveryStepCompletesAfterRestart(_ backend: TradeCrashProcessesTests.Backend) async throws {
+        let cluster = try await ProcessCluster(
+            "e2e-transfer", directoryPrefix: "meridian-e2e-transfer",
+            regions: [.init("region-a", shards: 2, nodes: ["a-1"]), .init("region-b", shards: 2, nodes: ["b-1"])],
+            latency: ["region-a/region-b": 20], catalogPrimary: "region-a", seeds: ["a-1", "b-1"],
+            storage: backend.storage
+        )
+        let password = try cluster.write("password", "a long password\n")
+        var run = 0  // the nodes' runs, for their log files
+        var a = try cluster.start("a-1")
+        var b = try cluster.start("b-1")
+        defer { for process in [a, b] where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        for step in Self.steps {
+            // a-1 (the authority, the coordinator and the player's source node) dies right after `step`.
+            a.terminate()
+            a.waitUntilExit()
+            run += 1
+            a = try cluster.start("a-1", run: run, environment: ["MERIDIAN_FAULT": "kill-after-transfer-\(step)"])
+            let player = try await newPlayer("p-\(step)-\(suffix)", in: cluster, password: password)
+
+            let cut = try cluster.meridian(["player", "transfer", "--player", player, "--to", "region-b", "--json"])
+            #expect(cut.status != 0, "the caller sees the coordinator die after \(step): \(cut.output)")
+            a.waitUntilExit()
+            #expect(a.terminationReason == .uncaughtSignal && a.terminationStatus == SIGKILL, "killed after \(step)")
+            let during = try cluster.meridian(["ledger", "audit"])
+            #expect(during.status == 0, "audit with the coordinator down after \(step): \(during.output)")
+
+            run += 1
+            a = try cluster.start("a-1", run: run)
+            try await expectMoved(player, in: cluster)
+        }
+
+        // The destination is down when the transfer starts: the coordinator retries until it is back.
+        let player = try await newPlayer("p-late-\(suffix)", in: cluster, password: password)
+        b.terminate()
+        b.waitUntilExit()
+        let mover = try Meridian.start(
+            ["player", "transfer", "--player", player, "--to", "region-b", "--json", "--topology", cluster.topologyPath],
+            log: cluster.directory.appendingPathComponent("transfer-late.log")
+        )
+        try await Task.sleep(for: .seconds(2))
+        run += 1
+        b = try cluster.start("b-1", run: run)
+        mover.waitUntilExit()
+        #expect(mover.terminationStatus == 0, "the transfer waited for the destination (\(cluster.directory.path))")
+        try await expectMoved(player, in: cluster)
+
+        for process in [a, b] { process.terminate() }
+        for process in [a, b] { process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: cluster.directory)
+    }
+}
