@@ -251,7 +251,10 @@ package distributed actor TransferCoordinator {
         case .flipDirectory:
             do {
                 let moved = try await store.setHome(player, region: state.to, epoch: state.toEpoch)
-                await publish(DirectoryEntry(moved))
+                // Pushed without waiting for the farthest region: the saga goes on at once, and a
+                // node that misses the push catches up from the authority (IdentityNode.catchUp).
+                let (publish, entry) = (self.publish, DirectoryEntry(moved))
+                Task { await publish(entry) }
                 return .done
             } catch where error.code == .unavailable || error.code == .backend {
                 return .unreachable(error.message)
