@@ -58,15 +58,6 @@ struct MatchCrashProcessesTests {
         try cluster.meridian(["match", "queue", "--region", "region-a", "--player", "\(player)@region-b"]).status == 0
     }
 
-    func eventually(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if (try? condition()) == true { return true }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        return false
-    }
-
     @Test func killingANodeMidMatchEndsItsMatchesAndMovesItsShards() async throws {
         let processes = try ["a-1", "a-2", "b-1"].map { try cluster.start($0) }
         defer { for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) } }

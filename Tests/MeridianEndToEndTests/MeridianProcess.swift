@@ -132,3 +132,14 @@ struct ProcessCluster {
         return path
     }
 }
+
+/// Asks `condition` every 250 ms until it holds (true) or `timeout` passes (false): for state that
+/// real processes reach through their own timers (a restart, a failover), seen from outside.
+func eventually(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? condition()) == true { return true }
+        try await Task.sleep(for: .milliseconds(250))
+    }
+    return false
+}

@@ -40,15 +40,6 @@ struct TradeCrashProcessesTests {
         return ((object["balances"] as? [String: Any])?["gold"] as? NSNumber)?.int64Value ?? 0
     }
 
-    func eventually(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if (try? condition()) == true { return true }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        return false
-    }
-
     @Test(arguments: Backend.available)
     func aTradeInterruptedByKill9CompletesAfterRestart(_ backend: Backend) async throws {
         let cluster = try await ProcessCluster(

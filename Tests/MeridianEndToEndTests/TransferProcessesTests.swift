@@ -16,15 +16,6 @@ struct TransferProcessesTests {
         return try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
     }
 
-    func eventually(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if (try? condition()) == true { return true }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        return false
-    }
-
     /// A player with an account homed in region-a and 10 gold there.
     func newPlayer(_ name: String, in cluster: ProcessCluster, password: String) async throws -> String {
         var created: [String: Any]?

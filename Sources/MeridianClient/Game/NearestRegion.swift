@@ -46,9 +46,15 @@ extension GameClient {
 
     /// Measures each region with real connections (connect, hello, `pings` pings, close), with
     /// this configuration's ``LatencyProfile`` and local address, and picks the nearest.
+    ///
+    /// A region's pings start `spacing` apart, so every region's samples span the same window
+    /// whatever its distance: back-to-back pings to a near region would all fall inside one
+    /// stall of a busy machine (the samples of a far region, spread by their own round trips,
+    /// would not), and the near region would look the farther one.
     public static func nearestRegion(
         from regions: [String: [String]],
         pings: Int = 5,
+        spacing: Duration = .milliseconds(100),
         group: any EventLoopGroup,
         configuration: Configuration = Configuration(),
         logger: Logger
@@ -60,7 +66,12 @@ extension GameClient {
                 try await probe.connect(host: host, port: port, region: region)
                 try await probe.hello()
                 var samples: [Duration] = []
-                for _ in 0..<max(1, pings) { samples.append(try await probe.ping()) }
+                let clock = ContinuousClock()
+                let start = clock.now
+                for index in 0..<max(1, pings) {
+                    if index > 0 { try await Task.sleep(until: start.advanced(by: spacing * index), clock: clock) }
+                    samples.append(try await probe.ping())
+                }
                 await probe.finish()
                 return samples
             } catch {
