@@ -106,4 +106,11 @@ struct TransferProcessesTests {
         for process in [a, b] { process.waitUntilExit() }
         try? FileManager.default.removeItem(at: cluster.directory)
     }
+
+    /// A user's mistake exits 1 (not ArgumentParser's 64), like every `meridian` command.
+    @Test func aMalformedRequestExitsOne() throws {
+        #expect(try Meridian.run(["player", "transfer", "--topology", "none.yaml", "--player", "not-a-uuid", "--to", "us-east"]).status == 1)
+        #expect(try Meridian.run(["player", "transfer", "--no-such-option"]).status == 1)
+        #expect(try Meridian.run(["player", "transfer", "--help"]).status == 0)
+    }
 }
