@@ -1,4 +1,5 @@
 import Foundation
+import MeridianClock
 import MeridianCluster
 import MeridianGame
 import MeridianGateway
@@ -84,7 +85,8 @@ struct GatewayPlayTests {
     /// A logged-in player's actor stays in memory however idle (its gateway watches it); once
     /// the connection closes, the gateway stops watching and the idle actor is passivated.
     @Test func aPlayersActorStaysWhileConnectedAndGoesAfterTheConnectionCloses() async throws {
-        try await GameTestCluster.with(gateways: true, passivatePlayersAfter: .milliseconds(100)) { cluster in
+        let clock = ManualClock()  // idle time passes when the test says so
+        try await GameTestCluster.with(gateways: true, passivatePlayersAfter: .seconds(100), options: .init(clock: clock)) { cluster in
             let client = try await RawClient.connect(try #require(cluster.node("us-east-1")?.gateway?.address))
             // Homed in eu-west, playing from a us-east gateway.
             let player = try await cluster.createAccount(home: "eu-west")
@@ -92,13 +94,14 @@ struct GatewayPlayTests {
             let homeNode = cluster.homeNode(of: player, region: "eu-west")
             let system = try #require(cluster.node(homeNode)?.system)
             let connected = try cluster.home(of: player, region: "eu-west", via: homeNode)
-            try await Task.sleep(for: .milliseconds(300))
+            clock.advance(by: .seconds(300))
             await system.passivateIdleActors()
             #expect(try cluster.home(of: player, region: "eu-west", via: homeNode) === connected)
 
             await client.close()
+            // The close reaches the home as an unwatch call; until it has, the actor stays.
             try await cluster.eventually("the idle player's actor is passivated after the connection closed") {
-                try await Task.sleep(for: .milliseconds(300))
+                clock.advance(by: .seconds(300))
                 await system.passivateIdleActors()
                 return try cluster.home(of: player, region: "eu-west", via: homeNode) !== connected
             }
