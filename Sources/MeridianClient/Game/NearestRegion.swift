@@ -50,11 +50,13 @@ extension GameClient {
     /// A region's pings start `spacing` apart, so every region's samples span the same window
     /// whatever its distance: back-to-back pings to a near region would all fall inside one
     /// stall of a busy machine (the samples of a far region, spread by their own round trips,
-    /// would not), and the near region would look the farther one.
+    /// would not), and the near region would look the farther one. The pause is taken on
+    /// `clock` (a test gives one that does not wait).
     public static func nearestRegion(
         from regions: [String: [String]],
         pings: Int = 5,
         spacing: Duration = .milliseconds(100),
+        clock: any Clock<Duration> = ContinuousClock(),
         group: any EventLoopGroup,
         configuration: Configuration = Configuration(),
         logger: Logger
@@ -66,10 +68,8 @@ extension GameClient {
                 try await probe.connect(host: host, port: port, region: region)
                 try await probe.hello()
                 var samples: [Duration] = []
-                let clock = ContinuousClock()
-                let start = clock.now
                 for index in 0..<max(1, pings) {
-                    if index > 0 { try await Task.sleep(until: start.advanced(by: spacing * index), clock: clock) }
+                    if index > 0 { try await clock.sleep(for: spacing) }
                     samples.append(try await probe.ping())
                 }
                 await probe.finish()

@@ -24,11 +24,9 @@ extension SQLiteRegionStore: AccountStore {
     }
 
     static func methodRecord(_ row: SQLiteRow) throws(StorageError) -> LoginMethodRecord {
-        let secret: String?
-        if case .some(.null) = row.column("secret") { secret = nil } else { secret = try row.string("secret") }
-        return LoginMethodRecord(
+        LoginMethodRecord(
             key: LoginMethodKey(kind: try row.enumValue("kind", as: LoginMethodKind.self), subject: try row.string("subject")),
-            secret: secret, linkedAt: try row.date("linked_at")
+            secret: try row.optionalString("secret"), linkedAt: try row.date("linked_at")
         )
     }
 

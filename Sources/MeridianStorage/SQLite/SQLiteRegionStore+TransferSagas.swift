@@ -6,12 +6,10 @@ extension SQLiteRegionStore {
     static let transferColumns = "transfer_id, player_id, from_region, to_region, from_epoch, step, failure, started_at, updated_at"
 
     static func transferRecord(_ row: SQLiteRow) throws(StorageError) -> TransferRecord {
-        let failure: String?
-        if case .some(.null) = row.column("failure") { failure = nil } else { failure = try row.string("failure") }
-        return TransferRecord(
+        TransferRecord(
             id: try row.uuid("transfer_id"), player: try row.uuid("player_id"),
             from: try row.string("from_region"), to: try row.string("to_region"), fromEpoch: Epoch(try row.int64("from_epoch")),
-            step: try row.enumValue("step", as: TransferStep.self), failure: failure,
+            step: try row.enumValue("step", as: TransferStep.self), failure: try row.optionalString("failure"),
             startedAt: try row.date("started_at"), updatedAt: try row.date("updated_at")
         )
     }

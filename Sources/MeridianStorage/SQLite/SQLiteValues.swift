@@ -63,6 +63,11 @@ extension SQLiteRow {
         return text
     }
 
+    func optionalString(_ column: String) throws(StorageError) -> String? {
+        if case .null = try value(column) { return nil }
+        return try string(column)
+    }
+
     func date(_ column: String) throws(StorageError) -> Date {
         Date(timeIntervalSince1970: Double(try int64(column)) / 1_000_000)
     }
