@@ -385,6 +385,7 @@ let package = Package(
             dependencies: [
                 "MeridianTransport",
                 "MeridianWire",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -28,6 +28,12 @@ public struct HandshakeCompleted: Sendable {
     public var peerTopologyVersion: UInt64
     /// True when this side dialed the connection.
     public var dialed: Bool
+
+    package init(peer: PeerIdentity, peerTopologyVersion: UInt64, dialed: Bool) {
+        self.peer = peer
+        self.peerTopologyVersion = peerTopologyVersion
+        self.dialed = dialed
+    }
 }
 
 /// The three-message handshake as a pure state machine.

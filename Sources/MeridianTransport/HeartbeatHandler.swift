@@ -4,6 +4,8 @@ import NIOCore
 /// Keeps an authenticated connection honest: sends a heartbeat when nothing else was written
 /// for `interval`, answers the peer's heartbeats (so either side can measure the round trip),
 /// and closes a connection that received nothing for `idleTimeout`.
+///
+/// Time is the event loop's (`EventLoop.now`), so a test on an `EmbeddedEventLoop` steps it.
 package final class HeartbeatHandler: ChannelDuplexHandler {
     package typealias InboundIn = Envelope
     package typealias InboundOut = Envelope
@@ -15,7 +17,7 @@ package final class HeartbeatHandler: ChannelDuplexHandler {
     private let onRoundTrip: @Sendable (TimeAmount) -> Void
     private let budget: OutboundBudget
     private var wroteSinceTick = false
-    private var lastRead = NIODeadline.now()
+    private var lastRead = NIODeadline.uptimeNanoseconds(0)
     private var task: RepeatedTask?
 
     package init(
@@ -32,7 +34,7 @@ package final class HeartbeatHandler: ChannelDuplexHandler {
 
     package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is HandshakeCompleted, task == nil {
-            lastRead = .now()
+            lastRead = context.eventLoop.now
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             task = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                 let (handler, context) = loopBound.value
@@ -43,14 +45,14 @@ package final class HeartbeatHandler: ChannelDuplexHandler {
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastRead = .now()
+        lastRead = context.eventLoop.now
         let envelope = unwrapInboundIn(data)
         guard case .heartbeat(let heartbeat)? = envelope.kind else {
             context.fireChannelRead(data)
             return
         }
         if heartbeat.isReply {
-            let now = UInt64(NIODeadline.now().uptimeNanoseconds)
+            let now = UInt64(context.eventLoop.now.uptimeNanoseconds)
             if now > heartbeat.echo { onRoundTrip(.nanoseconds(Int64(now - heartbeat.echo))) }
         } else {
             var reply = Meridian_Cluster_V1_Heartbeat()
@@ -72,13 +74,13 @@ package final class HeartbeatHandler: ChannelDuplexHandler {
     }
 
     private func tick(context: ChannelHandlerContext) {
-        if NIODeadline.now() - lastRead > idleTimeout {
+        if context.eventLoop.now - lastRead > idleTimeout {
             context.fireErrorCaught(TransportError(.idleTimeout, "nothing received for \(idleTimeout); the peer is gone or stalled"))
             return
         }
         if !wroteSinceTick {
             var heartbeat = Meridian_Cluster_V1_Heartbeat()
-            heartbeat.sentAtNanos = UInt64(NIODeadline.now().uptimeNanoseconds)
+            heartbeat.sentAtNanos = UInt64(context.eventLoop.now.uptimeNanoseconds)
             send(heartbeat, context: context)
         }
         wroteSinceTick = false

@@ -5,7 +5,9 @@ import NIOCore
 import Testing
 
 extension Loopback {
-    /// Heartbeats keep a quiet connection alive; silence closes it after the idle timeout.
+    /// Over real TCP, a partitioned peer's connection is closed after the idle timeout. The
+    /// heartbeat and timeout rules themselves are tested on a stepped loop in
+    /// `HeartbeatHandlerTests`.
     @Suite("Heartbeats and idle timeout")
     struct IdleTimeoutTests {
         static var configuration: TransportConfiguration {
@@ -15,7 +17,7 @@ extension Loopback {
             return configuration
         }
 
-        @Test("a quiet connection survives on heartbeats; a partitioned one is closed after idleTimeout")
+        @Test("a partitioned connection is closed after idleTimeout on both sides")
         func partitionedPeerIsClosed() async throws {
             try await TestCluster.run { cluster in
                 let emulation = LinkEmulation(localRegion: "r1") { _, _ in .zero }
@@ -23,11 +25,7 @@ extension Loopback {
                 let b = try await cluster.start("node-b", configuration: Self.configuration)
                 try a.send(Fixtures.call(1), to: b)
                 #expect(await eventually { b.collector.calls.count == 1 })
-
-                // Twice the idle timeout with no traffic but heartbeats: still connected.
-                try await Task.sleep(for: .seconds(3))
                 #expect(a.collector.open.count == 1 && b.collector.open.count == 1)
-                #expect(a.collector.closed.isEmpty && b.collector.closed.isEmpty)
 
                 // Now node-a hears nothing from node-b and node-b nothing from node-a.
                 let partitionedAt = ContinuousClock.now
