@@ -77,6 +77,7 @@ public distributed actor MatchActor {
         let id = try seat(of: player)
         carryOut(try lifecycle.apply(.leave(id)))
         forfeited.insert(Int(id))
+        lobbyMayProceed()
     }
 
     /// The player's connection dropped; the seat (and avatar) is held for a reconnect.
@@ -86,6 +87,7 @@ public distributed actor MatchActor {
 
     public distributed func reconnect(player: UUID) throws {
         carryOut(try lifecycle.apply(.reconnect(try seat(of: player))))
+        lobbyMayProceed()
     }
 
     /// Queues the player's inputs for the next tick (ignored outside ACTIVE; bounded per tick by the simulation).
@@ -208,33 +210,57 @@ public distributed actor MatchActor {
 
     /// LOBBY: after the lobby wait (the matchmaker's backfill window), start the countdown if
     /// enough players are connected. Seated players who are not connected yet (a gateway still
-    /// subscribing, a client reconnecting) are waited for up to 30 s more; with fewer seats than
-    /// the minimum (someone left) nobody can come any more, and the match closes at once.
+    /// subscribing, a client reconnecting) are waited for up to 30 s more — the countdown starts
+    /// the moment enough of them are back (``reconnect(player:)``), not at a later poll; with
+    /// fewer seats than the minimum (someone left) nobody can come any more, and the match
+    /// closes at once.
     private func armLobbyTimer() {
-        let deadline = clock.now.advanced(by: rules.lobbyWait + .seconds(30))
+        lobbyDeadline = nil
+        let deadline = clock.now.advanced(by: rules.lobbyWait + Self.lobbyReconnectWindow)
         schedule(after: rules.lobbyWait) { match in
             match.lobbyTimerFired(deadline: deadline)
         }
     }
 
+    /// How long a lobby waits, after its lobby wait, for seated players to connect.
+    static let lobbyReconnectWindow = Duration.seconds(30)
+
+    /// Set while the lobby waits past its lobby wait for seated players to connect.
+    private var lobbyDeadline: AnyClock.Instant?
+
     private func lobbyTimerFired(deadline: AnyClock.Instant) {
         guard lifecycle.phase == .lobby else { return }
         if lifecycle.connectedCount >= lifecycle.minPlayers {
+            lobbyDeadline = nil
             apply(.startCountdown)
         } else if lifecycle.players.count < lifecycle.minPlayers || clock.now >= deadline {
+            lobbyDeadline = nil
             apply(.close)
         } else {
-            schedule(after: .milliseconds(500)) { $0.lobbyTimerFired(deadline: deadline) }
+            lobbyDeadline = deadline
+            schedule(at: deadline) { $0.lobbyTimerFired(deadline: deadline) }
         }
+    }
+
+    /// A player came back or left while the lobby waits for seats: decide now rather than at the deadline.
+    private func lobbyMayProceed() {
+        guard let deadline = lobbyDeadline, lifecycle.phase == .lobby else { return }
+        let canStart = lifecycle.connectedCount >= lifecycle.minPlayers
+        let cannotFill = lifecycle.players.count < lifecycle.minPlayers
+        if canStart || cannotFill { lobbyTimerFired(deadline: deadline) }
     }
 
     /// Runs `body` on the match after `delay` on the node's clock, replacing the pending timer.
     /// The deadline is fixed now, not when the task first runs (a stepped test clock may move
     /// in between).
     private func schedule(after delay: Duration, _ body: @escaping @Sendable (isolated MatchActor) async -> Void) {
+        schedule(at: clock.now.advanced(by: delay), body)
+    }
+
+    /// Runs `body` on the match at `deadline` on the node's clock, replacing the pending timer.
+    private func schedule(at deadline: AnyClock.Instant, _ body: @escaping @Sendable (isolated MatchActor) async -> Void) {
         timer?.cancel()
         let clock = clock
-        let deadline = clock.now.advanced(by: delay)
         timer = Task {
             try? await clock.sleep(until: deadline)
             guard !Task.isCancelled else { return }

@@ -3,6 +3,7 @@ import MeridianClock
 import MeridianCluster
 import MeridianGame
 import MeridianGateway
+import MeridianRegion
 import MeridianSimulation
 import MeridianTestSupport
 import MeridianWire
@@ -149,8 +150,9 @@ struct GatewayPlayTests {
                     try await RawClient.connect(try #require(cluster.node("us-east-2")?.gateway?.address)),
                 ]
             }, teardown: { clients in for client in clients { await client.close() } }) { clients in
+                var logins: [Meridian_Client_V1_LoginResult] = []
                 for client in clients {
-                    _ = try await client.logIn(UUID())
+                    logins.append(try await client.logIn(UUID()))
                     try await client.send(RawClient.message(10) {
                         $0.queue.region = "eu-west"
                         $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
@@ -168,20 +170,21 @@ struct GatewayPlayTests {
                     let result = try #require(try await client.next(where: { if case .result? = $0.body { true } else { false } }, timeout: .seconds(30)))
                     #expect(result.result.outcome == "server_lost")
                 }
-                // Free again once the homes recorded the loss: queue until the home accepts, then play
-                // on the region's surviving node.
-                for client in clients {
-                    var accepted = false
-                    for attempt in 0..<100 where !accepted {
-                        try await client.send(RawClient.message(UInt64(100 + attempt)) {
-                            $0.queue.region = "eu-west"
-                            $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
-                        })
-                        let reply = try #require(try await client.next(where: { $0.requestID == UInt64(100 + attempt) }))
-                        accepted = reply.queueStatus.queued
-                        if !accepted { try await Task.sleep(for: .milliseconds(200)) }
+                // Free again once the homes recorded the loss; then they queue and play on the
+                // region's surviving node.
+                for login in logins {
+                    let home = try cluster.home(of: try #require(UUID(uuidString: login.playerID)), region: login.homeRegion)
+                    try await cluster.eventually("the home of \(login.playerID) recorded the loss", timeout: .seconds(30)) {
+                        try await home.currentSession() == .idle
                     }
-                    #expect(accepted)
+                }
+                for client in clients {
+                    try await client.send(RawClient.message(100) {
+                        $0.queue.region = "eu-west"
+                        $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
+                    })
+                    let reply = try #require(try await client.next(where: { $0.requestID == 100 }))
+                    #expect(reply.queueStatus.queued, "\(reply)")
                 }
                 for client in clients {
                     let assigned = try #require(try await client.next(where: { $0.matchEvent.phase == "assigned" }, timeout: .seconds(30)))
