@@ -1,4 +1,5 @@
 import Distributed
+import MeridianClock
 import MeridianCluster
 import Synchronization
 import Testing
@@ -41,7 +42,8 @@ struct PassivationTests {
     }
 
     @Test func anUnusedActorIsPassivatedAndTheNextCallActivatesAFreshOne() async throws {
-        try await TestCluster.with(nodes: 2) { cluster in
+        let clock = ManualClock()
+        try await TestCluster.with(nodes: 2, clock: clock) { cluster in
             let (caller, host) = (cluster.systems[0], cluster.systems[1])
             let created = Self.tallies(on: host, after: .milliseconds(50))
             let idle = try Tally.resolve(id: Self.id(1, on: host), using: caller)
@@ -52,8 +54,8 @@ struct PassivationTests {
             #expect(try await idle.add(5) == 5)
             #expect(created.value == 2)
 
-            // Wait out the timeout (the node's own sweep may get there first).
-            try await Task.sleep(for: .milliseconds(120))
+            // Step past the timeout (the node's own sweep may get there first).
+            clock.advance(by: .milliseconds(51))
             await host.passivateIdleActors()
 
             #expect(try await idle.add(1) == 1, "a fresh instance: the in-memory total went with the old one")
@@ -77,12 +79,13 @@ struct PassivationTests {
     /// A caller that holds the old instance still reaches it; the instance knows it was
     /// passivated (so it can hand state changes to its successor), and a new lookup gets a new one.
     @Test func aHeldInstanceLearnsItWasPassivated() async throws {
-        try await TestCluster.with(nodes: 1) { cluster in
+        let clock = ManualClock()
+        try await TestCluster.with(nodes: 1, clock: clock) { cluster in
             let host = cluster.systems[0]
             let created = Self.tallies(on: host, after: .milliseconds(50))
             let held = try #require(try host.resolve(id: Self.id(1, on: host), as: Tally.self))
             #expect(try await held.add(3) == 3)
-            try await Task.sleep(for: .milliseconds(120))
+            clock.advance(by: .milliseconds(51))
             await host.passivateIdleActors()
 
             #expect(await held.whenLocal { $0.wasPassivated } == true)

@@ -1,6 +1,7 @@
 import Distributed
 import Foundation
 import Logging
+import MeridianClock
 import MeridianCluster
 import MeridianMembership
 import MeridianTestScope
@@ -29,17 +30,26 @@ struct TestCluster {
 
     /// Runs `body` on `count` nodes that see each other up, holding one of the process's
     /// ``ClusterSlots``; every node is stopped before this returns or throws.
-    static func with<T>(nodes count: Int, name: String = #function, _ body: (TestCluster) async throws -> T) async throws -> T {
+    /// With a `clock`, every node's timed actor work (passivation) runs on it: the test steps time.
+    static func with<T>(
+        nodes count: Int, name: String = #function, clock: ManualClock? = nil, _ body: (TestCluster) async throws -> T
+    ) async throws -> T {
         try await ClusterSlots.shared.withSlot {
-            try await withScoped({ try await start(nodes: count, name: name) }, teardown: { await $0.shutdown() }, body)
+            try await withScoped({ try await start(nodes: count, name: name, clock: clock) }, teardown: { await $0.shutdown() }, body)
         }
     }
 
     /// Starts `count` nodes; the caller stops them (prefer ``with(nodes:name:_:)``).
-    static func start(nodes count: Int, name: String = #function) async throws -> TestCluster {
+    static func start(nodes count: Int, name: String = #function, clock: ManualClock? = nil) async throws -> TestCluster {
         var logger = Logger(label: "test")
         logger.logLevel = ProcessInfo.processInfo.environment["MERIDIAN_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         let prefix = name.filter { $0.isLetter }.prefix(12)
+        let nodeClock = clock.map { AnyClock($0) } ?? .continuous
+        func configuration(node: String, seeds: [String]) -> ClusterSystem.Configuration {
+            var configuration = Self.configuration(node: node, seeds: seeds)
+            configuration.clock = nodeClock
+            return configuration
+        }
         let first = try await ClusterSystem.start(configuration(node: "\(prefix)-1", seeds: []), logger: logger)
         var systems = [first]
         for index in 2...max(2, count) where index <= count {
