@@ -61,7 +61,7 @@ struct RemoteCallTests {
             let calculator = try system.makeActor(path: "/calc") { Calculator(actorSystem: system) }
             let remote = try Calculator.resolve(id: calculator.id, using: cluster.systems[0])
             let call = Task { try await remote.slow(milliseconds: 10_000) }
-            try await Task.sleep(for: .milliseconds(200))
+            try await eventually { try await remote.slowCallsReceived() == 1 }  // the callee is working on it
             call.cancel()
             let result = await call.result
             guard case .failure(let error as ClusterError) = result else {
@@ -93,7 +93,7 @@ struct RemoteCallTests {
             let remote = try Calculator.resolve(id: calculator.id, using: cluster.systems[0])
             #expect(try await remote.add(1, 2) == 3)
             let pending = Task { try await remote.slow(milliseconds: 30_000) }
-            try await Task.sleep(for: .milliseconds(200))
+            try await eventually { try await remote.slowCallsReceived() == 1 }  // the callee is working on it
             let started = ContinuousClock.now
             await doomed.shutdown()
             let result = await pending.result

@@ -84,6 +84,7 @@ distributed actor Calculator: WireCodable {
     typealias ActorSystem = ClusterSystem
 
     private let cancellations = Counter()
+    private let slowCallsStarted = Counter()
 
     distributed func add(_ a: Int, _ b: Int) -> Int { a + b }
 
@@ -96,8 +97,9 @@ distributed actor Calculator: WireCodable {
         return a / b
     }
 
-    /// Sleeps; counts a cancellation it observes.
+    /// Sleeps; counts the calls that started and the cancellations it observes.
     distributed func slow(milliseconds: Int) async throws -> Int {
+        slowCallsStarted.increment()
         do {
             try await Task.sleep(for: .milliseconds(milliseconds))
         } catch {
@@ -108,6 +110,8 @@ distributed actor Calculator: WireCodable {
     }
 
     distributed func cancellationsObserved() -> Int { cancellations.value }
+
+    distributed func slowCallsReceived() -> Int { slowCallsStarted.value }
 
     /// Calls another calculator, passed by reference.
     distributed func addThrough(_ other: Calculator, _ a: Int, _ b: Int) async throws -> Int {
