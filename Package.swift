@@ -145,6 +145,7 @@ let package = Package(
         .target(
             name: "MeridianRegion",
             dependencies: [
+                "MeridianClock",
                 "MeridianCluster",
                 "MeridianMatchmaking",
                 "MeridianStorage",

@@ -40,6 +40,7 @@ actor ClientSession {
     private nonisolated let link = Mutex(Link())
     private var player: UUID?
     private var homeRegion: String?
+    private var displayName = ""
     /// The login (access tokens' `session`) this connection authenticated with.
     private var login: UUID?
     private var ticket: (id: UUID, region: String)?
@@ -223,6 +224,26 @@ actor ClientSession {
             reply.requestID = id
             reply.matchEvent.phase = "left"
             outbox.send(reply)
+        case .partyInvite(let invite):
+            // One answer for an unknown, banned, offline or flooded invitee: nothing about them leaks.
+            let refused = GatewayError(.refused, "that player cannot be invited now")
+            guard let invitee = UUID(uuidString: invite.playerID), invitee != player,
+                  let entry = try? await context.identity.entry(of: invitee), entry.state == .active
+            else { throw refused }
+            let leaderName = displayName
+            do {
+                try await call { try await self.context.directory.home(of: invitee, region: entry.homeRegion).invite(from: player, leaderName: leaderName) }
+            } catch where error.code == .refused {
+                throw refused
+            }
+            outbox.send(partyStatus(id, leader: player))
+        case .partyAccept(let accept):
+            guard let leader = UUID(uuidString: accept.leaderID) else { throw GatewayError(.refused, "leader_id is not a player id") }
+            try await call { try await self.context.directory.home(of: player, region: homeRegion).acceptInvitation(from: leader) }
+            outbox.send(partyStatus(id, leader: leader))
+        case .partyLeave:
+            try await call { try await self.context.directory.home(of: player, region: homeRegion).leaveParty() }
+            outbox.send(partyStatus(id, leader: nil))
         case .hello, .devLogin, .passwordLogin, .deviceLogin, .refresh, .resume, .logout, .ping, .locate, .getCatalog, .inputs, .ack:
             break  // handled before
         }
@@ -286,11 +307,19 @@ actor ClientSession {
         let session = try await call { try await self.context.directory.home(of: player, region: homeRegion).watchSession(listener: listener) }
         self.player = player
         self.homeRegion = homeRegion
+        self.displayName = displayName
         self.login = login
         let close = self.close
+        let outbox = self.outbox
         context.sessionChanges.register(player, session: self, connection: .init(
             token: ObjectIdentifier(self), login: login, homeRegion: homeRegion,
             changed: { [weak self] in Task { await self?.sessionChanged() } },
+            invited: { leader, leaderName in
+                var push = Meridian_Client_V1_ServerMessage()
+                push.partyInvitation.leaderID = leader.uuidString.lowercased()
+                push.partyInvitation.leaderName = leaderName
+                outbox.send(push)
+            },
             close: { [weak self] error in
                 let proceed = self?.link.withLock { link -> Bool in
                     if error.code == .sessionReplaced { link.replaced = true }
@@ -344,13 +373,20 @@ actor ClientSession {
             guard let member = UUID(uuidString: text), member != player, !members.contains(where: { $0.player == member }),
                   let entry = try? await context.identity.entry(of: member), entry.state == .active
             else { throw GatewayError(.refused, "party member \(index + 1) is not a player who can play") }
+            // Consent is checked by each member's actor when the matchmaker takes the ticket.
             members.append(.init(player: member, homeRegion: entry.homeRegion))
         }
         let queueTicket = QueueTicket(
             id: UUID(), members: members,
             rttMilliseconds: queue.rttMs.mapValues { Int(min($0, 60_000)) }.filter { context.topology.region(named: $0.key) != nil }
         )
-        let reason = try await call { try await self.context.game.withMatchmaker(of: region) { try await $0.enqueue(queueTicket) } }
+        let reason: String
+        do {
+            reason = try await call { try await self.context.game.withMatchmaker(of: region) { try await $0.enqueue(queueTicket) } }
+        } catch where error.code == .refused && members.count > 1 {
+            // Which member refused, and why (offline, busy, never accepted), is theirs to know.
+            throw GatewayError(.refused, "your party cannot queue now: every member must have accepted your invitation, be online and be free to play")
+        }
         ticket = (queueTicket.id, region)
         var reply = queueStatus(id, queued: true, reason: reason)
         reply.queueStatus.ticketID = queueTicket.id.uuidString.lowercased()
@@ -376,7 +412,26 @@ actor ClientSession {
 
     /// The player's home says the session changed.
     private func sessionChanged() async {
-        guard ticket != nil, let player, let homeRegion else { return }
+        guard let player, let homeRegion else { return }
+        guard ticket != nil else {
+            // Idle here: the player's party leader may have queued it.
+            guard match == nil, let session = try? await context.directory.home(of: player, region: homeRegion).currentSession(),
+                  ticket == nil, match == nil
+            else { return }
+            switch session {
+            case .queued(let queued, let region):
+                ticket = (queued.id, region)
+                var push = queueStatus(0, queued: true, reason: "queued by your party's leader")
+                push.queueStatus.ticketID = queued.id.uuidString.lowercased()
+                outbox.send(push)
+                followQueue(player: player, homeRegion: homeRegion)
+            case .inMatch(let assignment):
+                await enter(assignment, player: player, resumed: false)
+            case .idle:
+                break
+            }
+            return
+        }
         if await checkQueue(player: player, homeRegion: homeRegion) { poller?.cancel() }
     }
 
@@ -552,6 +607,13 @@ actor ClientSession {
             gateways.gateways = context.topology.nodes(in: region.name).map(\.gateway.description)
             return gateways
         }
+        return reply
+    }
+
+    private func partyStatus(_ id: UInt64, leader: UUID?) -> Meridian_Client_V1_ServerMessage {
+        var reply = Meridian_Client_V1_ServerMessage()
+        reply.requestID = id
+        reply.party.leaderID = leader?.uuidString.lowercased() ?? ""
         return reply
     }
 

@@ -15,6 +15,8 @@ final class SessionChangeRouter: Sendable {
         /// The player's home region as the connection routes to it.
         let homeRegion: String
         let changed: @Sendable () -> Void
+        /// A leader invited the player into its party.
+        let invited: @Sendable (_ leader: UUID, _ leaderName: String) -> Void
         /// Sends `error` to the client and closes the connection.
         let close: @Sendable (GatewayError) -> Void
     }
@@ -24,6 +26,10 @@ final class SessionChangeRouter: Sendable {
 
         func changed(_ player: UUID) {
             byPlayer.withLock { $0[player] }?.changed()
+        }
+
+        func invited(_ player: UUID, leader: UUID, leaderName: String) {
+            byPlayer.withLock { $0[player] }?.invited(leader, leaderName)
         }
 
         func replaced(_ player: UUID) {
@@ -42,6 +48,7 @@ final class SessionChangeRouter: Sendable {
             switch event {
             case .changed: connections.changed(player)
             case .replaced: connections.replaced(player)
+            case .invited(let leader, let name): connections.invited(player, leader: leader, leaderName: name)
             }
         }
     }

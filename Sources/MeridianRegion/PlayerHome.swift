@@ -1,5 +1,6 @@
 import Distributed
 import Foundation
+import MeridianClock
 import MeridianCluster
 import MeridianMatchmaking
 import MeridianStorage
@@ -29,6 +30,8 @@ public distributed actor PlayerHome: PassivatableActor {
     }
     /// Where the player's connection is served: told of every session change.
     private var listener: ClusterActorID?
+    /// Invitations received and the party joined (online players only; going offline leaves).
+    private var party = PartyMembership()
     /// Matches whose result this actor applied (the newest few): a late assignment to one of
     /// them (a retried call that crossed the result) must not seat the player in a match that
     /// is over.
@@ -119,7 +122,40 @@ public distributed actor PlayerHome: PassivatableActor {
     /// The player's connection at `listener` closed: stop telling it.
     public distributed func unwatchSession(listener: ClusterActorID) async throws {
         if let next = try successor() { return try await next.unwatchSession(listener: listener) }
-        if self.listener == listener { self.listener = nil }
+        if self.listener == listener {
+            self.listener = nil
+            party.leave(everything: true)
+        }
+    }
+
+    // MARK: Party
+
+    /// `leader` invites this player into its party. Refused while the player is offline (no
+    /// connection watches the session) or holds too many invitations; the player's connection
+    /// is told (a PartyInvitation push).
+    public distributed func invite(from leader: UUID, leaderName: String) async throws {
+        if let next = try successor() { return try await next.invite(from: leader, leaderName: leaderName) }
+        guard let listener, leader != playerID else {
+            throw PlayerSessionError(.notInvitable, "the player cannot be invited now")
+        }
+        try party.invite(from: leader, leaderName: leaderName, now: actorSystem.clock.now)
+        let (player, system) = (playerID, actorSystem)
+        Task {
+            // Best effort: an invitation the client never saw just expires.
+            try? await SessionListener.resolve(id: listener, using: system).partyInvited(player: player, leader: leader, leaderName: leaderName)
+        }
+    }
+
+    /// The player (from its own session) joins the party of `leader`, who invited it.
+    public distributed func acceptInvitation(from leader: UUID) async throws {
+        if let next = try successor() { return try await next.acceptInvitation(from: leader) }
+        try party.accept(from: leader, now: actorSystem.clock.now)
+    }
+
+    /// The player leaves the party it joined.
+    public distributed func leaveParty() async throws {
+        if let next = try successor() { return try await next.leaveParty() }
+        party.leave()
     }
 
     // MARK: Passivation
@@ -155,6 +191,13 @@ public distributed actor PlayerHome: PassivatableActor {
     /// Idempotent for the same ticket (the queue is rebuilt from these after a failover).
     public distributed func beginQueue(ticket: QueueTicket, region: String) async throws -> SkillRating {
         if let next = try successor() { return try await next.beginQueue(ticket: ticket, region: region) }
+        // A party's ticket is led by its first member; every other member must have joined that
+        // leader's party from its own (live) session — a client never queues someone else at will.
+        if let leader = ticket.members.first?.player, leader != playerID {
+            guard listener != nil, party.consents(to: leader) else {
+                throw PlayerSessionError(.noPartyConsent, "player \(playerID) has not joined the party of \(leader)")
+            }
+        }
         switch session {
         case .idle:
             session = .queued(ticket, region: region)

@@ -85,6 +85,12 @@ public struct PlayerSessionError: Error, Sendable, Hashable, CustomStringConvert
         case alreadyInMatch
         /// The ticket named is not the player's current one.
         case notQueued
+        /// A party ticket names the player, who has not joined that leader's party or is offline.
+        case noPartyConsent
+        /// The player cannot take an invitation now (offline, or too many pending).
+        case notInvitable
+        /// No (unexpired) invitation from that leader.
+        case noInvitation
     }
 
     public var code: Code

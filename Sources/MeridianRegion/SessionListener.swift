@@ -15,6 +15,8 @@ public distributed actor SessionListener {
         case changed
         /// Another connection (on another node) logged in as the player: close this one.
         case replaced
+        /// `leader` invited the player into its party: tell the client.
+        case invited(leader: UUID, leaderName: String)
     }
 
     private let handler: @Sendable (UUID, Event) -> Void
@@ -31,5 +33,9 @@ public distributed actor SessionListener {
 
     public distributed func sessionReplaced(player: UUID) {
         handler(player, .replaced)
+    }
+
+    public distributed func partyInvited(player: UUID, leader: UUID, leaderName: String) {
+        handler(player, .invited(leader: leader, leaderName: String(leaderName.utf8.prefix(64)) ?? ""))
     }
 }

@@ -18,7 +18,8 @@ struct MatchFlowTests {
             for (index, home) in homes.enumerated() { created.append(try await cluster.createPlayer("p\(index)", home: home)) }
             let players = created
             let front = try cluster.front(via: "us-east-1")
-            // A party of two (leader first) and two solo players.
+            // A party of two (leader first, the member joined by consent) and two solo players.
+            try await cluster.formParty(leader: players[0], members: [(players[2], "us-east")])
             let party = QueueTicket(
                 id: UUID(), members: [.init(player: players[0], homeRegion: "eu-west"), .init(player: players[2], homeRegion: "us-east")],
                 rttMilliseconds: ["eu-west": 10, "us-east": 60]

@@ -75,6 +75,8 @@ public final class GameTestCluster: Sendable {
     public let rules: GameRules
     public let logger: Logger
     private let running = Mutex<[String: Running]>([:])
+    /// Stand-ins for the connections of party members (see ``formParty(leader:members:)``).
+    private let partyConnections = Mutex<[SessionListener]>([])
 
     public let withGateways: Bool
     public let gatewayConfiguration: GatewayConfiguration
@@ -259,6 +261,20 @@ public final class GameTestCluster: Sendable {
         let grant = try await all.first!.identity.createAccount(request)
         _ = try await home(of: player, region: grant.account.homeRegion).create(displayName: name)
         return player
+    }
+
+    /// Makes `members` (player, home region) join `leader`'s party the way their clients would:
+    /// each is online (a connection watches its session) and accepts the leader's invitation.
+    public func formParty(leader: UUID, members: [(UUID, String)]) async throws {
+        let system = all.first!.system
+        let connection = SessionListener(actorSystem: system) { _, _ in }
+        partyConnections.withLock { $0.append(connection) }
+        for (member, region) in members {
+            let home = try home(of: member, region: region)
+            _ = try await home.watchSession(listener: connection.id)
+            try await home.invite(from: leader, leaderName: "leader")
+            try await home.acceptInvitation(from: leader)
+        }
     }
 
     /// Creates a player homed in `region` through any running node; returns its id.

@@ -79,6 +79,17 @@ public struct QueueStatus: Sendable, Hashable {
     }
 }
 
+/// Another player invites this one into their party (accept with ``GameClient/acceptInvitation(from:)``).
+public struct PartyInvitation: Sendable, Hashable {
+    public var leaderID: String
+    public var leaderName: String
+
+    package init(proto: Meridian_Client_V1_PartyInvitation) {
+        leaderID = proto.leaderID
+        leaderName = proto.leaderName
+    }
+}
+
 /// A match the player is in changed phase (`lobby`, `countdown`, `active`, `postgame`,
 /// `closed`, or `left` after ``GameClient/leaveMatch()``).
 public struct MatchEvent: Sendable, Hashable {

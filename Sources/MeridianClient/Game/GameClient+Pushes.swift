@@ -30,6 +30,8 @@ extension GameClient {
             eventSink.yield(.profile(Profile(proto: proto)))
         case .queueStatus(let proto):
             eventSink.yield(.queueStatus(QueueStatus(proto: proto)))
+        case .partyInvitation(let proto):
+            eventSink.yield(.partyInvitation(PartyInvitation(proto: proto)))
         case .error(let error):
             let failure = MeridianClientError(server: error)
             // A closing error is reported with the disconnection instead.

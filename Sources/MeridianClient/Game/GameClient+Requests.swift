@@ -117,7 +117,34 @@ extension GameClient {
         return regions
     }
 
-    /// Queues the player (and `party`) for a match.
+    /// Invites the player `playerID` into this player's party; they get a
+    /// ``GameEvent/partyInvitation(_:)`` and join with ``acceptInvitation(from:)``.
+    /// - Throws: A `refused` server error when that player cannot be invited now (offline,
+    ///   unknown — the gateway does not say which).
+    public func invite(_ playerID: String) async throws(MeridianClientError) {
+        var invite = Meridian_Client_V1_PartyInvite()
+        invite.playerID = playerID
+        let reply = try await request(.partyInvite(invite))
+        guard case .party? = reply else { throw Self.unexpected(reply, for: "party_invite") }
+    }
+
+    /// Joins the party of `leaderID`, who invited this player. Returns the leader's id.
+    @discardableResult
+    public func acceptInvitation(from leaderID: String) async throws(MeridianClientError) -> String {
+        var accept = Meridian_Client_V1_PartyAccept()
+        accept.leaderID = leaderID
+        let reply = try await request(.partyAccept(accept))
+        guard case .party(let status)? = reply else { throw Self.unexpected(reply, for: "party_accept") }
+        return status.leaderID
+    }
+
+    /// Leaves the party this player joined.
+    public func leaveParty() async throws(MeridianClientError) {
+        let reply = try await request(.partyLeave(Meridian_Client_V1_PartyLeave()))
+        guard case .party? = reply else { throw Self.unexpected(reply, for: "party_leave") }
+    }
+
+    /// Queues the player (and `party`, whose members accepted its invitation) for a match.
     ///
     /// - Parameters:
     ///   - rtt: Measured round trip to each region (see ``nearestRegion(from:pings:measure:)``).

@@ -12,8 +12,10 @@ public enum GameEvent: Sendable, Hashable {
     case result(MatchResult)
     /// The player's profile, pushed after a match changed the inventory.
     case profile(Profile)
-    /// A matchmaking ticket changed.
+    /// A matchmaking ticket changed (also: the party's leader queued this player).
     case queueStatus(QueueStatus)
+    /// Another player invites this one into their party.
+    case partyInvitation(PartyInvitation)
     /// An error the gateway pushed without closing the connection.
     case serverError(MeridianClientError)
     /// The connection ended; ``GameClient/reconnect(host:port:region:)`` resumes the session.
