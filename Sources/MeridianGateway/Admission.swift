@@ -12,19 +12,13 @@ struct Admission<Instant: InstantProtocol> where Instant.Duration == Duration {
         var registrationsPerSourcePerMinute: Int
     }
 
-    /// A token bucket refilled at `perMinute` a minute, holding at most `perMinute`.
-    private struct Bucket {
-        var tokens: Double
-        var last: Instant
-    }
-
     let limits: Limits
     /// Addresses remembered for rates at most; beyond it full buckets are forgotten first.
     let maximumSources: Int
     private(set) var connections = 0
     private var perSource: [String: Int] = [:]
-    private var logins: [String: Bucket] = [:]
-    private var registrations: [String: Bucket] = [:]
+    private var logins: [String: TokenBucket<Instant>] = [:]
+    private var registrations: [String: TokenBucket<Instant>] = [:]
 
     init(limits: Limits, maximumSources: Int = 100_000) {
         self.limits = limits
@@ -68,9 +62,7 @@ struct Admission<Instant: InstantProtocol> where Instant.Duration == Duration {
 
     /// Whether `source` may create an account now (checked before a login that may create one).
     mutating func mayRegister(from source: String, now: Instant) -> GatewayError? {
-        let capacity = Double(max(1, limits.registrationsPerSourcePerMinute))
-        guard let bucket = registrations[source] else { return nil }
-        guard Self.refilled(bucket, capacity: capacity, now: now).tokens >= 1 else {
+        guard registrations[source]?.hasToken(now: now) ?? true else {
             return GatewayError(.rateLimited, "too many new accounts from your address; wait a minute")
         }
         return nil
@@ -79,33 +71,21 @@ struct Admission<Instant: InstantProtocol> where Instant.Duration == Duration {
     /// `source` created an account (known only once the login said so).
     mutating func registered(from source: String, now: Instant) {
         if !Self.take(&registrations, source, perMinute: limits.registrationsPerSourcePerMinute, now: now, maximumSources: maximumSources) {
-            registrations[source]?.tokens = 0
+            registrations[source]?.empty()
         }
     }
 
-    private static func refilled(_ bucket: Bucket, capacity: Double, now: Instant) -> Bucket {
-        var bucket = bucket
-        let elapsed = bucket.last.duration(to: now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        bucket.tokens = min(capacity, bucket.tokens + max(0, seconds) * capacity / 60)
-        bucket.last = now
-        return bucket
-    }
-
-    private static func take(_ buckets: inout [String: Bucket], _ source: String, perMinute: Int, now: Instant, maximumSources: Int) -> Bool {
-        let capacity = Double(max(1, perMinute))
-        var bucket = refilled(buckets[source] ?? Bucket(tokens: capacity, last: now), capacity: capacity, now: now)
-        guard bucket.tokens >= 1 else {
+    private static func take(
+        _ buckets: inout [String: TokenBucket<Instant>], _ source: String, perMinute: Int, now: Instant, maximumSources: Int
+    ) -> Bool {
+        var bucket = buckets[source] ?? TokenBucket(perMinute: perMinute, now: now)
+        guard bucket.take(now: now) else {
             buckets[source] = bucket
             return false
         }
-        bucket.tokens -= 1
         if buckets[source] == nil, buckets.count >= maximumSources {
-            // A flood of addresses must not grow memory: forget the ones that are back to full first.
-            let full = buckets.filter { entry in
-                let idle = entry.value.last.duration(to: now)
-                return Double(idle.components.seconds) >= 60
-            }.map(\.key)
+            // A flood of addresses must not grow memory: forget the ones idle for a minute (full again) first.
+            let full = buckets.filter { $0.value.last.duration(to: now) >= .seconds(60) }.map(\.key)
             for stale in full.prefix(max(1, maximumSources / 10)) { buckets[stale] = nil }
             if buckets.count >= maximumSources, let any = buckets.keys.first { buckets[any] = nil }
         }

@@ -106,7 +106,7 @@ public final class GatewayServer: Sendable {
             case .directoryChanged(let entry) where entry.state == .banned:
                 context.sessionChanges.close(player: entry.player, with: GatewayError(.banned, "this account is banned"))
             case .directoryChanged(let entry):
-                context.sessionChanges.homeChanged(of: entry.player, to: entry.homeRegion)
+                context.sessionChanges.homeChanged(of: entry.player, to: entry.homeRegion, epoch: entry.epoch)
             case .sessionsRevoked(let logins):
                 context.sessionChanges.close(logins: Set(logins), with: GatewayError(.loggedOut, "this login was ended; log in again"))
             }
@@ -195,7 +195,7 @@ public final class GatewayServer: Sendable {
         _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, session: ClientSession, outbox: ClientOutbox,
         loginTimeout: Scheduled<Void>, channel: any Channel
     ) async throws {
-        var limiter = RateLimiter(rate: context.configuration.messagesPerSecond, burst: context.configuration.messageBurst)
+        var limiter = TokenBucket(rate: context.configuration.messagesPerSecond, burst: context.configuration.messageBurst, now: ContinuousClock.now)
         var loggedIn = false
         var refused = false
         do {
@@ -205,7 +205,7 @@ public final class GatewayServer: Sendable {
                 // can destroy the error frame on its way to the client.
                 if refused { continue }
                 do {
-                    guard limiter.take() else {
+                    guard limiter.take(now: .now) else {
                         throw GatewayError(.rateLimited, "more than \(Int(context.configuration.messagesPerSecond)) messages per second; disconnected")
                     }
                     let message: Meridian_Client_V1_ClientMessage

@@ -13,8 +13,10 @@ final class SessionChangeRouter: Sendable {
         /// The login (access tokens' `session`) the connection authenticated with.
         let login: UUID
         /// The player's home region as the connection routes to it.
-        let homeRegion: String
+        var homeRegion: String
         let changed: @Sendable () -> Void
+        /// The directory moved the player's home to this region: re-route the connection.
+        let homeMoved: @Sendable (_ region: String, _ epoch: Int64) -> Void
         /// A leader invited the player into its party.
         let invited: @Sendable (_ leader: UUID, _ leaderName: String) -> Void
         /// Sends `error` to the client and closes the connection.
@@ -83,12 +85,19 @@ final class SessionChangeRouter: Sendable {
     }
 
     /// The directory moved the player's home (a transfer): a connection that still routes to
-    /// the old home is closed with HOME_MOVED; the client resumes with its token and is routed
-    /// to the new home.
-    func homeChanged(of player: UUID, to region: String) {
+    /// the old home re-routes to the new one (``Connection/homeMoved``).
+    func homeChanged(of player: UUID, to region: String, epoch: Int64) {
         let connection = connections.byPlayer.withLock { $0[player] }
         guard let connection, connection.homeRegion != region else { return }
-        connection.close(GatewayError(.homeMoved, "your home region moved to \(region); resume with the same token"))
+        connection.homeMoved(region, epoch)
+    }
+
+    /// `session`'s connection routes to the player's home in `region` now.
+    func rehomed(_ player: UUID, session: AnyObject, to region: String) {
+        connections.byPlayer.withLock { connections in
+            guard connections[player]?.token == ObjectIdentifier(session) else { return }
+            connections[player]?.homeRegion = region
+        }
     }
 
     /// Closes every connection authenticated by one of `logins`.

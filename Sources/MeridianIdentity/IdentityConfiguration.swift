@@ -40,6 +40,10 @@ public struct IdentityConfiguration: Sendable {
         /// (about a minute with the default pauses). After the flip a step is retried until it
         /// works. Default 35.
         public var attemptsBeforeRollback = 35
+        /// How long after a transfer that moved a player the player may not ask to move again
+        /// (``IdentityNode/requestTransfer(player:to:)``; an operator's transfer is not limited).
+        /// Default 24 hours.
+        public var playerCooldown: Duration = .seconds(24 * 3600)
 
         public init() {}
     }

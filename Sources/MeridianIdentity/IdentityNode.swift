@@ -220,6 +220,14 @@ public final class IdentityNode: Sendable {
         return try Self.record(reply)
     }
 
+    /// A player's own request to move its home to `region` (from its client): as
+    /// ``transfer(player:to:timeout:)``, refused within the cool-down of its last move
+    /// (``IdentityConfiguration/Transfer/playerCooldown``).
+    public func requestTransfer(player: UUID, to region: String, timeout: Duration = .seconds(120)) async throws(IdentityRefusal) -> TransferRecord {
+        let reply = try await authority.transfers(timeout: timeout) { try await $0.transferRequestedByPlayer(player: player, to: region) }
+        return try Self.record(reply)
+    }
+
     /// The player's most recent transfer (nil: never transferred).
     public func latestTransfer(of player: UUID) async throws(IdentityRefusal) -> TransferRecord? {
         let reply = try await authority.transfers(timeout: configuration.callTimeout) { try await $0.latest(player: player) }

@@ -5,6 +5,7 @@ import MeridianStorage
 import MeridianTestScope
 import MeridianTestSupport
 import MeridianWire
+import SwiftProtobuf
 import Testing
 @testable import MeridianGateway
 
@@ -22,6 +23,15 @@ struct GatewayIdentityTests {
     /// Sends one request and returns its reply.
     static func request(_ client: RawClient, _ id: UInt64, _ fill: (inout Meridian_Client_V1_ClientMessage) -> Void) async throws -> Meridian_Client_V1_ServerMessage {
         try await client.send(RawClient.message(id, fill))
+        return try #require(try await client.next(where: { $0.requestID == id }))
+    }
+
+    /// Sends one request with `body` and returns its reply.
+    static func request(_ client: RawClient, _ id: UInt64, _ body: Meridian_Client_V1_ClientMessage.OneOf_Body) async throws -> Meridian_Client_V1_ServerMessage {
+        var message = Meridian_Client_V1_ClientMessage()
+        message.requestID = id
+        message.body = body
+        try await client.send(message)
         return try #require(try await client.next(where: { $0.requestID == id }))
     }
 
@@ -200,10 +210,10 @@ struct GatewayIdentityTests {
         }
     }
 
-    /// A connected player whose home moves (an operator's transfer) is told HOME_MOVED and
-    /// disconnected; resuming with the same token — no new login — routes them to the new home,
-    /// with everything they had.
-    @Test func aConnectedPlayerWhoseHomeMovesIsToldAndResumesAtTheNewHome() async throws {
+    /// A connected player whose home moves (an operator's transfer) is told by a push and stays
+    /// connected, now routed to the new home — no new login; a later resume with the same token
+    /// is routed there too, with everything the player had.
+    @Test func aConnectedPlayerWhoseHomeMovesIsToldAndFollowsItWithoutANewLogin() async throws {
         try await GameTestCluster.with(gateways: true, options: .init(devLogin: false)) { cluster in
             let client = try await Self.connect(cluster, "eu-west-1")
             let login = try await Self.request(client, 2, Self.password("wanderer", "a long password", create: true)).login
@@ -213,16 +223,58 @@ struct GatewayIdentityTests {
 
             let moved = try await cluster.all[0].identity.transfer(player: player, to: "us-east")
             #expect(moved.step == .done, "\(moved)")
-            let told = try await client.drainUntilClosed()
-            #expect(told.contains { $0.error.code == .homeMoved }, "\(told)")
+            let told = try #require(try await client.next(where: { if case .homeChanged? = $0.body { true } else { false } }))
+            #expect(told.requestID == 0)
+            #expect(told.homeChanged.homeRegion == "us-east")
+            #expect(told.homeChanged.epoch == UInt64(moved.toEpoch.rawValue))
+            let profile = try await Self.request(client, 3) { $0.getProfile = .init() }.profile
+            #expect(profile.homeRegion == "us-east" && profile.balances == ["gold": 12], "\(profile)")
 
             let again = try await Self.connect(cluster, "eu-west-2")
             let resumed = try await Self.request(again, 2) { $0.resume.token = login.token }
             #expect(resumed.login.playerID == login.playerID)
             #expect(resumed.login.homeRegion == "us-east")
-            let profile = try await Self.request(again, 3) { $0.getProfile = .init() }.profile
-            #expect(profile.homeRegion == "us-east" && profile.balances == ["gold": 12])
             await again.close()
+            await client.close()
+        }
+    }
+
+    /// A player moves its own home to the region it plays in: only while idle, only to another
+    /// region of the topology, and once per cool-down; the connection stays and its data follows.
+    @Test func aPlayerMovesItsOwnHomeOncePerCooldown() async throws {
+        // No closure literal inside #expect here: the compiler can give a closure in a macro
+        // argument the same name as one outside it, and then call the wrong one (seen with Swift 6.x).
+        try await GameTestCluster.with(gateways: true, options: .init(devLogin: false)) { cluster in
+            let client = try await Self.connect(cluster, "us-east-1")
+            let login = try await Self.request(client, 2, Self.password("nomad", "a long password", create: true)).login
+            #expect(login.homeRegion == "us-east")
+            let player = try #require(UUID(uuidString: login.playerID))
+            _ = try await cluster.home(of: player, region: "us-east").grant(item: "gold", count: 7, idempotencyKey: "welcome")
+
+            let home = try await Self.request(client, 3, .moveHome(.with { $0.region = "us-east" }))
+            #expect(home.error.code == .refused, "\(home)")
+            let nowhere = try await Self.request(client, 4, .moveHome(.with { $0.region = "mars-north" }))
+            #expect(nowhere.error.code == .refused, "\(nowhere)")
+            // Not while queued.
+            let queue = try await Self.request(client, 5, .queue(.with { $0.region = "us-east" }))
+            #expect(queue.queueStatus.queued, "\(queue)")
+            let queued = try await Self.request(client, 6, .moveHome(.with { $0.region = "eu-west" }))
+            #expect(queued.error.code == .refused && queued.error.message.contains("queue"), "\(queued)")
+            let cancelled = try await Self.request(client, 7, .cancelQueue(.init()))
+            #expect(cancelled.queueStatus.queued == false, "\(cancelled)")
+
+            let moved = try await Self.request(client, 8, .moveHome(.with { $0.region = "eu-west" }))
+            #expect(moved.homeChanged.homeRegion == "eu-west", "\(moved)")
+            let profile = try await Self.request(client, 9, .getProfile(.init()))
+            #expect(profile.profile.homeRegion == "eu-west" && profile.profile.balances == ["gold": 7], "\(profile)")
+            let entry = try await cluster.all[0].identity.entry(of: player)
+            #expect(entry?.homeRegion == "eu-west")
+
+            let tooSoon = try await Self.request(client, 10, .moveHome(.with { $0.region = "us-east" }))
+            #expect(tooSoon.error.code == .refused && tooSoon.error.message.contains("move again after"), "\(tooSoon)")
+            let still = try await cluster.all[0].identity.entry(of: player)
+            #expect(still?.homeRegion == "eu-west")
+            await client.close()
         }
     }
 }

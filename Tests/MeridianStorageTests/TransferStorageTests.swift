@@ -78,6 +78,46 @@ import Testing
         }
     }
 
+    /// A destination never trusts the copy it is sent (a bug, a tampered or replayed message):
+    /// an export whose ledger does not add up, that carries another player's rows, reuses an
+    /// idempotency key, skips a sequence number or inflates a balance is refused, and nothing of
+    /// it is written; the true export still imports afterwards.
+    @Test(arguments: TestBackend.enabled)
+    func aTamperedExportIsRefusedAndWritesNothing(_ backend: TestBackend) async throws {
+        try await withTwoStores(backend) { source, destination in
+            let player = try await populate(source)
+            _ = try await source.freeze(player)
+            let export = try await source.exportPlayer(player)
+            let epoch = export.profile.epoch.next
+            let item = try #require(export.balances.keys.min())
+            let tamperings: [(String, (inout PlayerExport) -> Void)] = [
+                ("an inflated balance", { $0.balances[item, default: 0] += 1_000 }),
+                ("an inflated event", { export in
+                    export.events[0].deltas[item, default: 0] += 1_000
+                }),
+                ("a dropped event", { export in export.events.removeLast() }),
+                ("a sequence gap", { export in export.events[export.events.count - 1].sequence += 1 }),
+                ("another player's event", { export in export.events[0].player = UUID() }),
+                ("a reused idempotency key", { export in export.events[1].idempotencyKey = export.events[0].idempotencyKey }),
+                ("negative XP", { $0.profile.progression.xp = -1 }),
+                ("a match recorded twice", { export in
+                    if let first = export.matches.first { export.matches.append(first) } else { export.profile.epoch = Epoch(0) }
+                }),
+            ]
+            for (what, tamper) in tamperings {
+                var tampered = export
+                tamper(&tampered)
+                await #expect(throws: StorageError.self, "\(what) was imported") {
+                    _ = try await destination.importPlayer(tampered, epoch: epoch)
+                }
+                #expect(try await destination.player(player) == nil, "\(what) left a row behind")
+                #expect(try await destination.ledgerEvents(of: player, after: 0, limit: 10).isEmpty, "\(what) left events behind")
+            }
+            #expect(try await destination.importPlayer(export, epoch: epoch).state == .incoming)
+            try await expectClean([destination])
+        }
+    }
+
     /// Between two backends (a region on SQLite, another on PostgreSQL) the copy is the same data too.
     @Test(arguments: RegionPair.enabled)
     func aCopyBetweenBackendsIsTheSameData(_ pair: RegionPair) async throws {

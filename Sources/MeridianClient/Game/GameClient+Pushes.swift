@@ -30,6 +30,8 @@ extension GameClient {
             eventSink.yield(.profile(Profile(proto: proto)))
         case .queueStatus(let proto):
             eventSink.yield(.queueStatus(QueueStatus(proto: proto)))
+        case .homeChanged(let proto):
+            eventSink.yield(.homeChanged(region: proto.homeRegion, epoch: proto.epoch))
         case .partyInvitation(let proto):
             eventSink.yield(.partyInvitation(PartyInvitation(proto: proto)))
         case .error(let error):

@@ -117,6 +117,18 @@ extension GameClient {
         return regions
     }
 
+    /// Moves the player's home (its data) to `region`, e.g. the region it plays in, and returns
+    /// the new home region once the transfer is done. Only while idle, at most once per the
+    /// cluster's cool-down (a `refused` server error says when again). The connection stays.
+    @discardableResult
+    public func moveHome(to region: String) async throws(MeridianClientError) -> String {
+        var move = Meridian_Client_V1_MoveHome()
+        move.region = region
+        let reply = try await request(.moveHome(move))
+        guard case .homeChanged(let changed)? = reply else { throw Self.unexpected(reply, for: "move_home") }
+        return changed.homeRegion
+    }
+
     /// Invites the player `playerID` into this player's party; they get a
     /// ``GameEvent/partyInvitation(_:)`` and join with ``acceptInvitation(from:)``.
     /// - Throws: A `refused` server error when that player cannot be invited now (offline,

@@ -14,6 +14,9 @@ public enum GameEvent: Sendable, Hashable {
     case profile(Profile)
     /// A matchmaking ticket changed (also: the party's leader queued this player).
     case queueStatus(QueueStatus)
+    /// The player's home region moved (its own ``GameClient/moveHome(to:)`` or an operator's
+    /// transfer); the connection stays, routed to the new home.
+    case homeChanged(region: String, epoch: UInt64)
     /// Another player invites this one into their party.
     case partyInvitation(PartyInvitation)
     /// An error the gateway pushed without closing the connection.

@@ -71,6 +71,24 @@ package distributed actor TransferCoordinator {
         return .with { $0.status = Self.status(ended) }
     }
 
+    /// The player's own request to move home: as ``transfer(player:to:)``, but refused within
+    /// ``IdentityConfiguration/Transfer/playerCooldown`` of the player's last completed transfer.
+    package distributed func transferRequestedByPlayer(player: UUID, to region: String) async -> Meridian_Transfer_V1_TransferReply {
+        do {
+            if let last = try await store.transfers(of: player, limit: 1).first, last.step == .done {
+                let cooldown = configuration.transfer.playerCooldown
+                let allowedAt = last.updatedAt.addingTimeInterval(Double(cooldown.components.seconds))
+                guard now() >= allowedAt else {
+                    let when = ISO8601DateFormatter().string(from: allowedAt)
+                    return .with { $0.refusal = "you moved home recently; you can move again after \(when)" }
+                }
+            }
+        } catch {
+            return .with { $0.refusal = "the identity store did not answer; retry" }
+        }
+        return await transfer(player: player, to: region)
+    }
+
     /// The player's most recent transfer, if any.
     package distributed func latest(player: UUID) async -> Meridian_Transfer_V1_TransferReply {
         do {
@@ -279,16 +297,14 @@ package distributed actor TransferCoordinator {
         in region: String, of player: UUID, _ call: @escaping @Sendable (TransferAgent) async throws -> Meridian_Transfer_V1_AgentReply
     ) async -> Result<Meridian_Transfer_V1_AgentReply, AgentFailure> {
         guard let node = PlayerPlacement.owner(of: player, region: region, topology: topology) else {
-            return .failure(AgentFailure(reply: Self.refusal("region \(region) has no nodes")))
+            return .failure(AgentFailure(reply: TransferAgent.refusal("region \(region) has no nodes", retryable: false)))
         }
         do {
             let agent = try TransferAgent.resolve(id: ClusterActorID(node: node, incarnation: 0, path: TransferAgent.path), using: actorSystem)
             let reply = try await ClusterSystem.withCallTimeout(configuration.callTimeout) { try await call(agent) }
             return reply.refusal.isEmpty ? .success(reply) : .failure(AgentFailure(reply: reply))
         } catch {
-            var reply = Self.refusal("node \(node) did not answer: \(error)")
-            reply.retryable = true
-            return .failure(AgentFailure(reply: reply))
+            return .failure(AgentFailure(reply: TransferAgent.refusal("node \(node) did not answer: \(error)", retryable: true)))
         }
     }
 
@@ -302,12 +318,6 @@ package distributed actor TransferCoordinator {
         case .failure(let failure) where failure.reply.retryable: .unreachable(failure.reply.refusal)
         case .failure(let failure): .refused(failure.reply.refusal)
         }
-    }
-
-    private static func refusal(_ message: String) -> Meridian_Transfer_V1_AgentReply {
-        var reply = Meridian_Transfer_V1_AgentReply()
-        reply.refusal = message
-        return reply
     }
 
     static func status(_ record: TransferRecord) -> Meridian_Transfer_V1_TransferStatus {
