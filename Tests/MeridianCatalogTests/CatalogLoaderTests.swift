@@ -19,7 +19,8 @@ func findings(_ yaml: String, sourceLocation: SourceLocation = #_sourceLocation)
         Issue.record("expected the catalog to be rejected, got \(content)", sourceLocation: sourceLocation)
         return []
     } catch {
-        #expect(error.issues.allSatisfy { $0.file == "test.yaml" && $0.description.hasPrefix("test.yaml:") }, sourceLocation: sourceLocation)
+        let value1 = error.issues.allSatisfy { $0.file == "test.yaml" && $0.description.hasPrefix("test.yaml:") }
+        #expect(value1, sourceLocation: sourceLocation)
         return error.issues.map { Finding($0.line, $0.code) }
     }
 }
@@ -122,14 +123,17 @@ struct CatalogLoaderTests {
     @Test("wrong types at the top level and in lists")
     func wrongShapes() {
         #expect(findings("items: 3\n") == [Finding(1, .wrongType)])
-        #expect(findings("items: []\noffers: { a: 1 }\nconfig: [1]\nflags: 7\n") == [
+        let value2 = findings("items: []\noffers: { a: 1 }\nconfig: [1]\nflags: 7\n")
+        #expect(value2 == [
             Finding(2, .wrongType), Finding(3, .wrongType), Finding(4, .wrongType),
         ])
         #expect(findings("items:\n  - 5\n  - [a]\n") == [Finding(2, .wrongType), Finding(3, .wrongType)])
         #expect(findings("- 1\n") == [Finding(1, .wrongType)])
         #expect(findings("offers: []\n") == [Finding(1, .missingField)])
-        #expect(findings("items:\n  - { id: x, name: X, category: material, max_stack: 0 }\n") == [Finding(2, .badValue)])
-        #expect(findings("items:\n  - { id: x, name: X, category: material, tradeable: 1 }\n") == [Finding(2, .wrongType)])
+        let value3 = findings("items:\n  - { id: x, name: X, category: material, max_stack: 0 }\n")
+        #expect(value3 == [Finding(2, .badValue)])
+        let value4 = findings("items:\n  - { id: x, name: X, category: material, tradeable: 1 }\n")
+        #expect(value4 == [Finding(2, .wrongType)])
     }
 
     @Test("YAML problems: syntax, aliases, empty file, repeated keys")
@@ -138,7 +142,8 @@ struct CatalogLoaderTests {
         #expect(findings("") == [Finding(1, .missingField)])
         #expect(findings("items: &a []\noffers: *a\n") == [Finding(2, .syntax)])
         #expect(findings("items: []\nitems: []\n") == [Finding(2, .duplicateKey)])
-        #expect(findings("items: []\nflags:\n  a: { enabled: true }\n  a: { enabled: false }\n") == [Finding(4, .duplicateKey)])
+        let value5 = findings("items: []\nflags:\n  a: { enabled: true }\n  a: { enabled: false }\n")
+        #expect(value5 == [Finding(4, .duplicateKey)])
     }
 
     @Test("flag percentages: 0 to 100 with at most two decimals")
@@ -175,7 +180,8 @@ struct CatalogLoaderTests {
             try bad.validate(source: "wire")
         } catch {
             #expect(Set(error.issues.map(\.code)) == [.unknownItem, .duplicateID])
-            #expect(error.issues.allSatisfy { $0.line == 0 && $0.file == "wire" })
+            let value6 = error.issues.allSatisfy { $0.line == 0 && $0.file == "wire" }
+            #expect(value6)
         }
     }
 }

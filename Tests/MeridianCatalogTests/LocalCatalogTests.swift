@@ -141,7 +141,8 @@ struct SnapshotReclamationTests {
         }
         done.store(true, ordering: .releasing)
         while finished.load(ordering: .acquiring) < readerCount { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(problems.withLock { $0 }.isEmpty, "\(problems.withLock { $0.prefix(3) })")
+        let isEmpty1 = problems.withLock { $0 }.isEmpty
+        #expect(isEmpty1, "\(problems.withLock { $0.prefix(3) })")
         #expect(local.version == UInt64(swaps))
         let freed = watched.filter { $0.snapshot == nil }.count
         #expect(freed >= swaps - 1 - readerCount * 8, "replaced snapshots are freed: \(freed) of \(swaps)")

@@ -58,8 +58,10 @@ struct RolloutTests {
         let off = FeatureFlag(name: "f", enabled: false, rollout: .everyone)
         let nobody = FeatureFlag(name: "f", enabled: true, rollout: .nobody)
         let everyone = FeatureFlag(name: "f", enabled: true, rollout: .everyone)
-        #expect(Self.players.allSatisfy { !off.isEnabled(forPlayer: $0) && !nobody.isEnabled(forPlayer: $0) })
-        #expect(Self.players.allSatisfy { everyone.isEnabled(forPlayer: $0) })
+        let value1 = Self.players.allSatisfy { !off.isEnabled(forPlayer: $0) && !nobody.isEnabled(forPlayer: $0) }
+        #expect(value1)
+        let value2 = Self.players.allSatisfy { everyone.isEnabled(forPlayer: $0) }
+        #expect(value2)
         #expect(Rollout(percent: 100.01) == nil && Rollout(percent: -0.01) == nil && Rollout(percent: 0.005) == nil)
         #expect(Rollout(basisPoints: 10_001) == nil)
         #expect(Rollout(percent: 12.5)?.description == "12.5%" && Rollout(percent: 20)?.description == "20%")

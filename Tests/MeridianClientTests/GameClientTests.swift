@@ -152,7 +152,8 @@ struct GameClientTests {
             }
             #expect(event.matchID == "m1" && event.tickRate == 30)
             #expect(client.matchID == "m1")
-            #expect(await recorder.first { if case .profile(let p) = $0 { p.balances == ["gold": 105] } else { false } } != nil)
+            let value1 = await recorder.first { if case .profile(let p) = $0 { p.balances == ["gold": 105] } else { false } }
+            #expect(value1 != nil)
             guard case .queue(let sent) = gateway.receivedBodies().last(where: { if case .queue = $0 { true } else { false } }) else {
                 Issue.record("queue not received")
                 return
@@ -198,9 +199,11 @@ struct GameClientTests {
             try await playing.connect(host: "127.0.0.1", port: gateway.port)
             try await playing.hello()
             _ = try await playing.queue(rtt: [:])
-            #expect(await recorder.first { if case .snapshotApplied(3, _) = $0 { true } else { false } } != nil)
+            let value2 = await recorder.first { if case .snapshotApplied(3, _) = $0 { true } else { false } }
+            #expect(value2 != nil)
             try playing.sendInputs([PlayerInput(moveX: 1)])
-            #expect(await eventually { acks().count == 1 }, "\(acks())")
+            let value3 = await eventually { acks().count == 1 }
+            #expect(value3, "\(acks())")
             #expect(acks() == ["inputs+ack 3"])
             await playing.finish()
 
@@ -209,8 +212,10 @@ struct GameClientTests {
             try await watching.connect(host: "127.0.0.1", port: gateway.port)
             try await watching.hello()
             _ = try await watching.queue(rtt: [:])
-            #expect(await eventually { acks().count >= 2 && acks().last == "ack 3" }, "\(acks())")
-            #expect(acks().dropFirst().allSatisfy { $0.hasPrefix("ack ") }, "\(acks())")
+            let value4 = await eventually { acks().count >= 2 && acks().last == "ack 3" }
+            #expect(value4, "\(acks())")
+            let value5 = acks().dropFirst().allSatisfy { $0.hasPrefix("ack ") }
+            #expect(value5, "\(acks())")
             await watching.finish()
         }
     }
@@ -298,7 +303,8 @@ struct GameClientTests {
             let client = GameClient(group: group, configuration: configuration, logger: testLogger())
             try await client.connect(host: "127.0.0.1", port: gateway.port)
             try await client.hello()
-            #expect(gateway.box.peers.withLock { $0 } == ["127.0.0.3"])
+            let value6 = gateway.box.peers.withLock { $0 }
+            #expect(value6 == ["127.0.0.3"])
             await client.finish()
         }
     }
@@ -356,7 +362,8 @@ struct ReconnectTests {
             try await client.devLogin(playerID: "p9", displayName: "Nine")
             await first.stop()
             await client.close()
-            #expect(await recorder.first { if case .disconnected = $0 { true } else { false } } != nil)
+            let value7 = await recorder.first { if case .disconnected = $0 { true } else { false } }
+            #expect(value7 != nil)
 
             let resumed = try await client.reconnect(host: "127.0.0.1", port: second.port)
             #expect(resumed.playerID == "p9")

@@ -91,13 +91,16 @@ struct MatchAndRegionTests {
             let batches = gateway.receivedBodies().compactMap { body -> Int? in if case .inputs(let batch) = body { batch.inputs.count } else { nil } }
             #expect(batches == [8, 2], "at most 8 inputs per batch")
             // Real deltas, not only full snapshots, were applied.
-            #expect(match.state.withLock { $0.baselines.compactMap { $0 }.count } > 10)
+            let value1 = match.state.withLock { $0.baselines.compactMap { $0 }.count }
+            #expect(value1 > 10)
             #expect(client.latestSnapshot?.tick == 20)
             #expect(client.ownEntityID == 1)
             let expectedOwn = match.state.withLock { ReplicatedEntity($0.simulation.players[1]) }
             #expect(client.ownEntity == expectedOwn)
-            #expect(await eventually { latencies.withLock { $0.count } == 10 }, "one latency per input")
-            #expect(latencies.withLock { $0.allSatisfy { $0 >= .zero && $0 < .seconds(5) } })
+            let value2 = await eventually { latencies.withLock { $0.count } == 10 }
+            #expect(value2, "one latency per input")
+            let value3 = latencies.withLock { $0.allSatisfy { $0 >= .zero && $0 < .seconds(5) } }
+            #expect(value3)
             await client.finish()
         }
     }
@@ -168,7 +171,8 @@ struct MatchAndRegionTests {
             return [region == "eu-west" ? .milliseconds(5) : .milliseconds(80)]
         }
         #expect(choice?.region == "eu-west")
-        #expect(attempts.withLock { $0 } == ["eu-west": 2, "us-east": 1])
+        let value4 = attempts.withLock { $0 }
+        #expect(value4 == ["eu-west": 2, "us-east": 1])
     }
 
     @Test func nearestRegionIsNilWhenNothingAnswers() async {

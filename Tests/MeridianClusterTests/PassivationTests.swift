@@ -88,10 +88,12 @@ struct PassivationTests {
             clock.advance(by: .milliseconds(51))
             await host.passivateIdleActors()
 
-            #expect(await held.whenLocal { $0.wasPassivated } == true)
+            let value1 = await held.whenLocal { $0.wasPassivated }
+            #expect(value1 == true)
             let successor = try #require(try host.resolve(id: Self.id(1, on: host), as: Tally.self))
             #expect(successor !== held)
-            #expect(await successor.whenLocal { $0.wasPassivated } == false)
+            let value2 = await successor.whenLocal { $0.wasPassivated }
+            #expect(value2 == false)
             #expect(created.value == 2)
             // The old instance ending does not take its successor's registration with it.
             _ = consume held

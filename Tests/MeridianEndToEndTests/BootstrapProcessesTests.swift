@@ -65,7 +65,8 @@ struct BootstrapProcessesTests {
         let (rejoined, _) = try await waitForStatus(timeout: .seconds(60)) { rows in
             rows.contains { $0.node == "a-2" && $0.state == "up" && $0.incarnation > victim.incarnation }
         }
-        #expect(rejoined.filter { $0.state == "up" }.count == 3)
+        let count1 = rejoined.filter { $0.state == "up" }.count
+        #expect(count1 == 3)
 
         for process in processes { process.terminate() }
         for process in processes { process.waitUntilExit() }
@@ -85,7 +86,8 @@ struct BootstrapProcessesTests {
         let (rows, _) = try await waitForStatus(timeout: .seconds(60)) { rows in
             rows.contains { $0.node == "a-9" && $0.state == "up" } && rows.contains { $0.node == "a-1" && $0.state == "up" }
         }
-        #expect(rows.first { $0.node == "a-9" }?.region == "region-a")
+        let region2 = rows.first { $0.node == "a-9" }?.region
+        #expect(region2 == "region-a")
         // SIGTERM: the joiner leaves gracefully and the seed sees it down.
         joiner.terminate()
         joiner.waitUntilExit()

@@ -81,7 +81,8 @@ struct BotsProcessesTests {
         while loadtest.isRunning { try await Task.sleep(for: .milliseconds(250)) }
         #expect(loadtest.terminationStatus == 0, "logs in \(directory.path)")
         let output = try String(contentsOf: reportFile, encoding: .utf8)
-        let json = try #require(output.split(separator: "\n").last { $0.hasPrefix("{") }, "report: \(output)")
+        let jsonFound = output.split(separator: "\n").last { $0.hasPrefix("{") }
+        let json = try #require(jsonFound, "report: \(output)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "report: \(output)")
         #expect(report["logged_in"] as? Int == Self.bots)
         #expect(report["on_nearest_region"] as? Int == Self.bots, "every bot plays on the region of its location: \(report)")
@@ -110,8 +111,10 @@ struct BotsProcessesTests {
             allIdle = allIdle && idle
             #expect(idle, "bot \(bot) is not stuck: \(player) (logs in \(directory.path))")
             let matches = player["matches"] as? [[String: Any]] ?? []
-            #expect(matches.contains { $0["outcome"] as? String != "server_lost" }, "bot \(bot) finished a match: \(matches)")
-            #expect(Set(matches.compactMap { $0["match"] as? String }).count == matches.count, "bot \(bot): no match recorded twice")
+            let value2 = matches.contains { $0["outcome"] as? String != "server_lost" }
+            #expect(value2, "bot \(bot) finished a match: \(matches)")
+            let count3 = Set(matches.compactMap { $0["match"] as? String }).count
+            #expect(count3 == matches.count, "bot \(bot): no match recorded twice")
             let expected = matches.reduce(Int64(0)) { total, match in
                 switch match["outcome"] as? String {
                 case "win": total + 110

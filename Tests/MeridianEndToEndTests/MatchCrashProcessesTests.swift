@@ -62,15 +62,18 @@ struct MatchCrashProcessesTests {
         let processes = try ["a-1", "a-2", "b-1"].map { try cluster.start($0) }
         defer { for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let catalog = try writeCatalog()
-        #expect(try await eventually { try cluster.meridian(["catalog", "publish", catalog]).status == 0 })
+        let value1 = try await eventually { try cluster.meridian(["catalog", "publish", catalog]).status == 0 }
+        #expect(value1)
         let players = (0..<4).map { _ in UUID().uuidString.lowercased() }
         for (index, player) in players.enumerated() {
-            #expect(try await eventually { try cluster.meridian(["player", "create", "--player", player, "--region", "region-b", "--name", "p\(index)"]).status == 0 })
+            let value2 = try await eventually { try cluster.meridian(["player", "create", "--player", player, "--region", "region-b", "--name", "p\(index)"]).status == 0 }
+            #expect(value2)
         }
         // Every node must serve the catalog's rules before the matches start.
         try await Task.sleep(for: .seconds(2))
         for player in players { #expect(try queue(player)) }
-        #expect(try await eventually { try players.allSatisfy { try show($0)?.state == "in_match" } }, "all four are seated")
+        let value3 = try await eventually { try players.allSatisfy { try show($0)?.state == "in_match" } }
+        #expect(value3, "all four are seated")
         var seats: [Seen] = []
         for player in players { seats.append(try #require(try show(player))) }
         let victim = try #require(seats[0].node)
@@ -84,19 +87,22 @@ struct MatchCrashProcessesTests {
         processes[index].waitUntilExit()
 
         // Its matches end with "server_lost" at the homes; the players are free again.
-        #expect(try await eventually {
+        let value4 = try await eventually {
             try lost.allSatisfy { let seen = try show(players[$0]); return seen?.state == "idle" && seen?.outcomes == ["server_lost"] }
-        }, "players of the lost node got a server_lost result")
+        }
+        #expect(value4, "players of the lost node got a server_lost result")
         // They play again, on the node that is left.
         for index in lost { #expect(try queue(players[index])) }
-        #expect(try await eventually {
+        let value5 = try await eventually {
             try lost.allSatisfy { try show(players[$0])?.node == survivor }
-        }, "the freed players play on \(survivor)")
+        }
+        #expect(value5, "the freed players play on \(survivor)")
 
         // Matches on the survivor run to their time limit and pay out once.
-        #expect(try await eventually(timeout: .seconds(90)) {
+        let value6 = try await eventually(timeout: .seconds(90)) {
             try players.allSatisfy { try show($0)?.state == "idle" }
-        }, "every match finished")
+        }
+        #expect(value6, "every match finished")
         for index in kept {
             let seen = try #require(try show(players[index]))
             #expect(seen.outcomes == ["draw"])

@@ -53,10 +53,11 @@ struct TradeCrashProcessesTests {
         defer {
             for process in [a, b] where process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
-        #expect(try await eventually {
+        let value1 = try await eventually {
             try player(["create", "--player", alice, "--region", "region-a", "--name", "alice"], in: cluster).status == 0
                 && player(["create", "--player", bob, "--region", "region-b", "--name", "bob"], in: cluster).status == 0
-        })
+        }
+        #expect(value1)
         #expect(try player(["grant", "--player", alice, "--region", "region-a", "--item", "gold", "--count", "10", "--key", "welcome"], in: cluster).status == 0)
         #expect(try gold(of: alice, region: "region-a", in: cluster) == 10)
 
@@ -77,7 +78,8 @@ struct TradeCrashProcessesTests {
 
         // After the restart the relay finishes the trade from the outbox.
         a = try cluster.start("a-1", run: 1)
-        #expect(try await eventually { try gold(of: bob, region: "region-b", in: cluster) == 4 })
+        let value2 = try await eventually { try gold(of: bob, region: "region-b", in: cluster) == 4 }
+        #expect(value2)
         #expect(try gold(of: alice, region: "region-a", in: cluster) == 6)
 
         a.terminate()

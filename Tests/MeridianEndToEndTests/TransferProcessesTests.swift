@@ -19,30 +19,34 @@ struct TransferProcessesTests {
     /// A player with an account homed in region-a and 10 gold there.
     func newPlayer(_ name: String, in cluster: ProcessCluster, password: String) async throws -> String {
         var created: [String: Any]?
-        #expect(try await eventually {
+        let value1 = try await eventually {
             created = json(try cluster.meridian(["account", "create", "--username", name, "--password-file", password, "--region", "region-a", "--json"]))
             return created != nil
-        }, "account \(name) created")
+        }
+        #expect(value1, "account \(name) created")
         let player = try #require(created?["player_id"] as? String)
-        #expect(try await eventually {
+        let value2 = try await eventually {
             try cluster.meridian(["player", "create", "--player", player, "--name", name]).status == 0
-        })
+        }
+        #expect(value2)
         #expect(try cluster.meridian(["player", "grant", "--player", player, "--item", "gold", "--count", "10", "--key", "welcome-\(name)"]).status == 0)
         return player
     }
 
     func expectMoved(_ player: String, in cluster: ProcessCluster) async throws {
         var account: [String: Any]?
-        #expect(try await eventually {
+        let value3 = try await eventually {
             account = json(try cluster.meridian(["account", "show", "--player", player, "--json"]))
             return account?["home_region"] as? String == "region-b"
-        }, "the directory names region-b: \(account ?? [:])")
+        }
+        #expect(value3, "the directory names region-b: \(account ?? [:])")
         #expect((account?["epoch"] as? NSNumber)?.intValue == 2)
         var moved: [String: Any]?
-        #expect(try await eventually {
+        let value4 = try await eventually {
             moved = json(try cluster.meridian(["player", "show", "--player", player, "--json"]))
             return moved?["state"] as? String == "active" && moved?["home_region"] as? String == "region-b"
-        }, "the player is active in region-b: \(moved ?? [:])")
+        }
+        #expect(value4, "the player is active in region-b: \(moved ?? [:])")
         #expect(((moved?["balances"] as? [String: Any])?["gold"] as? NSNumber)?.int64Value == 10)
         let old = json(try cluster.meridian(["player", "show", "--player", player, "--region", "region-a", "--json"]))
         #expect(old?["state"] as? String == "tombstoned", "\(old ?? [:])")

@@ -34,7 +34,8 @@ struct MatchResultsTests {
             simulation.step()
             for case .eliminated(let target, _) in simulation.events { eliminations.append(Int(target)) }
         }
-        let winner = try #require(simulation.players.firstIndex { $0.isAlive })
+        let winnerFound = simulation.players.firstIndex { $0.isAlive }
+        let winner = try #require(winnerFound)
         let rules = GameRules()
         let participants = Self.participants(3)
         let results = MatchResults.compute(
@@ -68,7 +69,8 @@ struct MatchResultsTests {
         let closed = MatchResults.compute(
             matchID: UUID(), participants: participants, simulation: nil, eliminationOrder: [], rules: GameRules(), finishedAt: Date()
         )
-        #expect(closed.allSatisfy { $0.outcome == "abandoned" && $0.xp == 0 && $0.rewards.isEmpty && $0.skillAfter == nil })
+        let value2 = closed.allSatisfy { $0.outcome == "abandoned" && $0.xp == 0 && $0.rewards.isEmpty && $0.skillAfter == nil }
+        #expect(value2)
         participants[1].forfeited = true
         let simulation = MatchSimulation(configuration: SimulationConfiguration(tickRate: 30, maxPlayers: 2))
         let forfeit = MatchResults.compute(

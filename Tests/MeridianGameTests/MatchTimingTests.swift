@@ -102,7 +102,8 @@ struct MatchTimingTests {
         try await GameTestCluster.with(
             rules: rules, shards: 8, nodes: ["eu-west-1", "us-east-1", "us-east-2"], options: .init(clock: clock)
         ) { cluster in
-            let moving = try #require((0..<8).first { ShardPlacement.owner(region: "eu-west", shard: $0, nodes: ["eu-west-1", "eu-west-2"]) == "eu-west-2" })
+            let movingFound = (0..<8).first { ShardPlacement.owner(region: "eu-west", shard: $0, nodes: ["eu-west-1", "eu-west-2"]) == "eu-west-2" }
+            let moving = try #require(movingFound)
             let a = try await cluster.createPlayer("a", home: "us-east")
             let b = try await cluster.createPlayer("b", home: "us-east")
             let client = try #require(cluster.node("us-east-1")).system
@@ -152,7 +153,8 @@ struct MatchTimingTests {
             }
             #expect(next.node == "eu-west-2")
             let history = try await cluster.home(of: a, region: "us-east").recentMatches(limit: 5)
-            #expect(history.contains { $0.matchID == running.matchID && $0.outcome == "draw" })
+            let value2 = history.contains { $0.matchID == running.matchID && $0.outcome == "draw" }
+            #expect(value2)
         }
     }
 
@@ -174,7 +176,8 @@ struct MatchTimingTests {
         let subscriber = MatchSubscriber(actorSystem: gateway.system) { eventsIn.yield($0) }
         try await match.subscribe(player: a, subscriber: subscriber.id)
         var feed = events.makeAsyncIterator()
-        #expect(await feed.next().map { if case .phase(_, let phase, _) = $0 { phase } else { "" } } == "lobby")
+        let value3 = await feed.next().map { if case .phase(_, let phase, _) = $0 { phase } else { "" } }
+        #expect(value3 == "lobby")
         try await match.disconnect(player: b)
         return LobbyWithADroppedSeat(match: match, subscriber: subscriber, feed: feed, dropped: b)
     }

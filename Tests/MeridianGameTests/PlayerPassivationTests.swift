@@ -108,7 +108,8 @@ struct PlayerPassivationTests {
         try await GameTestCluster.with(passivatePlayersAfter: .seconds(100), options: .init(clock: ManualClock())) { cluster in
             let player = try await cluster.createPlayer("watched", home: "eu-west")
             let homeNode = cluster.homeNode(of: player, region: "eu-west")
-            let gatewayNode = try #require(cluster.all.map(\.system.nodeID).sorted().first { $0 != homeNode })
+            let gatewayNodeFound = cluster.all.map(\.system.nodeID).sorted().first { $0 != homeNode }
+            let gatewayNode = try #require(gatewayNodeFound)
 
             // A listener on the same node, unwatched when the connection closes.
             let local = SessionListener(actorSystem: cluster.node(homeNode)!.system) { _, _ in }

@@ -64,7 +64,8 @@ struct GatewayAbuseLimitsTests {
                     $0.passwordLogin.username = "nobody"
                     $0.passwordLogin.password = "guess number \(attempt)"
                 })
-                #expect(try await guesser.next(where: { $0.requestID == UInt64(10 + attempt) })?.error.code == .loginFailed)
+                let code1 = try await guesser.next(where: { $0.requestID == UInt64(10 + attempt) })?.error.code
+                #expect(code1 == .loginFailed)
             }
             try await guesser.send(RawClient.message(20) {
                 $0.passwordLogin.username = "nobody"
@@ -81,7 +82,8 @@ struct GatewayAbuseLimitsTests {
             let address = try #require(cluster.node("eu-west-1")?.gateway?.address)
             let client = try await RawClient.connect(address)
             try await client.send(RawClient.message(1) { $0.hello.protocolVersion = 1 })
-            #expect(try await client.next(where: { $0.requestID == 1 })?.welcome.maxFrameBytes == 8 * 1024)
+            let maxFrameBytes2 = try await client.next(where: { $0.requestID == 1 })?.welcome.maxFrameBytes
+            #expect(maxFrameBytes2 == UInt32(8 * 1024))
             // A 9 KiB frame is refused by its length prefix alone.
             try await client.sendRaw([0, 0, 0x24, 0] + Array(repeating: 0, count: 16))
             #expect(Self.errors(try await client.drainUntilClosed()) == [.frameTooLarge])
@@ -95,15 +97,18 @@ struct GatewayAbuseLimitsTests {
             let client = try await RawClient.connect(address)
             _ = try await client.logIn(UUID())
             try await client.send(RawClient.message(3) { $0.queue = .init() })
-            #expect(try await client.next(where: { $0.requestID == 3 })?.queueStatus.queued == true)
+            let queued3 = try await client.next(where: { $0.requestID == 3 })?.queueStatus.queued
+            #expect(queued3 == true)
             try await client.send(RawClient.message(4) { $0.cancelQueue = .init() })
-            #expect(try await client.next(where: { $0.requestID == 4 })?.queueStatus.queued == false)
+            let queued4 = try await client.next(where: { $0.requestID == 4 })?.queueStatus.queued
+            #expect(queued4 == false)
             try await client.send(RawClient.message(5) { $0.queue = .init() })
             let refused = try await client.next(where: { $0.requestID == 5 })
             #expect(refused?.error.code == .refused && refused?.error.message.contains("cancelled a moment ago") == true, "\(String(describing: refused))")
             clock.advance(by: .seconds(1))
             try await client.send(RawClient.message(6) { $0.queue = .init() })
-            #expect(try await client.next(where: { $0.requestID == 6 })?.queueStatus.queued == true)
+            let queued5 = try await client.next(where: { $0.requestID == 6 })?.queueStatus.queued
+            #expect(queued5 == true)
             await client.close()
         }
     }

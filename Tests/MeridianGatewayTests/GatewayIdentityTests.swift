@@ -16,14 +16,16 @@ struct GatewayIdentityTests {
     static func connect(_ cluster: GameTestCluster, _ node: String) async throws -> RawClient {
         let client = try await RawClient.connect(try #require(cluster.node(node)?.gateway?.address))
         try await client.send(RawClient.message(1) { $0.hello.protocolVersion = 1 })
-        _ = try #require(try await client.next(where: { $0.requestID == 1 }))
+        let required1 = try await client.next(where: { $0.requestID == 1 })
+        _ = try #require(required1)
         return client
     }
 
     /// Sends one request and returns its reply.
     static func request(_ client: RawClient, _ id: UInt64, _ fill: (inout Meridian_Client_V1_ClientMessage) -> Void) async throws -> Meridian_Client_V1_ServerMessage {
         try await client.send(RawClient.message(id, fill))
-        return try #require(try await client.next(where: { $0.requestID == id }))
+        let required2 = try await client.next(where: { $0.requestID == id })
+        return try #require(required2)
     }
 
     /// Sends one request with `body` and returns its reply.
@@ -32,7 +34,8 @@ struct GatewayIdentityTests {
         message.requestID = id
         message.body = body
         try await client.send(message)
-        return try #require(try await client.next(where: { $0.requestID == id }))
+        let required3 = try await client.next(where: { $0.requestID == id })
+        return try #require(required3)
     }
 
     static func password(_ username: String, _ password: String, create: Bool = false) -> (inout Meridian_Client_V1_ClientMessage) -> Void {
@@ -66,7 +69,8 @@ struct GatewayIdentityTests {
             #expect(Set([wrong, unknown, malformed].map(\.error.message)).count == 1)
             #expect(!wrong.error.message.contains("wrong horse"))
             // Not logged in after any of it.
-            #expect(try await Self.request(eu, 6) { $0.getProfile = .init() }.error.code == .notLoggedIn)
+            let code1 = try await Self.request(eu, 6) { $0.getProfile = .init() }.error.code
+            #expect(code1 == .notLoggedIn)
             let login = try await Self.request(eu, 7, Self.password("ALICE", "correct horse"))
             #expect(login.login.playerID == created.login.playerID)
             #expect(login.login.homeRegion == "us-east")
@@ -87,8 +91,10 @@ struct GatewayIdentityTests {
             let locked = try await Self.request(attacker, 20, Self.password("bob", "bob's password"))
             #expect(locked.error.code == .lockedOut)
             // The logged-in client on the same gateway is not affected.
-            #expect(try await Self.request(good, 3) { $0.ping.clientTimeUs = 5 }.pong.clientTimeUs == 5)
-            #expect(try await Self.request(good, 4) { $0.getProfile = .init() }.profile.displayName == "bob")
+            let clientTimeUs2 = try await Self.request(good, 3) { $0.ping.clientTimeUs = 5 }.pong.clientTimeUs
+            #expect(clientTimeUs2 == 5)
+            let displayName3 = try await Self.request(good, 4) { $0.getProfile = .init() }.profile.displayName
+            #expect(displayName3 == "bob")
             await attacker.close()
             await good.close()
         }
@@ -138,7 +144,8 @@ struct GatewayIdentityTests {
             }
             #expect(refused.error.code == .refused)
             #expect(refused.error.message.contains("development logins are disabled"))
-            #expect(try await Self.request(impostor, 3) { $0.getProfile = .init() }.error.code == .notLoggedIn)
+            let code4 = try await Self.request(impostor, 3) { $0.getProfile = .init() }.error.code
+            #expect(code4 == .notLoggedIn)
             await impostor.close()
         }
     }
@@ -153,15 +160,20 @@ struct GatewayIdentityTests {
             #expect(refreshed.refreshToken != login.refreshToken)
             // The first connection was replaced by the refreshed login of the same player.
             let replaced = try await first.drainUntilClosed()
-            #expect(replaced.contains { $0.error.code == .sessionReplaced })
+            let value5 = replaced.contains { $0.error.code == .sessionReplaced }
+            #expect(value5)
 
             // Someone replays the spent token: refused, and the whole login (the refreshed pair too) ends.
             let thief = try await Self.connect(cluster, "eu-west-2")
-            #expect(try await Self.request(thief, 2) { $0.refresh.refreshToken = login.refreshToken }.error.code == .badToken)
+            let code6 = try await Self.request(thief, 2) { $0.refresh.refreshToken = login.refreshToken }.error.code
+            #expect(code6 == .badToken)
             let ended = try await second.drainUntilClosed()
-            #expect(ended.contains { $0.error.code == .loggedOut })
-            #expect(try await Self.request(thief, 3) { $0.refresh.refreshToken = refreshed.refreshToken }.error.code == .badToken)
-            #expect(try await Self.request(thief, 4) { $0.resume.token = refreshed.token }.error.code == .badToken)
+            let value7 = ended.contains { $0.error.code == .loggedOut }
+            #expect(value7)
+            let code8 = try await Self.request(thief, 3) { $0.refresh.refreshToken = refreshed.refreshToken }.error.code
+            #expect(code8 == .badToken)
+            let code9 = try await Self.request(thief, 4) { $0.resume.token = refreshed.token }.error.code
+            #expect(code9 == .badToken)
             await thief.close()
         }
     }
@@ -170,11 +182,14 @@ struct GatewayIdentityTests {
         try await GameTestCluster.with(gateways: true, options: .init(devLogin: false)) { cluster in
             let client = try await Self.connect(cluster, "eu-west-1")
             let login = try await Self.request(client, 2, Self.password("dave", "dave's secret", create: true)).login
-            #expect(try await Self.request(client, 3) { $0.logout = .init() }.body == .loggedOut(.init()))
+            let body10 = try await Self.request(client, 3) { $0.logout = .init() }.body
+            #expect(body10 == .loggedOut(.init()))
             _ = try await client.drainUntilClosed()
             let again = try await Self.connect(cluster, "us-east-2")
-            #expect(try await Self.request(again, 2) { $0.resume.token = login.token }.error.code == .badToken)
-            #expect(try await Self.request(again, 3) { $0.refresh.refreshToken = login.refreshToken }.error.code == .badToken)
+            let code11 = try await Self.request(again, 2) { $0.resume.token = login.token }.error.code
+            #expect(code11 == .badToken)
+            let code12 = try await Self.request(again, 3) { $0.refresh.refreshToken = login.refreshToken }.error.code
+            #expect(code12 == .badToken)
             await again.close()
         }
     }
@@ -187,10 +202,12 @@ struct GatewayIdentityTests {
             let player = try #require(UUID(uuidString: login.playerID))
             _ = try await cluster.node("eu-west-1")!.identity.setBanned(player: player, banned: true)
             let closing = try await client.drainUntilClosed(timeout: .seconds(10))
-            #expect(closing.contains { $0.error.code == .banned })
+            let value13 = closing.contains { $0.error.code == .banned }
+            #expect(value13)
             let again = try await Self.connect(cluster, "us-east-1")
             try await again.send(RawClient.message(2, Self.password("eve", "eve's secret")))
-            #expect(try await again.drainUntilClosed().contains { $0.error.code == .banned })
+            let value14 = try await again.drainUntilClosed().contains { $0.error.code == .banned }
+            #expect(value14)
             await again.close()
         }
     }
@@ -205,7 +222,8 @@ struct GatewayIdentityTests {
                 $0.queue.region = "eu-west"
             }
             #expect(refused.error.code == .refused)
-            #expect(try await Self.request(client, 11) { $0.cancelQueue = .init() }.queueStatus.queued == false)
+            let queued15 = try await Self.request(client, 11) { $0.cancelQueue = .init() }.queueStatus.queued
+            #expect(queued15 == false)
             await client.close()
         }
     }
@@ -223,7 +241,8 @@ struct GatewayIdentityTests {
 
             let moved = try await cluster.all[0].identity.transfer(player: player, to: "us-east")
             #expect(moved.step == .done, "\(moved)")
-            let told = try #require(try await client.next(where: { if case .homeChanged? = $0.body { true } else { false } }))
+            let toldFound = try await client.next(where: { if case .homeChanged? = $0.body { true } else { false } })
+            let told = try #require(toldFound)
             #expect(told.requestID == 0)
             #expect(told.homeChanged.homeRegion == "us-east")
             #expect(told.homeChanged.epoch == UInt64(moved.toEpoch.rawValue))

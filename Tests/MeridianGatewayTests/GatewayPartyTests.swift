@@ -38,7 +38,8 @@ struct GatewayPartyTests {
 
             let invited = try await Identity.request(leader.client, 10) { $0.partyInvite.playerID = member.id.uuidString }
             #expect(invited.party.leaderID == leader.id.uuidString.lowercased(), "\(invited)")
-            let invitation = try #require(try await member.client.next(where: { if case .partyInvitation? = $0.body { true } else { false } }))
+            let invitationFound = try await member.client.next(where: { if case .partyInvitation? = $0.body { true } else { false } })
+            let invitation = try #require(invitationFound)
             #expect(invitation.requestID == 0)
             #expect(invitation.partyInvitation.leaderID == leader.id.uuidString.lowercased())
             #expect(invitation.partyInvitation.leaderName == "leader")
@@ -52,13 +53,17 @@ struct GatewayPartyTests {
             }
             #expect(queued.queueStatus.queued, "\(queued)")
             // The member learns of the queue and the match by push, without asking.
-            let memberQueued = try #require(try await member.client.next(where: { $0.queueStatus.queued }))
+            let memberQueuedFound = try await member.client.next(where: { $0.queueStatus.queued })
+            let memberQueued = try #require(memberQueuedFound)
             #expect(memberQueued.requestID == 0)
             #expect(memberQueued.queueStatus.ticketID == queued.queueStatus.ticketID)
-            let leaderMatch = try #require(try await leader.client.next(where: { $0.matchEvent.phase == "assigned" }))
-            let memberMatch = try #require(try await member.client.next(where: { $0.matchEvent.phase == "assigned" }))
+            let leaderMatchFound = try await leader.client.next(where: { $0.matchEvent.phase == "assigned" })
+            let leaderMatch = try #require(leaderMatchFound)
+            let memberMatchFound = try await member.client.next(where: { $0.matchEvent.phase == "assigned" })
+            let memberMatch = try #require(memberMatchFound)
             #expect(leaderMatch.matchEvent.matchID == memberMatch.matchEvent.matchID)
-            _ = try #require(try await member.client.next(where: { if case .delta? = $0.body { true } else { false } }))
+            let required1 = try await member.client.next(where: { if case .delta? = $0.body { true } else { false } })
+            _ = try #require(required1)
             await leader.client.close()
             await member.client.close()
         }
@@ -88,23 +93,29 @@ struct GatewayPartyTests {
 
             // Never invited, then invited but not (yet) accepted.
             try await expectRefusedLeavingEveryoneAsTheyWere([member.id], "never invited")
-            #expect(try await Identity.request(leader.client, 5) { $0.partyInvite.playerID = member.id.uuidString }.party.leaderID == leader.id.uuidString.lowercased())
+            let leaderID5 = try await Identity.request(leader.client, 5) { $0.partyInvite.playerID = member.id.uuidString }.party.leaderID
+            #expect(leaderID5 == leader.id.uuidString.lowercased())
             try await expectRefusedLeavingEveryoneAsTheyWere([member.id], "invited, not accepted")
 
             // Accepting an invitation nobody sent is refused; so is a made-up leader id.
             let stranger = try await Self.player("stranger", on: "eu-west-1", in: cluster)
             let unsolicited = try await Identity.request(member.client, 5) { $0.partyAccept.leaderID = stranger.id.uuidString }
             #expect(unsolicited.error.code == .refused, "\(unsolicited)")
-            #expect(try await Identity.request(member.client, 6) { $0.partyAccept.leaderID = "not-a-player" }.error.code == .refused)
+            let code6 = try await Identity.request(member.client, 6) { $0.partyAccept.leaderID = "not-a-player" }.error.code
+            #expect(code6 == .refused)
 
             // Accepted, then left: no longer in the party.
-            #expect(try await Identity.request(member.client, 7) { $0.partyAccept.leaderID = leader.id.uuidString }.party.leaderID == leader.id.uuidString.lowercased())
-            #expect(try await Identity.request(member.client, 8) { $0.partyLeave = .init() }.party.leaderID.isEmpty)
+            let leaderID7 = try await Identity.request(member.client, 7) { $0.partyAccept.leaderID = leader.id.uuidString }.party.leaderID
+            #expect(leaderID7 == leader.id.uuidString.lowercased())
+            let isEmpty8 = try await Identity.request(member.client, 8) { $0.partyLeave = .init() }.party.leaderID.isEmpty
+            #expect(isEmpty8)
             try await expectRefusedLeavingEveryoneAsTheyWere([member.id], "accepted, then left")
 
             // In the party but busy with a queue of its own: refused; its own ticket stays.
-            #expect(try await Identity.request(leader.client, 9) { $0.partyInvite.playerID = member.id.uuidString }.party.leaderID == leader.id.uuidString.lowercased())
-            #expect(try await Identity.request(member.client, 9) { $0.partyAccept.leaderID = leader.id.uuidString }.party.leaderID == leader.id.uuidString.lowercased())
+            let leaderID9 = try await Identity.request(leader.client, 9) { $0.partyInvite.playerID = member.id.uuidString }.party.leaderID
+            #expect(leaderID9 == leader.id.uuidString.lowercased())
+            let leaderID10 = try await Identity.request(member.client, 9) { $0.partyAccept.leaderID = leader.id.uuidString }.party.leaderID
+            #expect(leaderID10 == leader.id.uuidString.lowercased())
             let ownQueue = try await Identity.request(member.client, 10) { $0.queue.region = "us-east" }
             #expect(ownQueue.queueStatus.queued)
             let memberSession = try await cluster.home(of: member.id, region: member.home).currentSession()

@@ -34,10 +34,12 @@ struct GatewayPlayTests {
                     $0.queue.region = "eu-west"
                     $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
                 })
-                let status = try #require(try await client.next(where: { $0.requestID == 10 }))
+                let statusFound = try await client.next(where: { $0.requestID == 10 })
+                let status = try #require(statusFound)
                 #expect(status.queueStatus.queued, "\(status)")
             }
-            let assigned = try #require(try await eu.next(where: { $0.matchEvent.phase == "assigned" }))
+            let assignedFound = try await eu.next(where: { $0.matchEvent.phase == "assigned" })
+            let assigned = try #require(assignedFound)
             #expect(assigned.matchEvent.region == "eu-west")
 
             // Deltas: apply, steer right acknowledging the snapshot with the input (the first half
@@ -72,9 +74,11 @@ struct GatewayPlayTests {
             #expect(rebased.withInputs > 0 && rebased.alone > 0, "deltas against acknowledged snapshots: \(rebased)")
 
             for client in [eu, us] {
-                let result = try #require(try await client.next(where: { if case .result? = $0.body { true } else { false } }))
+                let resultFound = try await client.next(where: { if case .result? = $0.body { true } else { false } })
+                let result = try #require(resultFound)
                 #expect(result.result.outcome == "draw" || result.result.outcome == "win" || result.result.outcome == "loss")
-                let profile = try #require(try await client.next(where: { if case .profile? = $0.body { true } else { false } }))
+                let profileFound = try await client.next(where: { if case .profile? = $0.body { true } else { false } })
+                let profile = try #require(profileFound)
                 #expect(profile.profile.balances["gold"] ?? 0 >= cluster.rules.playReward)
                 #expect(profile.profile.xp > 0)
             }
@@ -121,18 +125,22 @@ struct GatewayPlayTests {
             for client in [first, other] {
                 try await client.send(RawClient.message(10) { $0.queue.rttMs = ["eu-west": 5] })
             }
-            let assigned = try #require(try await first.next(where: { $0.matchEvent.phase == "assigned" }))
-            _ = try #require(try await first.next(where: { if case .delta? = $0.body { true } else { false } }))
+            let assignedFound = try await first.next(where: { $0.matchEvent.phase == "assigned" })
+            let assigned = try #require(assignedFound)
+            let required1 = try await first.next(where: { if case .delta? = $0.body { true } else { false } })
+            _ = try #require(required1)
             await first.close()
 
             try await withScoped({ try await RawClient.connect(try #require(cluster.node("us-east-1")?.gateway?.address)) }, teardown: { await $0.close(); await other.close() }) { again in
                 try await again.send(RawClient.message(1) { $0.hello.protocolVersion = 1 })
                 try await again.send(RawClient.message(2) { $0.resume.token = login.token })
-                let resumed = try #require(try await again.next(where: { $0.requestID == 2 }))
+                let resumedFound = try await again.next(where: { $0.requestID == 2 })
+                let resumed = try #require(resumedFound)
                 #expect(resumed.login.session.state == "in_match")
                 #expect(resumed.login.session.matchID == assigned.matchEvent.matchID)
                 var receiver = SnapshotReceiver()
-                let delta = try #require(try await again.next(where: { if case .delta? = $0.body { true } else { false } }))
+                let deltaFound = try await again.next(where: { if case .delta? = $0.body { true } else { false } })
+                let delta = try #require(deltaFound)
                 // The first packet after the resume decodes without any baseline the client never had.
                 #expect(try receiver.receive(Array(delta.delta.packet)) != nil)
             }
@@ -160,14 +168,17 @@ struct GatewayPlayTests {
                 }
                 var node = ""
                 for client in clients {
-                    let assigned = try #require(try await client.next(where: { $0.matchEvent.phase == "assigned" }))
+                    let assignedFound = try await client.next(where: { $0.matchEvent.phase == "assigned" })
+                    let assigned = try #require(assignedFound)
                     node = assigned.matchEvent.node
-                    _ = try #require(try await client.next(where: { if case .delta? = $0.body { true } else { false } }))
+                    let required2 = try await client.next(where: { if case .delta? = $0.body { true } else { false } })
+                    _ = try #require(required2)
                 }
                 await cluster.kill(node)
 
                 for client in clients {
-                    let result = try #require(try await client.next(where: { if case .result? = $0.body { true } else { false } }, timeout: .seconds(30)))
+                    let resultFound = try await client.next(where: { if case .result? = $0.body { true } else { false } }, timeout: .seconds(30))
+                    let result = try #require(resultFound)
                     #expect(result.result.outcome == "server_lost")
                 }
                 // Free again once the homes recorded the loss; then they queue and play on the
@@ -183,11 +194,13 @@ struct GatewayPlayTests {
                         $0.queue.region = "eu-west"
                         $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
                     })
-                    let reply = try #require(try await client.next(where: { $0.requestID == 100 }))
+                    let replyFound = try await client.next(where: { $0.requestID == 100 })
+                    let reply = try #require(replyFound)
                     #expect(reply.queueStatus.queued, "\(reply)")
                 }
                 for client in clients {
-                    let assigned = try #require(try await client.next(where: { $0.matchEvent.phase == "assigned" }, timeout: .seconds(30)))
+                    let assignedFound = try await client.next(where: { $0.matchEvent.phase == "assigned" }, timeout: .seconds(30))
+                    let assigned = try #require(assignedFound)
                     #expect(assigned.matchEvent.node != node)
                 }
             }

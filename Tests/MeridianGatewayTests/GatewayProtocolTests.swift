@@ -26,17 +26,21 @@ struct GatewayProtocolTests {
                 #expect(login.session.state == "idle")
 
                 try await client.send(RawClient.message(7) { $0.ping.clientTimeUs = 42 })
-                let pong = try #require(try await client.next(where: { $0.requestID == 7 }))
+                let pongFound = try await client.next(where: { $0.requestID == 7 })
+                let pong = try #require(pongFound)
                 #expect(pong.pong.clientTimeUs == 42)
 
                 try await client.send(RawClient.message(8) { $0.locate = .init() })
-                let regions = try #require(try await client.next(where: { $0.requestID == 8 })).regions.regions
+                let regionsFound = try await client.next(where: { $0.requestID == 8 })
+                let regions = try #require(regionsFound).regions.regions
                 #expect(Set(regions.map(\.region)) == ["eu-west", "us-east"])
-                #expect(regions.allSatisfy { $0.gateways.count == 2 })
+                let value3 = regions.allSatisfy { $0.gateways.count == 2 }
+                #expect(value3)
 
                 // The player's data lives in us-east, reached from an eu-west gateway.
                 try await client.send(RawClient.message(9) { $0.getProfile = .init() })
-                let profile = try #require(try await client.next(where: { $0.requestID == 9 })).profile
+                let profileFound = try await client.next(where: { $0.requestID == 9 })
+                let profile = try #require(profileFound).profile
                 #expect(profile.homeRegion == "us-east")
                 #expect(profile.rating == 1500)
             }
@@ -96,7 +100,8 @@ struct GatewayProtocolTests {
 
             // The other client still works.
             try await good.send(RawClient.message(99) { $0.ping.clientTimeUs = 5 })
-            #expect(try await good.next(where: { $0.requestID == 99 })?.pong.clientTimeUs == 5)
+            let clientTimeUs5 = try await good.next(where: { $0.requestID == 99 })?.pong.clientTimeUs
+            #expect(clientTimeUs5 == 5)
             let counters = try #require(cluster.node("eu-west-1")?.gateway?.counters)
             #expect(counters.refusedConnections.values.reduce(0, +) >= 1)
             await good.close()
@@ -145,7 +150,8 @@ struct GatewayProtocolTests {
             try await cluster.eventually("and closed its connection") { gateway.counters.connections == 1 }
 
             try await good.send(RawClient.message(99) { $0.ping.clientTimeUs = 7 })
-            #expect(try await good.next(where: { $0.requestID == 99 })?.pong.clientTimeUs == 7)
+            let clientTimeUs6 = try await good.next(where: { $0.requestID == 99 })?.pong.clientTimeUs
+            #expect(clientTimeUs6 == 7)
             try? await slow.close()
             await good.close()
         }
@@ -180,11 +186,13 @@ struct GatewayProtocolTests {
                 let forged = [parts[0], parts[1], String(parts[2].reversed())].joined(separator: ".")
                 for (id, token) in [(2, "m1.garbage.garbage"), (3, forged), (4, String(repeating: "x", count: 5000))] {
                     try await second.send(RawClient.message(UInt64(id)) { $0.resume.token = token })
-                    let refused = try #require(try await second.next(where: { $0.requestID == UInt64(id) }))
+                    let refusedFound = try await second.next(where: { $0.requestID == UInt64(id) })
+                    let refused = try #require(refusedFound)
                     #expect(refused.error.code == .badToken)
                 }
                 try await second.send(RawClient.message(5) { $0.resume.token = login.token })
-                let resumed = try #require(try await second.next(where: { $0.requestID == 5 }))
+                let resumedFound = try await second.next(where: { $0.requestID == 5 })
+                let resumed = try #require(resumedFound)
                 #expect(resumed.login.playerID == player.uuidString.lowercased())
                 #expect(resumed.login.homeRegion == "eu-west")
             }

@@ -54,7 +54,8 @@ struct TransferOverClusterTests {
         }
         try await GameTestCluster.with(options: options) { cluster in
             let authority = try #require(IdentityPlacement.authorityNode(in: cluster.topology))
-            let caller = try #require(cluster.topology.nodes.map(\.id).first { $0 != authority })
+            let callerFound = cluster.topology.nodes.map(\.id).first { $0 != authority }
+            let caller = try #require(callerFound)
             let player = try await cluster.createAccount(name: "mover", home: "eu-west")
             try await Self.giveLedger(to: player, in: cluster)
             let before = try await cluster.home(of: player, region: "eu-west").view()

@@ -117,7 +117,8 @@ struct PoolQueueTests {
                     #expect(matched.insert(ticket.id).inserted)
                     let window = configuration.window(waited: now - ticket.enqueuedAt)
                     // Both ways: every other ticket's rating is within this ticket's window.
-                    #expect(ratings.allSatisfy { abs($0 - ticket.averageRating) <= window + 1e-9 })
+                    let value1 = ratings.allSatisfy { abs($0 - ticket.averageRating) <= window + 1e-9 }
+                    #expect(value1)
                     if now - ticket.enqueuedAt < configuration.formWithFewerAfter, ticket.id == match.tickets[0].id {
                         #expect(match.playerCount == 10)
                     }

@@ -69,7 +69,8 @@ struct PoolRegionTests {
         #expect(reason.contains("(2 s waited)"))
         let late = pool.pass(now: .milliseconds(10_100))
         #expect(late.formed.count == 1)
-        #expect(late.formed[0].tickets.contains { $0.id == stuck.id })
+        let value1 = late.formed[0].tickets.contains { $0.id == stuck.id }
+        #expect(value1)
     }
 
     @Test("open lobbies are filled before new matches, nearest ratings first, and their seats shrink")

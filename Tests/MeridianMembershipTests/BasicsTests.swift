@@ -26,14 +26,17 @@ struct BasicsTests {
         var second = DeterministicRandom(seed: 7)
         var other = DeterministicRandom(seed: 8)
         let a = (0..<8).map { _ in first.next() }
-        #expect(a == (0..<8).map { _ in second.next() })
-        #expect(a != (0..<8).map { _ in other.next() })
+        let value1 = (0..<8).map { _ in second.next() }
+        #expect(a == value1)
+        let value2 = (0..<8).map { _ in other.next() }
+        #expect(a != value2)
 
         var values = Array(0..<50)
         first.shuffle(&values)
         #expect(values.sorted() == Array(0..<50))
         #expect(values != Array(0..<50))
-        #expect((0..<1_000).allSatisfy { _ in (0..<5).contains(first.below(5)) })
+        let value3 = (0..<1_000).allSatisfy { _ in (0..<5).contains(first.below(5)) }
+        #expect(value3)
     }
 
     @Test("the documented defaults and detection bounds")

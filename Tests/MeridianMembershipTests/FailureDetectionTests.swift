@@ -72,12 +72,10 @@ struct FailureDetectionTests {
         let configuration = network.configuration
         let rtt = Duration.milliseconds(140)
         let observers = ["eu-1", "eu-2", "eu-3"]
-        let firstSuspect = try! #require(
-            observers.compactMap { network.firstTime("ap-1", became: .suspect, seenBy: $0) }.min()
-        )
-        let firstDown = try! #require(
-            observers.compactMap { network.firstTime("ap-1", became: .down, seenBy: $0) }.min()
-        )
+        let firstSuspectFound = observers.compactMap { network.firstTime("ap-1", became: .suspect, seenBy: $0) }.min()
+        let firstSuspect = try! #require(firstSuspectFound)
+        let firstDownFound = observers.compactMap { network.firstTime("ap-1", became: .down, seenBy: $0) }.min()
+        let firstDown = try! #require(firstDownFound)
         #expect(firstSuspect - crashedAt >= configuration.probeFailureTime(roundTrip: rtt))
         #expect(firstDown - firstSuspect >= configuration.suspicionTimeout(roundTrip: rtt))
         #expect(firstDown - firstSuspect <= configuration.suspicionTimeout(roundTrip: rtt) + network.tickInterval)
@@ -153,7 +151,8 @@ struct FailureDetectionTests {
     @Test("a slow cross-region link (slower than the in-region timeout) causes no suspicion")
     func slowCrossRegionLink() {
         var network = Self.slowEuApNetwork { a, b in Self.oneWay(a, b) * 2 - (a == b ? .milliseconds(2) : .zero) }
-        #expect(network.everyoneSees(Dictionary(uniqueKeysWithValues: Self.multiRegion.map { ($0.node, .up) })))
+        let value1 = network.everyoneSees(Dictionary(uniqueKeysWithValues: Self.multiRegion.map { ($0.node, .up) }))
+        #expect(value1)
         let before = network.observations.count
 
         network.run(for: .seconds(30))

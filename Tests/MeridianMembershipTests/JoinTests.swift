@@ -36,7 +36,8 @@ struct JoinTests {
 
         network.run(for: .seconds(3))
 
-        #expect(network.everyoneSees(Dictionary(uniqueKeysWithValues: seeds.map { ($0, .up) })))
+        let value1 = network.everyoneSees(Dictionary(uniqueKeysWithValues: seeds.map { ($0, .up) }))
+        #expect(value1)
         for seed in seeds {
             // Up by accepting each other, not by the lone-seed fallback after 2 s.
             #expect(network.firstTime(seed, became: .up, seenBy: seed)! < SWIMInstant(.seconds(1)))
@@ -71,7 +72,8 @@ struct JoinTests {
 
         #expect(network.machine("n2").myself.status == .joining)
         let joins = network.sentMessages.filter { $0.message.kind == "join" }.map(\.sentAt)
-        #expect(joins == [0, 1, 2, 3, 4].map { SWIMInstant(.seconds($0)) })
+        let value2 = [0, 1, 2, 3, 4].map { SWIMInstant(.seconds($0)) }
+        #expect(joins == value2)
     }
 
     @Test("a lost joinAck does not keep the joiner out")
@@ -116,7 +118,8 @@ struct JoinTests {
         network.run(for: .seconds(2))
 
         let up = network.firstTime("n2", became: .up, seenBy: "n2")
-        #expect(up.map { $0 >= SWIMInstant(.seconds(1)) && $0 < SWIMInstant(.milliseconds(1010)) } == true)
+        let value3 = up.map { $0 >= SWIMInstant(.seconds(1)) && $0 < SWIMInstant(.milliseconds(1010)) }
+        #expect(value3 == true)
         #expect(network.everyoneSees(["n1": .up, "n2": .up]))
     }
 

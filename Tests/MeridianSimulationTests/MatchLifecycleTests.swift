@@ -118,9 +118,11 @@ let allPairs: [PhaseEvent] = MatchPhase.allCases.flatMap { phase in
     @Test func joinRefusesDuplicatesAndFullMatches() throws {
         var machine = MatchLifecycle(minPlayers: 1, maxPlayers: 2)
         _ = try machine.apply(.join(1))
-        #expect((#expect(throws: MatchLifecycleError.self) { try machine.apply(.join(1)) })?.code == .duplicatePlayer)
+        let code1 = (#expect(throws: MatchLifecycleError.self) { try machine.apply(.join(1)) })?.code
+        #expect(code1 == .duplicatePlayer)
         _ = try machine.apply(.join(2))
-        #expect((#expect(throws: MatchLifecycleError.self) { try machine.apply(.join(3)) })?.code == .matchFull)
+        let code2 = (#expect(throws: MatchLifecycleError.self) { try machine.apply(.join(3)) })?.code
+        #expect(code2 == .matchFull)
     }
 
     @Test func fullMatchRunRecordsOutcome() throws {

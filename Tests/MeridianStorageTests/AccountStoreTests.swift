@@ -46,7 +46,8 @@ import Testing
 
             // Same username, new id: refused, the new id has no account, the clock did not move.
             let copycat = newAccount("alice", name: "impostor")
-            #expect(await storageError { try await accounts.createAccount(copycat) }?.code == .alreadyExists)
+            let code1 = await storageError { try await accounts.createAccount(copycat) }?.code
+            #expect(code1 == .alreadyExists)
             #expect(try await accounts.account(copycat.id) == nil)
             #expect(try await accounts.account(method: copycat.method.key)?.account == alice)
             #expect(try await accounts.directoryVersion() == 1)
@@ -54,7 +55,8 @@ import Testing
             // Same id, new username: refused, the username stays free.
             var sameID = newAccount("alice2")
             sameID.id = alice.id
-            #expect(await storageError { try await accounts.createAccount(sameID) }?.code == .alreadyExists)
+            let code2 = await storageError { try await accounts.createAccount(sameID) }?.code
+            #expect(code2 == .alreadyExists)
             #expect(try await accounts.account(method: sameID.method.key) == nil)
             #expect(try await accounts.account(alice.id) == alice)
             #expect(try await accounts.loginMethods(of: alice.id).map(\.key.subject) == ["alice"])
@@ -97,19 +99,25 @@ import Testing
             let error = await storageError { try await accounts.insertRefreshToken(token(owner, hash: short)) }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.contains("31") == true)
-            #expect(await storageError {
+            let code3 = await storageError {
                 try await accounts.rotateRefreshToken(hash: short, now: at(0), next: token(owner))
-            }?.code == .invalidArgument)
-            #expect(await storageError {
+            }?.code
+            #expect(code3 == .invalidArgument)
+            let code4 = await storageError {
                 try await accounts.rotateRefreshToken(hash: randomHash(), now: at(0), next: token(owner, hash: Data(count: 33)))
-            }?.code == .invalidArgument)
-            #expect(await storageError { try await accounts.addSigningKey(signingKey("k", at: at(0), privateBytes: 31)) }?.code == .invalidArgument)
-            #expect(await storageError { try await accounts.addSigningKey(signingKey("", at: at(0))) }?.code == .invalidArgument)
+            }?.code
+            #expect(code4 == .invalidArgument)
+            let code5 = await storageError { try await accounts.addSigningKey(signingKey("k", at: at(0), privateBytes: 31)) }?.code
+            #expect(code5 == .invalidArgument)
+            let code6 = await storageError { try await accounts.addSigningKey(signingKey("", at: at(0))) }?.code
+            #expect(code6 == .invalidArgument)
             #expect(try await accounts.signingKeys().isEmpty)
-            #expect(await storageError {
+            let code7 = await storageError {
                 try await accounts.linkMethod(LoginMethodRecord(key: LoginMethodKey(kind: .device, subject: ""), secret: "x", linkedAt: at(0)), to: owner)
-            }?.code == .invalidArgument)
-            #expect(await storageError { try await accounts.setHome(owner, region: "", epoch: 2) }?.code == .invalidArgument)
+            }?.code
+            #expect(code7 == .invalidArgument)
+            let code8 = await storageError { try await accounts.setHome(owner, region: "", epoch: 2) }?.code
+            #expect(code8 == .invalidArgument)
         }
     }
 
@@ -193,7 +201,8 @@ import Testing
             let unbanned = try await accounts.setAccountState(alice.id, to: .active)
             #expect(unbanned.state == .active && unbanned.directoryVersion == 3)
             #expect(try await accounts.directoryChanges(after: 2, limit: 10) == [unbanned])
-            #expect(await storageError { try await accounts.setAccountState(PlayerID(), to: .banned) }?.code == .playerNotFound)
+            let code9 = await storageError { try await accounts.setAccountState(PlayerID(), to: .banned) }?.code
+            #expect(code9 == .playerNotFound)
             #expect(try await accounts.directoryVersion() == 3)
         }
     }
@@ -203,7 +212,8 @@ import Testing
         try await withAccounts(backend) { accounts, _ in
             let alice = try await accounts.createAccount(newAccount("alice", region: "eu-west"))
             #expect(try await accounts.setHome(alice.id, region: "eu-west", epoch: 1) == alice)  // the current assignment: no-op
-            #expect(await storageError { try await accounts.setHome(alice.id, region: "us-east", epoch: 1) }?.code == .staleEpoch(current: 1))
+            let code10 = await storageError { try await accounts.setHome(alice.id, region: "us-east", epoch: 1) }?.code
+            #expect(code10 == .staleEpoch(current: 1))
             #expect(try await accounts.directoryVersion() == 1)
 
             let moved = try await accounts.setHome(alice.id, region: "us-east", epoch: 2)
@@ -212,9 +222,12 @@ import Testing
             #expect(try await accounts.account(alice.id) == moved)
             #expect(try await accounts.setHome(alice.id, region: "us-east", epoch: 2) == moved)  // a retried move: no-op
 
-            #expect(await storageError { try await accounts.setHome(alice.id, region: "ap-south", epoch: 1) }?.code == .staleEpoch(current: 2))
-            #expect(await storageError { try await accounts.setHome(alice.id, region: "ap-south", epoch: 2) }?.code == .staleEpoch(current: 2))
-            #expect(await storageError { try await accounts.setHome(alice.id, region: "eu-west", epoch: 1) }?.code == .staleEpoch(current: 2))
+            let code11 = await storageError { try await accounts.setHome(alice.id, region: "ap-south", epoch: 1) }?.code
+            #expect(code11 == .staleEpoch(current: 2))
+            let code12 = await storageError { try await accounts.setHome(alice.id, region: "ap-south", epoch: 2) }?.code
+            #expect(code12 == .staleEpoch(current: 2))
+            let code13 = await storageError { try await accounts.setHome(alice.id, region: "eu-west", epoch: 1) }?.code
+            #expect(code13 == .staleEpoch(current: 2))
             #expect(try await accounts.account(alice.id) == moved)
             #expect(try await accounts.directoryVersion() == 2)
 
@@ -222,7 +235,8 @@ import Testing
             _ = try await accounts.setAccountState(alice.id, to: .banned)
             let jumped = try await accounts.setHome(alice.id, region: "ap-south", epoch: 7)
             #expect(jumped.epoch == 7 && jumped.homeRegion == "ap-south" && jumped.state == .banned && jumped.directoryVersion == 4)
-            #expect(await storageError { try await accounts.setHome(PlayerID(), region: "eu-west", epoch: 2) }?.code == .playerNotFound)
+            let code14 = await storageError { try await accounts.setHome(PlayerID(), region: "eu-west", epoch: 2) }?.code
+            #expect(code14 == .playerNotFound)
         }
     }
 
@@ -329,12 +343,15 @@ import Testing
             let taken = token(alice.id)
             try await accounts.insertRefreshToken(live)
             try await accounts.insertRefreshToken(taken)
-            #expect(await storageError { try await accounts.insertRefreshToken(taken) }?.code == .alreadyExists)
-            #expect(await storageError { try await accounts.insertRefreshToken(token(PlayerID())) }?.code == .playerNotFound)
+            let code15 = await storageError { try await accounts.insertRefreshToken(taken) }?.code
+            #expect(code15 == .alreadyExists)
+            let code16 = await storageError { try await accounts.insertRefreshToken(token(PlayerID())) }?.code
+            #expect(code16 == .playerNotFound)
 
             var collision = token(alice.id)
             collision.hash = taken.hash
-            #expect(await storageError { try await accounts.rotateRefreshToken(hash: live.hash, now: at(10), next: collision) }?.code == .alreadyExists)
+            let code17 = await storageError { try await accounts.rotateRefreshToken(hash: live.hash, now: at(10), next: collision) }?.code
+            #expect(code17 == .alreadyExists)
             // The presented token was not spent: it rotates now (a reuse would revoke instead).
             #expect(try await accounts.rotateRefreshToken(hash: live.hash, now: at(11), next: token(alice.id)) == .rotated(alice, family: live.family))
             #expect(try await accounts.rotateRefreshToken(hash: taken.hash, now: at(12), next: token(alice.id)) == .rotated(alice, family: taken.family))
@@ -359,8 +376,10 @@ import Testing
                     }
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
-                #expect(outcomes.filter { $0 == .rotated(alice, family: family) }.count == 1, "round \(round): \(outcomes)")
-                #expect(outcomes.filter { $0 == .reused(player: alice.id, family: family) }.count == 1, "round \(round): \(outcomes)")
+                let count18 = outcomes.filter { $0 == .rotated(alice, family: family) }.count
+                #expect(count18 == 1, "round \(round): \(outcomes)")
+                let count19 = outcomes.filter { $0 == .reused(player: alice.id, family: family) }.count
+                #expect(count19 == 1, "round \(round): \(outcomes)")
                 for successor in successors {
                     #expect(try await accounts.rotateRefreshToken(hash: successor.hash, now: at(30), next: token(alice.id)) == .invalid, "round \(round)")
                 }
@@ -421,7 +440,8 @@ import Testing
             #expect(try await accounts.rotateRefreshToken(hash: laptopNext.hash, now: at(4), next: token(alice.id)) == .invalid)
             #expect(try await accounts.rotateRefreshToken(hash: console.hash, now: at(4), next: token(alice.id)) == .invalid)
             #expect(try await accounts.rotateRefreshToken(hash: bobs.hash, now: at(4), next: token(bob.id)) == .rotated(bob, family: bobs.family))
-            #expect(await storageError { try await accounts.revokeRefreshTokens(of: PlayerID()) }?.code == .playerNotFound)
+            let code20 = await storageError { try await accounts.revokeRefreshTokens(of: PlayerID()) }?.code
+            #expect(code20 == .playerNotFound)
 
             // A login after the revocation starts a new, live family.
             let fresh = token(alice.id)
@@ -454,10 +474,12 @@ import Testing
             #expect(try await accounts.signingKeys() == [k1Retired, k2])
             var forged = k2
             forged.privateKey = randomHash()
-            #expect(await storageError { try await accounts.addSigningKey(forged) }?.code == .alreadyExists)
+            let code21 = await storageError { try await accounts.addSigningKey(forged) }?.code
+            #expect(code21 == .alreadyExists)
             var forgedPublic = k2
             forgedPublic.publicKey = randomHash()
-            #expect(await storageError { try await accounts.addSigningKey(forgedPublic) }?.code == .alreadyExists)
+            let code22 = await storageError { try await accounts.addSigningKey(forgedPublic) }?.code
+            #expect(code22 == .alreadyExists)
             #expect(try await accounts.signingKeys() == [k1Retired, k2])
 
             // A third key retires k2 only; k1 keeps its retirement time.
@@ -466,7 +488,8 @@ import Testing
             var k2Retired = k2
             k2Retired.retiredAt = at(20)
             #expect(try await accounts.signingKeys() == [k1Retired, k2Retired, k3])
-            #expect(try await accounts.signingKeys().filter { $0.retiredAt == nil }.map(\.id) == ["k3"])
+            let value23 = try await accounts.signingKeys().filter { $0.retiredAt == nil }.map(\.id)
+            #expect(value23 == ["k3"])
 
             // Deleting retired keys: strictly before the date, never the signing key.
             try await accounts.deleteSigningKeys(retiredBefore: at(10))
@@ -497,25 +520,34 @@ import Testing
             #expect(try await accounts.directoryVersion() == 2)
 
             // Taken keys, by this account or another; unknown accounts.
-            #expect(await storageError { try await accounts.linkMethod(device, to: alice.id) }?.code == .alreadyExists)
-            #expect(await storageError { try await accounts.linkMethod(device, to: bob.id) }?.code == .alreadyExists)
-            #expect(await storageError { try await accounts.linkMethod(password, to: bob.id) }?.code == .alreadyExists)
-            #expect(await storageError { try await accounts.linkMethod(LoginMethodRecord(key: LoginMethodKey(kind: .dev, subject: "x"), secret: nil, linkedAt: at(0)), to: PlayerID()) }?.code == .playerNotFound)
+            let code24 = await storageError { try await accounts.linkMethod(device, to: alice.id) }?.code
+            #expect(code24 == .alreadyExists)
+            let code25 = await storageError { try await accounts.linkMethod(device, to: bob.id) }?.code
+            #expect(code25 == .alreadyExists)
+            let code26 = await storageError { try await accounts.linkMethod(password, to: bob.id) }?.code
+            #expect(code26 == .alreadyExists)
+            let code27 = await storageError { try await accounts.linkMethod(LoginMethodRecord(key: LoginMethodKey(kind: .dev, subject: "x"), secret: nil, linkedAt: at(0)), to: PlayerID()) }?.code
+            #expect(code27 == .playerNotFound)
             #expect(try await accounts.loginMethods(of: bob.id).map(\.key.subject) == ["bob"])
 
             // Unlinking: not someone else's method, not one the account lacks.
-            #expect(await storageError { try await accounts.unlinkMethod(device.key, from: bob.id) }?.code == .invalidArgument)
-            #expect(await storageError { try await accounts.unlinkMethod(LoginMethodKey(kind: .device, subject: "device-2"), from: alice.id) }?.code == .invalidArgument)
+            let code28 = await storageError { try await accounts.unlinkMethod(device.key, from: bob.id) }?.code
+            #expect(code28 == .invalidArgument)
+            let code29 = await storageError { try await accounts.unlinkMethod(LoginMethodKey(kind: .device, subject: "device-2"), from: alice.id) }?.code
+            #expect(code29 == .invalidArgument)
             #expect(try await accounts.loginMethods(of: alice.id) == [password, device, steam])
 
             #expect(try await accounts.unlinkMethod(password.key, from: alice.id) == [device, steam])
             #expect(try await accounts.account(method: password.key) == nil)
             #expect(try await accounts.unlinkMethod(steam.key, from: alice.id) == [device])
             // The last method stays: without it the account could never log in again.
-            #expect(await storageError { try await accounts.unlinkMethod(device.key, from: alice.id) }?.code == .invalidArgument)
+            let code30 = await storageError { try await accounts.unlinkMethod(device.key, from: alice.id) }?.code
+            #expect(code30 == .invalidArgument)
             #expect(try await accounts.loginMethods(of: alice.id) == [device])
-            #expect(await storageError { try await accounts.unlinkMethod(device.key, from: PlayerID()) }?.code == .playerNotFound)
-            #expect(await storageError { try await accounts.loginMethods(of: PlayerID()) }?.code == .playerNotFound)
+            let code31 = await storageError { try await accounts.unlinkMethod(device.key, from: PlayerID()) }?.code
+            #expect(code31 == .playerNotFound)
+            let code32 = await storageError { try await accounts.loginMethods(of: PlayerID()) }?.code
+            #expect(code32 == .playerNotFound)
 
             // The freed username can be taken by a new account.
             let newAlice = try await accounts.createAccount(newAccount("alice", name: "another alice"))
@@ -538,8 +570,10 @@ import Testing
                     }
                     return await group.reduce(into: []) { $0.append($1) }
                 }
-                #expect(results.filter { $0 == nil }.count == 1, "round \(round): \(results)")
-                #expect(results.filter { $0 == .invalidArgument }.count == 1, "round \(round): \(results)")
+                let count33 = results.filter { $0 == nil }.count
+                #expect(count33 == 1, "round \(round): \(results)")
+                let count34 = results.filter { $0 == .invalidArgument }.count
+                #expect(count34 == 1, "round \(round): \(results)")
                 #expect(try await accounts.loginMethods(of: account.id).count == 1, "round \(round)")
             }
         }

@@ -38,14 +38,18 @@ import Testing
             #expect(try await store.freeze(player.id).state == .frozen)  // idempotent
 
             let append = LedgerAppend(player: player.id, epoch: .initial, idempotencyKey: "while-frozen", operation: .grant(["gold": 1]))
-            #expect(await storageError { try await store.append(append) }?.code == .frozen)
-            #expect(await storageError { try await store.renamePlayer(player.id, epoch: .initial, displayName: "x") }?.code == .frozen)
-            #expect(await storageError {
+            let code1 = await storageError { try await store.append(append) }?.code
+            #expect(code1 == .frozen)
+            let code2 = await storageError { try await store.renamePlayer(player.id, epoch: .initial, displayName: "x") }?.code
+            #expect(code2 == .frozen)
+            let code3 = await storageError {
                 try await store.recordMatch(MatchRecord(matchID: MatchID(), player: player.id, finishedAt: Date(), outcome: .win, xpAwarded: 1), epoch: .initial)
-            }?.code == .frozen)
+            }?.code
+            #expect(code3 == .frozen)
             // System writes (trade deliveries) are fenced by the freeze too.
             let delivery = TradeDelivery(tradeID: TradeID(), giver: PlayerID(), receiver: player.id, items: ["gold": 1])
-            #expect(await storageError { try await store.tradeIn(delivery) }?.code == .frozen)
+            let code4 = await storageError { try await store.tradeIn(delivery) }?.code
+            #expect(code4 == .frozen)
             #expect(try await store.balances(of: player.id) == ["gold": 5])
             #expect(try await store.player(player.id)?.ledgerSequence == 1)
 
@@ -58,19 +62,25 @@ import Testing
     func transferFencingLifecycle(_ backend: TestBackend) async throws {
         try await withFreshStore(backend) { store in
             let player = try await makePlayer(store)
-            #expect(await storageError { try await store.tombstone(player.id) }?.code == .invalidArgument)
+            let code5 = await storageError { try await store.tombstone(player.id) }?.code
+            #expect(code5 == .invalidArgument)
             #expect(try await store.setEpoch(player.id, to: 3).epoch == 3)
             #expect(try await store.setEpoch(player.id, to: 3).epoch == 3)  // retry is a no-op
-            #expect(await storageError { try await store.setEpoch(player.id, to: 2) }?.code == .staleEpoch(current: 3))
-            #expect(await storageError { try await grant(store, player.id, ["gold": 1], epoch: .initial) }?.code == .staleEpoch(current: 3))
+            let code6 = await storageError { try await store.setEpoch(player.id, to: 2) }?.code
+            #expect(code6 == .staleEpoch(current: 3))
+            let code7 = await storageError { try await grant(store, player.id, ["gold": 1], epoch: .initial) }?.code
+            #expect(code7 == .staleEpoch(current: 3))
             try await grant(store, player.id, ["gold": 1], epoch: 3)
 
             _ = try await store.freeze(player.id)
             #expect(try await store.tombstone(player.id).state == .tombstoned)
             #expect(try await store.tombstone(player.id).state == .tombstoned)
-            #expect(await storageError { try await store.unfreeze(player.id) }?.code == .tombstoned)
-            #expect(await storageError { try await grant(store, player.id, ["gold": 1], epoch: 3) }?.code == .tombstoned)
-            #expect(await storageError { try await store.freeze(PlayerID()) }?.code == .playerNotFound)
+            let code8 = await storageError { try await store.unfreeze(player.id) }?.code
+            #expect(code8 == .tombstoned)
+            let code9 = await storageError { try await grant(store, player.id, ["gold": 1], epoch: 3) }?.code
+            #expect(code9 == .tombstoned)
+            let code10 = await storageError { try await store.freeze(PlayerID()) }?.code
+            #expect(code10 == .playerNotFound)
         }
     }
 }

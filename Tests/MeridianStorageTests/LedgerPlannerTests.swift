@@ -54,7 +54,8 @@ import Testing
         _ = try planner.apply(append("x", .grant(["gold": 1]))).get()  // seq 3
         #expect(planner.plan.snapshots.isEmpty)
         _ = try planner.apply(append("y", .grant(["gold": 1]))).get()  // seq 4
-        #expect(Set(planner.plan.snapshots.map { "\($0.sequence) \($0.item) \($0.quantity)" }) == ["4 gem 4", "4 gold 2"])
+        let value1 = Set(planner.plan.snapshots.map { "\($0.sequence) \($0.item) \($0.quantity)" })
+        #expect(value1 == ["4 gem 4", "4 gold 2"])
     }
 
     @Test func purchasesCreditAndDebit() throws {
@@ -96,8 +97,10 @@ import Testing
             match(first, xp: 100, rewards: ["gold": 2], skill: rating),
             match(second, xp: 250, rewards: [:], skill: nil),
         ].map { planner.apply($0) }
-        #expect(try results.map { try $0.get().sequence } == [1, 1, 2])
-        #expect(try results.map { try $0.get().replayed } == [false, true, false])
+        let value2 = try results.map { try $0.get().sequence }
+        #expect(value2 == [1, 1, 2])
+        let value3 = try results.map { try $0.get().replayed }
+        #expect(value3 == [false, true, false])
         #expect(try results[2].get().balancesAfter == [:])
         #expect(planner.plan.matches.map(\.matchID) == [first, second])
         #expect(planner.plan.lines.count == 1)

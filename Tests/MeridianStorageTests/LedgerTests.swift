@@ -25,12 +25,14 @@ import Testing
             #expect(try await store.player(player)?.ledgerSequence == 2)
             let replays = try await store.ledgerReplays(of: player)
             #expect(replays.map(\.idempotencyKey) == ["quest-42", "quest-42"])
-            #expect(replays.allSatisfy { $0.sequence == 1 })
+            let value1 = replays.allSatisfy { $0.sequence == 1 }
+            #expect(value1)
 
             // The same key for a different request is refused, not silently replayed.
             var different = append
             different.operation = .grant(["gold": 1_000])
-            #expect(await storageError { try await store.append(different) }?.code == .idempotencyConflict)
+            let code2 = await storageError { try await store.append(different) }?.code
+            #expect(code2 == .idempotencyConflict)
         }
     }
 
@@ -40,11 +42,14 @@ import Testing
             let player = try await makePlayer(store).id
             try await grant(store, player, ["gold": 10, "potion": 1])
             let consume = LedgerAppend(player: player, epoch: .initial, idempotencyKey: "too-much", operation: .consume(["gold": 11]))
-            #expect(await storageError { try await store.append(consume) }?.code == .insufficientBalance(item: "gold", available: 10, requested: 11))
+            let code3 = await storageError { try await store.append(consume) }?.code
+            #expect(code3 == .insufficientBalance(item: "gold", available: 10, requested: 11))
             let buy = LedgerAppend(player: player, epoch: .initial, idempotencyKey: "buy", operation: .purchase(items: ["sword": 1], price: ["gold": 50]))
-            #expect(await storageError { try await store.append(buy) }?.code == .insufficientBalance(item: "gold", available: 10, requested: 50))
+            let code4 = await storageError { try await store.append(buy) }?.code
+            #expect(code4 == .insufficientBalance(item: "gold", available: 10, requested: 50))
             let unknown = LedgerAppend(player: player, epoch: .initial, idempotencyKey: "ghost", operation: .consume(["ghost": 1]))
-            #expect(await storageError { try await store.append(unknown) }?.code == .insufficientBalance(item: "ghost", available: 0, requested: 1))
+            let code5 = await storageError { try await store.append(unknown) }?.code
+            #expect(code5 == .insufficientBalance(item: "ghost", available: 0, requested: 1))
             #expect(try await store.balances(of: player) == ["gold": 10, "potion": 1])
             #expect(try await store.player(player)?.ledgerSequence == 1)
 
@@ -54,7 +59,8 @@ import Testing
             #expect(receipt.sequence == 3)
             #expect(receipt.balancesAfter == ["gold": 0])
             let late = LedgerAppend(player: player, epoch: .initial, idempotencyKey: "x", operation: .grant(["gold": 1]), expectedSequence: 9)
-            #expect(await storageError { try await store.append(late) }?.code == .sequenceConflict(expected: 9, actual: 4))
+            let code6 = await storageError { try await store.append(late) }?.code
+            #expect(code6 == .sequenceConflict(expected: 9, actual: 4))
         }
     }
 
@@ -87,7 +93,8 @@ import Testing
                 }
             }
             let events = try await store.ledgerEvents(of: player, after: 0, limit: 1_000)
-            #expect(events.map(\.sequence) == (1...Int64(rounds)).map { $0 })
+            let value7 = (1...Int64(rounds)).map { $0 }
+            #expect(events.map(\.sequence) == value7)
             #expect(Set(events.map(\.idempotencyKey)).count == rounds)
             #expect(try await store.balances(of: player) == ["gold": Int64(rounds)])
         }
@@ -111,7 +118,8 @@ import Testing
                 try await group.waitForAll()
             }
             let events = try await store.ledgerEvents(of: player, after: 0, limit: 1_000)
-            #expect(events.map(\.sequence) == (1...80).map { Int64($0) })
+            let value8 = (1...80).map { Int64($0) }
+            #expect(events.map(\.sequence) == value8)
             #expect(Set(events.map(\.idempotencyKey)).count == 80)
             #expect(try await store.balances(of: player) == ["gold": 80])
             #expect(try await store.ledgerReplays(of: player).count == 80)
@@ -151,7 +159,8 @@ import Testing
     func appendsToUnknownPlayersAreRefused(_ backend: TestBackend) async throws {
         try await withFreshStore(backend) { store in
             let append = LedgerAppend(player: PlayerID(), epoch: .initial, idempotencyKey: "k", operation: .grant(["gold": 1]))
-            #expect(await storageError { try await store.append(append) }?.code == .playerNotFound)
+            let code9 = await storageError { try await store.append(append) }?.code
+            #expect(code9 == .playerNotFound)
         }
     }
 }

@@ -40,9 +40,11 @@ import Testing
                 let failures = results.enumerated().filter { (try? $0.element.get()) == nil }.map(\.offset)
                 #expect(failures == (player == poisoned ? [4] : []))
                 let sequences = results.compactMap { try? $0.get().sequence }
-                #expect(sequences == (1...Int64(sequences.count)).map { $0 })
+                let value1 = (1...Int64(sequences.count)).map { $0 }
+                #expect(sequences == value1)
                 let events = try await store.ledgerEvents(of: player, after: 0, limit: 100)
-                #expect(events.map(\.idempotencyKey) == (0..<20).filter { player != poisoned || $0 != 4 }.map { "w\($0)" })
+                let value2 = (0..<20).filter { player != poisoned || $0 != 4 }.map { "w\($0)" }
+                #expect(events.map(\.idempotencyKey) == value2)
             }
             if case .failure(let error)? = outcomes.first(where: { $0.0 == poisoned })?.1[4] {
                 #expect(error.code == .insufficientBalance(item: "gold", available: 4, requested: 1_000))
@@ -63,7 +65,8 @@ import Testing
             #expect(try await writer.append(append).sequence == 1)
             #expect(try await writer.append(append).replayed)
             let stale = LedgerAppend(player: player, epoch: 7, idempotencyKey: "two", operation: .grant(["gold": 5]))
-            #expect(await storageError { try await writer.append(stale) }?.code == .staleEpoch(current: .initial))
+            let code3 = await storageError { try await writer.append(stale) }?.code
+            #expect(code3 == .staleEpoch(current: .initial))
         }
     }
 

@@ -60,7 +60,8 @@ import Testing
             // The same match with other rewards is refused; a second match adds up and keeps the rating when none is given.
             var greedy = app
             greedy.rewards = ["gold": 5_000]
-            #expect(await storageError { try await store.applyMatchResult(greedy) }?.code == .idempotencyConflict)
+            let code1 = await storageError { try await store.applyMatchResult(greedy) }?.code
+            #expect(code1 == .idempotencyConflict)
             let second = try await store.applyMatchResult(application(player, outcome: .loss, xp: 100, rewards: ["gold": 5], skill: nil))
             #expect(second.sequence == 4)
             #expect(second.balancesAfter == ["gold": 66])
@@ -83,7 +84,8 @@ import Testing
                 for try await receipt in group { receipts.append(receipt) }
                 return receipts
             }
-            #expect(direct.filter { !$0.replayed }.count == 1)
+            let count2 = direct.filter { !$0.replayed }.count
+            #expect(count2 == 1)
             #expect(direct.filter(\.replayed).count == 4)
             #expect(Set(direct.map(\.sequence)) == [1])
             #expect(Set(direct.map(\.balancesAfter)) == [["gold": 50, "gem": 1]])
@@ -97,7 +99,8 @@ import Testing
                 for try await receipt in group { receipts.append(receipt) }
                 return receipts
             }
-            #expect(batched.filter { !$0.replayed }.count == 1)
+            let count3 = batched.filter { !$0.replayed }.count
+            #expect(count3 == 1)
             #expect(Set(batched.map(\.sequence)) == [2])
 
             let profile = try #require(try await store.player(player))
@@ -107,7 +110,8 @@ import Testing
             #expect(try await store.matchHistory(of: player, limit: 10).count == 2)
             let replays = try await store.ledgerReplays(of: player)
             #expect(replays.count == 8)
-            #expect(replays.filter { $0.idempotencyKey == app.idempotencyKey }.allSatisfy { $0.sequence == 1 })
+            let value4 = replays.filter { $0.idempotencyKey == app.idempotencyKey }.allSatisfy { $0.sequence == 1 }
+            #expect(value4)
             #expect(try await LedgerAudit.run(stores: [store]).isClean)
         }
     }
@@ -120,20 +124,27 @@ import Testing
             let before = try #require(try await store.player(player))
 
             let stale = application(player, epoch: 1)
-            #expect(await storageError { try await store.applyMatchResult(stale) }?.code == .staleEpoch(current: 2))
-            #expect(await storageError { try await store.recordMatch(stale.record, epoch: 1) }?.code == .staleEpoch(current: 2))
+            let code5 = await storageError { try await store.applyMatchResult(stale) }?.code
+            #expect(code5 == .staleEpoch(current: 2))
+            let code6 = await storageError { try await store.recordMatch(stale.record, epoch: 1) }?.code
+            #expect(code6 == .staleEpoch(current: 2))
 
             _ = try await store.freeze(player)
             let frozen = application(player, epoch: 2)
-            #expect(await storageError { try await store.applyMatchResult(frozen) }?.code == .frozen)
+            let code7 = await storageError { try await store.applyMatchResult(frozen) }?.code
+            #expect(code7 == .frozen)
             _ = try await store.unfreeze(player)
 
             let stranger = application(PlayerID())
-            #expect(await storageError { try await store.applyMatchResult(stranger) }?.code == .playerNotFound)
-            #expect(await storageError { try await store.applyMatchResult(application(player, xp: -1, epoch: 2)) }?.code == .invalidArgument)
-            #expect(await storageError { try await store.applyMatchResult(application(player, rewards: ["gold": 0], epoch: 2)) }?.code == .invalidArgument)
+            let code8 = await storageError { try await store.applyMatchResult(stranger) }?.code
+            #expect(code8 == .playerNotFound)
+            let code9 = await storageError { try await store.applyMatchResult(application(player, xp: -1, epoch: 2)) }?.code
+            #expect(code9 == .invalidArgument)
+            let code10 = await storageError { try await store.applyMatchResult(application(player, rewards: ["gold": 0], epoch: 2)) }?.code
+            #expect(code10 == .invalidArgument)
             let nan = SkillRating(rating: .nan, deviation: 1, volatility: 1)
-            #expect(await storageError { try await store.applyMatchResult(application(player, skill: nan, epoch: 2)) }?.code == .invalidArgument)
+            let code11 = await storageError { try await store.applyMatchResult(application(player, skill: nan, epoch: 2)) }?.code
+            #expect(code11 == .invalidArgument)
 
             #expect(try await store.player(player) == before)
             #expect(try await store.matchHistory(of: player, limit: 10).isEmpty)
@@ -186,8 +197,10 @@ import Testing
             let report = try await LedgerAudit.run(stores: [store])
             #expect(report.isClean, "\(report.mismatches)")
             #expect(report.eventCount == 6)
-            #expect(report.items.first { $0.item == "gold" } == ItemConservation(item: "gold", created: 145, held: 115, consumed: 30, inTransit: 0))
-            #expect(report.items.first { $0.item == "gem" } == ItemConservation(item: "gem", created: 2, held: 1, consumed: 1, inTransit: 0))
+            let value12 = report.items.first { $0.item == "gold" }
+            #expect(value12 == ItemConservation(item: "gold", created: 145, held: 115, consumed: 30, inTransit: 0))
+            let value13 = report.items.first { $0.item == "gem" }
+            #expect(value13 == ItemConservation(item: "gem", created: 2, held: 1, consumed: 1, inTransit: 0))
         }
     }
 
@@ -244,7 +257,8 @@ import Testing
 
             // Everyone's retry in one submission: all replays, nothing changes.
             let retried = await writer.submit(applications.map { LedgerCommand.matchResult($0) })
-            #expect(try retried.allSatisfy { try $0.get().replayed && $0.get().sequence == 1 })
+            let value14 = try retried.allSatisfy { try $0.get().replayed && $0.get().sequence == 1 }
+            #expect(value14)
             #expect(try await store.player(players[5])?.progression == Progression(xp: 50))
             let report = try await LedgerAudit.run(stores: [store])
             #expect(report.isClean, "\(report.mismatches)")

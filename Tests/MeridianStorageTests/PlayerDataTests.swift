@@ -23,7 +23,8 @@ import Testing
 
             let renamed = try await store.renamePlayer(new.id, epoch: 4, displayName: "Ada L.")
             #expect(try await store.player(new.id) == renamed)
-            #expect(await storageError { try await store.renamePlayer(new.id, epoch: 4, displayName: "") }?.code == .invalidArgument)
+            let code1 = await storageError { try await store.renamePlayer(new.id, epoch: 4, displayName: "") }?.code
+            #expect(code1 == .invalidArgument)
         }
     }
 
@@ -50,7 +51,8 @@ import Testing
             #expect(history.last?.summary == summary)
             #expect(history.last?.outcome == .win)
             #expect(try await store.matchHistory(of: player.id, limit: 1).count == 1)
-            #expect(await storageError { try await store.recordMatch(MatchRecord(matchID: MatchID(), player: PlayerID(), finishedAt: Date(), outcome: .draw, xpAwarded: 1), epoch: 1) }?.code == .playerNotFound)
+            let code2 = await storageError { try await store.recordMatch(MatchRecord(matchID: MatchID(), player: PlayerID(), finishedAt: Date(), outcome: .draw, xpAwarded: 1), epoch: 1) }?.code
+            #expect(code2 == .playerNotFound)
         }
     }
 }

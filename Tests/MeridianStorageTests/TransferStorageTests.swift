@@ -17,8 +17,10 @@ import Testing
             let player = try await makePlayer(store).id
             let friend = try await makePlayer(store).id
             try await grant(store, player, ["gold": 10])
-            #expect(await storageError { try await store.exportPlayer(player) }?.code == .invalidArgument)
-            #expect(await storageError { try await store.exportPlayer(PlayerID()) }?.code == .playerNotFound)
+            let code1 = await storageError { try await store.exportPlayer(player) }?.code
+            #expect(code1 == .invalidArgument)
+            let code2 = await storageError { try await store.exportPlayer(PlayerID()) }?.code
+            #expect(code2 == .playerNotFound)
 
             // Items in escrow would need a refund booked here after the player left: refused until settled.
             let trade = TradeOutRequest(tradeID: TradeID(), giver: player, giverEpoch: .initial, receiver: friend, destinationRegion: "eu-west", items: ["gold": 3])
@@ -37,7 +39,8 @@ import Testing
             #expect(export.balances == ["gold": 7])
 
             _ = try await store.tombstone(player)
-            #expect(await storageError { try await store.exportPlayer(player) }?.code == .invalidArgument)
+            let code3 = await storageError { try await store.exportPlayer(player) }?.code
+            #expect(code3 == .invalidArgument)
         }
     }
 
@@ -63,7 +66,8 @@ import Testing
             let after = try await observe(player, in: destination)
             #expect(after.balances == before.balances)
             #expect(after.recomputed == before.recomputed)
-            #expect(after.recomputed == before.balances.filter { $0.value != 0 })
+            let value4 = before.balances.filter { $0.value != 0 }
+            #expect(after.recomputed == value4)
             #expect(after.events == before.events)
             #expect(after.events.map(\.idempotencyKey) == before.events.map(\.idempotencyKey))
             #expect(after.events.map(\.epoch) == before.events.map(\.epoch))
@@ -172,10 +176,12 @@ import Testing
             #expect(try await destination.ledgerReplays(of: player).map(\.idempotencyKey) == ["buy-1", match.idempotencyKey])
 
             // A writer still on the old epoch is fenced off; the same key for another request is a conflict.
-            #expect(await storageError { try await destination.append(buy) }?.code == .staleEpoch(current: epoch))
+            let code5 = await storageError { try await destination.append(buy) }?.code
+            #expect(code5 == .staleEpoch(current: epoch))
             var other = retry
             other.operation = .grant(["gold": 1])
-            #expect(await storageError { try await destination.append(other) }?.code == .idempotencyConflict)
+            let code6 = await storageError { try await destination.append(other) }?.code
+            #expect(code6 == .idempotencyConflict)
             // New writes continue the sequence at the new epoch.
             let next = try await grant(destination, player, ["gold": 5], epoch: epoch)
             #expect(next.sequence == Int64(events.count + 1))
@@ -220,12 +226,17 @@ import Testing
                 #expect(error?.message.contains("arriving from another region") == true, "\(name): \(error?.message ?? "")")
             }
             // A trade cannot be rejected for them either (they are about to live here): it defers.
-            #expect(await storageError { try await destination.rejectTrade(TradeID(), receiver: player, reason: "x") }?.code == .frozen)
+            let code7 = await storageError { try await destination.rejectTrade(TradeID(), receiver: player, reason: "x") }?.code
+            #expect(code7 == .frozen)
             // Only the transfer moves an incoming copy on.
-            #expect(await storageError { try await destination.freeze(player) }?.code == .frozen)
-            #expect(await storageError { try await destination.unfreeze(player) }?.code == .invalidArgument)
-            #expect(await storageError { try await destination.tombstone(player) }?.code == .invalidArgument)
-            #expect(await storageError { try await destination.exportPlayer(player) }?.code == .invalidArgument)
+            let code8 = await storageError { try await destination.freeze(player) }?.code
+            #expect(code8 == .frozen)
+            let code9 = await storageError { try await destination.unfreeze(player) }?.code
+            #expect(code9 == .invalidArgument)
+            let code10 = await storageError { try await destination.tombstone(player) }?.code
+            #expect(code10 == .invalidArgument)
+            let code11 = await storageError { try await destination.exportPlayer(player) }?.code
+            #expect(code11 == .invalidArgument)
 
             #expect(try await destination.player(player) == incoming)
             #expect(try await destination.balances(of: player) == ["gold": 5])
@@ -250,10 +261,13 @@ import Testing
             #expect(try await LedgerAudit.run(stores: [destination]).eventCount == 0)
 
             // Epochs only go forward: not the source's, not below the copy's.
-            #expect(await storageError { try await destination.importPlayer(export, epoch: 1) }?.code == .invalidArgument)
-            #expect(await storageError { try await destination.importPlayer(export, epoch: 3) } == nil)
+            let code12 = await storageError { try await destination.importPlayer(export, epoch: 1) }?.code
+            #expect(code12 == .invalidArgument)
+            let value13 = await storageError { try await destination.importPlayer(export, epoch: 3) }
+            #expect(value13 == nil)
             #expect(try await destination.player(player)?.epoch == 3)
-            #expect(await storageError { try await destination.importPlayer(export, epoch: 2) }?.code == .invalidArgument)
+            let code14 = await storageError { try await destination.importPlayer(export, epoch: 2) }?.code
+            #expect(code14 == .invalidArgument)
 
             // An earlier attempt's copy is replaced by a newer export (rolled back, played on, moved again).
             _ = try await source.unfreeze(player)
@@ -271,20 +285,25 @@ import Testing
             // An inconsistent export and one not taken from a frozen player are refused.
             var broken = newer
             broken.events[0].balancesAfter = broken.events[0].balancesAfter.mapValues { $0 + 1 }
-            #expect(await storageError { try await destination.importPlayer(broken, epoch: 3) }?.code == .invalidArgument)
+            let code15 = await storageError { try await destination.importPlayer(broken, epoch: 3) }?.code
+            #expect(code15 == .invalidArgument)
             var gap = newer
             gap.events.removeLast()
-            #expect(await storageError { try await destination.importPlayer(gap, epoch: 3) }?.code == .invalidArgument)
+            let code16 = await storageError { try await destination.importPlayer(gap, epoch: 3) }?.code
+            #expect(code16 == .invalidArgument)
             var unfrozen = newer
             unfrozen.profile.state = .active
-            #expect(await storageError { try await destination.importPlayer(unfrozen, epoch: 3) }?.code == .invalidArgument)
+            let code17 = await storageError { try await destination.importPlayer(unfrozen, epoch: 3) }?.code
+            #expect(code17 == .invalidArgument)
             #expect(try await destination.player(player) == replaced)
 
             // A live copy (active or frozen) is never overwritten.
             _ = try await destination.activateIncoming(player, epoch: 3)
-            #expect(await storageError { try await destination.importPlayer(newer, epoch: 4) }?.code == .invalidArgument)
+            let code18 = await storageError { try await destination.importPlayer(newer, epoch: 4) }?.code
+            #expect(code18 == .invalidArgument)
             _ = try await destination.freeze(player)
-            #expect(await storageError { try await destination.importPlayer(newer, epoch: 4) }?.code == .invalidArgument)
+            let code19 = await storageError { try await destination.importPlayer(newer, epoch: 4) }?.code
+            #expect(code19 == .invalidArgument)
             #expect(try await destination.player(player)?.state == .frozen)
             #expect(try await destination.balances(of: player) == newer.balances)
         }
@@ -308,12 +327,14 @@ import Testing
             #expect(try await destination.matchHistory(of: player, limit: 10).isEmpty)
             try await destination.discardIncoming(player)  // no-op once gone
             try await destination.discardIncoming(PlayerID())
-            #expect(await storageError { try await destination.discardIncoming(bystander) }?.code == .invalidArgument)
+            let code20 = await storageError { try await destination.discardIncoming(bystander) }?.code
+            #expect(code20 == .invalidArgument)
             #expect(try await destination.balances(of: bystander) == ["gold": 9])
 
             // The rollback completes at the source; the source copy was never touched.
             _ = try await source.unfreeze(player)
-            #expect(await storageError { try await source.discardIncoming(player) }?.code == .invalidArgument)
+            let code21 = await storageError { try await source.discardIncoming(player) }?.code
+            #expect(code21 == .invalidArgument)
             try await grant(source, player, ["gold": 1])
             try await expectClean([source, destination])
             #expect(try await LedgerAudit.run(stores: [source, destination]).playerCount == 3)
@@ -325,27 +346,35 @@ import Testing
         try await withTwoStores(backend) { source, destination in
             let player = try await makePlayer(source, epoch: 4).id
             try await grant(source, player, ["gold": 5], epoch: 4)
-            #expect(await storageError { try await destination.activateIncoming(player, epoch: 5) }?.code == .playerNotFound)
+            let code22 = await storageError { try await destination.activateIncoming(player, epoch: 5) }?.code
+            #expect(code22 == .playerNotFound)
             _ = try await source.freeze(player)
             _ = try await destination.importPlayer(try await source.exportPlayer(player), epoch: 5)
 
-            #expect(await storageError { try await destination.activateIncoming(player, epoch: 4) }?.code == .staleEpoch(current: 5))
-            #expect(await storageError { try await destination.activateIncoming(player, epoch: 6) }?.code == .staleEpoch(current: 5))
+            let code23 = await storageError { try await destination.activateIncoming(player, epoch: 4) }?.code
+            #expect(code23 == .staleEpoch(current: 5))
+            let code24 = await storageError { try await destination.activateIncoming(player, epoch: 6) }?.code
+            #expect(code24 == .staleEpoch(current: 5))
             #expect(try await destination.player(player)?.state == .incoming)
             let active = try await destination.activateIncoming(player, epoch: 5)
             #expect(active.state == .active)
             #expect(active.epoch == 5)
             #expect(try await destination.activateIncoming(player, epoch: 5) == active)  // a retry
-            #expect(await storageError { try await destination.activateIncoming(player, epoch: 6) }?.code == .staleEpoch(current: 5))
-            #expect(await storageError { try await destination.discardIncoming(player) }?.code == .invalidArgument)
+            let code25 = await storageError { try await destination.activateIncoming(player, epoch: 6) }?.code
+            #expect(code25 == .staleEpoch(current: 5))
+            let code26 = await storageError { try await destination.discardIncoming(player) }?.code
+            #expect(code26 == .invalidArgument)
 
-            #expect(await storageError { try await grant(destination, player, ["gold": 1], epoch: 4) }?.code == .staleEpoch(current: 5))
+            let code27 = await storageError { try await grant(destination, player, ["gold": 1], epoch: 4) }?.code
+            #expect(code27 == .staleEpoch(current: 5))
             #expect(try await grant(destination, player, ["gold": 1], epoch: 5).balancesAfter == ["gold": 6])
 
             // Activating the source's copy makes no sense: it is frozen, then tombstoned.
-            #expect(await storageError { try await source.activateIncoming(player, epoch: 4) }?.code == .invalidArgument)
+            let code28 = await storageError { try await source.activateIncoming(player, epoch: 4) }?.code
+            #expect(code28 == .invalidArgument)
             _ = try await source.tombstone(player)
-            #expect(await storageError { try await source.activateIncoming(player, epoch: 4) }?.code == .tombstoned)
+            let code29 = await storageError { try await source.activateIncoming(player, epoch: 4) }?.code
+            #expect(code29 == .tombstoned)
         }
     }
 
@@ -372,7 +401,8 @@ import Testing
             // Coming back needs the epoch after the move, as any import.
             _ = try await second.freeze(player)
             let export = try await second.exportPlayer(player)
-            #expect(await storageError { try await first.importPlayer(export, epoch: epoch2) }?.code == .invalidArgument)
+            let code30 = await storageError { try await first.importPlayer(export, epoch: epoch2) }?.code
+            #expect(code30 == .invalidArgument)
             #expect(try await first.player(player)?.state == .tombstoned)
 
             let epoch3 = try await moveHome(player, from: second, to: first)
@@ -432,8 +462,10 @@ import Testing
             for index in 1...150 {
                 _ = try await destination.append(LedgerAppend(player: player, epoch: 2, idempotencyKey: "after-\(index)", operation: .grant(["gold": 1])))
             }
-            #expect(try await destination.recomputedBalances(of: player) == (try await destination.balances(of: player)).filter { $0.value != 0 })
-            #expect(try await destination.balances(of: player)["gold"] == before.balances["gold"].map { $0 + 150 })
+            let value31 = (try await destination.balances(of: player)).filter { $0.value != 0 }
+            #expect(try await destination.recomputedBalances(of: player) == value31)
+            let value32 = before.balances["gold"].map { $0 + 150 }
+            #expect(try await destination.balances(of: player)["gold"] == value32)
             // A key from deep in the copied ledger is still a replay.
             #expect(try await destination.append(LedgerAppend(player: player, epoch: 2, idempotencyKey: "k-500", operation: .consume(["gold": 3]))).replayed)
             try await expectClean([destination])
@@ -504,7 +536,8 @@ import Testing
 
         destination.counterpartEpochs = [player: 1]
         let twice = LedgerAudit.evaluate([source, destination])
-        #expect(twice.mismatches.contains { $0.kind == .structure && $0.player == player })
+        let value33 = twice.mismatches.contains { $0.kind == .structure && $0.player == player }
+        #expect(value33)
         #expect(twice.playerCount == 2)
     }
 
@@ -554,11 +587,14 @@ import Testing
             let id = player.id.uuidString.lowercased()
             try await executeRaw("UPDATE players SET state = 'incoming' WHERE player_id = '\(id)'", on: store)
             #expect(try await store.player(player.id)?.state == .incoming)
-            #expect(await storageError { try await executeRaw("UPDATE players SET state = 'gone' WHERE player_id = '\(id)'", on: store) } != nil)
-            #expect(await storageError { try await executeRaw("UPDATE players SET epoch = 0 WHERE player_id = '\(id)'", on: store) } != nil)
+            let value34 = await storageError { try await executeRaw("UPDATE players SET state = 'gone' WHERE player_id = '\(id)'", on: store) }
+            #expect(value34 != nil)
+            let value35 = await storageError { try await executeRaw("UPDATE players SET epoch = 0 WHERE player_id = '\(id)'", on: store) }
+            #expect(value35 != nil)
             // Foreign keys are enforced again after the migration.
             let orphan = "INSERT INTO match_history (player_id, match_id, finished_at, outcome, xp_awarded, summary) VALUES ('\(UUID().uuidString.lowercased())', '\(UUID().uuidString.lowercased())', \(backend == .sqlite ? "0" : "now()"), 'win', 0, \(backend == .sqlite ? "X''" : "''::bytea"))"
-            #expect(await storageError { try await executeRaw(orphan, on: store) } != nil)
+            let value36 = await storageError { try await executeRaw(orphan, on: store) }
+            #expect(value36 != nil)
 
             let reopened = try await fresh.reopen()
             #expect(try await appliedMigrations(reopened) == [1, 2, 3, 4, 5])

@@ -52,19 +52,24 @@ struct TopologyValidationTests {
         #expect(Set(issues.map(Finding.init)) == expected)
         #expect(issues.count == expected.count + 1, "two bad addresses on line 18: \(issues)")
         #expect(issues.map(\.line) == issues.map(\.line).sorted(), "issues are ordered by line")
-        #expect(issues.allSatisfy { $0.file == "bad.yaml" && $0.column > 0 })
+        let value1 = issues.allSatisfy { $0.file == "bad.yaml" && $0.column > 0 }
+        #expect(value1)
     }
 
     @Test("messages name the problem and point at earlier definitions")
     func messages() throws {
         let error = TopologyError(issues: Fixtures.issues(Self.manyProblems, file: "bad.yaml"))
         let lines = error.description.split(separator: "\n").map(String.init)
-        #expect(lines.allSatisfy { $0.hasPrefix("bad.yaml:") && $0.contains(": error: ") })
+        let value2 = lines.allSatisfy { $0.hasPrefix("bad.yaml:") && $0.contains(": error: ") }
+        #expect(value2)
         #expect(lines.contains("bad.yaml:5:14: error: unknown key 'shard' in region 'us-east'; did you mean 'shards'?"))
         #expect(lines.contains("bad.yaml:7:3: error: region 'eu-west' is defined twice; first defined at line 4"))
-        #expect(lines.contains { $0.hasPrefix("bad.yaml:17:") && $0.contains("node id 'eu-west-1' is used twice") })
-        #expect(lines.contains { $0.hasPrefix("bad.yaml:17:") && $0.contains("already used by eu-west-1 cluster at line 16") })
-        #expect(lines.contains { $0.contains("70000") && $0.contains("1...65535") })
+        let value3 = lines.contains { $0.hasPrefix("bad.yaml:17:") && $0.contains("node id 'eu-west-1' is used twice") }
+        #expect(value3)
+        let value4 = lines.contains { $0.hasPrefix("bad.yaml:17:") && $0.contains("already used by eu-west-1 cluster at line 16") }
+        #expect(value4)
+        let value5 = lines.contains { $0.contains("70000") && $0.contains("1...65535") }
+        #expect(value5)
     }
 
     @Test("an unknown key is reported wherever it is", arguments: [
@@ -143,9 +148,12 @@ struct TopologyValidationTests {
             """
         let issues = Fixtures.issues(yaml)
         #expect(Set(issues.map(Finding.init)) == [Finding(1, .missingField), Finding(3, .missingField), Finding(8, .missingField)])
-        #expect(issues.contains { $0.line == 1 && $0.message.contains("'version'") })
-        #expect(issues.contains { $0.line == 3 && $0.message.contains("'shards'") })
-        #expect(issues.contains { $0.line == 8 && $0.message.contains("'gateway'") })
+        let value6 = issues.contains { $0.line == 1 && $0.message.contains("'version'") }
+        #expect(value6)
+        let value7 = issues.contains { $0.line == 3 && $0.message.contains("'shards'") }
+        #expect(value7)
+        let value8 = issues.contains { $0.line == 8 && $0.message.contains("'gateway'") }
+        #expect(value8)
     }
 
     @Test("repeated keys on one line keep correct columns for the problems after them")
@@ -210,7 +218,8 @@ struct TopologyValidationTests {
     func malformedInput(yaml: String) {
         let issues = Fixtures.issues(yaml)
         #expect(!issues.isEmpty)
-        #expect(issues.allSatisfy { !$0.message.isEmpty })
+        let value9 = issues.allSatisfy { !$0.message.isEmpty }
+        #expect(value9)
     }
 
     @Test("aliases are refused before composing, so nested anchors cannot blow up")
@@ -255,7 +264,8 @@ struct TopologyValidationTests {
                 _ = try TopologyLoader.parse(yaml: String(text), file: "fuzz.yaml")
             } catch {
                 #expect(!error.issues.isEmpty)
-                #expect(error.issues.allSatisfy { (1...lineCount).contains($0.line) }, "\(error)")
+                let value10 = error.issues.allSatisfy { (1...lineCount).contains($0.line) }
+                #expect(value10, "\(error)")
             }
         }
     }

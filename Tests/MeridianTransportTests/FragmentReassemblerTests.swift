@@ -58,8 +58,10 @@ struct FragmentReassemblerTests {
             while let envelope = try channel.readInbound(as: Envelope.self) { received.append(envelope) }
         }
         #expect(received.map(\.call.callID) == [3, 2, 1])
-        #expect(received.first { $0.call.callID == 1 } == one)
-        #expect(received.first { $0.call.callID == 2 } == two)
+        let value1 = received.first { $0.call.callID == 1 }
+        #expect(value1 == one)
+        let value2 = received.first { $0.call.callID == 2 }
+        #expect(value2 == two)
         #expect(try channel.finish().isClean)
     }
 

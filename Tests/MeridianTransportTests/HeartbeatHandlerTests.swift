@@ -28,7 +28,8 @@ struct HeartbeatHandlerTests {
         var heartbeats: [Meridian_Cluster_V1_Heartbeat] = []
         while var frame = try channel.readOutbound(as: ByteBuffer.self) {
             let length = frame.readInteger(as: UInt32.self)
-            let payload = try #require(length.flatMap { frame.readSlice(length: Int($0)) })
+            let payloadFound = length.flatMap { frame.readSlice(length: Int($0)) }
+            let payload = try #require(payloadFound)
             let envelope = try EnvelopeCoding.decode(payload)
             guard case .heartbeat(let heartbeat)? = envelope.kind else {
                 Issue.record("the handler wrote something other than a heartbeat: \(envelope)")
@@ -57,8 +58,10 @@ struct HeartbeatHandlerTests {
             #expect(try channel.readInbound(as: Envelope.self) == nil, "heartbeats are the handler's own, not passed on")
         }
         let written = try Self.writtenHeartbeats(channel)
-        #expect(written.filter { !$0.isReply }.count == 45)
-        #expect(written.filter { $0.isReply && $0.echo == 1 }.count == 45)
+        let count2 = written.filter { !$0.isReply }.count
+        #expect(count2 == 45)
+        let count3 = written.filter { $0.isReply && $0.echo == 1 }.count
+        #expect(count3 == 45)
         try channel.throwIfErrorCaught()
         _ = try channel.finish(acceptAlreadyClosed: true)
     }

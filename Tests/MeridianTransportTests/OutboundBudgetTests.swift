@@ -100,7 +100,8 @@ struct OutboundBudgetTests {
         while let frame = try channel.readOutbound(as: ByteBuffer.self) {
             ids.append(contentsOf: try decodeFrames(frame).map(\.call.callID))
         }
-        #expect(ids == (0..<UInt64(accepted)).map { $0 })
+        let value1 = (0..<UInt64(accepted)).map { $0 }
+        #expect(ids == value1)
         #expect(connection.budget.pendingBytes == 0)
         try connection.send(Fixtures.call(9999))
         channel.embeddedEventLoop.run()

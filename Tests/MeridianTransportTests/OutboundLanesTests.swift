@@ -54,8 +54,10 @@ struct OutboundLanesTests {
         channel.writeAndFlush(try framed(large, budget: budget), promise: nil)
         let out = try written(channel)
         #expect(out.count > 10)
-        #expect(out.allSatisfy { $0.fragment.chunk.count <= Self.fragmentSize })
-        #expect(out.dropLast().allSatisfy { !$0.fragment.last } && out.last?.fragment.last == true)
+        let value1 = out.allSatisfy { $0.fragment.chunk.count <= Self.fragmentSize }
+        #expect(value1)
+        let value2 = out.dropLast().allSatisfy { !$0.fragment.last }
+        #expect(value2 && out.last?.fragment.last == true)
         #expect(try reassemble(out) == [large])
         #expect(try channel.finish().isClean)
     }
@@ -74,7 +76,8 @@ struct OutboundLanesTests {
         channel.pipeline.fireChannelWritabilityChanged()
         let out = try written(channel)
         #expect(out.first?.call.callID == 2)
-        #expect(out.dropFirst().allSatisfy { $0.fragment.streamID != 0 })
+        let value3 = out.dropFirst().allSatisfy { $0.fragment.streamID != 0 }
+        #expect(value3)
         #expect(try reassemble(Array(out.dropFirst())) == [large])
         #expect(try channel.finish().isClean)
     }
@@ -88,7 +91,8 @@ struct OutboundLanesTests {
         channel.writeAndFlush(try framed(large, budget: budget), promise: nil)
         let head = try written(channel)
         #expect(head.count == 3)
-        #expect(head.allSatisfy { $0.fragment.streamID != 0 && !$0.fragment.last })
+        let value4 = head.allSatisfy { $0.fragment.streamID != 0 && !$0.fragment.last }
+        #expect(value4)
 
         // Both arrive while the channel is full: they wait, then go before the remaining fragments.
         channel.writeAndFlush(try framed(Fixtures.call(2), budget: budget), promise: nil)

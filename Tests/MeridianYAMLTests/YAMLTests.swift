@@ -47,7 +47,8 @@ struct YAMLTests {
         let (_, issues) = read("a: 1\nb: x\na: 2\nc: [1]\na: 3\n", optional: ["a", "b", "c"]) { reader, fields in
             reader.integer(fields["b"], what: "b")
         }
-        #expect(issues.map { "\($0.line):\($0.code.rawValue)" } == ["2:wrong-type", "3:duplicate-key", "5:duplicate-key"])
+        let value1 = issues.map { "\($0.line):\($0.code.rawValue)" }
+        #expect(value1 == ["2:wrong-type", "3:duplicate-key", "5:duplicate-key"])
         #expect(issues[1].message.contains("first given at line 1"))
     }
 
@@ -85,15 +86,18 @@ struct YAMLTests {
         #expect(values?.5 == nil)
         #expect(values?.6 == nil)
         #expect(values?.7 == 1)
-        #expect(issues.map { "\($0.line):\($0.code.rawValue)" } == ["2:wrong-type", "5:wrong-type", "6:wrong-type", "7:bad-value"])
+        let value2 = issues.map { "\($0.line):\($0.code.rawValue)" }
+        #expect(value2 == ["2:wrong-type", "5:wrong-type", "6:wrong-type", "7:bad-value"])
     }
 
     @Test("unknown keys get a suggestion; missing keys are listed")
     func keys() {
         let (_, issues) = read("nme: x\n", required: ["name", "kind"], optional: []) { _, _ in 0 }
         #expect(issues.map(\.code.rawValue) == ["unknown-key", "missing-field"])
-        #expect(issues.map(\.message).contains { $0.contains("did you mean 'name'?") })
-        #expect(issues.map(\.message).contains { $0.contains("missing required keys 'name', 'kind'") })
+        let value3 = issues.map(\.message).contains { $0.contains("did you mean 'name'?") }
+        #expect(value3)
+        let value4 = issues.map(\.message).contains { $0.contains("missing required keys 'name', 'kind'") }
+        #expect(value4)
     }
 
     @Test("syntax errors, empty documents and messages name the kind of file")

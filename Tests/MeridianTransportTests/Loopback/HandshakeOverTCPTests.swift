@@ -14,7 +14,8 @@ extension Loopback {
                 let a = try await cluster.start("node-a", region: "eu-west")
                 let b = try await cluster.start("node-b", region: "us-east")
                 try a.send(Fixtures.call(1, tag: "hello from a"), to: b)
-                #expect(await eventually { b.collector.calls.map(\.callID) == [1] })
+                let value1 = await eventually { b.collector.calls.map(\.callID) == [1] }
+                #expect(value1)
                 #expect(b.collector.calls.first?.recipientPath == "hello from a")
 
                 let atB = try #require(b.transport.connection(to: "node-a"))
@@ -25,7 +26,8 @@ extension Loopback {
 
                 // The answer travels on the same connection: nobody dials again.
                 try b.send(Fixtures.call(2, tag: "hello from b"), to: a)
-                #expect(await eventually { a.collector.calls.map(\.callID) == [2] })
+                let value2 = await eventually { a.collector.calls.map(\.callID) == [2] }
+                #expect(value2)
                 #expect(a.collector.established.count == 1 && b.collector.established.count == 1)
                 #expect(a.transport.connections.count == 1 && b.transport.connections.count == 1)
                 #expect(a.transport.errorCounters.snapshot == (0, 0, 0, 0))
@@ -40,8 +42,10 @@ extension Loopback {
                 let acceptor = try await cluster.start("acceptor", secret: dialerHasWrongSecret ? Fixtures.secret : Fixtures.otherSecret)
                 let dialer = try await cluster.start("dialer", secret: dialerHasWrongSecret ? Fixtures.otherSecret : Fixtures.secret)
                 try dialer.send(Fixtures.call(1), to: acceptor)
-                #expect(await eventually { acceptor.transport.errorCounters.snapshot.authenticationFailures >= 1 })
-                #expect(await eventually { dialer.transport.errorCounters.snapshot.authenticationFailures >= 1 })
+                let value3 = await eventually { acceptor.transport.errorCounters.snapshot.authenticationFailures >= 1 }
+                #expect(value3)
+                let value4 = await eventually { dialer.transport.errorCounters.snapshot.authenticationFailures >= 1 }
+                #expect(value4)
                 for node in [acceptor, dialer] {
                     #expect(node.collector.established.isEmpty, "\(node.name) established a connection")
                     #expect(node.transport.connections.isEmpty)
@@ -56,8 +60,10 @@ extension Loopback {
                 let acceptor = try await cluster.start("acceptor")
                 let stranger = try await cluster.start("stranger", cluster: "another-cluster")
                 try stranger.send(Fixtures.call(1), to: acceptor)
-                #expect(await eventually { acceptor.transport.errorCounters.snapshot.authenticationFailures >= 1 })
-                #expect(await eventually { stranger.transport.errorCounters.snapshot.authenticationFailures >= 1 })
+                let value5 = await eventually { acceptor.transport.errorCounters.snapshot.authenticationFailures >= 1 }
+                #expect(value5)
+                let value6 = await eventually { stranger.transport.errorCounters.snapshot.authenticationFailures >= 1 }
+                #expect(value6)
                 #expect(acceptor.collector.established.isEmpty && stranger.collector.established.isEmpty)
             }
         }
@@ -71,7 +77,8 @@ extension Loopback {
                 // Something that accepts TCP but never answers the hello: the handshake times out.
                 let (silent, port) = try await cluster.silentServer()
                 try a.transport.send(Fixtures.call(1), to: "node-b", address: "127.0.0.1:\(port)")
-                #expect(await eventually { a.transport.errorCounters.snapshot.other >= 1 })
+                let value7 = await eventually { a.transport.errorCounters.snapshot.other >= 1 }
+                #expect(value7)
                 try await silent.close()
 
                 // The real node-b now listens on that address.
@@ -94,7 +101,8 @@ extension Loopback {
                 let b = try await cluster.start("node-b")
                 // b announces 127.0.0.1:port; a was told localhost:port (e.g. a --seed argument).
                 try a.transport.send(Fixtures.call(1), to: nil, address: "localhost:\(b.port)")
-                #expect(await eventually { b.collector.calls.map(\.callID) == [1] })
+                let value8 = await eventually { b.collector.calls.map(\.callID) == [1] }
+                #expect(value8)
             }
         }
     }

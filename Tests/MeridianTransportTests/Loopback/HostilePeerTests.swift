@@ -13,7 +13,8 @@ extension Loopback {
         private func expectStillServes(_ server: TestNode, _ cluster: TestCluster, name: String = "proper-peer") async throws {
             let peer = try await cluster.start(name)
             try peer.send(Fixtures.call(77, tag: "after the abuse"), to: server)
-            #expect(await eventually { server.collector.calls.contains { $0.callID == 77 } }, "the listener stopped serving")
+            let value1 = await eventually { server.collector.calls.contains { $0.callID == 77 } }
+            #expect(value1, "the listener stopped serving")
         }
 
         private func rejectReasons(_ client: RawClient) -> [Meridian_Cluster_V1_Reject.Reason] {
@@ -127,8 +128,10 @@ extension Loopback {
                 #expect(await client.closedByServer(within: .seconds(15)))
                 // (The handshake handler and the connection's error handler may each send one.)
                 let reasons = rejectReasons(client)
-                #expect(!reasons.isEmpty && reasons.allSatisfy { $0 == .protocolViolation }, "\(reasons)")
-                #expect(!client.receivedEnvelopes().contains { if case .heartbeat? = $0.kind { true } else { false } })
+                let value2 = reasons.allSatisfy { $0 == .protocolViolation }
+                #expect(!reasons.isEmpty && value2, "\(reasons)")
+                let value3 = client.receivedEnvelopes().contains { if case .heartbeat? = $0.kind { true } else { false } }
+                #expect(!value3)
                 #expect(server.collector.established.isEmpty)
                 try await expectStillServes(server, cluster)
             }

@@ -24,13 +24,15 @@ extension Loopback {
                 let a = try await cluster.start("node-a", configuration: Self.configuration, emulation: emulation)
                 let b = try await cluster.start("node-b", configuration: Self.configuration)
                 try a.send(Fixtures.call(1), to: b)
-                #expect(await eventually { b.collector.calls.count == 1 })
+                let value1 = await eventually { b.collector.calls.count == 1 }
+                #expect(value1)
                 #expect(a.collector.open.count == 1 && b.collector.open.count == 1)
 
                 // Now node-a hears nothing from node-b and node-b nothing from node-a.
                 let partitionedAt = ContinuousClock.now
                 emulation.setPartitioned(node: "node-b", true)
-                #expect(await eventually { a.collector.closed.count == 1 && b.collector.closed.count == 1 })
+                let value2 = await eventually { a.collector.closed.count == 1 && b.collector.closed.count == 1 }
+                #expect(value2)
                 #expect(ContinuousClock.now - partitionedAt >= .seconds(1), "closed before the idle timeout could have expired")
                 #expect(a.transport.connections.isEmpty && b.transport.connections.isEmpty)
                 let timeouts = a.transport.errorCounters.snapshot.other + b.transport.errorCounters.snapshot.other

@@ -22,7 +22,8 @@ extension Loopback {
                 let bLoop = cluster.makeGroup(threads: 1)
                 let b = try await cluster.start("node-b", configuration: configuration, group: bLoop)
                 try a.send(Fixtures.call(0, tag: "warm-up"), to: b)
-                #expect(await eventually { b.collector.calls.count == 1 })
+                let value1 = await eventually { b.collector.calls.count == 1 }
+                #expect(value1)
 
                 var random = SplitMix64(seed: 8)
                 let payload = Data((0..<(8 * 1024 * 1024 / 8)).flatMap { _ in withUnsafeBytes(of: random.next()) { Array($0) } })
@@ -37,13 +38,16 @@ extension Loopback {
                     stalled.set()
                     Thread.sleep(forTimeInterval: 0.5)
                 }
-                #expect(await eventually { stalled.isSet })
+                let value2 = await eventually { stalled.isSet }
+                #expect(value2)
                 try a.send(Fixtures.call(Self.bigID, tag: "big", arguments: payload), to: b)
                 for id: UInt64 in 1...10 { try a.send(Fixtures.call(id), to: b) }
 
-                #expect(await eventually(within: .seconds(120)) { b.collector.calls.count == 12 })
+                let value3 = await eventually(within: .seconds(120)) { b.collector.calls.count == 12 }
+                #expect(value3)
                 let calls = b.collector.calls.dropFirst()  // the warm-up
-                let big = try #require(calls.first { $0.callID == Self.bigID })
+                let bigFound = calls.first { $0.callID == Self.bigID }
+                let big = try #require(bigFound)
                 #expect(big.arguments == payload)
                 #expect(calls.map(\.callID) == Array(1...10) + [Self.bigID], "the small envelopes did not all overtake the big one")
                 #expect(a.transport.connections.first?.budget.pendingBytes == 0)

@@ -27,9 +27,12 @@ extension Loopback {
                 for id: UInt64 in 1...3 {
                     let sentAt = ContinuousClock.now
                     try a.send(Fixtures.call(id, tag: "ping"), to: b)
-                    #expect(await eventually { a.collector.calls.contains { $0.callID == id && $0.recipientPath == "pong" } })
-                    let pongAt = try #require(a.collector.arrivals.first { $0.envelope.call.callID == id })
-                    let pingAt = try #require(b.collector.arrivals.first { $0.envelope.call.callID == id })
+                    let value1 = await eventually { a.collector.calls.contains { $0.callID == id && $0.recipientPath == "pong" } }
+                    #expect(value1)
+                    let pongAtFound = a.collector.arrivals.first { $0.envelope.call.callID == id }
+                    let pongAt = try #require(pongAtFound)
+                    let pingAtFound = b.collector.arrivals.first { $0.envelope.call.callID == id }
+                    let pingAt = try #require(pingAtFound)
                     #expect(pongAt.at - sentAt >= .milliseconds(100), "round trip \(pongAt.at - sentAt)")
                     #expect(pingAt.at - sentAt >= .milliseconds(50), "one way \(pingAt.at - sentAt)")
                     #expect(pongAt.at - pingAt.at >= .milliseconds(50), "way back \(pongAt.at - pingAt.at)")
@@ -43,7 +46,8 @@ extension Loopback {
                 let a = try await cluster.start("node-a", region: "A", emulation: Self.emulation("A", oneWay: .milliseconds(30)))
                 let b = try await cluster.start("node-b", region: "B")
                 for id: UInt64 in 1...200 { try a.send(Fixtures.call(id), to: b) }
-                #expect(await eventually { b.collector.calls.count == 200 })
+                let value4 = await eventually { b.collector.calls.count == 200 }
+                #expect(value4)
                 #expect(b.collector.calls.map(\.callID) == Array(1...200))
             }
         }
@@ -59,9 +63,11 @@ extension Loopback {
                 // One connection, dialed by node-a (no duplicate handshake in flight when the
                 // partition starts: see the tie-break tests for that).
                 try a.send(Fixtures.call(1), to: b)
-                #expect(await eventually { b.collector.calls.count == 1 })
+                let value5 = await eventually { b.collector.calls.count == 1 }
+                #expect(value5)
                 try b.send(Fixtures.call(2), to: a)
-                #expect(await eventually { a.collector.calls.count == 1 })
+                let value6 = await eventually { a.collector.calls.count == 1 }
+                #expect(value6)
                 #expect(a.collector.established.count == 1 && b.collector.established.count == 1)
 
                 emulation.setPartitioned(region: "B", true)
@@ -86,8 +92,10 @@ extension Loopback {
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 #expect(healed())
-                #expect(!b.collector.calls.contains { (10..<20).contains($0.callID) }, "a message sent into the partition arrived")
-                #expect(!a.collector.calls.contains { (110..<120).contains($0.callID) }, "a message sent into the partition arrived")
+                let value7 = b.collector.calls.contains { (10..<20).contains($0.callID) }
+                #expect(!value7, "a message sent into the partition arrived")
+                let value8 = a.collector.calls.contains { (110..<120).contains($0.callID) }
+                #expect(!value8, "a message sent into the partition arrived")
             }
         }
     }

@@ -35,12 +35,16 @@ extension Loopback {
                 #expect(b.transport.connection(to: "node-a")?.dialed == false)
 
                 // The first messages made it, and new ones flow both ways on the kept connection.
-                #expect(await eventually { b.collector.calls.contains { $0.callID == 1 } })
-                #expect(await eventually { a.collector.calls.contains { $0.callID == 2 } })
+                let value1 = await eventually { b.collector.calls.contains { $0.callID == 1 } }
+                #expect(value1)
+                let value2 = await eventually { a.collector.calls.contains { $0.callID == 2 } }
+                #expect(value2)
                 try a.send(Fixtures.call(3), to: b)
                 try b.send(Fixtures.call(4), to: a)
-                #expect(await eventually { b.collector.calls.contains { $0.callID == 3 } })
-                #expect(await eventually { a.collector.calls.contains { $0.callID == 4 } })
+                let value3 = await eventually { b.collector.calls.contains { $0.callID == 3 } }
+                #expect(value3)
+                let value4 = await eventually { a.collector.calls.contains { $0.callID == 4 } }
+                #expect(value4)
                 #expect(a.collector.open.count == 1 && b.collector.open.count == 1)
                 #expect(a.collector.established.count == duplicates + 1, "a new connection was dialed after settling")
             }
