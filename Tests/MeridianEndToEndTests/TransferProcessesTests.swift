@@ -3,7 +3,8 @@ import Testing
 
 /// Cross-region transfer over real processes: `meridian player transfer` while the coordinator's
 /// node (the identity authority, also the player's source node here) is SIGKILLed right after
-/// each saga step it records, and while the destination node is down. After the restart the
+/// each saga step it records, while the source's and the destination's store steps have committed
+/// but not replied, and while the destination node is down. After the restart the
 /// transfer completes: the player's balance is whole in exactly one region, the old copy is a
 /// tombstone, the directory says the new home at epoch 2, and `meridian ledger audit` exits 0 at
 /// every moment.
@@ -88,6 +89,46 @@ struct TransferProcessesTests {
 
             run += 1
             a = try cluster.start("a-1", run: run)
+            try await expectMoved(player, in: cluster)
+        }
+
+        // a-1's agent (the player's source store) dies right after it froze the player, and after
+        // it tombstoned the old copy — its step committed, its reply never sent.
+        for step in ["freeze", "tombstone"] {
+            a.terminate()
+            a.waitUntilExit()
+            run += 1
+            a = try cluster.start("a-1", run: run, environment: ["MERIDIAN_FAULT": "kill-after-agent-\(step)"])
+            let player = try await newPlayer("p-src-\(step)-\(suffix)", in: cluster, password: password)
+            let cut = try cluster.meridian(["player", "transfer", "--player", player, "--to", "region-b", "--json"])
+            #expect(cut.status != 0, "the caller sees the source die after its \(step): \(cut.output)")
+            a.waitUntilExit()
+            #expect(a.terminationReason == .uncaughtSignal && a.terminationStatus == SIGKILL, "source killed after its \(step)")
+            run += 1
+            a = try cluster.start("a-1", run: run)
+            try await expectMoved(player, in: cluster)
+        }
+
+        // b-1 (the destination) dies right after its import and after its activation committed:
+        // the coordinator retries the step until b-1 is back, and the caller still gets `done`.
+        for step in ["import", "activate"] {
+            b.terminate()
+            b.waitUntilExit()
+            run += 1
+            b = try cluster.start("b-1", run: run, environment: ["MERIDIAN_FAULT": "kill-after-agent-\(step)"])
+            let player = try await newPlayer("p-dst-\(step)-\(suffix)", in: cluster, password: password)
+            let mover = try Meridian.start(
+                ["player", "transfer", "--player", player, "--to", "region-b", "--json", "--topology", cluster.topologyPath],
+                log: cluster.directory.appendingPathComponent("transfer-dst-\(step).log")
+            )
+            b.waitUntilExit()
+            #expect(b.terminationReason == .uncaughtSignal && b.terminationStatus == SIGKILL, "destination killed after its \(step)")
+            let during = try cluster.meridian(["ledger", "audit"])
+            #expect(during.status == 0, "audit with the destination down after its \(step): \(during.output)")
+            run += 1
+            b = try cluster.start("b-1", run: run)
+            mover.waitUntilExit()
+            #expect(mover.terminationStatus == 0, "the transfer waited for the destination after its \(step) (\(cluster.directory.path))")
             try await expectMoved(player, in: cluster)
         }
 

@@ -22,12 +22,17 @@ package distributed actor TransferAgent {
     let store: any RegionStore
     /// Why the player cannot be frozen now (queued or in a match on this node), or nil.
     let busy: @Sendable (PlayerID) async -> String?
+    let faults: FaultInjection
     let logger: Logger
 
-    init(actorSystem: ClusterSystem, store: any RegionStore, busy: @escaping @Sendable (PlayerID) async -> String?, logger: Logger) {
+    init(
+        actorSystem: ClusterSystem, store: any RegionStore, busy: @escaping @Sendable (PlayerID) async -> String?,
+        faults: FaultInjection = FaultInjection(), logger: Logger
+    ) {
         self.actorSystem = actorSystem
         self.store = store
         self.busy = busy
+        self.faults = faults
         self.logger = logger
     }
 
@@ -109,6 +114,7 @@ package distributed actor TransferAgent {
         do {
             let reply = try await body(store)
             logger.debug("transfer step done", metadata: ["meridian.player": "\(player)", "meridian.transfer.step": "\(name)"])
+            faults.reached(.afterAgentStep(name))  // committed, the reply not sent: the coordinator must find out
             return reply
         } catch {
             logger.info("transfer step refused", metadata: [
@@ -141,3 +147,11 @@ package distributed actor TransferAgent {
 }
 
 extension Meridian_Transfer_V1_AgentReply: WireCodable {}
+
+extension FaultInjection.Point {
+    /// A node's transfer agent committed its step `name` (`freeze`, `import`, `activate`,
+    /// `tombstone`, …) and has not replied.
+    package static func afterAgentStep(_ name: String) -> Self {
+        Self(rawValue: "kill-after-agent-\(name)")
+    }
+}
