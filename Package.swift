@@ -297,6 +297,7 @@ let package = Package(
                 "MeridianCluster",
                 "MeridianBench",
                 "MeridianObservability",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

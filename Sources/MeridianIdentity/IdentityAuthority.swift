@@ -125,7 +125,6 @@ package distributed actor IdentityAuthority {
 
     /// An account as an operator sees it, by player id or username (exactly one given).
     package distributed func details(player: UUID?, username: String?) async throws -> Meridian_Identity_V1_AccountDetails {
-        var details = Meridian_Identity_V1_AccountDetails()
         let account: AccountRecord?
         if let player {
             account = try await store.account(player)
@@ -134,6 +133,16 @@ package distributed actor IdentityAuthority {
         } else {
             account = nil
         }
+        return try await describe(account)
+    }
+
+    /// The account a device logs in to (tools: the load generator's bots are device accounts).
+    package distributed func details(device: String) async throws -> Meridian_Identity_V1_AccountDetails {
+        try await describe(try await store.account(method: LoginMethodKey(kind: .device, subject: device))?.account)
+    }
+
+    private func describe(_ account: AccountRecord?) async throws -> Meridian_Identity_V1_AccountDetails {
+        var details = Meridian_Identity_V1_AccountDetails()
         guard let account else { return details }
         details.found = true
         details.entry = DirectoryEntry(account).proto

@@ -19,6 +19,8 @@ struct LoadtestBot: Sendable {
     let homeRegion: String
     let sourceAddress: String
     let idle: Bool
+    /// How the bot logs in (a device account, or DevLogin where the topology allows it).
+    let login: LoadtestLogin
     /// How long a snapshot ack may wait for an input batch to carry it.
     let maxAckDelay: Duration
     let deadline: ContinuousClock.Instant
@@ -105,7 +107,7 @@ struct LoadtestBot: Sendable {
         } catch let error as MeridianClientError {
             // A server's refusal is counted by its code, so a report says which one it was.
             stats.error(error.serverCode.map { "server: \($0)" } ?? "\(error.code)")
-            logger.warning("bot failed", metadata: ["bot": "\(index)", "player": "\(Self.playerID(index))", "error": "\(error)"])
+            logger.warning("bot failed", metadata: ["bot": "\(index)", "login": "\(login)", "error": "\(error)"])
         } catch is CancellationError {
         } catch {
             stats.error("\(type(of: error))")
@@ -133,7 +135,7 @@ struct LoadtestBot: Sendable {
                     let (host, port) = try Self.split(gateway)
                     try await home.connect(host: host, port: port, region: homeRegion)
                     _ = try await home.hello()
-                    _ = try await home.devLogin(playerID: Self.playerID(index).uuidString, displayName: "bot-\(index)")
+                    _ = try await login.logIn(home, index: index)
                 } catch {
                     await home.close()
                     throw error
@@ -143,8 +145,8 @@ struct LoadtestBot: Sendable {
             let (host, port) = try Self.split(gateways[(index + attempt) % gateways.count])
             try await client.connect(host: host, port: port, region: region)
             _ = try await client.hello()
-            let login = try await client.devLogin(playerID: Self.playerID(index).uuidString, displayName: "bot-\(index)")
-            if login.homeRegion != homeRegion { stats.error("wrongHome") }
+            let result = try await login.logIn(client, index: index)
+            if result.homeRegion != homeRegion { stats.error("wrongHome") }
         }
     }
 
@@ -310,7 +312,7 @@ struct LoadtestBot: Sendable {
         // The stream ends only when the run's watchdog cancelled this bot.
         stats.error("stuck waiting for \(waiting.rawValue)")
         logger.warning("bot stuck", metadata: [
-            "bot": "\(index)", "player": "\(Self.playerID(index))", "waiting": "\(waiting.rawValue)", "match": "\(currentMatch)",
+            "bot": "\(index)", "waiting": "\(waiting.rawValue)", "match": "\(currentMatch)",
         ])
     }
 

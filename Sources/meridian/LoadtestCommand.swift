@@ -3,8 +3,10 @@ import Foundation
 import Logging
 import MeridianBench
 import MeridianCluster
+import MeridianIdentity
 import MeridianRegion
 import MeridianTopology
+import MeridianWire
 import NIOPosix
 import Synchronization
 
@@ -33,6 +35,8 @@ struct LoadtestCommand: AsyncParsableCommand {
         var grace: Double = Self.defaultGrace
         @Option(help: "Milliseconds a bot's snapshot ack may wait to ride on its next input batch (GameClient.Configuration.maxAckDelay); 0 sends every ack alone.")
         var maxAckDelayMs = 40
+        @Option(help: "How bots log in: device (a guest account per bot) or dev (DevLogin, needs dev_login in the topology). Default: dev where the topology allows it, else device.")
+        var login: LoadtestLogin?
 
         /// The example catalog's 120 s match time limit, plus a margin.
         static let defaultGrace: Double = 150
@@ -49,6 +53,7 @@ struct LoadtestCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (topology, _) = try Topology.loadOrExplain(options.topology)  // fail here, with file:line, rather than in every worker
+            let login = try LoadtestLogin.resolve(options.login, topology: topology)
             // Tick time, clients and memory per node come from the nodes themselves (as a tool
             // client of the cluster); without the secret the report leaves them out.
             var logger = Logger(label: "meridian.loadtest")
@@ -64,7 +69,7 @@ struct LoadtestCommand: AsyncParsableCommand {
                     executable: LoadtestWorkerProcess.executable, topology: options.topology, players: options.players,
                     ramp: options.ramp, duration: options.duration, idle: options.idle,
                     first: first, count: min(botsPerProcess, options.players - first), grace: options.grace,
-                    maxAckDelayMs: options.maxAckDelayMs
+                    maxAckDelayMs: options.maxAckDelayMs, login: login
                 ))
             }
             while workerProcesses.contains(where: \.isRunning) {
@@ -159,6 +164,7 @@ struct LoadtestCommand: AsyncParsableCommand {
             var logger = Logger(label: "meridian.loadtest")
             logger.logLevel = ProcessInfo.processInfo.environment["MERIDIAN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
             let (topology, _) = try Topology.loadOrExplain(options.topology)
+            let login = try LoadtestLogin.resolve(options.login, topology: topology)
             let regions = topology.regions.map(\.name)
             let stats = LoadtestStats()
             stats.update { $0.bots = count }
@@ -179,7 +185,7 @@ struct LoadtestCommand: AsyncParsableCommand {
                         let home = LoadtestBot.homeRegion(of: index, regions: regions)
                         let bot = LoadtestBot(
                             index: index, topology: topology, location: location, homeRegion: home,
-                            sourceAddress: LoadtestBot.sourceAddress(index), idle: options.idle,
+                            sourceAddress: LoadtestBot.sourceAddress(index), idle: options.idle, login: login,
                             maxAckDelay: .milliseconds(options.maxAckDelayMs), deadline: deadline,
                             group: group, stats: stats, setupGate: setupGate, logger: logger
                         )
@@ -228,31 +234,48 @@ extension LoadtestCommand {
         @Option(help: "Topology file (its regions).") var topology: String
         @Option(help: "Number of bots.") var players: Int = 100
         @Flag(help: "Ask every bot's home for its player (needs the cluster secret).") var show = false
+        @Option(help: "How the bots logged in (as for run): device or dev. Default: dev where the topology allows it, else device.")
+        var login: LoadtestLogin?
         @OptionGroup var secret: SecretOptions
 
         func run() async throws {
             let (parsed, _) = try Topology.loadOrExplain(topology)
+            let login = try LoadtestLogin.resolve(self.login, topology: parsed)
             let regions = parsed.regions.map(\.name)
-            let bots = (0..<players).map { (index: $0, id: LoadtestBot.playerID($0), home: LoadtestBot.homeRegion(of: $0, regions: regions)) }
+            let bots = (0..<players).map { (index: $0, home: LoadtestBot.homeRegion(of: $0, regions: regions)) }
             guard show else {
-                for bot in bots { print("\(bot.index) \(bot.id.uuidString.lowercased()) \(bot.home)") }
+                for bot in bots {
+                    let id = login == .dev ? LoadtestBot.playerID(bot.index).uuidString.lowercased() : LoadtestLogin.deviceID(bot.index)
+                    print("\(bot.index) \(id) \(bot.home)")
+                }
                 return
             }
             var logger = Logger(label: "meridian.loadtest")
             logger.logLevel = .warning
             let client = try await StatusClient.start(topology: parsed, secret: try secret.load(), logger: logger)
             let directory = PlayerDirectory(system: client.system, topology: parsed)
+            let authority = AuthorityClient(system: client.system, topology: parsed, timeout: .seconds(10), logger: logger)
             var failures = 0
             for bot in bots {
                 do {
-                    let home = try directory.home(of: bot.id, region: bot.home)
+                    // A device bot's player id and home are the identity layer's; a dev bot's are fixed.
+                    var player = LoadtestBot.playerID(bot.index)
+                    var home = bot.home
+                    if login == .device {
+                        let device = LoadtestLogin.deviceID(bot.index)
+                        let details = try await authority.call { try await $0.details(device: device) }
+                        guard details.found, let id = UUID(uuidString: details.entry.player) else { throw ValidationError("no account for device \(device)") }
+                        player = id
+                        home = details.entry.homeRegion
+                    }
+                    let actor = try directory.home(of: player, region: home)
                     let (view, session, matches) = try await ClusterSystem.withCallTimeout(.seconds(10)) {
-                        (try await home.view(), try await home.currentSession(), try await home.recentMatches(limit: 1000))
+                        (try await actor.view(), try await actor.currentSession(), try await actor.recentMatches(limit: 1000))
                     }
                     print(PlayerFormat.json(view, session: session, matches: matches, extra: ["bot": bot.index]))
                 } catch {
                     failures += 1
-                    let object: [String: Any] = ["bot": bot.index, "id": bot.id.uuidString, "error": "\(error)"]
+                    let object: [String: Any] = ["bot": bot.index, "error": "\(error)"]
                     print(String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self))
                 }
             }

@@ -10,14 +10,14 @@ final class LoadtestWorkerProcess: Sendable {
     /// Starts a worker for bots `first ..< first + count` of `players` (see ``LoadtestCommand/Options``).
     init(
         executable: String, topology: String, players: Int, ramp: Double, duration: Double, idle: Bool, first: Int, count: Int,
-        grace: Double = LoadtestCommand.Options.defaultGrace, maxAckDelayMs: Int = 40
+        grace: Double = LoadtestCommand.Options.defaultGrace, maxAckDelayMs: Int = 40, login: LoadtestLogin
     ) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
             "loadtest", "worker", "--topology", topology, "--players", "\(players)",
             "--ramp", "\(ramp)", "--duration", "\(duration)", "--first", "\(first)", "--count", "\(count)", "--grace", "\(grace)",
-            "--max-ack-delay-ms", "\(maxAckDelayMs)",
+            "--max-ack-delay-ms", "\(maxAckDelayMs)", "--login", login.rawValue,
         ] + (idle ? ["--idle"] : [])
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -100,7 +100,8 @@ struct LocalClusterService: Service {
                     if bots > 0 {
                         let worker = try? LoadtestWorkerProcess(
                             executable: Self.executablePath(), topology: topologyPath, players: bots,
-                            ramp: 20, duration: 365 * 24 * 3600, idle: false, first: 0, count: bots
+                            ramp: 20, duration: 365 * 24 * 3600, idle: false, first: 0, count: bots,
+                            login: .device  // real guest accounts, as a game's first launch makes them
                         )
                         simulation.withLock { $0 = worker }
                     }

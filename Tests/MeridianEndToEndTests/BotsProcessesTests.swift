@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Real processes end to end: three regions (eu-west with two nodes), 200 `meridian loadtest`
-/// bots that locate, measure, play on their nearest region and queue again — and one eu-west
+/// bots — each a device (guest) account, as a game's first launch makes one — that locate, measure, play on their nearest region and queue again — and one eu-west
 /// node SIGKILLed while it runs matches, then restarted. Every bot ends on its nearest region,
 /// finishes matches and is left idle (nobody stuck); every reward shows exactly once in the
 /// bot's home-region ledger; the ledger audit balances.
@@ -56,7 +56,10 @@ struct BotsProcessesTests {
 
         let reportFile = directory.appendingPathComponent("loadtest.json")
         let loadtest = try Meridian.start(
-            ["loadtest", "--topology", cluster.topologyPath, "--players", "\(Self.bots)", "--ramp", "5", "--duration", "30", "--grace", "90", "--json"],
+            [
+                "loadtest", "--topology", cluster.topologyPath, "--players", "\(Self.bots)", "--ramp", "5", "--duration", "30", "--grace", "90",
+                "--login", "device", "--json",
+            ],
             log: reportFile
         )
         defer { if loadtest.isRunning { kill(loadtest.processIdentifier, SIGKILL) } }
@@ -96,7 +99,7 @@ struct BotsProcessesTests {
         // (10 gold, +100 for a win; nothing for a match lost with its node).
         var players: [[String: Any]] = []
         for _ in 0..<20 {
-            let show = try cluster.meridian(["loadtest", "bots", "--players", "\(Self.bots)", "--show"])
+            let show = try cluster.meridian(["loadtest", "bots", "--players", "\(Self.bots)", "--login", "device", "--show"])
             players = show.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             let settled = show.status == 0 && players.allSatisfy { ($0["session"] as? [String: Any])?["state"] as? String == "idle" }
             if settled { break }
