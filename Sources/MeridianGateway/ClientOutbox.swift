@@ -1,20 +1,25 @@
 import CoreMetrics
 import DequeModule
 import MeridianCluster
+import MeridianTransport
 import MeridianWire
 import Metrics
+import NIOCore
 import Synchronization
 
 /// What the gateway has to send one client, drained by its ``ClientWriteHandler`` on the
 /// connection's event loop.
 ///
-/// Reliable messages (replies, match events, results, profile pushes) queue in order up to a
-/// bound; a client that lets more pile up is too slow and is disconnected. State deltas do not
+/// Reliable messages (replies, errors, match events, results, profile pushes) queue in order,
+/// encoded as they arrive, up to a bound in messages and in bytes; a client that lets more pile
+/// up is too slow and is disconnected. State deltas do not
 /// queue: a newer delta replaces an unsent one (the client acknowledges what it received, and
 /// the next delta is encoded against that, so skipping one costs nothing).
 final class ClientOutbox: Sendable {
     private struct State {
-        var reliable: Deque<Meridian_Client_V1_ServerMessage> = []
+        /// Encoded frames, in order.
+        var reliable: Deque<ByteBuffer> = []
+        var reliableBytes = 0
         var delta: Meridian_Client_V1_ServerMessage?
         /// A drain is on its way to the event loop (one per burst of messages).
         var wakePending = false
@@ -27,12 +32,15 @@ final class ClientOutbox: Sendable {
 
     private let state = Mutex(State())
     let reliableLimit: Int
+    let reliableByteLimit: Int
+    private let allocator = ByteBufferAllocator()
     private let inputToDelta: Timer?
     /// Called (outside the lock) when there is something to write and no drain is pending.
     private let wake = Mutex<StoredClosure<Void>?>(nil)
 
-    init(reliableLimit: Int, inputToDelta: Timer? = nil) {
+    init(reliableLimit: Int, reliableByteLimit: Int = 256 * 1024, inputToDelta: Timer? = nil) {
         self.reliableLimit = reliableLimit
+        self.reliableByteLimit = reliableByteLimit
         self.inputToDelta = inputToDelta
     }
 
@@ -48,21 +56,30 @@ final class ClientOutbox: Sendable {
         }
     }
 
-    /// Queues a reliable message. Returns false when the client is too slow (the bound is hit):
+    /// Queues a reliable message. Returns false when the client is too slow (a bound is hit):
     /// the caller disconnects it.
     @discardableResult
     func send(_ message: Meridian_Client_V1_ServerMessage) -> Bool {
+        guard let frame = encode(message) else { return false }
         let (wakeUp, accepted) = state.withLock { state -> (Bool, Bool) in
             guard !state.closed else { return (false, true) }
-            guard state.reliable.count < reliableLimit else {
+            guard state.reliable.count < reliableLimit, state.reliableBytes + frame.readableBytes <= reliableByteLimit else {
                 state.overflowed = true
                 return (false, false)
             }
-            state.reliable.append(message)
+            state.reliable.append(frame)
+            state.reliableBytes += frame.readableBytes
             return (Self.needsWake(&state), true)
         }
         if wakeUp { wakeWriter() }
         return accepted
+    }
+
+    /// One length-prefixed frame. A message of ours that does not serialize is a bug: nil.
+    private func encode(_ message: Meridian_Client_V1_ServerMessage) -> ByteBuffer? {
+        var frame = allocator.buffer(capacity: 64)
+        do { try frame.writeFrame(message) } catch { return nil }
+        return frame
     }
 
     /// Offers a delta; it replaces an unsent one.
@@ -93,9 +110,9 @@ final class ClientOutbox: Sendable {
 
     /// What the writer does next.
     enum Drain: Equatable {
-        /// Write these, reliable messages first (the latest delta last); with `last`, the outbox
-        /// is closed and they are all there is: end the output after them.
-        case write([Meridian_Client_V1_ServerMessage], last: Bool)
+        /// Write these frames: the reliable messages in order, the latest delta last; with
+        /// `last`, the outbox is closed and they are all there is: end the output after them.
+        case write(ByteBuffer, last: Bool)
         /// Nothing pending; the next message wakes the writer again.
         case idle
         /// Closed and everything written: the writer ends the connection's output.
@@ -105,15 +122,21 @@ final class ClientOutbox: Sendable {
     /// Takes everything pending. The writer calls it when woken (and when the connection can
     /// take more bytes again).
     func drain() -> Drain {
-        state.withLock { state in
+        let taken = state.withLock { state -> (frames: Deque<ByteBuffer>, bytes: Int, delta: Meridian_Client_V1_ServerMessage?, closed: Bool)? in
             state.wakePending = false
-            if state.reliable.isEmpty, state.delta == nil { return state.closed ? .finished : .idle }
-            var batch = Array(state.reliable)
-            state.reliable.removeAll(keepingCapacity: true)
-            if let delta = state.delta { batch.append(delta) }
-            state.delta = nil
-            return .write(batch, last: state.closed)
+            if state.reliable.isEmpty, state.delta == nil { return nil }
+            defer {
+                state.reliable.removeAll(keepingCapacity: true)
+                state.reliableBytes = 0
+                state.delta = nil
+            }
+            return (state.reliable, state.reliableBytes, state.delta, state.closed)
         }
+        guard let taken else { return state.withLock { $0.closed } ? .finished : .idle }
+        var buffer = allocator.buffer(capacity: taken.bytes + 256)
+        for frame in taken.frames { buffer.writeImmutableBuffer(frame) }
+        if let delta = taken.delta, let frame = encode(delta) { buffer.writeImmutableBuffer(frame) }
+        return .write(buffer, last: taken.closed)
     }
 
     /// No more messages; the writer finishes what is queued and ends the output.
@@ -132,9 +155,13 @@ final class ClientOutbox: Sendable {
 
     /// Queues a last message past the bound (the error that explains a close) and closes.
     func sendFinal(_ message: Meridian_Client_V1_ServerMessage) {
+        let frame = encode(message)
         let wakeUp = state.withLock { state -> Bool in
             guard !state.closed else { return false }
-            state.reliable.append(message)
+            if let frame {
+                state.reliable.append(frame)
+                state.reliableBytes += frame.readableBytes
+            }
             state.delta = nil
             state.closed = true
             return Self.needsWake(&state)

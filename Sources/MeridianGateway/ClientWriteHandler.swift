@@ -66,19 +66,8 @@ final class ClientWriteHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch outbox.drain() {
         case .idle:
             return
-        case .write(let batch, let last):
-            var buffer = context.channel.allocator.buffer(capacity: 256)
-            for message in batch {
-                do {
-                    try buffer.writeFrame(message)
-                } catch {
-                    // A message of ours that does not serialize is a bug; the client cannot be
-                    // served correctly after a gap in reliable messages.
-                    context.close(promise: nil)
-                    return
-                }
-            }
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        case .write(let frames, let last):
+            context.writeAndFlush(wrapOutboundOut(frames), promise: nil)
             // More may have arrived meanwhile; the outbox woke us again for it if so.
             if last { endOutput(context) }
         case .finished:

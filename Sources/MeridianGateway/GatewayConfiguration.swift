@@ -26,6 +26,9 @@ public struct GatewayConfiguration: Sendable {
     /// not read; beyond it the client is disconnected with TOO_SLOW. Deltas are never queued:
     /// a newer one replaces an unsent older one.
     public var reliableQueueLimit = 256
+    /// The same bound in bytes (encoded frames): a few large replies (a catalog view) count for
+    /// what they weigh. Default 256 KiB.
+    public var reliableQueueBytes = 256 * 1024
     /// Time to send Hello and log in after connecting.
     public var loginTimeout: Duration = .seconds(10)
     /// A logged-in connection that sends nothing for this long is closed (clients ping).

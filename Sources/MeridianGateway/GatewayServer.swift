@@ -55,7 +55,7 @@ public final class GatewayServer: Sendable {
         )
         let maxFrame = configuration.maxFrameBytes
         let idle = TimeAmount(configuration.idleTimeout)
-        let reliableLimit = configuration.reliableQueueLimit
+        let (reliableLimit, reliableBytes) = (configuration.reliableQueueLimit, configuration.reliableQueueBytes)
         let inputToDelta = context.metrics.inputToDelta
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 4096)
@@ -66,7 +66,7 @@ public final class GatewayServer: Sendable {
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536))
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let outbox = ClientOutbox(reliableLimit: reliableLimit, inputToDelta: inputToDelta)
+                    let outbox = ClientOutbox(reliableLimit: reliableLimit, reliableByteLimit: reliableBytes, inputToDelta: inputToDelta)
                     let writer = ClientWriteHandler(outbox: outbox, eventLoop: channel.eventLoop)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(CloseOnIdleHandler())

@@ -3,6 +3,7 @@ import Foundation
 import MeridianTestSupport
 import MeridianTransport
 import MeridianWire
+import SwiftProtobuf
 import NIOCore
 import NIOPosix
 import MeridianTestScope
@@ -208,19 +209,57 @@ struct GatewayProtocolTests {
             delta.delta.tick = UInt32(tick)
             outbox.offerDelta(delta)
         }
-        for id in 1...3 { #expect(outbox.send(RawClient.serverMessage(UInt64(id)))) }
-        #expect(!outbox.send(RawClient.serverMessage(4)))
+        for id in 1...3 {
+            let accepted = outbox.send(RawClient.serverMessage(UInt64(id)))
+            #expect(accepted)
+        }
+        let overflowed = outbox.send(RawClient.serverMessage(4))
+        #expect(!overflowed)
         #expect(outbox.isOverflowing)
-        guard case .write(let batch, last: false) = outbox.drain() else {
+        guard case .write(let frames, last: false) = outbox.drain() else {
             Issue.record("the outbox had nothing to write")
             return
         }
+        let batch = try Self.messages(in: frames)
         #expect(batch.map(\.requestID) == [1, 2, 3, 0])
         #expect(batch.last?.delta.tick == 5)
         #expect(outbox.droppedDeltas == 4)
         #expect(outbox.drain() == .idle)
         outbox.close()
         #expect(outbox.drain() == .finished)
+    }
+
+    /// The bound is in bytes too: a client that does not read cannot make the gateway hold more
+    /// than the byte limit, however few the messages; the final error still goes out past it.
+    @Test func outboxIsBoundedInBytes() throws {
+        let outbox = ClientOutbox(reliableLimit: 1000, reliableByteLimit: 4096)
+        var large = Meridian_Client_V1_ServerMessage()
+        large.error.message = String(repeating: "x", count: 1500)
+        var accepted = 0
+        while outbox.send(large) { accepted += 1 }
+        #expect(accepted == 2, "two 1.5 KB frames fit in 4 KiB, a third does not")
+        #expect(outbox.isOverflowing)
+        var final = Meridian_Client_V1_ServerMessage()
+        final.error.code = .tooSlow
+        outbox.sendFinal(final)
+        guard case .write(let frames, last: true) = outbox.drain() else {
+            Issue.record("the outbox had nothing to write")
+            return
+        }
+        let written = try Self.messages(in: frames)
+        #expect(written.map(\.error.code) == [.unknown, .unknown, .tooSlow])
+    }
+
+    /// The messages in a buffer of length-prefixed frames.
+    static func messages(in frames: ByteBuffer) throws -> [Meridian_Client_V1_ServerMessage] {
+        var frames = frames
+        var messages: [Meridian_Client_V1_ServerMessage] = []
+        while let length = frames.readInteger(as: UInt32.self) {
+            let slice = frames.readSlice(length: Int(length))
+            let payload = try #require(slice)
+            messages.append(try Meridian_Client_V1_ServerMessage(serializedBytes: Array(payload.readableBytesView)))
+        }
+        return messages
     }
 }
 
