@@ -72,38 +72,24 @@ struct TransferProcessesTests {
         var b = try cluster.start("b-1")
         defer { for process in [a, b] where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
-        for step in Self.steps {
-            // a-1 (the authority, the coordinator and the player's source node) dies right after `step`.
+        // a-1 (the authority, the coordinator and the player's source node) dies right after the
+        // coordinator recorded each step, and right after its agent froze the player and
+        // tombstoned the old copy (the step committed, its reply never sent).
+        let faults = Self.steps.map { "kill-after-transfer-\($0)" } + ["kill-after-agent-freeze", "kill-after-agent-tombstone"]
+        for fault in faults {
             a.terminate()
             a.waitUntilExit()
             run += 1
-            a = try cluster.start("a-1", run: run, environment: ["MERIDIAN_FAULT": "kill-after-transfer-\(step)"])
-            let player = try await newPlayer("p-\(step)-\(suffix)", in: cluster, password: password)
+            a = try cluster.start("a-1", run: run, environment: ["MERIDIAN_FAULT": fault])
+            let player = try await newPlayer("p-\(fault.dropFirst("kill-after-".count))-\(suffix)", in: cluster, password: password)
 
             let cut = try cluster.meridian(["player", "transfer", "--player", player, "--to", "region-b", "--json"])
-            #expect(cut.status != 0, "the caller sees the coordinator die after \(step): \(cut.output)")
+            #expect(cut.status != 0, "the caller sees a-1 die at \(fault): \(cut.output)")
             a.waitUntilExit()
-            #expect(a.terminationReason == .uncaughtSignal && a.terminationStatus == SIGKILL, "killed after \(step)")
+            #expect(a.terminationReason == .uncaughtSignal && a.terminationStatus == SIGKILL, "killed at \(fault)")
             let during = try cluster.meridian(["ledger", "audit"])
-            #expect(during.status == 0, "audit with the coordinator down after \(step): \(during.output)")
+            #expect(during.status == 0, "audit with a-1 down after \(fault): \(during.output)")
 
-            run += 1
-            a = try cluster.start("a-1", run: run)
-            try await expectMoved(player, in: cluster)
-        }
-
-        // a-1's agent (the player's source store) dies right after it froze the player, and after
-        // it tombstoned the old copy — its step committed, its reply never sent.
-        for step in ["freeze", "tombstone"] {
-            a.terminate()
-            a.waitUntilExit()
-            run += 1
-            a = try cluster.start("a-1", run: run, environment: ["MERIDIAN_FAULT": "kill-after-agent-\(step)"])
-            let player = try await newPlayer("p-src-\(step)-\(suffix)", in: cluster, password: password)
-            let cut = try cluster.meridian(["player", "transfer", "--player", player, "--to", "region-b", "--json"])
-            #expect(cut.status != 0, "the caller sees the source die after its \(step): \(cut.output)")
-            a.waitUntilExit()
-            #expect(a.terminationReason == .uncaughtSignal && a.terminationStatus == SIGKILL, "source killed after its \(step)")
             run += 1
             a = try cluster.start("a-1", run: run)
             try await expectMoved(player, in: cluster)

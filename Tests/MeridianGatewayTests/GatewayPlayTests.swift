@@ -13,6 +13,14 @@ import Testing
 
 @Suite("Gateway: playing matches", .serialized)
 struct GatewayPlayTests {
+    /// Queues `client` in eu-west (as a client measuring eu-west near, us-east far) with request `id`.
+    static func queueInEUWest(_ client: RawClient, id: UInt64) async throws {
+        try await client.send(RawClient.message(id) {
+            $0.queue.region = "eu-west"
+            $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
+        })
+    }
+
     /// Two clients on gateways of different regions queue in eu-west, get the match event,
     /// deltas they apply and acknowledge (inputs move the avatar), then each their result and a
     /// profile push with the reward — once. The gateways never poll a queued player's home
@@ -30,10 +38,7 @@ struct GatewayPlayTests {
             _ = try await eu.logIn(a)
             _ = try await us.logIn(b)
             for client in [eu, us] {
-                try await client.send(RawClient.message(10) {
-                    $0.queue.region = "eu-west"
-                    $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
-                })
+                try await Self.queueInEUWest(client, id: 10)
                 let statusFound = try await client.next(where: { $0.requestID == 10 })
                 let status = try #require(statusFound)
                 #expect(status.queueStatus.queued, "\(status)")
@@ -161,10 +166,7 @@ struct GatewayPlayTests {
                 var logins: [Meridian_Client_V1_LoginResult] = []
                 for client in clients {
                     logins.append(try await client.logIn(UUID()))
-                    try await client.send(RawClient.message(10) {
-                        $0.queue.region = "eu-west"
-                        $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
-                    })
+                    try await Self.queueInEUWest(client, id: 10)
                 }
                 var node = ""
                 for client in clients {
@@ -190,10 +192,7 @@ struct GatewayPlayTests {
                     }
                 }
                 for client in clients {
-                    try await client.send(RawClient.message(100) {
-                        $0.queue.region = "eu-west"
-                        $0.queue.rttMs = ["eu-west": 5, "us-east": 50]
-                    })
+                    try await Self.queueInEUWest(client, id: 100)
                     let replyFound = try await client.next(where: { $0.requestID == 100 })
                     let reply = try #require(replyFound)
                     #expect(reply.queueStatus.queued, "\(reply)")
