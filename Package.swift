@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // Benchmark peer only (`meridian bench rpc`): never imported by the cluster itself.
@@ -157,7 +158,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The global identity layer: accounts and login methods (password with scrypt, device,
-        // dev), signed access tokens and rotating refresh tokens, the home-region directory with a
+        // platform tickets checked with jwt-kit, dev), signed access tokens and rotating refresh tokens, the home-region directory with a
         // read cache on every node, the authority actor and every node's replica.
         .target(
             name: "MeridianIdentity",
@@ -171,6 +172,7 @@ let package = Package(
                 "MeridianWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -305,6 +307,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -446,6 +449,7 @@ let package = Package(
                 "MeridianMembership",
                 "MeridianTransport",
                 "MeridianWire",
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -159,6 +159,11 @@ actor ClientSession {
             request.device.deviceSecret = login.deviceSecret
             request.device.displayName = login.displayName
             try await logIn(request, requestID: id)
+        case .platformLogin(let login):
+            try admitLogin(mayCreate: true)  // an unknown platform identity makes an account
+            var request = Meridian_Identity_V1_LoginRequest()
+            request.platform = Self.platformCredentials(login)
+            try await logIn(request, requestID: id)
         case .refresh(let refresh):
             try admitLogin(mayCreate: false)
             try requireLoginAllowed()
@@ -224,6 +229,31 @@ actor ClientSession {
             reply.requestID = id
             reply.matchEvent.phase = "left"
             outbox.send(reply)
+        case .linkMethod(let link):
+            var request = Meridian_Identity_V1_LinkRequest()
+            switch link.method {
+            case .password(let login):
+                request.password.username = login.username
+                request.password.password = login.password
+            case .device(let login):
+                request.device.deviceID = login.deviceID
+                request.device.deviceSecret = login.deviceSecret
+            case .platform(let login):
+                request.platform = Self.platformCredentials(login)
+            case nil:
+                throw GatewayError(.refused, "name a login method to link")
+            }
+            let details: Meridian_Identity_V1_AccountDetails
+            do { details = try await context.identity.link(player: player, request) } catch { throw GatewayError(error) }
+            outbox.send(Self.loginMethods(details, requestID: id))
+        case .unlinkMethod(let unlink):
+            let details: Meridian_Identity_V1_AccountDetails
+            do {
+                details = try await context.identity.unlink(player: player, kind: unlink.kind, subject: unlink.subject.lowercased())
+            } catch {
+                throw GatewayError(error)
+            }
+            outbox.send(Self.loginMethods(details, requestID: id))
         case .moveHome(let move):
             guard ticket == nil, match == nil else {
                 throw GatewayError(.refused, "leave the queue and finish your match before moving home")
@@ -261,7 +291,7 @@ actor ClientSession {
         case .partyLeave:
             try await call { try await self.context.directory.home(of: player, region: homeRegion).leaveParty() }
             outbox.send(partyStatus(id, leader: nil))
-        case .hello, .devLogin, .passwordLogin, .deviceLogin, .refresh, .resume, .logout, .ping, .locate, .getCatalog, .inputs, .ack:
+        case .hello, .devLogin, .passwordLogin, .deviceLogin, .platformLogin, .refresh, .resume, .logout, .ping, .locate, .getCatalog, .inputs, .ack:
             break  // handled before
         }
     }
@@ -665,6 +695,26 @@ actor ClientSession {
             gateways.region = region.name
             gateways.gateways = context.topology.nodes(in: region.name).map(\.gateway.description)
             return gateways
+        }
+        return reply
+    }
+
+    private static func platformCredentials(_ login: Meridian_Client_V1_PlatformLogin) -> Meridian_Identity_V1_PlatformCredentials {
+        var credentials = Meridian_Identity_V1_PlatformCredentials()
+        credentials.platform = login.platform
+        credentials.ticket = login.ticket
+        credentials.displayName = login.displayName
+        return credentials
+    }
+
+    private static func loginMethods(_ details: Meridian_Identity_V1_AccountDetails, requestID: UInt64) -> Meridian_Client_V1_ServerMessage {
+        var reply = Meridian_Client_V1_ServerMessage()
+        reply.requestID = requestID
+        reply.methods.methods = details.methods.map { linked in
+            var method = Meridian_Client_V1_LoginMethod()
+            method.kind = linked.kind
+            method.subject = linked.subject
+            return method
         }
         return reply
     }

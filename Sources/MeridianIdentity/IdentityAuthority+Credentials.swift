@@ -50,6 +50,8 @@ extension IdentityAuthority {
                 throw IdentityRefusal(.devLoginDisabled, "development logins are disabled in this cluster; log in with a password, a device or a platform ticket")
             }
             return try await devLogin(credentials, home: request.gatewayRegion)
+        case .platform(let credentials):
+            return try await platformLogin(credentials, home: request.gatewayRegion, source: request.source)
         case nil:
             throw IdentityRefusal(.invalidRequest, "name a login method")
         }
@@ -122,6 +124,75 @@ extension IdentityAuthority {
             method: LoginMethodRecord(key: key, secret: DeviceSecret.hash(credentials.deviceSecret), linkedAt: now())
         ), taken: "the device's credentials are wrong")
         return (account, true)
+    }
+
+    /// The identity a platform ticket proves, by the configured verifier of its platform.
+    func platformIdentity(_ credentials: Meridian_Identity_V1_PlatformCredentials) async throws(IdentityRefusal) -> PlatformIdentity {
+        guard let verifier = configuration.platforms.first(where: { $0.platform == credentials.platform }) else {
+            throw IdentityRefusal(.invalidRequest, "this cluster does not accept tickets of platform \(credentials.platform.prefix(32))")
+        }
+        return try await verifier.verify(credentials.ticket, now: now())
+    }
+
+    private func platformLogin(_ credentials: Meridian_Identity_V1_PlatformCredentials, home: String, source: String) async throws -> (AccountRecord, created: Bool) {
+        let clock = actorSystem.clock
+        let throttleKey = "platform:" + credentials.platform.prefix(32)
+        if let wait = throttle.retryAfter(account: throttleKey, source: source, now: clock.now) {
+            throw IdentityRefusal(.locked, "too many failed logins; try again later", retryAfter: wait)
+        }
+        let identity: PlatformIdentity
+        do {
+            identity = try await platformIdentity(credentials)
+        } catch {
+            if error.code == .invalidCredentials { throttle.failed(account: throttleKey, source: source, now: clock.now) }
+            throw error
+        }
+        let key = LoginMethodKey(kind: .platform, subject: identity.subject)
+        if let found = try await store.account(method: key) {
+            guard found.account.state == .active else { throw IdentityRefusal(.banned, "this account is banned") }
+            return (found.account, false)
+        }
+        let suggested = credentials.displayName.isEmpty ? (identity.displayName ?? "") : credentials.displayName
+        let name = (try? Self.displayName(suggested, fallback: "player-" + UUID().uuidString.prefix(6).lowercased()))
+            ?? "player-" + UUID().uuidString.prefix(6).lowercased()
+        do {
+            return (try await create(NewAccount(
+                displayName: name, homeRegion: home, createdAt: now(),
+                method: LoginMethodRecord(key: key, secret: nil, linkedAt: now())
+            ), taken: "that platform account is linked already"), true)
+        } catch let refusal as IdentityRefusal where refusal.code == .alreadyExists {
+            // Created by a concurrent login with the same ticket.
+            guard let found = try await store.account(method: key) else { throw refusal }
+            return (found.account, false)
+        }
+    }
+
+    // MARK: Linking
+
+    /// The method a link request adds, its credentials checked as a login would (a password is
+    /// hashed; a device's secret kept hashed; a ticket verified).
+    func methodToLink(_ request: Meridian_Identity_V1_LinkRequest) async throws -> LoginMethodRecord {
+        switch request.method {
+        case .password(let credentials):
+            let username = try Self.normalizedUsername(credentials.username)
+            guard (PasswordHasher.minimumPasswordBytes...PasswordHasher.maximumPasswordBytes).contains(credentials.password.utf8.count) else {
+                throw IdentityRefusal(.invalidRequest, "a password is \(PasswordHasher.minimumPasswordBytes) to \(PasswordHasher.maximumPasswordBytes) bytes")
+            }
+            let hash = try await hasher.hash(credentials.password)
+            return LoginMethodRecord(key: LoginMethodKey(kind: .password, subject: username), secret: hash, linkedAt: now())
+        case .device(let credentials):
+            guard (1...128).contains(credentials.deviceID.utf8.count),
+                  (DeviceSecret.minimumBytes...DeviceSecret.maximumBytes).contains(credentials.deviceSecret.count)
+            else { throw IdentityRefusal(.invalidRequest, "a device id is 1 to 128 bytes and its secret \(DeviceSecret.minimumBytes) to \(DeviceSecret.maximumBytes) bytes") }
+            return LoginMethodRecord(
+                key: LoginMethodKey(kind: .device, subject: credentials.deviceID), secret: DeviceSecret.hash(credentials.deviceSecret), linkedAt: now()
+            )
+        case .platform(let credentials):
+            let identity = try await platformIdentity(credentials)
+            return LoginMethodRecord(key: LoginMethodKey(kind: .platform, subject: identity.subject), secret: nil, linkedAt: now())
+        case nil:
+            throw IdentityRefusal(.invalidRequest, "name a login method to link")
+        }
     }
 
     private func devLogin(_ credentials: Meridian_Identity_V1_DevCredentials, home: String) async throws -> (AccountRecord, created: Bool) {

@@ -136,6 +136,68 @@ package distributed actor IdentityAuthority {
         return try await describe(account)
     }
 
+    /// Links another login method to the account (the player asked, from a logged-in session).
+    /// Returns the account's methods; a method linked already (here or elsewhere) is refused with
+    /// ``IdentityRefusal/Code/alreadyExists``.
+    package distributed func link(_ request: Meridian_Identity_V1_LinkRequest) async -> Meridian_Identity_V1_MethodsReply {
+        await methodsReply { try await $0.linking(request) }
+    }
+
+    /// Unlinks a method (by kind; by subject too where the account has several of that kind).
+    /// The last method of an account stays: the player could never log in again.
+    package distributed func unlink(_ request: Meridian_Identity_V1_UnlinkRequest) async -> Meridian_Identity_V1_MethodsReply {
+        await methodsReply { try await $0.unlinking(request) }
+    }
+
+    private func methodsReply(
+        _ body: (isolated IdentityAuthority) async throws -> Meridian_Identity_V1_AccountDetails
+    ) async -> Meridian_Identity_V1_MethodsReply {
+        do {
+            let details = try await body(self)
+            return .with { $0.details = details }
+        } catch let refusal as IdentityRefusal {
+            return .init(refusal: refusal)
+        } catch {
+            logger.warning("linking failed", metadata: ["meridian.error": "\(error)"])
+            return .init(refusal: IdentityRefusal(.unavailable, "the identity store did not answer; retry"))
+        }
+    }
+
+    private func linking(_ request: Meridian_Identity_V1_LinkRequest) async throws -> Meridian_Identity_V1_AccountDetails {
+        guard let player = UUID(wireBytes: request.player) else { throw IdentityRefusal(.invalidRequest, "a link names its player") }
+        let method = try await methodToLink(request)
+        do {
+            _ = try await store.linkMethod(method, to: player)
+        } catch {
+            switch error.code {
+            case .alreadyExists: throw IdentityRefusal(.alreadyExists, "that login method is linked to an account already; unlink it there first")
+            case .playerNotFound: throw IdentityRefusal(.invalidRequest, "no such account")
+            case .invalidArgument: throw IdentityRefusal(.invalidRequest, error.message)
+            default: throw error
+            }
+        }
+        logger.info("login method linked", metadata: ["meridian.player": "\(player)", "meridian.identity.method": "\(method.key.kind.rawValue)"])
+        return try await describe(try await store.account(player))
+    }
+
+    private func unlinking(_ request: Meridian_Identity_V1_UnlinkRequest) async throws -> Meridian_Identity_V1_AccountDetails {
+        guard let player = UUID(wireBytes: request.player), let kind = LoginMethodKind(rawValue: request.kind), kind != .dev else {
+            throw IdentityRefusal(.invalidRequest, "an unlink names its player and a kind: password, device or platform")
+        }
+        let methods = try await store.loginMethods(of: player)
+        let candidates = methods.filter { $0.key.kind == kind && (request.subject.isEmpty || $0.key.subject == request.subject) }
+        guard let method = candidates.first else { throw IdentityRefusal(.invalidRequest, "the account has no such login method") }
+        guard candidates.count == 1 else { throw IdentityRefusal(.invalidRequest, "the account has several \(kind.rawValue) methods; name the one to unlink") }
+        guard methods.count > 1 else { throw IdentityRefusal(.invalidRequest, "that is the account's only login method; link another one first") }
+        do {
+            _ = try await store.unlinkMethod(method.key, from: player)
+        } catch {
+            throw error.code == .invalidArgument ? IdentityRefusal(.invalidRequest, error.message) : error
+        }
+        logger.info("login method unlinked", metadata: ["meridian.player": "\(player)", "meridian.identity.method": "\(kind.rawValue)"])
+        return try await describe(try await store.account(player))
+    }
+
     /// The account a device logs in to (tools: the load generator's bots are device accounts).
     package distributed func details(device: String) async throws -> Meridian_Identity_V1_AccountDetails {
         try await describe(try await store.account(method: LoginMethodKey(kind: .device, subject: device))?.account)

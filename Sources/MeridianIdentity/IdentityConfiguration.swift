@@ -8,6 +8,9 @@ public struct IdentityConfiguration: Sendable {
     public var authorityRegion: String
     /// Whether `DevLogin` is accepted (the topology's `dev_login`). Default false.
     public var devLogin = false
+    /// The platforms whose tickets log players in (`PlatformLogin`), by ``PlatformTicketVerifier/platform``.
+    /// Used on the authority's node. Default: none.
+    public var platforms: [any PlatformTicketVerifier] = []
     /// Lifetime of an access token. Default 15 minutes.
     public var accessTokenLifetime: Duration = .seconds(15 * 60)
     /// Lifetime of one refresh token (each refresh issues the next). Default 30 days.

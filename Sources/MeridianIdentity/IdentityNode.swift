@@ -172,6 +172,25 @@ public final class IdentityNode: Sendable {
         try await callAuthority { try await $0.logout(session: session) }
     }
 
+    /// Links another login method to `player`'s account (the player's own request); returns the
+    /// account's methods. A method linked already anywhere is refused with `alreadyExists`.
+    package func link(player: UUID, _ request: Meridian_Identity_V1_LinkRequest) async throws(IdentityRefusal) -> Meridian_Identity_V1_AccountDetails {
+        var request = request
+        request.player = player.wireBytes
+        let sent = request
+        return try await callAuthority { try await $0.link(sent) }.details()
+    }
+
+    /// Unlinks a login method of `kind` (and `subject`, if several) from `player`'s account.
+    package func unlink(player: UUID, kind: String, subject: String) async throws(IdentityRefusal) -> Meridian_Identity_V1_AccountDetails {
+        var request = Meridian_Identity_V1_UnlinkRequest()
+        request.player = player.wireBytes
+        request.kind = kind
+        request.subject = subject
+        let sent = request
+        return try await callAuthority { try await $0.unlink(sent) }.details()
+    }
+
     /// An operator's new account (`meridian account create`, load generators' bots).
     package func createAccount(_ request: Meridian_Identity_V1_AdminCreateAccount) async throws(IdentityRefusal) -> LoginGrant {
         let request = request

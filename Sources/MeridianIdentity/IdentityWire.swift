@@ -12,11 +12,14 @@ import SwiftProtobuf
 extension Meridian_Identity_V1_KeySet: WireCodable {}
 extension Meridian_Identity_V1_DirectoryEntry: WireCodable {}
 extension Meridian_Identity_V1_DirectoryChanges: WireCodable {}
+extension Meridian_Identity_V1_LinkRequest: WireCodable {}
+extension Meridian_Identity_V1_UnlinkRequest: WireCodable {}
 extension Meridian_Identity_V1_DirectoryLookup: WireCodable {}
 extension Meridian_Identity_V1_SessionsRevoked: WireCodable {}
 extension Meridian_Identity_V1_LoginRequest: WireCodable {}
 extension Meridian_Identity_V1_RefreshRequest: WireCodable {}
 extension Meridian_Identity_V1_LoginReply: WireCodable {}
+extension Meridian_Identity_V1_MethodsReply: WireCodable {}
 extension Meridian_Identity_V1_AdminCreateAccount: WireCodable {}
 extension Meridian_Identity_V1_AccountDetails: WireCodable {}
 
@@ -165,6 +168,22 @@ extension Meridian_Identity_V1_LoginReply {
             throw IdentityRefusal(proto: refusal)
         case nil:
             throw IdentityRefusal(.unavailable, "the identity authority sent an empty reply; retry")
+        }
+    }
+}
+
+extension Meridian_Identity_V1_MethodsReply {
+    init(refusal: IdentityRefusal) {
+        self.init()
+        self.refusal = refusal.proto
+    }
+
+    /// The account's methods, or the refusal thrown.
+    func details() throws(IdentityRefusal) -> Meridian_Identity_V1_AccountDetails {
+        switch outcome {
+        case .details(let details): return details
+        case .refusal(let refusal): throw IdentityRefusal(proto: refusal)
+        case nil: throw IdentityRefusal(.unavailable, "the identity authority sent an empty reply; retry")
         }
     }
 }

@@ -49,6 +49,9 @@ struct BootstrapCommand: AsyncParsableCommand {
     @Option(help: "Seconds an idle player's actor stays in memory with no call and nobody connected; the next call loads the player again.")
     var passivatePlayersAfter: Double = 600
 
+    @Option(help: "YAML file of the platforms whose login tickets this cluster accepts (platform, issuer, audience, jwks_file); read on the identity authority's node.")
+    var platformTickets: String?
+
     @OptionGroup var secret: SecretOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -73,9 +76,12 @@ struct BootstrapCommand: AsyncParsableCommand {
             (configuration, cluster) = try await joinConfiguration(secret: secret, logger: logger)
         }
         let metricsAddress = metrics.flatMap(HostPort.init(parsing:)) ?? cluster.node(id: configuration.node)?.metrics
+        // Read before the node starts: a mistake in the file is the operator's to fix now.
+        var platforms: [any PlatformTicketVerifier] = []
+        if let platformTickets { platforms = try await PlatformTicketsFile.load(platformTickets) }
         let service = ClusterNodeService(
             configuration: configuration, topology: cluster, metricsAddress: metricsAddress,
-            passivatePlayersAfter: .milliseconds(Int64(passivatePlayersAfter * 1000)), logger: logger
+            passivatePlayersAfter: .milliseconds(Int64(passivatePlayersAfter * 1000)), platforms: platforms, logger: logger
         )
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: service.logger)
@@ -133,10 +139,15 @@ struct ClusterNodeService: Service {
     let metricsAddress: HostPort?
     /// How long an idle player's actor stays in memory unused.
     let passivatePlayersAfter: Duration
+    /// The platforms whose login tickets the identity authority accepts.
+    let platforms: [any PlatformTicketVerifier]
     /// Carries `meridian.node` and `meridian.region`, for every subsystem of the node.
     let logger: Logger
 
-    init(configuration: ClusterSystem.Configuration, topology: Topology, metricsAddress: HostPort?, passivatePlayersAfter: Duration, logger: Logger) {
+    init(
+        configuration: ClusterSystem.Configuration, topology: Topology, metricsAddress: HostPort?, passivatePlayersAfter: Duration,
+        platforms: [any PlatformTicketVerifier] = [], logger: Logger
+    ) {
         var logger = logger
         logger[metadataKey: "meridian.node"] = "\(configuration.node)"
         logger[metadataKey: "meridian.region"] = "\(configuration.region)"
@@ -144,6 +155,7 @@ struct ClusterNodeService: Service {
         self.topology = topology
         self.metricsAddress = metricsAddress
         self.passivatePlayersAfter = passivatePlayersAfter
+        self.platforms = platforms
         self.logger = logger
     }
 
@@ -156,8 +168,10 @@ struct ClusterNodeService: Service {
         // The node's catalog replica: serves its persisted version at once, then keeps up with the leader.
         let catalog = try await CatalogNode.start(system: system, configuration: try .node(of: system), logger: logger)
         // The identity layer: the key set and directory cache, and the authority on its node.
+        var identityConfiguration = IdentityConfiguration.node(of: topology)
+        identityConfiguration.platforms = platforms
         let identity = try await IdentityNode.start(
-            system: system, topology: topology, store: region.store, configuration: .node(of: topology),
+            system: system, topology: topology, store: region.store, configuration: identityConfiguration,
             playerBusy: { [weak region] player in region?.activity(of: player) }, logger: logger
         )
         region.setHomeLookup { [weak identity] player in try? await identity?.homeRegion(of: player) }

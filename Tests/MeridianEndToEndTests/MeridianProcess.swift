@@ -31,8 +31,9 @@ enum Meridian {
         return process
     }
 
-    /// Runs `meridian` to completion and returns its exit status and standard output.
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs `meridian <arguments>` to completion; `output` is its standard output (and its
+    /// standard error too, with `withErrors`).
+    static func run(_ arguments: [String], withErrors: Bool = false) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -41,7 +42,7 @@ enum Meridian {
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        process.standardError = withErrors ? pipe : FileHandle.nullDevice
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -296,4 +296,87 @@ struct GatewayIdentityTests {
             await client.close()
         }
     }
+
+    /// Platform tickets log players in (the first one creates the account at this gateway's
+    /// region); a guest upgrades by linking a platform and a password, and logs in with either
+    /// afterwards; a method linked elsewhere is refused; the last method cannot be unlinked.
+    @Test func platformTicketsLogInAndMethodsLinkAndUnlink() async throws {
+        let mint = try await PlatformTicketMint()
+        let verifier = try await mint.verifier(platform: "test")
+        let options = GameTestCluster.Options(devLogin: false, identity: { $0.platforms = [verifier] })
+        try await GameTestCluster.with(gateways: true, options: options) { cluster in
+            func platformLogin(_ client: RawClient, _ id: UInt64, ticket: String) async throws -> Meridian_Client_V1_ServerMessage {
+                try await Self.request(client, id, .platformLogin(.with {
+                    $0.platform = "test"
+                    $0.ticket = ticket
+                }))
+            }
+            // Alice: her first ticket makes her account, in eu-west; a later one finds it.
+            let first = try await Self.connect(cluster, "eu-west-1")
+            let aliceTicket = try await mint.ticket(subject: "alice", name: "Alice")
+            let created = try await platformLogin(first, 2, ticket: aliceTicket)
+            #expect(created.login.created && created.login.homeRegion == "eu-west" && created.login.displayName == "Alice", "\(created)")
+            await first.close()
+            let again = try await Self.connect(cluster, "us-east-1")
+            let secondTicket = try await mint.ticket(subject: "alice")
+            let found = try await platformLogin(again, 2, ticket: secondTicket)
+            #expect(!found.login.created && found.login.playerID == created.login.playerID, "\(found)")
+            await again.close()
+
+            // A forged ticket (another key) gets the generic login failure.
+            let forger = try await PlatformTicketMint()
+            let forgedTicket = try await forger.ticket(subject: "alice")
+            let forgedClient = try await Self.connect(cluster, "eu-west-1")
+            let forged = try await platformLogin(forgedClient, 2, ticket: forgedTicket)
+            #expect(forged.error.code == .loginFailed, "\(forged)")
+            await forgedClient.close()
+
+            // Bob starts as a guest, then links a platform identity and a password.
+            let bob = try await Self.connect(cluster, "us-east-1")
+            let guest = try await Self.request(bob, 2, .deviceLogin(.with {
+                $0.deviceID = "bobs-phone"
+                $0.deviceSecret = Data(repeating: 7, count: 32)
+            }))
+            #expect(guest.login.created, "\(guest)")
+            let bobTicket = try await mint.ticket(subject: "bob")
+            let linked = try await Self.request(bob, 3, .linkMethod(.with { $0.platform = .with {
+                $0.platform = "test"
+                $0.ticket = bobTicket
+            } }))
+            #expect(Set(linked.methods.methods.map(\.kind)) == ["device", "platform"], "\(linked)")
+            let taken = try await Self.request(bob, 4, .linkMethod(.with { $0.platform = .with {
+                $0.platform = "test"
+                $0.ticket = secondTicket
+            } }))
+            #expect(taken.error.code == .alreadyExists, "alice's platform identity is hers: \(taken)")
+            let withPassword = try await Self.request(bob, 5, .linkMethod(.with { $0.password = .with {
+                $0.username = "Bobby"
+                $0.password = "a long password"
+            } }))
+            let kinds = withPassword.methods.methods.map { "\($0.kind):\($0.subject)" }.sorted()
+            #expect(kinds == ["device:", "password:bobby", "platform:"], "\(withPassword)")
+
+            // Bob logs in with his password now: the same player (his guest connection is replaced).
+            await bob.close()
+            let byPassword = try await Self.connect(cluster, "eu-west-2")
+            let passwordLogin = try await Self.request(byPassword, 2, Self.password("bobby", "a long password"))
+            #expect(passwordLogin.login.playerID == guest.login.playerID, "\(passwordLogin)")
+
+            // Unlinking down to one method; the last one stays.
+            let noDevice = try await Self.request(byPassword, 6, .unlinkMethod(.with { $0.kind = "device" }))
+            #expect(noDevice.methods.methods.count == 2, "\(noDevice)")
+            let noPlatform = try await Self.request(byPassword, 7, .unlinkMethod(.with { $0.kind = "platform" }))
+            #expect(noPlatform.methods.methods.map(\.kind) == ["password"], "\(noPlatform)")
+            let last = try await Self.request(byPassword, 8, .unlinkMethod(.with { $0.kind = "password" }))
+            #expect(last.error.code == .refused, "\(last)")
+            await byPassword.close()
+            let deviceGone = try await Self.connect(cluster, "us-east-1")
+            let oldDevice = try await Self.request(deviceGone, 2, .deviceLogin(.with {
+                $0.deviceID = "bobs-phone"
+                $0.deviceSecret = Data(repeating: 7, count: 32)
+            }))
+            #expect(oldDevice.login.playerID != guest.login.playerID, "an unlinked device is no way into the account")
+            await deviceGone.close()
+        }
+    }
 }
