@@ -60,6 +60,65 @@ extension GameClient {
         return try await logIn(.deviceLogin(login), name: "device_login")
     }
 
+    /// Logs in with a platform's ticket (e.g. an OIDC ID token), creating the account on the
+    /// platform identity's first login.
+    @discardableResult
+    public func platformLogin(platform: String, ticket: String, displayName: String = "") async throws(MeridianClientError) -> LoginResult {
+        try await logIn(.platformLogin(Self.platformLogin(platform: platform, ticket: ticket, displayName: displayName)), name: "platform_login")
+    }
+
+    /// A login method to link to the logged-in account (``link(_:)``).
+    public enum LinkableMethod: Sendable {
+        case password(username: String, password: String)
+        case device(deviceID: String, secret: [UInt8])
+        case platform(platform: String, ticket: String)
+    }
+
+    /// Links another login method to the logged-in account (a guest keeps its progress when it
+    /// adds a password or a platform) and returns the account's methods as `kind` or
+    /// `kind:username`. A method linked to any account already is refused (`alreadyExists`).
+    @discardableResult
+    public func link(_ method: LinkableMethod) async throws(MeridianClientError) -> [String] {
+        var link = Meridian_Client_V1_LinkMethod()
+        switch method {
+        case .password(let username, let password):
+            link.password.username = username
+            link.password.password = password
+        case .device(let deviceID, let secret):
+            link.device.deviceID = deviceID
+            link.device.deviceSecret = Data(secret)
+        case .platform(let platform, let ticket):
+            link.platform = Self.platformLogin(platform: platform, ticket: ticket, displayName: "")
+        }
+        let reply = try await request(.linkMethod(link))
+        guard case .methods(let methods)? = reply else { throw Self.unexpected(reply, for: "link_method") }
+        return Self.describe(methods)
+    }
+
+    /// Unlinks the account's method of `kind` (`password`, `device`, `platform`; `subject`: the
+    /// username where it has several). The last method cannot be unlinked.
+    @discardableResult
+    public func unlink(kind: String, subject: String = "") async throws(MeridianClientError) -> [String] {
+        var unlink = Meridian_Client_V1_UnlinkMethod()
+        unlink.kind = kind
+        unlink.subject = subject
+        let reply = try await request(.unlinkMethod(unlink))
+        guard case .methods(let methods)? = reply else { throw Self.unexpected(reply, for: "unlink_method") }
+        return Self.describe(methods)
+    }
+
+    private static func platformLogin(platform: String, ticket: String, displayName: String) -> Meridian_Client_V1_PlatformLogin {
+        var login = Meridian_Client_V1_PlatformLogin()
+        login.platform = platform
+        login.ticket = ticket
+        login.displayName = displayName
+        return login
+    }
+
+    private static func describe(_ methods: Meridian_Client_V1_LoginMethods) -> [String] {
+        methods.methods.map { $0.subject.isEmpty ? $0.kind : "\($0.kind):\($0.subject)" }
+    }
+
     /// Trades the refresh token of the last login for a new access and refresh token (and logs
     /// this connection in). A spent refresh token ends the login everywhere.
     @discardableResult
