@@ -18,17 +18,12 @@ import Synchronization
 /// client's calls to the player's actor in its home region and to the player's match wherever
 /// it runs, and follows the player's session (queued → matched) to subscribe to the match.
 actor ClientSession {
-    enum Stage { case awaitingHello, awaitingLogin, ready }
-
-    /// What the connection's reader reads and changes without waiting for the actor: the stage,
-    /// and the uplink to the player's match (inputs and acks go straight to it).
+    /// What the connection's reader reads and changes without waiting for the actor: the
+    /// connection's protocol state (a pure state machine), and the uplink to the player's match
+    /// (inputs and acks go straight to it).
     private struct Link {
-        var stage = Stage.awaitingHello
+        var state = ClientConnectionState()
         var uplink: (MatchUplink, player: UUID)?
-        /// A newer login of the player took over: the seat, queue and feed are the new connection's now.
-        var replaced = false
-        /// This connection asked to log out: the revocation it causes closes it only after the reply.
-        var loggingOut = false
     }
 
     private let context: GatewayContext
@@ -66,9 +61,22 @@ actor ClientSession {
         self.close = close
     }
 
-    private static var loginFirst: GatewayError { GatewayError(.notLoggedIn, "log in first (PasswordLogin, DeviceLogin, Refresh or Resume)") }
+    private static var loginFirst: GatewayError { ClientConnectionState.loginFirst }
 
-    nonisolated var isLoggedIn: Bool { link.withLock { $0.stage == .ready } }
+    nonisolated var isLoggedIn: Bool { link.withLock { $0.state.isLoggedIn } }
+
+    /// What `body` is to the connection's state machine.
+    private nonisolated static func kind(of body: Meridian_Client_V1_ClientMessage.OneOf_Body) -> ClientConnectionState.Message {
+        switch body {
+        case .hello(let hello): .hello(version: hello.protocolVersion)
+        case .ping, .locate: .anytime
+        case .devLogin, .passwordLogin, .deviceLogin, .platformLogin: .login
+        case .refresh, .resume: .renewal
+        case .queue, .cancelQueue, .inputs, .ack, .getProfile, .getCatalog, .leaveMatch, .logout, .partyInvite, .partyAccept, .partyLeave,
+             .moveHome, .linkMethod, .unlinkMethod:
+            .request
+        }
+    }
 
     /// Serves what needs nothing from the cluster — Hello, Ping, Locate, GetCatalog — and hands
     /// inputs and acks to the match's uplink, right on the connection's reader (no hop to the
@@ -76,13 +84,11 @@ actor ClientSession {
     nonisolated func answerDirectly(_ message: Meridian_Client_V1_ClientMessage) throws(GatewayError) -> Bool {
         let id = message.requestID
         guard let body = message.body else { throw GatewayError(.malformed, "a message without a body") }
-        let (stage, uplink) = link.withLock { ($0.stage, $0.uplink) }
-        if stage == .awaitingHello {
-            guard case .hello(let hello) = body else { throw GatewayError(.malformed, "the first message must be Hello") }
-            guard hello.protocolVersion == clientProtocolVersion else {
-                throw GatewayError(.unsupportedVersion, "protocol version \(hello.protocolVersion) is not supported; this gateway speaks \(clientProtocolVersion)")
-            }
-            link.withLock { $0.stage = .awaitingLogin }
+        let kind = Self.kind(of: body)
+        let (admission, uplink) = try link.withLock { link throws(GatewayError) in
+            (try link.state.receive(kind, protocolVersion: clientProtocolVersion), link.uplink)
+        }
+        if admission == .welcome {
             var reply = Meridian_Client_V1_ServerMessage()
             reply.requestID = id
             reply.welcome.protocolVersion = clientProtocolVersion
@@ -93,8 +99,6 @@ actor ClientSession {
             return true
         }
         switch body {
-        case .hello:
-            throw GatewayError(.malformed, "Hello was already sent")
         case .ping(let ping):
             var reply = Meridian_Client_V1_ServerMessage()
             reply.requestID = id
@@ -104,10 +108,8 @@ actor ClientSession {
         case .locate:
             outbox.send(locate(id))
         case .getCatalog:
-            guard stage == .ready else { throw Self.loginFirst }
             outbox.send(catalogView(id))
         case .inputs(let batch):
-            guard stage == .ready else { throw Self.loginFirst }
             guard batch.inputs.count <= context.configuration.maxInputsPerBatch else {
                 throw GatewayError(.malformed, "at most \(context.configuration.maxInputsPerBatch) inputs per batch, got \(batch.inputs.count)")
             }
@@ -121,7 +123,6 @@ actor ClientSession {
             }
             uplink.offer(player: player, inputs: inputs, ack: batch.ackTick == 0 ? nil : batch.ackTick)
         case .ack(let ack):
-            guard stage == .ready else { throw Self.loginFirst }
             if let (uplink, player) = uplink { uplink.offer(player: player, ack: ack.tick) }
         default:
             return false
@@ -134,6 +135,21 @@ actor ClientSession {
     func handle(_ message: Meridian_Client_V1_ClientMessage) async throws(GatewayError) {
         let id = message.requestID
         guard let body = message.body else { throw GatewayError(.malformed, "a message without a body") }
+        switch Self.kind(of: body) {
+        case .login, .renewal:
+            do {
+                try await authenticate(body, id: id)
+            } catch {
+                link.withLock { $0.state.loginFailed() }
+                throw error
+            }
+        default:
+            try await serve(body, id: id)
+        }
+    }
+
+    /// A login or a renewal; the state machine is told it succeeded only once all of it did.
+    private func authenticate(_ body: Meridian_Client_V1_ClientMessage.OneOf_Body, id: UInt64) async throws(GatewayError) {
         switch body {
         case .devLogin(let login):
             try admitLogin(mayCreate: false)
@@ -166,13 +182,11 @@ actor ClientSession {
             try await logIn(request, requestID: id)
         case .refresh(let refresh):
             try admitLogin(mayCreate: false)
-            try requireLoginAllowed()
             let grant: LoginGrant
             do { grant = try await context.identity.refresh(refresh.refreshToken, source: source) } catch { throw GatewayError(error) }
             try await granted(grant, requestID: id)
         case .resume(let resume):
             try admitLogin(mayCreate: false)
-            try requireLoginAllowed()
             let claims: AccessClaims
             do { claims = try await context.identity.verify(resume.token) } catch {
                 throw GatewayError(.badToken, error.message)
@@ -185,11 +199,19 @@ actor ClientSession {
                 player: claims.player, homeRegion: entry?.homeRegion ?? claims.homeRegion, login: claims.session,
                 displayName: entry?.displayName ?? "", grant: nil, token: (resume.token, claims.expiresAt), requestID: id
             )
+        default:
+            throw GatewayError(.malformed, "not a login")
+        }
+    }
+
+    /// A request of a logged-in connection.
+    private func serve(_ body: Meridian_Client_V1_ClientMessage.OneOf_Body, id: UInt64) async throws(GatewayError) {
+        switch body {
         case .logout:
-            guard isLoggedIn, let login else { throw Self.loginFirst }
-            link.withLock { $0.loggingOut = true }
+            guard let login else { throw Self.loginFirst }
+            try link.withLock { link throws(GatewayError) in try link.state.logoutStarted() }
             do { try await context.identity.logout(session: login) } catch {
-                link.withLock { $0.loggingOut = false }
+                link.withLock { $0.state.logoutFailed() }
                 throw GatewayError(error)
             }
             var reply = Meridian_Client_V1_ServerMessage()
@@ -349,17 +371,8 @@ actor ClientSession {
         if let refusal { throw refusal }
     }
 
-    /// A connection logs in once; a later login on it may only be the same player's (a refresh).
-    private func requireLoginAllowed() throws(GatewayError) {
-        guard link.withLock({ $0.stage }) == .awaitingLogin || player != nil else {
-            throw GatewayError(.refused, "this connection is logging in already")
-        }
-    }
-
     /// Logs in at the identity authority; a new account's home is this gateway's region.
     private func logIn(_ request: Meridian_Identity_V1_LoginRequest, requestID: UInt64) async throws(GatewayError) {
-        try requireLoginAllowed()
-        guard player == nil else { throw GatewayError(.refused, "this connection is logged in already; open a new connection to log in as someone else") }
         var request = request
         request.gatewayRegion = context.region
         request.source = source
@@ -387,7 +400,8 @@ actor ClientSession {
     private func loggedIn(
         player: UUID, homeRegion: String, login: UUID, displayName: String, grant: LoginGrant?, token: (String, UInt64), requestID: UInt64
     ) async throws(GatewayError) {
-        guard link.withLock({ $0.stage }) == .awaitingLogin || self.player == player else {
+        // A renewal must prove the same player before anything is done for the one it names.
+        if let current = link.withLock({ $0.state.player }), current != player {
             throw GatewayError(.refused, "this connection is logged in as another player; open a new connection")
         }
         // The home tells this gateway when the session changes (the queue is matched or ends).
@@ -410,14 +424,11 @@ actor ClientSession {
                 outbox.send(push)
             },
             close: { [weak self] error in
-                let proceed = self?.link.withLock { link -> Bool in
-                    if error.code == .sessionReplaced { link.replaced = true }
-                    return !(error.code == .loggedOut && link.loggingOut)
-                } ?? true
+                let proceed = self?.link.withLock { $0.state.close(error) } ?? true
                 if proceed { close(error) }
             }
         ))
-        link.withLock { $0.stage = .ready }
+        try link.withLock { link throws(GatewayError) in try link.state.loginSucceeded(player: player) }
         context.counters.withLock { $0.logins += 1 }
         context.metrics.loggedIn()
         var reply = Meridian_Client_V1_ServerMessage()
@@ -639,7 +650,7 @@ actor ClientSession {
         matchWatch?.cancel()
         let replaced = link.withLock { link in
             link.uplink = nil
-            return link.replaced
+            return link.state.wasReplaced
         }
         guard let player else { return }
         // Replaced by a newer login: leave the player's queue, seat and feed to that connection.
