@@ -75,6 +75,60 @@ struct TransferOverClusterTests {
         }
     }
 
+    /// From the freeze on, the old home takes no write — also while the transfer stands still
+    /// (its coordinator gone) before and after the flip, and whatever the old region's nodes
+    /// still believe: the store refuses it inside the write's transaction. The writer's retry,
+    /// once the transfer finished, lands exactly once in the new home.
+    @Test(arguments: [TransferStep.frozen, .flipped])
+    func theOldHomeRefusesWritesFromTheFreezeOnAndARetryLandsOnceInTheNewHome(_ step: TransferStep) async throws {
+        let stopped = Mutex(false)
+        var options = GameTestCluster.Options()
+        options.identity = { configuration in
+            configuration.afterTransferStep = { record in
+                guard record.step == step else { return }
+                let first = stopped.withLock { stopped in
+                    defer { stopped = true }
+                    return !stopped
+                }
+                if first { throw CancellationError() }  // the coordinator is gone from here on
+            }
+        }
+        try await GameTestCluster.with(options: options) { cluster in
+            let authority = try #require(IdentityPlacement.authorityNode(in: cluster.topology))
+            let player = try await cluster.createAccount(name: "mover", home: "eu-west")
+            try await Self.giveLedger(to: player, in: cluster)
+            let before = try await cluster.home(of: player, region: "eu-west").view()
+            let cut = try await cluster.all[0].identity.transfer(player: player, to: "us-east")
+            #expect(cut.step == step, "\(cut)")
+
+            // The old home, asked directly (as a node that missed the flip would): refused.
+            let oldHome = try cluster.home(of: player, region: "eu-west")
+            await #expect(throws: (any Error).self, "a write to the frozen old home after \(step)") {
+                _ = try await oldHome.grant(item: "gold", count: 1, idempotencyKey: "late-grant")
+            }
+            let source = try #require(cluster.node(cluster.homeNode(of: player, region: "eu-west"))?.region.store)
+            let frozen = try await source.player(player)
+            #expect(frozen?.state == .frozen && frozen?.ledgerSequence == before.ledgerSequence, "\(String(describing: frozen))")
+
+            // The transfer finishes once the authority is back; the retried write lands once there.
+            await cluster.kill(authority)
+            try await cluster.start(authority)
+            try await cluster.waitUntilUp(cluster.topology.nodes.map(\.id))
+            let ended = try await cluster.eventuallyValue("the restarted authority finishes the transfer") {
+                let latest = try? await cluster.all[0].identity.latestTransfer(of: player)
+                return latest?.step.isFinal == true ? latest : nil
+            }
+            #expect(ended.step == .done, "\(ended)")
+            let newHome = try cluster.home(of: player, region: "us-east")
+            let retried = try await newHome.grant(item: "gold", count: 1, idempotencyKey: "late-grant")
+            #expect(!retried.replayed)
+            let again = try await newHome.grant(item: "gold", count: 1, idempotencyKey: "late-grant")
+            #expect(again.replayed)
+            let after = try await newHome.view()
+            #expect(after.balances["gold"] == (before.balances["gold"] ?? 0) + 1)
+        }
+    }
+
     /// A player in a queue cannot be frozen: the transfer rolls back at once, nothing changed,
     /// and the player keeps using the old home. Once idle, the same transfer goes through.
     @Test func aBusyPlayerIsNotMovedAndKeepsPlaying() async throws {
