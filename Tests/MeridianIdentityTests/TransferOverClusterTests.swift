@@ -40,19 +40,7 @@ struct TransferOverClusterTests {
     /// transfer on to the end, and the player is whole in exactly one region.
     @Test(arguments: [TransferStep.frozen, .copied, .flipped, .activated])
     func theCoordinatorDiesAfterAStepAndTheTransferFinishesWhenItRestarts(_ step: TransferStep) async throws {
-        let stopped = Mutex(false)
-        var options = GameTestCluster.Options()
-        options.identity = { configuration in
-            configuration.afterTransferStep = { record in
-                guard record.step == step else { return }
-                let first = stopped.withLock { stopped in
-                    defer { stopped = true }
-                    return !stopped
-                }
-                if first { throw CancellationError() }  // as if the node died right here
-            }
-        }
-        try await GameTestCluster.with(options: options) { cluster in
+        try await GameTestCluster.with(options: Self.coordinatorStopping(after: step)) { cluster in
             let authority = try #require(IdentityPlacement.authorityNode(in: cluster.topology))
             let callerFound = cluster.topology.nodes.map(\.id).first { $0 != authority }
             let caller = try #require(callerFound)
@@ -81,19 +69,7 @@ struct TransferOverClusterTests {
     /// once the transfer finished, lands exactly once in the new home.
     @Test(arguments: [TransferStep.frozen, .flipped])
     func theOldHomeRefusesWritesFromTheFreezeOnAndARetryLandsOnceInTheNewHome(_ step: TransferStep) async throws {
-        let stopped = Mutex(false)
-        var options = GameTestCluster.Options()
-        options.identity = { configuration in
-            configuration.afterTransferStep = { record in
-                guard record.step == step else { return }
-                let first = stopped.withLock { stopped in
-                    defer { stopped = true }
-                    return !stopped
-                }
-                if first { throw CancellationError() }  // the coordinator is gone from here on
-            }
-        }
-        try await GameTestCluster.with(options: options) { cluster in
+        try await GameTestCluster.with(options: Self.coordinatorStopping(after: step)) { cluster in
             let authority = try #require(IdentityPlacement.authorityNode(in: cluster.topology))
             let player = try await cluster.createAccount(name: "mover", home: "eu-west")
             try await Self.giveLedger(to: player, in: cluster)
@@ -205,6 +181,24 @@ struct TransferOverClusterTests {
     // MARK: Helpers
 
     /// Grants, a consume and a replayed key: three events and one replay in the ledger.
+    /// A cluster whose transfer coordinator stops right after it recorded `step` the first time
+    /// (the test hook), as if its node died there.
+    static func coordinatorStopping(after step: TransferStep) -> GameTestCluster.Options {
+        let stopped = Mutex(false)
+        var options = GameTestCluster.Options()
+        options.identity = { configuration in
+            configuration.afterTransferStep = { record in
+                guard record.step == step else { return }
+                let first = stopped.withLock { stopped in
+                    defer { stopped = true }
+                    return !stopped
+                }
+                if first { throw CancellationError() }
+            }
+        }
+        return options
+    }
+
     static func giveLedger(to player: UUID, in cluster: GameTestCluster) async throws {
         let home = try cluster.home(of: player, region: "eu-west")
         _ = try await home.grant(item: "gold", count: 100, idempotencyKey: "grant-1")

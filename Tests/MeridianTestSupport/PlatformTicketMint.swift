@@ -36,20 +36,10 @@ public struct PlatformTicketMint: Sendable {
         subject: String, name: String? = nil, audience: String? = nil, issuer: String? = nil,
         now: Date = Date(), lifetime: TimeInterval = 600
     ) async throws -> String {
-        let claims = Claims(
+        let claims = PlatformTicketClaims(
             sub: SubjectClaim(value: subject), iss: IssuerClaim(value: issuer ?? self.issuer),
             aud: AudienceClaim(value: [audience ?? self.audience]), exp: ExpirationClaim(value: now.addingTimeInterval(lifetime)), name: name
         )
         return try await keys.sign(claims, kid: JWKIdentifier(string: keyID))
-    }
-
-    struct Claims: JWTPayload {
-        var sub: SubjectClaim
-        var iss: IssuerClaim
-        var aud: AudienceClaim
-        var exp: ExpirationClaim
-        var name: String?
-
-        func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
 }

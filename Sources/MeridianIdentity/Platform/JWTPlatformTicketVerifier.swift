@@ -58,12 +58,20 @@ public struct JWTPlatformTicketVerifier: PlatformTicketVerifier {
 
 /// The claims of a platform ticket. Checked by ``JWTPlatformTicketVerifier`` after the
 /// signature, against its configuration and clock.
-struct PlatformTicketClaims: JWTPayload {
-    var sub: SubjectClaim
-    var iss: IssuerClaim
-    var aud: AudienceClaim
-    var exp: ExpirationClaim
-    var name: String?
+package struct PlatformTicketClaims: JWTPayload {
+    package var sub: SubjectClaim
+    package var iss: IssuerClaim
+    package var aud: AudienceClaim
+    package var exp: ExpirationClaim
+    package var name: String?
 
-    func verify(using algorithm: some JWTAlgorithm) async throws {}
+    package init(sub: SubjectClaim, iss: IssuerClaim, aud: AudienceClaim, exp: ExpirationClaim, name: String? = nil) {
+        self.sub = sub
+        self.iss = iss
+        self.aud = aud
+        self.exp = exp
+        self.name = name
+    }
+
+    package func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
