@@ -39,6 +39,14 @@ public final class ClusterTransport: Sendable {
         var children: [ObjectIdentifier: any Channel] = [:]
         /// Dialed channels whose handshake has not completed, with the address they dialed.
         var pendingDials: [ObjectIdentifier: String] = [:]
+        /// Every dialed channel's address, from its creation to its close. The connect's
+        /// completion (which lists a channel in ``pendingDials``) can come after the handshake
+        /// did — a name like `localhost` is connected by a happy-eyeballs race that completes
+        /// the connect in a later tick than the winning channel's first reads — so the handshake
+        /// finds its dial's queue here.
+        var dialedAddresses: [ObjectIdentifier: String] = [:]
+        /// Dialed channels whose handshake completed (not to be watched as pending any more).
+        var establishedDials: Set<ObjectIdentifier> = []
         var shuttingDown = false
     }
 
@@ -156,7 +164,15 @@ public final class ClusterTransport: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(configuration.handshakeTimeout)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let id = ObjectIdentifier(channel)
+                self.state.withLock { $0.dialedAddresses[id] = address }
+                channel.closeFuture.whenComplete { _ in
+                    self.state.withLock { state in
+                        state.dialedAddresses[id] = nil
+                        state.establishedDials.remove(id)
+                    }
+                }
+                return channel.eventLoop.makeCompletedFuture {
                     try self.configurePipeline(channel, dialing: true)
                 }
             }
@@ -179,7 +195,13 @@ public final class ClusterTransport: Sendable {
     /// handshake message can have been read.
     private func watchHandshake(of channel: any Channel, dialed address: String) {
         let id = ObjectIdentifier(channel)
-        state.withLock { $0.pendingDials[id] = address }
+        let established = state.withLock { state -> Bool in
+            // The handshake may have completed already (see `dialedAddresses`): nothing to watch.
+            guard !state.establishedDials.contains(id) else { return true }
+            state.pendingDials[id] = address
+            return false
+        }
+        guard !established else { return }
         channel.closeFuture.whenComplete { _ in
             // Still listed: `established` never saw this channel.
             guard let address = self.state.withLock({ $0.pendingDials.removeValue(forKey: id) }) else { return }
@@ -256,7 +278,9 @@ public final class ClusterTransport: Sendable {
             }
             // The queue is keyed by the address we dialed, which may be spelled differently
             // from the one the peer announces (localhost vs 127.0.0.1, a DNS name, a seed).
-            let dialedAddress = state.pendingDials.removeValue(forKey: ObjectIdentifier(connection.channel))
+            let channelID = ObjectIdentifier(connection.channel)
+            let dialedAddress = state.pendingDials.removeValue(forKey: channelID) ?? state.dialedAddresses[channelID]
+            if state.dialedAddresses[channelID] != nil { state.establishedDials.insert(channelID) }
             state.backoff[peer.address] = nil
             if let dialedAddress { state.backoff[dialedAddress] = nil }
             // Hand the queue over while still holding the lock: a sender that finds the
