@@ -116,6 +116,13 @@ public final class MembershipService: Sendable {
         apply(state.withLock { $0.machine.receive(message, from: peer.address, now: now) })
     }
 
+    /// Whether the current incarnation of `node` was declared down (or removed). False for a
+    /// node this one never heard of: it is not known to be down.
+    public func isDeclaredDown(node: String) -> Bool {
+        if case .down = reachability(node: node, incarnation: 0) { return true }
+        return false
+    }
+
     func reachability(node: String, incarnation: UInt64) -> Reachability {
         let member = state.withLock { $0.machine.member(node: node) }
         guard let member else {

@@ -2,7 +2,8 @@ import Foundation
 import MeridianCluster
 import MeridianTopology
 
-/// Finds a player's actor from anywhere: the owner node in the player's home region.
+/// Finds a player's actor from anywhere: the node serving the player in its home region
+/// (``ClusterSystem/playerOwner(of:region:topology:)``).
 public struct PlayerDirectory: Sendable {
     public let system: ClusterSystem
     public let topology: Topology
@@ -12,9 +13,9 @@ public struct PlayerDirectory: Sendable {
         self.topology = topology
     }
 
-    /// The player's actor in `homeRegion` (the identity layer will supply the region later).
+    /// The player's actor in `homeRegion` (the identity directory's answer).
     public func home(of player: UUID, region homeRegion: String) throws -> PlayerHome {
-        guard let owner = PlayerPlacement.owner(of: player, region: homeRegion, topology: topology) else {
+        guard let owner = system.playerOwner(of: player, region: homeRegion, topology: topology) else {
             throw ClusterError(.nodeUnreachable, "region \(homeRegion) has no nodes in the topology")
         }
         return try PlayerHome.resolve(

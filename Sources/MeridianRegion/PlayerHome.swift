@@ -11,14 +11,23 @@ import MeridianStorage
 /// Created on first use by the node's activator for `/player/` (see ``RegionServices``) and
 /// passivated when unused while idle (``readyToPassivate()``): a node keeps the players in
 /// use, not every player that ever logged in there.
-/// Every write carries the epoch this actor read from the store; the store refuses it inside
-/// the write's transaction when the player was frozen or moved on (transfer fencing).
+/// Every write carries the epoch this actor read from the store and the activation it claimed
+/// there (``Activation``); the store refuses it inside the write's transaction when the player was
+/// frozen or moved on (transfer fencing) or when another node activated the player since (a
+/// failover in a region whose nodes share one store). An actor refused for its activation is
+/// deposed: it writes no more and hands every call to the node serving the player now.
 public distributed actor PlayerHome: PassivatableActor {
     public typealias ActorSystem = ClusterSystem
 
     let playerID: UUID
     let services: RegionServices
     private var epoch: Epoch?
+    /// Claimed from the store before the first write (``claimActivation()``); nil until then.
+    private var activation: Activation?
+    /// The claim in flight: concurrent first writes share it (a second claim would depose the first).
+    private var claiming: Task<ActivationClaim, any Error>?
+    /// Set once a write was refused for an older activation: another node serves the player now.
+    private var deposed = false
     /// What the player is doing now (online players only; not persisted — a restarted home
     /// node starts every player idle, and a match still running elsewhere delivers its result
     /// idempotently all the same).
@@ -80,17 +89,27 @@ public distributed actor PlayerHome: PassivatableActor {
     /// any point leaves the outbox row, so the trade completes after restart — never half.
     /// Idempotent by `tradeID`.
     public distributed func trade(tradeID: UUID, to receiver: UUID, receiverRegion: String, items: [String: Int64]) async throws -> LedgerReceiptView {
-        let epoch = try await currentEpoch()
+        if let next = try successor() {
+            return try await next.trade(tradeID: tradeID, to: receiver, receiverRegion: receiverRegion, items: items)
+        }
+        let (epoch, activation) = try await writeFence()
         let request = TradeOutRequest(
             tradeID: tradeID,
             giver: playerID,
             giverEpoch: epoch,
+            giverActivation: activation,
             receiver: receiver,
             destinationRegion: receiverRegion,
             items: ItemQuantities(items),
             reason: "trade"
         )
-        let receipt = try await services.writer.submit(.tradeOut(request))
+        let receipt: LedgerReceipt
+        do {
+            receipt = try await services.writer.submit(.tradeOut(request))
+        } catch {
+            learn(from: error)
+            throw error
+        }
         services.faults.reached(.afterTradeOut)
         services.relay.nudge()
         return LedgerReceiptView(receipt)
@@ -160,8 +179,10 @@ public distributed actor PlayerHome: PassivatableActor {
 
     // MARK: Passivation
 
-    /// Only an idle player nobody is watching: the session and its listener live only here.
+    /// Only an idle player nobody is watching: the session and its listener live only here. A
+    /// deposed actor always (another node serves the player).
     public func readyToPassivate() -> Bool {
+        if deposed { return true }
         guard case .idle = session else { return false }
         if let listener, actorSystem.mayBeAlive(listener) { return false }
         return true
@@ -171,10 +192,21 @@ public distributed actor PlayerHome: PassivatableActor {
         retired = true
     }
 
-    /// The instance serving the player since this one was passivated (nil while this one
-    /// serves). A caller that held on to this instance reaches the live session through it.
+    /// The instance serving the player since this one was passivated or deposed (nil while this
+    /// one serves). A caller that held on to this instance reaches the live session through it.
     private func successor() throws -> PlayerHome? {
-        retired ? try PlayerHome.resolve(id: id, using: actorSystem) : nil
+        if retired { return try PlayerHome.resolve(id: id, using: actorSystem) }
+        guard deposed else { return nil }
+        guard let owner = actorSystem.playerOwner(of: playerID, region: services.region, topology: services.topology),
+              owner != actorSystem.nodeID
+        else {
+            // This node's membership has not seen what made another node take the player over yet.
+            throw ClusterError(
+                .nodeUnreachable,
+                "player \(playerID) is served by another node of region \(services.region) now; retry when membership settles"
+            )
+        }
+        return try PlayerDirectory(system: actorSystem, topology: services.topology).home(of: playerID, region: services.region)
     }
 
     private func tellListener() {
@@ -261,13 +293,14 @@ public distributed actor PlayerHome: PassivatableActor {
         guard let outcome = MatchOutcome(rawValue: result.outcome) else {
             throw StorageError(.invalidArgument, "unknown match outcome \(result.outcome)")
         }
-        let epoch = try await currentEpoch()
+        let (epoch, activation) = try await writeFence()
         let application = MatchResultApplication(
             record: MatchRecord(
                 matchID: result.matchID, player: playerID,
                 finishedAt: Date(timeIntervalSince1970: result.finishedAt), outcome: outcome, xpAwarded: result.xp
             ),
             epoch: epoch,
+            activation: activation,
             rewards: ItemQuantities(result.rewards),
             skillAfter: result.skillAfter
         )
@@ -275,7 +308,8 @@ public distributed actor PlayerHome: PassivatableActor {
         do {
             receipt = try await services.writer.submit(.matchResult(application))
         } catch {
-            if case .staleEpoch = error.code { self.epoch = nil }
+            learn(from: error)
+            if let next = try successor() { return try await next.applyMatchResult(result) }
             // The player moved home meanwhile: the result follows them (idempotent there by the match id).
             if error.code == .tombstoned, let moved = try await movedHome() {
                 let forwarded = try await moved.applyMatchResult(result)
@@ -342,19 +376,55 @@ public distributed actor PlayerHome: PassivatableActor {
     }
 
     private func append(_ operation: LedgerOperation, key: String, reason: String) async throws -> LedgerReceiptView {
-        let epoch = try await currentEpoch()
-        let append = LedgerAppend(player: playerID, epoch: epoch, idempotencyKey: key, operation: operation, reason: reason)
+        let (epoch, activation) = try await writeFence()
+        let append = LedgerAppend(player: playerID, epoch: epoch, activation: activation, idempotencyKey: key, operation: operation, reason: reason)
         do {
             return LedgerReceiptView(try await services.writer.append(append))
         } catch {
-            if case .staleEpoch = error.code { self.epoch = nil }  // read it again on the next call
+            learn(from: error)
             throw error
         }
     }
 
-    private func currentEpoch() async throws -> Epoch {
-        if let epoch { return epoch }
-        return try await loadProfile().epoch
+    /// Learns from a write's fencing refusal: a stale epoch is read again on the next write; a
+    /// lost activation deposes this actor (``successor()`` then names the node serving now).
+    private func learn(from error: StorageError) {
+        switch error.code {
+        case .staleEpoch:
+            epoch = nil
+        case .activationLost where !deposed:
+            deposed = true
+            services.activationLost(playerID)
+        default:
+            break
+        }
+    }
+
+    /// The epoch and activation every write presents: the activation is claimed in the store before
+    /// the first write (once, however many writes wait for it), the epoch read again after a refusal.
+    private func writeFence() async throws -> (Epoch, Activation) {
+        if let next = try successor() {
+            // Deposed meanwhile: the caller's write must not be made here (it retries where the player is served).
+            throw ClusterError(.nodeUnreachable, "player \(playerID) moved to node \(next.id.node); retry there")
+        }
+        let activation = try await claimActivation()
+        if let epoch { return (epoch, activation) }
+        return (try await loadProfile().epoch, activation)
+    }
+
+    private func claimActivation() async throws -> Activation {
+        if let activation { return activation }
+        let claim = claiming ?? Task { [services, playerID] in
+            try await services.store.claimActivation(of: playerID, node: services.node)
+        }
+        claiming = claim
+        defer { claiming = nil }
+        let claimed = try await claim.value
+        if activation == nil {
+            activation = claimed.activation
+            epoch = claimed.profile.epoch
+        }
+        return activation ?? claimed.activation
     }
 
     private func loadProfile() async throws -> PlayerProfile {

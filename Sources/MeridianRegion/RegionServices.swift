@@ -18,6 +18,7 @@ public final class RegionServices: Sendable {
     let system: ClusterSystem
     let faults: FaultInjection
     let relay: TradeRelay
+    let logger: Logger
     /// The local players that are queued or in a match, kept by their actors as their session
     /// changes: what needs watching, without asking every idle player.
     private let busy = Mutex<[UUID: BusyPlayer]>([:])
@@ -38,6 +39,7 @@ public final class RegionServices: Sendable {
         self.topology = topology
         self.system = system
         self.faults = faults
+        self.logger = logger
         self.relay = TradeRelay(services: RegionServicesReference(), logger: logger)
     }
 
@@ -106,6 +108,13 @@ public final class RegionServices: Sendable {
         }
     }
 
+    /// This node's actor of `player` was refused a write because another node activated the
+    /// player since (it was taken over after this node was declared down): it serves nothing more here.
+    func activationLost(_ player: UUID) {
+        busy.withLock { $0[player] = nil }
+        logger.warning("player taken over by another node", metadata: ["meridian.player": "\(player)"])
+    }
+
     public func shutdown() async {
         relay.stop()
         await store.close()
@@ -115,8 +124,8 @@ public final class RegionServices: Sendable {
         guard let id = UUID(uuidString: String(path.dropFirst("/player/".count))),
               PlayerPlacement.path(of: id) == path
         else { return nil }
-        // Only the owner node in the home region serves a player; elsewhere it does not exist.
-        guard PlayerPlacement.owner(of: id, region: region, topology: topology) == node else { return nil }
+        // Only the node serving the player in its home region has its actor; elsewhere it does not exist.
+        guard system.playerOwner(of: id, region: region, topology: topology) == node else { return nil }
         return try system.makeActor(path: path) { PlayerHome(playerID: id, services: self, actorSystem: system) }
     }
 }

@@ -44,6 +44,12 @@ public protocol RegionStore: Sendable {
     /// Moves the player to `epoch` (which must not be lower than the current one; equal is a no-op).
     func setEpoch(_ id: PlayerID, to epoch: Epoch) async throws(StorageError) -> PlayerProfile
 
+    /// Makes `node` the player's only writer: takes the next ``Activation`` (recording the node,
+    /// for operators) and returns it with the profile as of the claim. Every write presenting an
+    /// earlier activation is refused from then on (``StorageError/Code/activationLost(current:)``).
+    /// Allowed whatever the player's state (a frozen or tombstoned player's writes stay refused).
+    func claimActivation(of id: PlayerID, node: String) async throws(StorageError) -> ActivationClaim
+
     // MARK: Transfer (the source exports, the destination imports, activates or discards)
 
     /// Everything of the player a new home needs (``PlayerExport``), read in one consistent snapshot.

@@ -2,13 +2,22 @@ import Foundation
 
 /// Which node of a player's home region hosts the player's actor and data.
 ///
-/// Rendezvous hashing over the region's nodes as the topology lists them (not only the live
-/// ones): with embedded SQLite each node keeps its own database file, so a player's data is
-/// on one node and must be served there. With PostgreSQL any node of the region could serve
-/// (one database per region); moving to live-node placement for PostgreSQL is a later step.
+/// Rendezvous hashing over the region's nodes as the topology lists them: with embedded SQLite
+/// each node keeps its own database file, so a player's data is on one node and must be served
+/// there. With PostgreSQL (one database per region) any node of the region can serve, so the
+/// nodes declared down are left out and their players fail over (see ``owner(of:region:topology:isDown:)``).
 public enum PlayerPlacement {
-    public static func owner(of player: UUID, region: String, topology: Topology) -> String? {
-        let nodes = topology.nodes(in: region).map(\.id)
+    /// The node whose actor serves `player` in `region`: rendezvous hashing over the region's
+    /// nodes in the topology. Where the region's nodes share one store
+    /// (``Region/nodesShareStorage``), nodes for which `isDown` holds are left out, so a player
+    /// of a node declared down is re-activated on the next node in rank (and moves back when
+    /// the node returns); the store's activation fence keeps one writer through such a move.
+    /// With one SQLite file per node a player's data lives on one node only, so it stays there.
+    public static func owner(of player: UUID, region: String, topology: Topology, isDown: (String) -> Bool = { _ in false }) -> String? {
+        var nodes = topology.nodes(in: region).map(\.id)
+        if topology.region(named: region)?.nodesShareStorage == true {
+            nodes.removeAll(where: isDown)
+        }
         var hash = StableHash()
         hash.combine(player.uuidString.lowercased())
         let shard = Int(hash.finalize() % 1_048_576)

@@ -3,6 +3,11 @@ enum StorageURL {
     /// The schemes the storage layer can open.
     static let knownPrefixes = ["sqlite:", "postgres://", "postgresql://"]
 
+    /// Whether `storage` is one database for all the region's nodes (a server), not a file per node.
+    static func isShared(_ storage: String) -> Bool {
+        storage.hasPrefix("postgres://") || storage.hasPrefix("postgresql://")
+    }
+
     /// Whether `storage` names a backend the storage layer knows.
     static func hasKnownScheme(_ storage: String) -> Bool {
         knownPrefixes.contains { storage.hasPrefix($0) && storage.count > $0.count }

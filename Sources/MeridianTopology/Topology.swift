@@ -81,6 +81,10 @@ public struct Region: Sendable, Equatable {
 
     /// ``storage`` with any password replaced by `***`, safe for logs and reports.
     public var redactedStorage: String { StorageURL.redacted(storage) }
+
+    /// Whether every node of the region opens the same database (PostgreSQL), so any of them can
+    /// serve any of the region's players; false for `sqlite:` (one file per node).
+    public var nodesShareStorage: Bool { StorageURL.isShared(storage) }
 }
 
 /// One cluster node and the addresses it listens on.

@@ -296,7 +296,7 @@ package distributed actor TransferCoordinator {
     private func agent(
         in region: String, of player: UUID, _ call: @escaping @Sendable (TransferAgent) async throws -> Meridian_Transfer_V1_AgentReply
     ) async -> Result<Meridian_Transfer_V1_AgentReply, AgentFailure> {
-        guard let node = PlayerPlacement.owner(of: player, region: region, topology: topology) else {
+        guard let node = actorSystem.playerOwner(of: player, region: region, topology: topology) else {
             return .failure(AgentFailure(reply: TransferAgent.refusal("region \(region) has no nodes", retryable: false)))
         }
         do {

@@ -3,6 +3,8 @@ import Foundation
 /// A player's row as the ledger needs it, read under the player's row lock.
 struct LedgerPlayerRow: Hashable, Sendable {
     var epoch: Epoch
+    /// The player's current activation (see ``Activation``).
+    var activation: Activation = 0
     var state: PlayerState
     var sequence: Int64
     /// Total XP (match results add to it in the batch).

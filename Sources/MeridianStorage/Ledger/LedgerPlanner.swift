@@ -99,7 +99,10 @@ struct LedgerPlanner {
             // Recorded before match results were ledger events (schema version 1): already applied, but
             // there is no event to answer with.
             guard let player = state.players[record.player] else { throw .playerNotFound(record.player) }
-            try PlayerFence.check(record.player, state: player.state, current: player.epoch, presented: application.epoch)
+            try PlayerFence.check(
+                record.player, state: player.state, current: player.epoch, presented: application.epoch,
+                activation: player.activation, presentedActivation: application.activation
+            )
             plan.replays.append(.init(player: record.player, idempotencyKey: posting.idempotencyKey, sequence: 0, replayedAt: now))
             return LedgerReceipt(player: record.player, sequence: 0, kind: .matchReward, balancesAfter: [:], replayed: true)
         }
@@ -125,11 +128,14 @@ struct LedgerPlanner {
         sideEffects: (inout LedgerPlanner) throws(StorageError) -> Void = { _ in }
     ) throws(StorageError) -> LedgerReceipt {
         guard let player = state.players[posting.player] else { throw .playerNotFound(posting.player) }
-        let presented: Epoch? = switch posting.fence {
-        case .epoch(let epoch): epoch
-        case .system: nil
+        let (presented, presentedActivation): (Epoch?, Activation?) = switch posting.fence {
+        case .epoch(let epoch, let activation): (epoch, activation)
+        case .system: (nil, nil)
         }
-        try PlayerFence.check(posting.player, state: player.state, current: player.epoch, presented: presented)
+        try PlayerFence.check(
+            posting.player, state: player.state, current: player.epoch, presented: presented,
+            activation: player.activation, presentedActivation: presentedActivation
+        )
 
         let key = PostingKey(player: posting.player, key: posting.idempotencyKey)
         if let stored = state.postings[key] {

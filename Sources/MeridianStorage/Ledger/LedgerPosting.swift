@@ -3,8 +3,9 @@ import Foundation
 /// A command reduced to what it does to one player's ledger.
 struct LedgerPosting: Hashable, Sendable {
     enum Fence: Hashable, Sendable {
-        /// A write from the player's actor: the epoch must be the current one.
-        case epoch(Epoch)
+        /// A write from the player's actor: the epoch must be the current one, and so must the
+        /// activation when one is presented.
+        case epoch(Epoch, activation: Activation?)
         /// A system write (trade delivery or refund): no epoch, but the player must be active.
         case system
     }
@@ -83,7 +84,7 @@ extension LedgerPosting {
             (kind, deltas) = (.purchase, items.merging(LedgerValidation.negated(price)) { credit, _ in credit })
         }
         self.init(
-            player: append.player, fence: .epoch(append.epoch), idempotencyKey: append.idempotencyKey,
+            player: append.player, fence: .epoch(append.epoch, activation: append.activation), idempotencyKey: append.idempotencyKey,
             kind: kind, deltas: deltas, expectedSequence: append.expectedSequence, tradeID: nil, reason: append.reason
         )
     }
@@ -95,7 +96,7 @@ extension LedgerPosting {
         guard request.giver != request.receiver else { throw .invalid("a player cannot trade with themselves") }
         guard !request.destinationRegion.isEmpty else { throw .invalid("a trade needs the receiver's home region") }
         self.init(
-            player: request.giver, fence: .epoch(request.giverEpoch), idempotencyKey: TradeKeys.out(request.tradeID),
+            player: request.giver, fence: .epoch(request.giverEpoch, activation: request.giverActivation), idempotencyKey: TradeKeys.out(request.tradeID),
             kind: .tradeOut, deltas: LedgerValidation.negated(request.items), expectedSequence: nil,
             tradeID: request.tradeID, reason: request.reason
         )
@@ -128,7 +129,7 @@ extension LedgerPosting {
         try application.skillAfter?.validate()
         try LedgerValidation.items(application.rewards, what: "the match rewards", allowEmpty: true)
         self.init(
-            player: application.record.player, fence: .epoch(application.epoch), idempotencyKey: application.idempotencyKey,
+            player: application.record.player, fence: .epoch(application.epoch, activation: application.activation), idempotencyKey: application.idempotencyKey,
             kind: .matchReward, deltas: application.rewards, expectedSequence: nil, tradeID: nil,
             reason: "match \(application.record.matchID.uuidString.lowercased()) \(application.record.outcome.rawValue)"
         )

@@ -16,6 +16,9 @@ public struct LedgerAppend: Hashable, Sendable {
     public var player: PlayerID
     /// The epoch the writer believes current; a mismatch is refused with ``StorageError/Code/staleEpoch(current:)``.
     public var epoch: Epoch
+    /// The writer's activation of the player (its actor's, see ``Activation``); nil for a write
+    /// made without a player actor (admin tools, tests), which only the epoch fences.
+    public var activation: Activation?
     /// Unique per player. Appending the same key again returns the original receipt and changes nothing.
     public var idempotencyKey: String
     public var operation: LedgerOperation
@@ -25,9 +28,13 @@ public struct LedgerAppend: Hashable, Sendable {
     /// sequence + 1). A mismatch is refused with ``StorageError/Code/sequenceConflict(expected:actual:)``.
     public var expectedSequence: Int64?
 
-    public init(player: PlayerID, epoch: Epoch, idempotencyKey: String, operation: LedgerOperation, reason: String = "", expectedSequence: Int64? = nil) {
+    public init(
+        player: PlayerID, epoch: Epoch, activation: Activation? = nil, idempotencyKey: String, operation: LedgerOperation,
+        reason: String = "", expectedSequence: Int64? = nil
+    ) {
         self.player = player
         self.epoch = epoch
+        self.activation = activation
         self.idempotencyKey = idempotencyKey
         self.operation = operation
         self.reason = reason
@@ -87,14 +94,17 @@ public struct MatchResultApplication: Hashable, Sendable {
     public var record: MatchRecord
     /// The epoch the writer believes current.
     public var epoch: Epoch
+    /// The writer's activation of the player (see ``LedgerAppend/activation``).
+    public var activation: Activation?
     /// Items the match awards the player; may be empty (a loss, ``MatchOutcome/serverLost``).
     public var rewards: ItemQuantities
     /// The player's rating after the match; nil leaves the stored rating unchanged.
     public var skillAfter: SkillRating?
 
-    public init(record: MatchRecord, epoch: Epoch, rewards: ItemQuantities = [:], skillAfter: SkillRating? = nil) {
+    public init(record: MatchRecord, epoch: Epoch, activation: Activation? = nil, rewards: ItemQuantities = [:], skillAfter: SkillRating? = nil) {
         self.record = record
         self.epoch = epoch
+        self.activation = activation
         self.rewards = rewards
         self.skillAfter = skillAfter
     }

@@ -1,7 +1,11 @@
 /// The fencing rule every write applies to the player's row, inside its transaction. Pure.
 enum PlayerFence {
-    /// Throws why a write presenting `epoch` (nil for system writes) must be refused.
-    static func check(_ player: PlayerID, state: PlayerState, current: Epoch, presented epoch: Epoch?) throws(StorageError) {
+    /// Throws why a write presenting `epoch` (nil for system writes) and `activation` (nil for
+    /// writes not made by a player actor) must be refused.
+    static func check(
+        _ player: PlayerID, state: PlayerState, current: Epoch, presented epoch: Epoch?,
+        activation: Activation = 0, presentedActivation: Activation? = nil
+    ) throws(StorageError) {
         switch state {
         case .active: break
         case .frozen:
@@ -16,6 +20,12 @@ enum PlayerFence {
             throw StorageError(
                 .staleEpoch(current: current),
                 "write for player \(player) carries epoch \(epoch) but the current epoch is \(current); refresh the player's home-region assignment"
+            )
+        }
+        if let presentedActivation, presentedActivation != activation {
+            throw StorageError(
+                .activationLost(current: activation),
+                "player \(player) was activated on another node (activation \(activation), this writer holds \(presentedActivation)); this node no longer serves them"
             )
         }
     }

@@ -32,6 +32,25 @@ public struct Epoch: RawRepresentable, Hashable, Comparable, Sendable, Codable, 
     public var description: String { String(rawValue) }
 }
 
+/// The number of a player actor's activation in a region whose nodes share one store.
+///
+/// A node that starts serving a player claims the next activation in the store
+/// (``RegionStore/claimActivation(of:node:)``); its actor presents that number with every write,
+/// and the store refuses a write carrying an older one inside the write's transaction
+/// (``StorageError/Code/activationLost(current:)``). A node that was declared down but kept
+/// running (a long pause) therefore cannot write for a player another node re-activated: one
+/// writer per player at any moment, whatever membership believes.
+public struct Activation: RawRepresentable, Hashable, Comparable, Sendable, Codable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    public var rawValue: Int64
+
+    public init(rawValue: Int64) { self.rawValue = rawValue }
+    public init(_ rawValue: Int64) { self.rawValue = rawValue }
+    public init(integerLiteral value: Int64) { self.rawValue = value }
+
+    public static func < (lhs: Activation, rhs: Activation) -> Bool { lhs.rawValue < rhs.rawValue }
+    public var description: String { String(rawValue) }
+}
+
 /// The kind of an inventory item or currency, as named by the item catalog (`"gold"`, `"sword.iron"`).
 ///
 /// Conservation is checked per item kind: every unit that exists was created by a grant or a purchase.

@@ -84,3 +84,15 @@ enum Validation {
         }
     }
 }
+
+/// What ``RegionStore/claimActivation(of:node:)`` returns: the activation the claimer now holds
+/// and the player's profile as of the claim.
+public struct ActivationClaim: Hashable, Sendable {
+    public var activation: Activation
+    public var profile: PlayerProfile
+
+    public init(activation: Activation, profile: PlayerProfile) {
+        self.activation = activation
+        self.profile = profile
+    }
+}

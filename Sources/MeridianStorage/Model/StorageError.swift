@@ -10,6 +10,9 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         case playerNotFound
         /// The write carried an epoch other than the player's current one (the player moved, or the writer is behind).
         case staleEpoch(current: Epoch)
+        /// Another node activated the player since the writer did (its actor was re-activated there
+        /// after this node was declared down); the writer must stop serving the player.
+        case activationLost(current: Activation)
         /// The player is frozen (a transfer of their home region is under way); retry after it completes.
         case frozen
         /// The player's home region moved away from this store; their data lives elsewhere now.
@@ -54,6 +57,7 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         switch code {
         case .playerNotFound: "playerNotFound"
         case .staleEpoch: "staleEpoch"
+        case .activationLost: "activationLost"
         case .frozen: "frozen"
         case .tombstoned: "tombstoned"
         case .sequenceConflict: "sequenceConflict"
@@ -73,7 +77,7 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
     /// Whether retrying the same request later may succeed without changing it.
     public var isTransient: Bool {
         switch code {
-        case .frozen, .unavailable: true
+        case .frozen, .unavailable, .activationLost: true
         default: false
         }
     }

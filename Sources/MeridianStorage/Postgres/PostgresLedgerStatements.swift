@@ -5,18 +5,18 @@ import PostgresNIO
 /// a batch costs PostgreSQL no parsing or planning.
 enum PostgresLedgerStatements {
     /// Everything a batch decides on, read by one statement (so as of one snapshot): part 0 are the
-    /// players (XP in `amount`), part 1 all their balances, part 2 the events recorded under the batch's
+    /// players (XP in `amount`, the activation in `after`), part 1 all their balances, part 2 the events recorded under the batch's
     /// keys (one row per line; one row of NULL item, amount and after for an event without lines), part 3
     /// the batch's matches already in the history (the match id in `trade_id`). Nothing is locked: the
     /// write's compare-and-set on the players detects a change.
     struct LoadState: PostgresPreparedStatement {
-        static let name = "meridian_ledger_load_state_v3"
+        static let name = "meridian_ledger_load_state_v4"
         // LATERAL pins one index probe per player or key: a cached generic plan cannot see how few
         // the arrays hold and would otherwise drift to (hash joins over) sequential scans of whole
         // tables, which the balances' update churn makes slower still.
         static let sql = """
             SELECT 0 AS part, p.player_id, NULL::text AS key, p.ledger_seq AS seq, p.epoch, p.state AS label,
-                   NULL::uuid AS trade_id, NULL::text AS item, p.xp AS amount, NULL::bigint AS after
+                   NULL::uuid AS trade_id, NULL::text AS item, p.xp AS amount, p.activation AS after
             FROM players p WHERE p.player_id = ANY($1)
             UNION ALL
             SELECT 1, b.player_id, NULL, b.as_of_seq, NULL, NULL, NULL, b.item, b.quantity, NULL
@@ -57,7 +57,7 @@ enum PostgresLedgerStatements {
     /// The rows of a batch of plain appends (no trades, snapshots or replays): events, lines,
     /// balances and player sequences in one statement.
     struct WriteAppends: PostgresPreparedStatement {
-        static let name = "meridian_ledger_write_appends_v2"
+        static let name = "meridian_ledger_write_appends_v3"
         static let sql = """
             WITH
             ev AS (INSERT INTO ledger_events (player_id, seq, kind, idempotency_key, epoch, trade_id, reason, recorded_at)
@@ -69,8 +69,9 @@ enum PostgresLedgerStatements {
                    SELECT * FROM unnest($13::uuid[], $14::text[], $15::bigint[], $16::bigint[])
                    ON CONFLICT (player_id, item) DO UPDATE SET quantity = EXCLUDED.quantity, as_of_seq = EXCLUDED.as_of_seq),
             pl AS (UPDATE players SET ledger_seq = u.s
-                   FROM unnest($17::uuid[], $18::bigint[], $19::bigint[], $20::bigint[]) AS u(p, s, o, e)
-                   WHERE players.player_id = u.p AND players.ledger_seq = u.o AND players.epoch = u.e AND players.state = 'active'
+                   FROM unnest($17::uuid[], $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[]) AS u(p, s, o, e, a)
+                   WHERE players.player_id = u.p AND players.ledger_seq = u.o AND players.epoch = u.e AND players.activation = u.a
+                     AND players.state = 'active'
                    RETURNING 1)
             SELECT count(*) FROM pl
             """
@@ -85,7 +86,7 @@ enum PostgresLedgerStatements {
         }
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 20)
+            var bindings = PostgresBindings(capacity: 21)
             let events = plan.events
             bindings.append(events.map(\.player))
             bindings.append(events.map(\.sequence))
@@ -110,6 +111,7 @@ enum PostgresLedgerStatements {
             bindings.append(guards.map(\.sequence))
             bindings.append(guards.map(\.previousSequence))
             bindings.append(guards.map(\.epoch))
+            bindings.append(guards.map(\.activation))
             return bindings
         }
 
@@ -118,19 +120,23 @@ enum PostgresLedgerStatements {
 }
 
 /// The compare-and-set of one player a batch appends to: the new sequence, written only if the
-/// player still has the sequence and epoch the batch was decided on and is still active.
+/// player still has the sequence, epoch and activation the batch was decided on and is still active.
 struct PlayerGuard {
     var player: PlayerID
     var sequence: Int64
     var previousSequence: Int64
     var epoch: Int64
+    var activation: Int64
 
     /// One guard per player with new events, in id order (so concurrent batches update rows in the same order).
     static func make(_ plan: LedgerWritePlan, decidedOn: [PlayerID: LedgerPlayerRow]) -> [PlayerGuard] {
         plan.playerSequences.sorted { UUID.byteOrder($0.key, $1.key) }.map { player, sequence in
             // A player absent from `decidedOn` cannot have events; -1 makes such a guard fail loudly.
             let row = decidedOn[player]
-            return PlayerGuard(player: player, sequence: sequence, previousSequence: row?.sequence ?? -1, epoch: row?.epoch.rawValue ?? -1)
+            return PlayerGuard(
+                player: player, sequence: sequence, previousSequence: row?.sequence ?? -1, epoch: row?.epoch.rawValue ?? -1,
+                activation: row?.activation.rawValue ?? -1
+            )
         }
     }
 }

@@ -44,7 +44,8 @@ struct PostgresLedgerTransaction: LedgerTransaction {
                 guard let epoch, let label, let playerState = PlayerState(rawValue: label), let xp = amount else {
                     throw StorageError.corrupt("player \(player) has an unreadable state")
                 }
-                state.players[player] = LedgerPlayerRow(epoch: Epoch(epoch), state: playerState, sequence: seq, xp: xp)
+                guard let activation = after else { throw StorageError.corrupt("player \(player) has no activation") }
+                state.players[player] = LedgerPlayerRow(epoch: Epoch(epoch), activation: Activation(activation), state: playerState, sequence: seq, xp: xp)
             case 1:
                 guard let item, let amount else { throw StorageError.corrupt("a balance of player \(player) is unreadable") }
                 state.balances[player, default: [:]][ItemKind(item)] = amount
@@ -147,10 +148,11 @@ struct PostgresLedgerTransaction: LedgerTransaction {
                           skill_deviation = CASE WHEN u.hs THEN u.d ELSE players.skill_deviation END,
                           skill_volatility = CASE WHEN u.hs THEN u.v ELSE players.skill_volatility END
                    FROM unnest(\(guards.map(\.player))::uuid[], \(guards.map(\.sequence))::bigint[],
-                               \(guards.map(\.previousSequence))::bigint[], \(guards.map(\.epoch))::bigint[],
+                               \(guards.map(\.previousSequence))::bigint[], \(guards.map(\.epoch))::bigint[], \(guards.map(\.activation))::bigint[],
                                \(hasProgress)::bool[], \(xp)::bigint[], \(levels)::int[], \(hasSkill)::bool[],
-                               \(ratings)::float8[], \(deviations)::float8[], \(volatilities)::float8[]) AS u(p, s, o, e, hp, x, l, hs, r, d, v)
-                   WHERE players.player_id = u.p AND players.ledger_seq = u.o AND players.epoch = u.e AND players.state = 'active'
+                               \(ratings)::float8[], \(deviations)::float8[], \(volatilities)::float8[]) AS u(p, s, o, e, a, hp, x, l, hs, r, d, v)
+                   WHERE players.player_id = u.p AND players.ledger_seq = u.o AND players.epoch = u.e AND players.activation = u.a
+                     AND players.state = 'active'
                    RETURNING 1),
             sn AS (INSERT INTO ledger_snapshots (player_id, seq, item, quantity)
                    SELECT * FROM unnest(\(snapshots.map(\.player))::uuid[], \(snapshots.map(\.sequence))::bigint[],

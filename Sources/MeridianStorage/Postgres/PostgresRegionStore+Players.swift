@@ -122,6 +122,20 @@ extension PostgresRegionStore {
         }
     }
 
+    public func claimActivation(of id: PlayerID, node: String) async throws(StorageError) -> ActivationClaim {
+        let logger = self.logger
+        return try await transaction { connection in
+            let profile = try await Self.requireProfile(id, lock: true, on: connection, logger: logger)
+            let rows = try await connection.query(
+                "UPDATE players SET activation = activation + 1, activation_node = \(node) WHERE player_id = \(id) RETURNING activation", logger: logger
+            )
+            for try await activation in rows.decode(Int64.self) {
+                return ActivationClaim(activation: Activation(activation), profile: profile)
+            }
+            throw StorageError.playerNotFound(id)
+        }
+    }
+
     /// Locks the player's row, applies `change` and writes state and epoch back, in one transaction.
     func transition(_ id: PlayerID, _ change: (inout PlayerProfile) throws(StorageError) -> Void) async throws(StorageError) -> PlayerProfile {
         let logger = self.logger

@@ -35,12 +35,12 @@ struct SQLiteLedgerTransaction: LedgerTransaction {
         var result: [PlayerID: LedgerPlayerRow] = [:]
         for part in ids.chunks(of: Self.chunk) {
             let rows = try await connection.query(
-                "SELECT player_id, epoch, state, ledger_seq, xp FROM players WHERE player_id IN (\(SQLiteValue.placeholders(part.count)))",
+                "SELECT player_id, epoch, activation, state, ledger_seq, xp FROM players WHERE player_id IN (\(SQLiteValue.placeholders(part.count)))",
                 part.map(SQLiteValue.uuid)
             )
             for row in rows {
                 result[try row.uuid("player_id")] = LedgerPlayerRow(
-                    epoch: Epoch(try row.int64("epoch")), state: try row.enumValue("state", as: PlayerState.self), sequence: try row.int64("ledger_seq"),
+                    epoch: Epoch(try row.int64("epoch")), activation: Activation(try row.int64("activation")), state: try row.enumValue("state", as: PlayerState.self), sequence: try row.int64("ledger_seq"),
                     xp: try row.int64("xp")
                 )
             }

@@ -113,6 +113,18 @@ extension SQLiteRegionStore {
         }
     }
 
+    public func claimActivation(of id: PlayerID, node: String) async throws(StorageError) -> ActivationClaim {
+        try await database.write { connection in
+            let profile = try await Self.requireProfile(id, on: connection)
+            let rows = try await connection.query(
+                "UPDATE players SET activation = activation + 1, activation_node = ? WHERE player_id = ? RETURNING activation",
+                [.text(node), SQLiteValue.uuid(id)]
+            )
+            guard let row = rows.first else { throw StorageError.playerNotFound(id) }
+            return ActivationClaim(activation: Activation(try row.int64("activation")), profile: profile)
+        }
+    }
+
     /// Reads the player, applies `change` and writes state and epoch back, in one transaction.
     func transition(_ id: PlayerID, _ change: @escaping @Sendable (inout PlayerProfile) throws(StorageError) -> Void) async throws(StorageError) -> PlayerProfile {
         let logger = self.logger

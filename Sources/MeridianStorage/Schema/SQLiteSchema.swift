@@ -234,5 +234,11 @@ enum SQLiteSchema {
             "CREATE UNIQUE INDEX transfers_open_per_player ON transfers (player_id) WHERE step NOT IN ('done', 'rolled_back')",
             "CREATE INDEX transfers_player ON transfers (player_id, started_at)",
         ]),
+        // The single-activation fence of a player's actor (see `Activation`): a node serving the
+        // player claims the next number, and every write of its actor must present the current one.
+        Migration(version: 6, name: "players: activation fence", statements: [
+            "ALTER TABLE players ADD COLUMN activation INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE players ADD COLUMN activation_node TEXT NOT NULL DEFAULT ''",
+        ]),
     ]
 }

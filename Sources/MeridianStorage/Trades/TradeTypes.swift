@@ -7,6 +7,8 @@ public struct TradeOutRequest: Hashable, Sendable {
     public var giver: PlayerID
     /// The giver's current epoch (the trade-out is fenced like any write).
     public var giverEpoch: Epoch
+    /// The giver actor's activation (see ``LedgerAppend/activation``).
+    public var giverActivation: Activation?
     public var receiver: PlayerID
     /// The receiver's home region, whose store the trade-in goes to.
     public var destinationRegion: String
@@ -14,10 +16,14 @@ public struct TradeOutRequest: Hashable, Sendable {
     public var items: ItemQuantities
     public var reason: String
 
-    public init(tradeID: TradeID, giver: PlayerID, giverEpoch: Epoch, receiver: PlayerID, destinationRegion: String, items: ItemQuantities, reason: String = "") {
+    public init(
+        tradeID: TradeID, giver: PlayerID, giverEpoch: Epoch, giverActivation: Activation? = nil, receiver: PlayerID,
+        destinationRegion: String, items: ItemQuantities, reason: String = ""
+    ) {
         self.tradeID = tradeID
         self.giver = giver
         self.giverEpoch = giverEpoch
+        self.giverActivation = giverActivation
         self.receiver = receiver
         self.destinationRegion = destinationRegion
         self.items = items
