@@ -334,6 +334,7 @@ let package = Package(
             name: "MeridianStorageTests",
             dependencies: [
                 "MeridianStorage",
+                "MeridianTestSupport",
                 "MeridianMatchmaking",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -448,10 +449,12 @@ let package = Package(
                 "MeridianMatchmaking",
                 "MeridianMembership",
                 "MeridianTransport",
+                "MeridianStorage",
                 "MeridianWire",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/MeridianTestSupport",
             swiftSettings: swiftSettings

@@ -74,11 +74,13 @@ public distributed actor PlayerHome: PassivatableActor {
     }
 
     public distributed func grant(item: String, count: Int64, idempotencyKey: String) async throws -> LedgerReceiptView {
-        try await append(.grant([ItemKind(item): count]), key: idempotencyKey, reason: "grant")
+        if let next = try successor() { return try await next.grant(item: item, count: count, idempotencyKey: idempotencyKey) }
+        return try await append(.grant([ItemKind(item): count]), key: idempotencyKey, reason: "grant")
     }
 
     public distributed func consume(item: String, count: Int64, idempotencyKey: String) async throws -> LedgerReceiptView {
-        try await append(.consume([ItemKind(item): count]), key: idempotencyKey, reason: "consume")
+        if let next = try successor() { return try await next.consume(item: item, count: count, idempotencyKey: idempotencyKey) }
+        return try await append(.consume([ItemKind(item): count]), key: idempotencyKey, reason: "consume")
     }
 
     /// Gives `items` to `receiver` (home region `receiverRegion`, possibly another one).
@@ -403,9 +405,9 @@ public distributed actor PlayerHome: PassivatableActor {
     /// The epoch and activation every write presents: the activation is claimed in the store before
     /// the first write (once, however many writes wait for it), the epoch read again after a refusal.
     private func writeFence() async throws -> (Epoch, Activation) {
-        if let next = try successor() {
-            // Deposed meanwhile: the caller's write must not be made here (it retries where the player is served).
-            throw ClusterError(.nodeUnreachable, "player \(playerID) moved to node \(next.id.node); retry there")
+        if deposed {
+            // Deposed while the caller waited: its write must not be made here (it retries where the player is served).
+            throw ClusterError(.nodeUnreachable, "player \(playerID) is served by another node now; retry")
         }
         let activation = try await claimActivation()
         if let epoch { return (epoch, activation) }

@@ -3,6 +3,7 @@ import MeridianMatchmaking
 @testable import MeridianStorage
 import PostgresNIO
 import SQLiteNIO
+import MeridianTestSupport
 import Testing
 
 @Suite struct MigrationTests {

@@ -1,4 +1,5 @@
 import MeridianStorage
+import MeridianTestSupport
 import Testing
 
 /// Makes the PostgreSQL half of the suite visible: this test is reported as skipped, with the reason,

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SQLiteNIO
+import MeridianTestSupport
 import Testing
 @testable import MeridianStorage
 
@@ -11,7 +12,7 @@ enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
     case postgres
 
-    static let postgresURL: String? = ProcessInfo.processInfo.environment["MERIDIAN_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let postgresURL: String? = TestPostgres.url
 
     /// The backends to run: SQLite always, PostgreSQL when configured.
     static var enabled: [TestBackend] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
@@ -99,44 +100,8 @@ func withFresh(
     await fresh.destroy()
 }
 
-/// Creates and drops one database per test on the server of `MERIDIAN_TEST_POSTGRES_URL`.
-enum TestDatabases {
-    static func base() throws -> StorageURL.PostgresSettings {
-        guard let url = TestBackend.postgresURL else { throw StorageError(.invalidArgument, "MERIDIAN_TEST_POSTGRES_URL is not set") }
-        guard case .postgres(let settings) = try StorageURL(parsing: url) else {
-            throw StorageError(.invalidArgument, "MERIDIAN_TEST_POSTGRES_URL is not a postgres:// URL")
-        }
-        return settings
-    }
-
-    static func create() async throws -> StorageURL.PostgresSettings {
-        var settings = try base()
-        let name = "meridian_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        try await admin("CREATE DATABASE \(name)")
-        settings.database = String(name)
-        return settings
-    }
-
-    static func drop(_ name: String) async {
-        try? await admin("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-    }
-
-    /// Runs one statement on the base database.
-    static func admin(_ sql: String) async throws {
-        let settings = try base()
-        let connection = try await PostgresConnection.connect(
-            configuration: .init(host: settings.host, port: settings.port, username: settings.username, password: settings.password, database: settings.database, tls: .disable),
-            id: 1, logger: testLogger
-        )
-        do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: testLogger)
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try await connection.close()
-    }
-}
+/// One database per test on the server of `MERIDIAN_TEST_POSTGRES_URL` (see ``TestPostgres``).
+typealias TestDatabases = TestPostgres
 
 /// Runs raw SQL on a store, to corrupt it on purpose. The SQL must be valid in both dialects.
 func executeRaw(_ sql: String, on store: any RegionStore) async throws {

@@ -44,10 +44,14 @@ public final class GameTestCluster: Sendable {
         public var identity: @Sendable (inout IdentityConfiguration) -> Void = { _ in }
         /// The wall clock tokens are issued and checked with.
         public var wallClock: @Sendable () -> Date = { Date() }
+        /// A region's `storage:` URL instead of its own SQLite directory (e.g. a PostgreSQL
+        /// database from ``TestPostgres/create()``, shared by the region's nodes).
+        public var storage: [String: String] = [:]
 
         public init(
             clock: ManualClock? = nil, suspicionTimeout: Duration = .seconds(2), emulateLinks: Bool = false, devLogin: Bool = true,
-            identity: @escaping @Sendable (inout IdentityConfiguration) -> Void = { _ in }, wallClock: @escaping @Sendable () -> Date = { Date() }
+            identity: @escaping @Sendable (inout IdentityConfiguration) -> Void = { _ in }, wallClock: @escaping @Sendable () -> Date = { Date() },
+            storage: [String: String] = [:]
         ) {
             self.clock = clock
             self.suspicionTimeout = suspicionTimeout
@@ -55,6 +59,7 @@ public final class GameTestCluster: Sendable {
             self.devLogin = devLogin
             self.identity = identity
             self.wallClock = wallClock
+            self.storage = storage
         }
     }
 
@@ -104,8 +109,8 @@ public final class GameTestCluster: Sendable {
         cluster: \(name)
         version: 1
         regions:
-          eu-west: { shards: \(shards), storage: "sqlite:\(directory.path)/eu-west" }
-          us-east: { shards: \(shards), storage: "sqlite:\(directory.path)/us-east" }
+          eu-west: { shards: \(shards), storage: "\(options.storage["eu-west"] ?? "sqlite:\(directory.path)/eu-west")" }
+          us-east: { shards: \(shards), storage: "\(options.storage["us-east"] ?? "sqlite:\(directory.path)/us-east")" }
         latency_ms:
           eu-west/us-east: 5
         catalog_primary: eu-west
