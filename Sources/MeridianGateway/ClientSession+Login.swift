@@ -32,17 +32,12 @@ extension ClientSession {
         case .passwordLogin(let login):
             try admitLogin(mayCreate: login.create)
             var request = Meridian_Identity_V1_LoginRequest()
-            request.password.username = login.username
-            request.password.password = login.password
-            request.password.create = login.create
-            request.password.displayName = login.displayName
+            request.password = Self.passwordCredentials(login)
             try await logIn(request, requestID: id)
         case .deviceLogin(let login):
             try admitLogin(mayCreate: true)  // an unknown device makes a guest account
             var request = Meridian_Identity_V1_LoginRequest()
-            request.device.deviceID = login.deviceID
-            request.device.deviceSecret = login.deviceSecret
-            request.device.displayName = login.displayName
+            request.device = Self.deviceCredentials(login)
             try await logIn(request, requestID: id)
         case .platformLogin(let login):
             try admitLogin(mayCreate: true)  // an unknown platform identity makes an account
@@ -168,6 +163,25 @@ extension ClientSession {
         }
     }
 
+    // The client's credentials as the identity layer takes them, for a login and for a link alike.
+
+    static func passwordCredentials(_ login: Meridian_Client_V1_PasswordLogin) -> Meridian_Identity_V1_PasswordCredentials {
+        var credentials = Meridian_Identity_V1_PasswordCredentials()
+        credentials.username = login.username
+        credentials.password = login.password
+        credentials.create = login.create
+        credentials.displayName = login.displayName
+        return credentials
+    }
+
+    static func deviceCredentials(_ login: Meridian_Client_V1_DeviceLogin) -> Meridian_Identity_V1_DeviceCredentials {
+        var credentials = Meridian_Identity_V1_DeviceCredentials()
+        credentials.deviceID = login.deviceID
+        credentials.deviceSecret = login.deviceSecret
+        credentials.displayName = login.displayName
+        return credentials
+    }
+
     static func platformCredentials(_ login: Meridian_Client_V1_PlatformLogin) -> Meridian_Identity_V1_PlatformCredentials {
         var credentials = Meridian_Identity_V1_PlatformCredentials()
         credentials.platform = login.platform
@@ -193,11 +207,10 @@ extension ClientSession {
         var request = Meridian_Identity_V1_LinkRequest()
         switch link.method {
         case .password(let login):
-            request.password.username = login.username
-            request.password.password = login.password
+            request.password = Self.passwordCredentials(login)
+            request.password.create = false  // linking adds a method; it never registers an account
         case .device(let login):
-            request.device.deviceID = login.deviceID
-            request.device.deviceSecret = login.deviceSecret
+            request.device = Self.deviceCredentials(login)
         case .platform(let login):
             request.platform = Self.platformCredentials(login)
         case nil:

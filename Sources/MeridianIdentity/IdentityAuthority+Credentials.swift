@@ -58,16 +58,36 @@ extension IdentityAuthority {
     }
 
     private func register(_ credentials: Meridian_Identity_V1_PasswordCredentials, home: String) async throws -> AccountRecord {
+        let method = try await passwordMethod(credentials)
+        let name = try Self.displayName(credentials.displayName, fallback: method.key.subject)
+        return try await create(
+            NewAccount(displayName: name, homeRegion: home, createdAt: now(), method: method),
+            taken: "that username is taken; choose another"
+        )
+    }
+
+    /// A new password method (registering or linking): the username checked and normalized, the
+    /// password's length checked and the password hashed.
+    private func passwordMethod(_ credentials: Meridian_Identity_V1_PasswordCredentials) async throws -> LoginMethodRecord {
         let username = try Self.normalizedUsername(credentials.username)
         guard (PasswordHasher.minimumPasswordBytes...PasswordHasher.maximumPasswordBytes).contains(credentials.password.utf8.count) else {
             throw IdentityRefusal(.invalidRequest, "a password is \(PasswordHasher.minimumPasswordBytes) to \(PasswordHasher.maximumPasswordBytes) bytes")
         }
-        let name = try Self.displayName(credentials.displayName, fallback: username)
         let hash = try await hasher.hash(credentials.password)
-        return try await create(NewAccount(
-            displayName: name, homeRegion: home, createdAt: now(),
-            method: LoginMethodRecord(key: LoginMethodKey(kind: .password, subject: username), secret: hash, linkedAt: now())
-        ), taken: "that username is taken; choose another")
+        return LoginMethodRecord(key: LoginMethodKey(kind: .password, subject: username), secret: hash, linkedAt: now())
+    }
+
+    /// The device method the credentials name (logging in or linking): the device id and the
+    /// secret's length checked.
+    static func deviceKey(_ credentials: Meridian_Identity_V1_DeviceCredentials) throws(IdentityRefusal) -> LoginMethodKey {
+        let device = credentials.deviceID
+        guard (1...128).contains(device.utf8.count), !device.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw IdentityRefusal(.invalidRequest, "a device id is 1 to 128 bytes without control characters")
+        }
+        guard (DeviceSecret.minimumBytes...DeviceSecret.maximumBytes).contains(credentials.deviceSecret.count) else {
+            throw IdentityRefusal(.invalidRequest, "a device secret is \(DeviceSecret.minimumBytes) to \(DeviceSecret.maximumBytes) random bytes the device keeps")
+        }
+        return LoginMethodKey(kind: .device, subject: device)
     }
 
     private func passwordLogin(_ credentials: Meridian_Identity_V1_PasswordCredentials, source: String) async throws -> AccountRecord {
@@ -97,15 +117,8 @@ extension IdentityAuthority {
     }
 
     private func deviceLogin(_ credentials: Meridian_Identity_V1_DeviceCredentials, home: String, source: String) async throws -> (AccountRecord, created: Bool) {
-        let device = credentials.deviceID
-        guard (1...128).contains(device.utf8.count), !device.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw IdentityRefusal(.invalidRequest, "a device id is 1 to 128 bytes without control characters")
-        }
-        guard (DeviceSecret.minimumBytes...DeviceSecret.maximumBytes).contains(credentials.deviceSecret.count) else {
-            throw IdentityRefusal(.invalidRequest, "a device secret is \(DeviceSecret.minimumBytes) to \(DeviceSecret.maximumBytes) random bytes the device keeps")
-        }
-        let key = LoginMethodKey(kind: .device, subject: device)
-        let throttleKey = "device:" + device
+        let key = try Self.deviceKey(credentials)
+        let throttleKey = "device:" + key.subject
         let clock = actorSystem.clock
         if let wait = throttle.retryAfter(account: throttleKey, source: source, now: clock.now) {
             throw IdentityRefusal(.locked, "too many failed logins; try again later", retryAfter: wait)
@@ -174,19 +187,9 @@ extension IdentityAuthority {
     func methodToLink(_ request: Meridian_Identity_V1_LinkRequest) async throws -> LoginMethodRecord {
         switch request.method {
         case .password(let credentials):
-            let username = try Self.normalizedUsername(credentials.username)
-            guard (PasswordHasher.minimumPasswordBytes...PasswordHasher.maximumPasswordBytes).contains(credentials.password.utf8.count) else {
-                throw IdentityRefusal(.invalidRequest, "a password is \(PasswordHasher.minimumPasswordBytes) to \(PasswordHasher.maximumPasswordBytes) bytes")
-            }
-            let hash = try await hasher.hash(credentials.password)
-            return LoginMethodRecord(key: LoginMethodKey(kind: .password, subject: username), secret: hash, linkedAt: now())
+            return try await passwordMethod(credentials)
         case .device(let credentials):
-            guard (1...128).contains(credentials.deviceID.utf8.count),
-                  (DeviceSecret.minimumBytes...DeviceSecret.maximumBytes).contains(credentials.deviceSecret.count)
-            else { throw IdentityRefusal(.invalidRequest, "a device id is 1 to 128 bytes and its secret \(DeviceSecret.minimumBytes) to \(DeviceSecret.maximumBytes) bytes") }
-            return LoginMethodRecord(
-                key: LoginMethodKey(kind: .device, subject: credentials.deviceID), secret: DeviceSecret.hash(credentials.deviceSecret), linkedAt: now()
-            )
+            return LoginMethodRecord(key: try Self.deviceKey(credentials), secret: DeviceSecret.hash(credentials.deviceSecret), linkedAt: now())
         case .platform(let credentials):
             let identity = try await platformIdentity(credentials)
             return LoginMethodRecord(key: LoginMethodKey(kind: .platform, subject: identity.subject), secret: nil, linkedAt: now())
