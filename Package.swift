@@ -355,6 +355,7 @@ let package = Package(
                 "MeridianCluster",
                 "MeridianStorage",
                 "MeridianTopology",
+                "MeridianTransport",
                 "MeridianWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,11 +3,19 @@ import Synchronization
 
 /// Simulated network conditions between this node and its peers, for local multi-region runs
 /// and tests (this machine has no `tc netem`): a one-way delay per region pair, applied by the
-/// sender, and partitions that silently drop everything to and from a peer or a region.
+/// sender, and partitions that stop everything to and from a peer or a region.
+///
+/// A partitioned connection behaves like a TCP connection whose packets stop arriving: nothing
+/// passes either way, and nothing is lost — what was sent arrives, in order, when the partition
+/// heals, unless the connection was closed meanwhile (the heartbeat's idle timeout does that
+/// for a long partition, and both sides start afresh on a new connection). Dropping frames
+/// from a live connection instead would break what a stream guarantees (a frame that defines
+/// something for later frames, such as a call target's id, lost while the later ones arrive).
 public final class LinkEmulation: Sendable {
     public struct Conditions: Sendable, Equatable {
         public var delay: TimeAmount
-        public var dropped: Bool
+        /// Nothing passes either way (held until the partition heals).
+        public var partitioned: Bool
     }
 
     private struct State {
@@ -19,6 +27,8 @@ public final class LinkEmulation: Sendable {
     private let localRegion: String
     private let oneWayDelay: @Sendable (_ from: String, _ to: String) -> TimeAmount
     private let state = Mutex(State())
+    /// Told when a partition heals: each connection's handler releases what it held.
+    private let listeners = Mutex<[ObjectIdentifier: @Sendable () -> Void]>([:])
 
     /// - Parameters:
     ///   - localRegion: this node's region.
@@ -33,6 +43,7 @@ public final class LinkEmulation: Sendable {
         state.withLock { state in
             if partitioned { state.blockedNodes.insert(node) } else { state.blockedNodes.remove(node) }
         }
+        if !partitioned { conditionsChanged() }
     }
 
     /// Drops (or stops dropping) all traffic with every node of `region`.
@@ -40,6 +51,7 @@ public final class LinkEmulation: Sendable {
         state.withLock { state in
             if partitioned { state.blockedRegions.insert(region) } else { state.blockedRegions.remove(region) }
         }
+        if !partitioned { conditionsChanged() }
     }
 
     /// Adds `delay` on top of the region delay for traffic to `node` (a slow link).
@@ -48,9 +60,22 @@ public final class LinkEmulation: Sendable {
     }
 
     public func conditions(for peer: PeerIdentity) -> Conditions {
-        let (dropped, extra) = state.withLock {
+        let (partitioned, extra) = state.withLock {
             ($0.blockedNodes.contains(peer.node) || $0.blockedRegions.contains(peer.region), $0.extraDelay[peer.node] ?? .zero)
         }
-        return Conditions(delay: oneWayDelay(localRegion, peer.region) + extra, dropped: dropped)
+        return Conditions(delay: oneWayDelay(localRegion, peer.region) + extra, partitioned: partitioned)
+    }
+
+    /// Calls `changed` (on any thread) whenever a partition heals, until ``stopListening(_:)``.
+    func listen(_ owner: ObjectIdentifier, _ changed: @escaping @Sendable () -> Void) {
+        listeners.withLock { $0[owner] = changed }
+    }
+
+    func stopListening(_ owner: ObjectIdentifier) {
+        _ = listeners.withLock { $0.removeValue(forKey: owner) }
+    }
+
+    private func conditionsChanged() {
+        for listener in listeners.withLock({ Array($0.values) }) { listener() }
     }
 }

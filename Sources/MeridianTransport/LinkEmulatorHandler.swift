@@ -2,8 +2,10 @@ import DequeModule
 import NIOCore
 
 /// Applies ``LinkEmulation`` at the socket end of the pipeline: outbound bytes are held for
-/// the link's one-way delay (order kept), and a partitioned link drops bytes both ways.
-/// Inactive until the handshake says who the peer is.
+/// the link's one-way delay (order kept), and a partitioned link holds bytes both ways until it
+/// heals (then they pass, in order) or the connection closes (then they are gone with it), as a
+/// TCP connection does when its packets stop arriving. Inactive until the handshake says who
+/// the peer is.
 package final class LinkEmulatorHandler: ChannelDuplexHandler {
     package typealias InboundIn = ByteBuffer
     package typealias InboundOut = ByteBuffer
@@ -14,9 +16,28 @@ package final class LinkEmulatorHandler: ChannelDuplexHandler {
     private var peer: PeerIdentity?
     private var delayed: Deque<(due: NIODeadline, data: ByteBuffer, promise: EventLoopPromise<Void>?)> = []
     private var drainScheduled = false
+    /// Written while the link was partitioned, in order.
+    private var heldOutbound: Deque<(data: ByteBuffer, promise: EventLoopPromise<Void>?)> = []
+    /// Read while the link was partitioned, in order.
+    private var heldInbound: Deque<ByteBuffer> = []
+    private var context: ChannelHandlerContext?
 
     package init(emulation: LinkEmulation) {
         self.emulation = emulation
+    }
+
+    package func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        emulation.listen(ObjectIdentifier(self)) {
+            eventLoop.execute { handler.value.release() }
+        }
+    }
+
+    package func handlerRemoved(context: ChannelHandlerContext) {
+        emulation.stopListening(ObjectIdentifier(self))
+        self.context = nil
     }
 
     package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -25,7 +46,10 @@ package final class LinkEmulatorHandler: ChannelDuplexHandler {
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if let peer, emulation.conditions(for: peer).dropped { return }
+        if let peer, !heldInbound.isEmpty || emulation.conditions(for: peer).partitioned {
+            heldInbound.append(unwrapInboundIn(data))
+            return
+        }
         context.fireChannelRead(data)
     }
 
@@ -35,15 +59,11 @@ package final class LinkEmulatorHandler: ChannelDuplexHandler {
             return
         }
         let conditions = emulation.conditions(for: peer)
-        if conditions.dropped {
-            promise?.succeed()  // lost on the wire, as a partition would
+        if conditions.partitioned || !heldOutbound.isEmpty {
+            heldOutbound.append((unwrapOutboundIn(data), promise))
             return
         }
-        if conditions.delay == .zero && delayed.isEmpty {
-            context.write(data, promise: promise)
-        } else {
-            delayed.append((.now() + conditions.delay, unwrapOutboundIn(data), promise))
-        }
+        send(unwrapOutboundIn(data), promise: promise, delay: conditions.delay, context: context)
     }
 
     package func flush(context: ChannelHandlerContext) {
@@ -58,7 +78,36 @@ package final class LinkEmulatorHandler: ChannelDuplexHandler {
         while let entry = delayed.popFirst() {
             entry.promise?.fail(ChannelError.ioOnClosedChannel)
         }
+        while let entry = heldOutbound.popFirst() {
+            entry.promise?.fail(ChannelError.ioOnClosedChannel)
+        }
+        heldInbound.removeAll()
         context.fireChannelInactive()
+    }
+
+    /// The partition healed (or another one did): what was held passes, in order.
+    private func release() {
+        guard let context, let peer else { return }
+        let conditions = emulation.conditions(for: peer)
+        guard !conditions.partitioned else { return }
+        if !heldInbound.isEmpty {
+            while let data = heldInbound.popFirst() { context.fireChannelRead(wrapInboundOut(data)) }
+            context.fireChannelReadComplete()
+        }
+        if !heldOutbound.isEmpty {
+            while let entry = heldOutbound.popFirst() {
+                send(entry.data, promise: entry.promise, delay: conditions.delay, context: context)
+            }
+            flush(context: context)
+        }
+    }
+
+    private func send(_ data: ByteBuffer, promise: EventLoopPromise<Void>?, delay: TimeAmount, context: ChannelHandlerContext) {
+        if delay == .zero && delayed.isEmpty {
+            context.write(wrapOutboundOut(data), promise: promise)
+        } else {
+            delayed.append((.now() + delay, data, promise))
+        }
     }
 
     private func scheduleDrain(context: ChannelHandlerContext) {

@@ -5,6 +5,7 @@ import MeridianRegion
 import MeridianStorage
 import MeridianTestSupport
 import MeridianTopology
+import MeridianTransport
 import Synchronization
 import Testing
 
@@ -178,6 +179,64 @@ struct TransferOverClusterTests {
         }
     }
 
+    /// The source region is cut off from the rest of the cluster right after the directory flip,
+    /// before its copy is tombstoned: its nodes, asked directly, accept no write for the player
+    /// (the store still holds the frozen copy); the transfer waits, finishes after the heal, and
+    /// the writer's retry lands exactly once in the new home.
+    @Test func aSourceRegionCutOffAfterTheFlipAcceptsNoWriteAndTheTransferFinishesAfterTheHeal() async throws {
+        let gate = StepGate(step: .flipped)
+        var options = GameTestCluster.Options(suspicionTimeout: .seconds(600), emulateLinks: true)
+        options.identity = { configuration in configuration.afterTransferStep = { record in await gate.reached(record.step) } }
+        try await GameTestCluster.with(options: options) { cluster in
+            let player = try await cluster.createAccount(name: "mover", home: "us-east")
+            _ = try await cluster.home(of: player, region: "us-east").grant(item: "gold", count: 50, idempotencyKey: "grant-1")
+            let authorityNode = try #require(IdentityPlacement.authorityNode(in: cluster.topology))
+            let authority = try #require(cluster.node(authorityNode))
+            let transfer = Task { try await authority.identity.transfer(player: player, to: "eu-west") }
+            await gate.waitUntilReached()
+
+            // Cut us-east off from eu-west, both ways; then let the coordinator go on (to the tombstone it cannot reach).
+            let eastNodes = Set(cluster.topology.nodes(in: "us-east").map(\.id))
+            func cut(_ partitioned: Bool) {
+                for node in cluster.all {
+                    let inEast = eastNodes.contains(node.system.nodeID)
+                    for other in cluster.topology.nodes.map(\.id) where eastNodes.contains(other) != inEast {
+                        node.system.linkEmulation?.setPartitioned(node: other, partitioned)
+                    }
+                }
+            }
+            cut(true)
+            await gate.open()
+            for via in eastNodes.sorted() {
+                let oldHome = try cluster.home(of: player, region: "us-east", via: via)
+                do {
+                    _ = try await oldHome.grant(item: "gold", count: 1, idempotencyKey: "late-grant")
+                    Issue.record("the cut-off source region accepted a write after the flip (via \(via))")
+                } catch {
+                    // A StorageError where the actor is local, its report where it is remote.
+                    let frozen = (error as? StorageError)?.code == .frozen || "\(error)".contains("frozen:")
+                    #expect(frozen, "refused as frozen: \(error)")
+                }
+            }
+            let source = try #require(cluster.node(cluster.homeNode(of: player, region: "us-east"))?.region.store)
+            let copy = try await source.player(player)
+            #expect(copy?.state == .frozen && copy?.ledgerSequence == 1, "\(String(describing: copy))")
+            let waiting = try await authority.identity.latestTransfer(of: player)
+            #expect(waiting?.step.isCommitted == true && waiting?.step != .done, "the transfer waits for the source: \(String(describing: waiting))")
+
+            cut(false)
+            let ended = try await transfer.value
+            #expect(ended.step == .done, "\(ended)")
+            #expect(try await source.player(player)?.state == .tombstoned)
+            let newHome = try cluster.home(of: player, region: "eu-west")
+            let retried = try await newHome.grant(item: "gold", count: 1, idempotencyKey: "late-grant")
+            #expect(!retried.replayed && retried.balancesAfter["gold"] == 51)
+            let again = try await newHome.grant(item: "gold", count: 1, idempotencyKey: "late-grant")
+            #expect(again.replayed)
+            #expect(try await newHome.view().balances == ["gold": 51])
+        }
+    }
+
     // MARK: Helpers
 
     /// Grants, a consume and a replayed key: three events and one replay in the ledger.
@@ -230,5 +289,39 @@ struct TransferOverClusterTests {
             }
             #expect(entry.epoch == 2)
         }
+    }
+}
+
+/// Holds a transfer's coordinator right after it recorded `step` (the first time) until the test
+/// opens the gate; the test waits until the coordinator got there.
+actor StepGate {
+    let step: TransferStep
+    private var arrived = false
+    private var isOpen = false
+    private var arrivalWaiters: [CheckedContinuation<Void, Never>] = []
+    private var openWaiters: [CheckedContinuation<Void, Never>] = []
+
+    init(step: TransferStep) {
+        self.step = step
+    }
+
+    func reached(_ reached: TransferStep) async {
+        guard reached == step, !arrived else { return }
+        arrived = true
+        for waiter in arrivalWaiters { waiter.resume() }
+        arrivalWaiters = []
+        if isOpen { return }
+        await withCheckedContinuation { openWaiters.append($0) }
+    }
+
+    func waitUntilReached() async {
+        if arrived { return }
+        await withCheckedContinuation { arrivalWaiters.append($0) }
+    }
+
+    func open() {
+        isOpen = true
+        for waiter in openWaiters { waiter.resume() }
+        openWaiters = []
     }
 }
