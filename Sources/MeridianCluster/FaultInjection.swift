@@ -2,7 +2,9 @@ import Foundation
 
 /// Named points where a test can make this process die on purpose, to prove that nothing is
 /// lost when a node is killed at the worst moment. Off unless `MERIDIAN_FAULT` names a point
-/// (e.g. `MERIDIAN_FAULT=kill-after-trade-out`); never set in production.
+/// (e.g. `MERIDIAN_FAULT=kill-after-trade-out`); never set in production. With
+/// `MERIDIAN_FAULT_ACTION=stop` the process stops itself there instead (SIGSTOP: a pause, as a
+/// long GC or VM stall would be) and goes on where it was when it gets SIGCONT.
 public struct FaultInjection: Sendable {
     /// A named point; each module declares its own (``afterTradeOut``, the transfer steps, …).
     public struct Point: RawRepresentable, Hashable, Sendable {
@@ -11,14 +13,22 @@ public struct FaultInjection: Sendable {
     }
 
     private let armed: Point?
+    private let pauses: Bool
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         armed = environment["MERIDIAN_FAULT"].map(Point.init(rawValue:))
+        pauses = environment["MERIDIAN_FAULT_ACTION"] == "stop"
     }
 
-    /// Kills this process with SIGKILL (no clean-up, as `kill -9` would) if `point` is armed.
+    /// Kills this process with SIGKILL (no clean-up, as `kill -9` would) if `point` is armed, or
+    /// stops it with SIGSTOP when the action is `stop`.
     public func reached(_ point: Point) {
         guard armed == point else { return }
+        if pauses {
+            FileHandle.standardError.write(Data("MERIDIAN_FAULT: stopping this process at \(point.rawValue)\n".utf8))
+            kill(getpid(), SIGSTOP)
+            return
+        }
         FileHandle.standardError.write(Data("MERIDIAN_FAULT: killing this process at \(point.rawValue)\n".utf8))
         kill(getpid(), SIGKILL)
     }

@@ -21,6 +21,8 @@ public final class MembershipService: Sendable {
     private struct State {
         var machine: SWIMStateMachine
         var ticker: RepeatedTask?
+        /// Set when this node began leaving on purpose (its own `removed` is then no surprise).
+        var leaving = false
     }
 
     private let state: Mutex<State>
@@ -78,7 +80,8 @@ public final class MembershipService: Sendable {
     /// Leaves gracefully: every member hears this node is down; stops the detector.
     func leave() async {
         let (directives, ticker) = state.withLock { state in
-            (state.machine.leave(now: now), state.ticker)
+            state.leaving = true
+            return (state.machine.leave(now: now), state.ticker)
         }
         ticker?.cancel()
         apply(directives)
@@ -94,6 +97,25 @@ public final class MembershipService: Sendable {
     /// Changes from now on, in order. The stream ends when the node leaves.
     public func changes() -> AsyncStream<MembershipChange> {
         broadcast.subscribe()
+    }
+
+    /// Returns true when this node learns that the cluster declared it down — its incarnation
+    /// failed the failure detector (a pause or a cut-off longer than the suspicion timeout) and
+    /// the others already failed over what it ran. SWIM lets no declared-down incarnation back
+    /// in: the node must start again as a new incarnation (see `meridian bootstrap`, which exits
+    /// for its supervisor to restart it). Returns false when the node leaves on purpose first or
+    /// the calling task is cancelled.
+    public func declaredDown() async -> Bool {
+        let changes = changes()
+        if declaredDownNow { return true }
+        for await change in changes where change.member.id == state.withLock({ $0.machine.myself.id }) && change.current.isTerminal {
+            return declaredDownNow
+        }
+        return false
+    }
+
+    private var declaredDownNow: Bool {
+        state.withLock { !$0.leaving && $0.machine.myself.status.isTerminal }
     }
 
     /// Waits until `predicate` holds for the member list, checking now and on every change.

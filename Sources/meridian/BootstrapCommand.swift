@@ -11,6 +11,7 @@ import MeridianRegion
 import MeridianTopology
 import MeridianTransport
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// `meridian bootstrap`: runs one node in the foreground until SIGTERM/SIGINT, then leaves
@@ -87,6 +88,7 @@ struct BootstrapCommand: AsyncParsableCommand {
             configuration: .init(services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: service.logger)
         )
         try await group.run()
+        if service.outcome.wasDeclaredDown { throw ExitCode(ClusterNodeService.declaredDownExitCode) }
     }
 
     /// `--seed`: fetch the topology from the seed, then run as the node it describes, or,
@@ -131,8 +133,23 @@ struct BootstrapCommand: AsyncParsableCommand {
 }
 
 /// One cluster node as a ServiceLifecycle service: starts, runs until graceful shutdown is
-/// requested, then leaves the cluster.
+/// requested, then leaves the cluster — or until the cluster declared this node down (a pause
+/// longer than the failure detector's bound: the others already took over its shards and
+/// players), then stops at once and `meridian bootstrap` exits with ``declaredDownExitCode``,
+/// so that its supervisor (systemd's `Restart=on-failure`, `meridian local`) starts it again as
+/// a new incarnation, which joins like any restarted node.
 struct ClusterNodeService: Service {
+    /// EX_TEMPFAIL: the node stopped because the cluster declared it down; start it again.
+    static let declaredDownExitCode: Int32 = 75
+
+    /// How the service ended, for the command's exit status.
+    final class Outcome: Sendable {
+        private let declaredDown = Mutex(false)
+        var wasDeclaredDown: Bool { declaredDown.withLock { $0 } }
+        func setDeclaredDown() { declaredDown.withLock { $0 = true } }
+    }
+
+    let outcome = Outcome()
     let configuration: ClusterSystem.Configuration
     let topology: Topology
     /// Where to serve `GET /metrics`; nil: the node exports no metrics.
@@ -185,7 +202,22 @@ struct ClusterNodeService: Service {
                 catalog: catalog.local, logger: logger
             )
         }
-        try? await gracefulShutdown()
+        if await Self.declaredDownBeforeShutdown(system) {
+            // The others already took over this incarnation's shards and players: nothing to hand
+            // over, and its matches' players were told `server_lost`. Stop serving at once.
+            outcome.setDeclaredDown()
+            logger.error("this node was declared down by the cluster (a pause or a cut-off longer than the failure detector allows); stopping so that its supervisor starts it again as a new incarnation", metadata: [
+                "meridian.exit_code": "\(Self.declaredDownExitCode)",
+            ])
+            await gateway?.shutdown()
+            await game.shutdown(drainTimeout: .zero)
+            await identity.stop()
+            await catalog.stop()
+            await system.shutdown()
+            await region.shutdown()
+            await metricsServer?.shutdown()
+            return
+        }
         await gateway?.shutdown()
         // Leaving on purpose: shards hand over at match boundaries (running matches finish first).
         await game.shutdown()
@@ -194,6 +226,21 @@ struct ClusterNodeService: Service {
         await system.shutdown()
         await region.shutdown()
         await metricsServer?.shutdown()
+    }
+
+    /// Waits for a graceful shutdown request (false) or for the cluster declaring this node down (true).
+    private static func declaredDownBeforeShutdown(_ system: ClusterSystem) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try? await gracefulShutdown()
+                return false
+            }
+            group.addTask { await system.membership.declaredDown() }
+            // The first to finish decides.
+            let declaredDown = await group.next() ?? false
+            group.cancelAll()
+            return declaredDown
+        }
     }
 
     /// Makes Prometheus the process's metrics factory and serves it, when the node has a metrics address.

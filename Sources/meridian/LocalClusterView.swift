@@ -14,6 +14,8 @@ struct LocalClusterView {
     /// Catalog version each node serves (nil: not answering or none yet).
     var catalogVersions: [String: UInt64]
     var processes: [String: Bool]
+    /// Times each node was started again after the cluster declared it down.
+    var restarts: [String: Int] = [:]
     var regions: [String]
     var nodesByRegion: [String: [String]]
     /// Each answering node's game figures.
@@ -51,6 +53,7 @@ struct LocalClusterView {
             members: answer?.1 ?? [],
             catalogVersions: catalogVersions,
             processes: supervisor.states,
+            restarts: supervisor.restartCounts,
             regions: client.topology.regions.map(\.name),
             nodesByRegion: nodesByRegion,
             game: game,
@@ -79,7 +82,7 @@ struct LocalClusterView {
             )
             for node in nodes {
                 let member = members.first { $0.node == node }
-                let process = processes[node] == true ? "running" : "exited"
+                let process = (processes[node] == true ? "running" : "exited") + (restarts[node].map { " (restarted \($0)×)" } ?? "")
                 let state = member?.state ?? "unknown"
                 let incarnation = member.map { "\($0.incarnation)" } ?? "-"
                 let seen = member?.lastSeenMillisecondsAgo.map { "\($0) ms" } ?? "-"

@@ -19,26 +19,10 @@ struct BootstrapProcessesTests {
         )
     }
 
-    func status() -> [StatusRow]? {
-        guard let (status, output) = try? cluster.meridian(["status", "--json", "--timeout", "1"]), status == 0 else {
-            return nil
-        }
-        return try? JSONDecoder().decode([StatusRow].self, from: Data(output.utf8))
-    }
+    func status() -> [StatusRow]? { cluster.status() }
 
-    /// Polls `meridian status` until `predicate` holds; returns the rows and the time it took.
     func waitForStatus(timeout: Duration, _ predicate: ([StatusRow]) -> Bool) async throws -> ([StatusRow], Duration) {
-        let start = ContinuousClock.now
-        var last: [StatusRow]?
-        while ContinuousClock.now - start < timeout {
-            if let rows = status() {
-                last = rows
-                if predicate(rows) { return (rows, ContinuousClock.now - start) }
-            }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        Issue.record("status never matched within \(timeout); last: \(String(describing: last))")
-        throw CancellationError()
+        try await cluster.waitForStatus(timeout: timeout, predicate)
     }
 
     @Test func nodesJoinAKilledNodeIsDownAndRejoinsAsANewIncarnation() async throws {

@@ -126,6 +126,29 @@ struct ProcessCluster {
         try Meridian.run(arguments + ["--topology", topologyPath])
     }
 
+    /// The member table of `meridian status --json`, or nil when no node answered within a second.
+    func status() -> [StatusRow]? {
+        guard let (status, output) = try? meridian(["status", "--json", "--timeout", "1"]), status == 0 else {
+            return nil
+        }
+        return try? JSONDecoder().decode([StatusRow].self, from: Data(output.utf8))
+    }
+
+    /// Polls `meridian status` until `predicate` holds; returns the rows and the time it took.
+    func waitForStatus(timeout: Duration, _ predicate: ([StatusRow]) -> Bool) async throws -> ([StatusRow], Duration) {
+        let start = ContinuousClock.now
+        var last: [StatusRow]?
+        while ContinuousClock.now - start < timeout {
+            if let rows = status() {
+                last = rows
+                if predicate(rows) { return (rows, ContinuousClock.now - start) }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("status never matched within \(timeout); last: \(String(describing: last))")
+        throw CancellationError()
+    }
+
     /// Writes `contents` to `name` in `directory` (a catalog file, say) and returns its path.
     func write(_ name: String, _ contents: String) throws -> String {
         let path = directory.appendingPathComponent(name).path

@@ -138,6 +138,61 @@ struct TransferProcessesTests {
         try? FileManager.default.removeItem(at: cluster.directory)
     }
 
+    /// The destination node stops (SIGSTOP, a long GC or VM stall) right after its import
+    /// committed, before it replied, and stays stopped until the source's region declared it
+    /// down. Resumed, it learns that it was declared down and exits with 75 for its supervisor
+    /// (here the test) to start it again; the transfer then completes, whole in one region.
+    @Test(.timeLimit(.minutes(4)))
+    func aDestinationPausedPastTheFailureDetectorRestartsAndTheTransferCompletes() async throws {
+        let cluster = try await ProcessCluster(
+            "e2e-pause", directoryPrefix: "meridian-e2e-pause",
+            regions: [.init("region-a", shards: 2, nodes: ["a-1"]), .init("region-b", shards: 2, nodes: ["b-1"])],
+            latency: ["region-a/region-b": 20], catalogPrimary: "region-a", seeds: ["a-1", "b-1"]
+        )
+        let password = try cluster.write("password", "a long password\n")
+        let a = try cluster.start("a-1")
+        var b = try cluster.start("b-1", environment: ["MERIDIAN_FAULT": "kill-after-agent-import", "MERIDIAN_FAULT_ACTION": "stop"])
+        defer {
+            for process in [a, b] where process.isRunning {
+                kill(process.processIdentifier, SIGCONT)
+                kill(process.processIdentifier, SIGKILL)
+            }
+        }
+        let player = try await newPlayer("p-paused-\(suffix)", in: cluster, password: password)
+        let mover = try Meridian.start(
+            ["player", "transfer", "--player", player, "--to", "region-b", "--json", "--topology", cluster.topologyPath],
+            log: cluster.directory.appendingPathComponent("transfer-paused.log")
+        )
+        let pausedPID = b.processIdentifier
+        let stopped = try await eventually { Self.isStopped(pausedPID) }
+        #expect(stopped, "b-1 stopped itself after its import")
+        _ = try await cluster.waitForStatus(timeout: .seconds(60)) { rows in
+            rows.contains { $0.node == "b-1" && ($0.state == "down" || $0.state == "removed") }
+        }
+        let during = try cluster.meridian(["ledger", "audit"])
+        #expect(during.status == 0, "audit with the destination paused: \(during.output)")
+
+        kill(pausedPID, SIGCONT)
+        b.waitUntilExit()
+        #expect(b.terminationReason == .exit && b.terminationStatus == 75, "b-1 exits for its supervisor once it learns it was declared down")
+        b = try cluster.start("b-1", run: 1)
+        mover.waitUntilExit()
+        #expect(mover.terminationStatus == 0, "the transfer waited for the destination (\(cluster.directory.path))")
+        try await expectMoved(player, in: cluster)
+
+        for process in [a, b] { process.terminate() }
+        for process in [a, b] { process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: cluster.directory)
+    }
+
+    /// Whether process `pid` is stopped (state `T` in /proc/PID/stat).
+    static func isStopped(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")")
+        else { return false }
+        return stat[stat.index(close, offsetBy: 2)...].first == "T"
+    }
+
     /// A user's mistake exits 1 (not ArgumentParser's 64), like every `meridian` command.
     @Test func aMalformedRequestExitsOne() throws {
         #expect(try Meridian.run(["player", "transfer", "--topology", "none.yaml", "--player", "not-a-uuid", "--to", "us-east"]).status == 1)

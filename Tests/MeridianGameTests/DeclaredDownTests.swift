@@ -1,0 +1,48 @@
+import Foundation
+import MeridianCluster
+import MeridianMembership
+import MeridianTestSupport
+import MeridianTopology
+import MeridianTransport
+import Testing
+
+/// A node the cluster declared down while it kept running (cut off, or paused, longer than the
+/// failure detector allows) cannot come back under that incarnation: it must learn what
+/// happened so that it restarts (`meridian bootstrap` exits for its supervisor).
+@Suite struct DeclaredDownTests {
+    @Test func aNodeCutOffUntilDeclaredDownLearnsItOnceTheLinkHeals() async throws {
+        try await GameTestCluster.with(options: .init(emulateLinks: true)) { cluster in
+            let victim = "us-east-2"
+            let ids = cluster.topology.nodes.map(\.id)
+            func cut(_ partitioned: Bool) {
+                for node in cluster.all {
+                    for other in ids where other != node.system.nodeID && (other == victim || node.system.nodeID == victim) {
+                        node.system.linkEmulation?.setPartitioned(node: other, partitioned)
+                    }
+                }
+            }
+            let system = try #require(cluster.node(victim)).system
+            let learned = Task { await system.membership.declaredDown() }
+            cut(true)
+            for id in ids where id != victim {
+                try await cluster.node(id)!.system.membership.waitUntil(timeout: .seconds(60)) { members in
+                    members.contains { $0.id.node == victim && $0.status.isTerminal }
+                }
+            }
+            cut(false)
+            let declaredDown = await learned.value
+            #expect(declaredDown, "the node learned that the cluster declared it down")
+            #expect(system.membership.members.first { $0.id.node == victim }?.status.isTerminal == true)
+        }
+    }
+
+    @Test func aNodeLeavingOnPurposeIsNotDeclaredDown() async throws {
+        try await GameTestCluster.with(nodes: ["eu-west-1", "eu-west-2"]) { cluster in
+            let system = try #require(cluster.node("eu-west-2")).system
+            let learned = Task { await system.membership.declaredDown() }
+            await system.shutdown()
+            let declaredDown = await learned.value
+            #expect(!declaredDown)
+        }
+    }
+}
