@@ -1,4 +1,5 @@
 import Crypto
+import CryptoExtras
 import Foundation
 import MeridianWire
 import SwiftProtobuf
@@ -45,8 +46,9 @@ public struct TokenError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(code.rawValue): \(message)" }
 }
 
-/// The token format: `m1.<claims>.<signature>`, base64url without padding; the signature is
-/// Ed25519 over ``AccessTokenFormat/domain`` followed by the claims' protobuf bytes.
+/// The token format: `m1.<claims>.<signature>`, base64url without padding; the signature, by the
+/// key the claims name, is over ``AccessTokenFormat/domain`` followed by the claims' protobuf
+/// bytes (see ``TokenSigningKey`` for the algorithms).
 enum AccessTokenFormat {
     static let prefix = "m1"
     static let domain = Array("meridian access token v1".utf8) + [0]
@@ -56,13 +58,86 @@ enum AccessTokenFormat {
     static func signedBytes(_ claims: [UInt8]) -> [UInt8] { domain + claims }
 }
 
+/// One of the authority's signing keys.
+///
+/// New keys are RSA-2048 signing with RSASSA-PSS and SHA-256 (JWT's PS256): what every gateway
+/// does per login is verify, and an RSA verification (public exponent 65537) costs ~20 µs on the
+/// 2-core development machine where Ed25519 costs 67 µs and ECDSA P-256 51 µs (`meridian bench
+/// identity`); signing costs ~1 ms, once per login or refresh, at the authority. Ed25519 keys
+/// made by earlier versions keep signing until rotated and verifying until their tokens expire.
+/// Stored as the key's own bytes: 32 raw bytes for Ed25519, DER for RSA.
+package enum TokenSigningKey: Sendable {
+    case rsa(_RSA.Signing.PrivateKey)
+    case ed25519(Curve25519.Signing.PrivateKey)
+
+    /// A new key for the authority to sign with.
+    package static func generate() throws -> TokenSigningKey {
+        .rsa(try _RSA.Signing.PrivateKey(keySize: .bits2048))
+    }
+
+    /// The key as the store keeps it (``privateKeyBytes``).
+    package init(stored bytes: Data) throws {
+        if bytes.count == 32 {
+            self = .ed25519(try Curve25519.Signing.PrivateKey(rawRepresentation: bytes))
+        } else {
+            self = .rsa(try _RSA.Signing.PrivateKey(derRepresentation: bytes))
+        }
+    }
+
+    package var privateKeyBytes: Data {
+        switch self {
+        case .rsa(let key): key.derRepresentation
+        case .ed25519(let key): key.rawRepresentation
+        }
+    }
+
+    /// What every node verifies with (replicated in the key set).
+    package var publicKeyBytes: Data {
+        switch self {
+        case .rsa(let key): key.publicKey.derRepresentation
+        case .ed25519(let key): key.publicKey.rawRepresentation
+        }
+    }
+
+    func signature(for bytes: [UInt8]) throws -> [UInt8] {
+        switch self {
+        case .rsa(let key): Array(try key.signature(for: bytes, padding: .PSS).rawRepresentation)
+        case .ed25519(let key): Array(try key.signature(for: bytes))
+        }
+    }
+}
+
+/// The public half of a ``TokenSigningKey``.
+enum TokenVerifyingKey: Sendable {
+    case rsa(_RSA.Signing.PublicKey)
+    case ed25519(Curve25519.Signing.PublicKey)
+
+    /// The key as the key set carries it (``TokenSigningKey/publicKeyBytes``); nil when unreadable.
+    init?(_ bytes: Data) {
+        if bytes.count == 32 {
+            guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: bytes) else { return nil }
+            self = .ed25519(key)
+        } else {
+            guard let key = try? _RSA.Signing.PublicKey(derRepresentation: bytes) else { return nil }
+            self = .rsa(key)
+        }
+    }
+
+    func isValidSignature(_ signature: [UInt8], for bytes: [UInt8]) -> Bool {
+        switch self {
+        case .rsa(let key): key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: bytes, padding: .PSS)
+        case .ed25519(let key): key.isValidSignature(signature, for: bytes)
+        }
+    }
+}
+
 /// Signs access tokens with the authority's current key.
 package struct AccessTokenSigner: Sendable {
     let keyID: String
-    let key: Curve25519.Signing.PrivateKey
+    let key: TokenSigningKey
     let cluster: String
 
-    package init(keyID: String, key: Curve25519.Signing.PrivateKey, cluster: String) {
+    package init(keyID: String, key: TokenSigningKey, cluster: String) {
         self.keyID = keyID
         self.key = key
         self.cluster = cluster
@@ -73,7 +148,7 @@ package struct AccessTokenSigner: Sendable {
         var proto = Meridian_Identity_V1_KeySet()
         var signing = Meridian_Identity_V1_SigningKey()
         signing.keyID = keyID
-        signing.publicKey = key.publicKey.rawRepresentation
+        signing.publicKey = key.publicKeyBytes
         proto.keys = [signing]
         return TokenKeySet(cluster: cluster, proto: proto)
     }
@@ -90,14 +165,14 @@ package struct AccessTokenSigner: Sendable {
         proto.cluster = cluster
         let bytes: [UInt8] = try proto.serializedBytes()
         let signature = try key.signature(for: AccessTokenFormat.signedBytes(bytes))
-        return "\(AccessTokenFormat.prefix).\(Base64URL.encode(bytes)).\(Base64URL.encode(Array(signature)))"
+        return "\(AccessTokenFormat.prefix).\(Base64URL.encode(bytes)).\(Base64URL.encode(signature))"
     }
 }
 
 /// The authority's public keys, by key id: what every node verifies access tokens with.
 public struct TokenKeySet: Sendable {
     struct Key: Sendable {
-        var publicKey: Curve25519.Signing.PublicKey
+        var publicKey: TokenVerifyingKey
         var createdAt: Date
         var retiredAt: Date?
     }
@@ -114,7 +189,7 @@ public struct TokenKeySet: Sendable {
         self.cluster = cluster
         self.keys = [:]
         for key in proto.keys {
-            guard let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: key.publicKey) else { continue }
+            guard let publicKey = TokenVerifyingKey(key.publicKey) else { continue }
             keys[key.keyID] = Key(
                 publicKey: publicKey, createdAt: Date(milliseconds: key.createdAtMs),
                 retiredAt: key.retiredAtMs == 0 ? nil : Date(milliseconds: key.retiredAtMs)

@@ -271,7 +271,7 @@ package distributed actor IdentityAuthority {
         let keys = try await store.signingKeys()
         if let newest = keys.last(where: { $0.retiredAt == nil }) ?? keys.last {
             signer = AccessTokenSigner(
-                keyID: newest.id, key: try Curve25519.Signing.PrivateKey(rawRepresentation: newest.privateKey), cluster: actorSystem.configuration.cluster
+                keyID: newest.id, key: try TokenSigningKey(stored: newest.privateKey), cluster: actorSystem.configuration.cluster
             )
         } else {
             try await addKey()
@@ -281,10 +281,10 @@ package distributed actor IdentityAuthority {
     }
 
     private func addKey() async throws {
-        let key = Curve25519.Signing.PrivateKey()
+        let key = try TokenSigningKey.generate()
         let id = "k" + String(UInt64(now().milliseconds), radix: 36) + "-" + UUID().uuidString.prefix(4).lowercased()
         try await store.addSigningKey(SigningKeyRecord(
-            id: id, privateKey: key.rawRepresentation, publicKey: key.publicKey.rawRepresentation, createdAt: now()
+            id: id, privateKey: key.privateKeyBytes, publicKey: key.publicKeyBytes, createdAt: now()
         ))
         signer = AccessTokenSigner(keyID: id, key: key, cluster: actorSystem.configuration.cluster)
         logger.info("identity signing key added", metadata: ["meridian.identity.key": "\(id)"])

@@ -111,7 +111,13 @@ import Testing
             #expect(code5 == .invalidArgument)
             let code6 = await storageError { try await accounts.addSigningKey(signingKey("", at: at(0))) }?.code
             #expect(code6 == .invalidArgument)
+            let code6b = await storageError { try await accounts.addSigningKey(signingKey("k", at: at(0), privateBytes: 8193)) }?.code
+            #expect(code6b == .invalidArgument)
             #expect(try await accounts.signingKeys().isEmpty)
+            // An RSA-2048 key's DER sizes are stored whole (the schema's checks of version 7).
+            let rsaSized = signingKey("rsa", at: at(0), privateBytes: 1192)
+            try await accounts.addSigningKey(rsaSized)
+            #expect(try await accounts.signingKeys() == [rsaSized])
             let code7 = await storageError {
                 try await accounts.linkMethod(LoginMethodRecord(key: LoginMethodKey(kind: .device, subject: ""), secret: "x", linkedAt: at(0)), to: owner)
             }?.code
@@ -628,7 +634,7 @@ import Testing
             let alice = try await accounts.createAccount(newAccount("alice"))
             _ = try await accounts.setAccountState(alice.id, to: .banned)
             try await migrateAgain(fresh.store)
-            #expect(try await appliedMigrations(fresh.store) == [1, 2, 3, 4, 5, 6])
+            #expect(try await appliedMigrations(fresh.store) == [1, 2, 3, 4, 5, 6, 7])
             #expect(try await accounts.directoryVersion() == 2)
             #expect(try await accounts.account(alice.id)?.state == .banned)
             #expect(try await accounts.createAccount(newAccount("bob")).directoryVersion == 3)

@@ -40,13 +40,14 @@ import Testing
 
 extension MigrationTests {
     @Test func bothBackendsKnowTheSameVersions() {
-        #expect(SQLiteSchema.migrations.map(\.version) == [1, 2, 3, 4, 5, 6])
-        #expect(PostgresSchema.migrations.map(\.version) == [1, 2, 3, 4, 5, 6])
+        #expect(SQLiteSchema.migrations.map(\.version) == [1, 2, 3, 4, 5, 6, 7])
+        #expect(PostgresSchema.migrations.map(\.version) == [1, 2, 3, 4, 5, 6, 7])
         #expect(SQLiteSchema.migrations.map(\.name) == PostgresSchema.migrations.map(\.name))
         #expect(SQLiteSchema.migrations[2].name == "identity: accounts, login methods, refresh tokens, signing keys")
         #expect(SQLiteSchema.migrations[3].name == "transfer: incoming players")
         #expect(SQLiteSchema.migrations[4].name == "transfer: sagas at the identity authority")
-        #expect(SQLiteSchema.migrations.last?.name == "players: activation fence")
+        #expect(SQLiteSchema.migrations[5].name == "players: activation fence")
+        #expect(SQLiteSchema.migrations.last?.name == "identity: RSA signing keys")
     }
 
     /// A database at schema version 1 (before skill ratings) with one player and one recorded match is
@@ -75,7 +76,7 @@ extension MigrationTests {
             ]
         }
         try await withVersion1Database(backend, seed: seed) { store in
-            #expect(try await appliedMigrations(store) == [1, 2, 3, 4, 5, 6])
+            #expect(try await appliedMigrations(store) == [1, 2, 3, 4, 5, 6, 7])
             let accounts = try #require(store as? any AccountStore)
             #expect(try await accounts.directoryVersion() == 0)
             #expect(try await accounts.directoryChanges(after: 0, limit: 10).isEmpty)

@@ -597,7 +597,7 @@ import Testing
             #expect(value36 != nil)
 
             let reopened = try await fresh.reopen()
-            #expect(try await appliedMigrations(reopened) == [1, 2, 3, 4, 5, 6])
+            #expect(try await appliedMigrations(reopened) == [1, 2, 3, 4, 5, 6, 7])
             #expect(try await reopened.player(player.id)?.state == .incoming)
             await reopened.close()
         }

@@ -132,13 +132,13 @@ public enum RefreshRotation: Sendable, Hashable {
     case invalid
 }
 
-/// One key of the authority's access-token signing key set (Ed25519).
+/// One key of the authority's access-token signing key set (RSA-2048, or Ed25519 from earlier versions).
 public struct SigningKeyRecord: Sendable, Hashable {
     /// The key id tokens name (`kid`).
     public var id: String
-    /// The raw private key (32 bytes): stays in the authority's store.
+    /// The private key (DER for RSA, 32 raw bytes for Ed25519): stays in the authority's store.
     public var privateKey: Data
-    /// The raw public key (32 bytes): replicated to every node.
+    /// The public key (DER for RSA, 32 raw bytes for Ed25519): replicated to every node.
     public var publicKey: Data
     public var createdAt: Date
     /// When it stopped signing (a newer key took over); it still verifies tokens until they expire.

@@ -5,9 +5,10 @@ import Foundation
 /// Refusals are ``StorageError/Code/invalidArgument`` and say what to fix; they never echo a
 /// secret, a token hash or key material (sizes only).
 enum AccountValidation {
-    /// The size of a refresh token hash (SHA-256) and of a raw Ed25519 key, in bytes.
+    /// The size of a refresh token hash (SHA-256), in bytes.
     static let hashBytes = 32
-    static let keyBytes = 32
+    /// Signing keys' sizes, in bytes: from a raw Ed25519 key (32) to a DER-encoded RSA key.
+    static let keyBytes = 32...8192
     /// The longest signing key id (`kid`) the stores accept, in UTF-8 bytes.
     static let maximumKeyIDBytes = 128
 
@@ -56,9 +57,9 @@ enum AccountValidation {
         guard idBytes > 0, idBytes <= maximumKeyIDBytes else {
             throw .invalid("a signing key id has 1 to \(maximumKeyIDBytes) UTF-8 bytes, got \(idBytes)")
         }
-        guard key.privateKey.count == keyBytes, key.publicKey.count == keyBytes else {
+        guard keyBytes.contains(key.privateKey.count), keyBytes.contains(key.publicKey.count) else {
             throw .invalid(
-                "signing key \(key.id) needs raw Ed25519 keys of \(keyBytes) bytes, got a \(key.privateKey.count)-byte private and a \(key.publicKey.count)-byte public key"
+                "signing key \(key.id) needs keys of \(keyBytes.lowerBound) to \(keyBytes.upperBound) bytes (raw Ed25519 or RSA DER), got a \(key.privateKey.count)-byte private and a \(key.publicKey.count)-byte public key"
             )
         }
     }

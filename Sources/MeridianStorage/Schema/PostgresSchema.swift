@@ -217,5 +217,12 @@ enum PostgresSchema {
             "ALTER TABLE players ADD COLUMN activation BIGINT NOT NULL DEFAULT 0",
             "ALTER TABLE players ADD COLUMN activation_node TEXT NOT NULL DEFAULT ''",
         ]),
+        // Access tokens are signed with RSA keys (DER, ~1.2 KB private), Ed25519 ones (32 bytes) still read.
+        Migration(version: 7, name: "identity: RSA signing keys", statements: [
+            "ALTER TABLE signing_keys DROP CONSTRAINT signing_keys_private_key_check",
+            "ALTER TABLE signing_keys DROP CONSTRAINT signing_keys_public_key_check",
+            "ALTER TABLE signing_keys ADD CONSTRAINT signing_keys_private_key_check CHECK (octet_length(private_key) BETWEEN 32 AND 8192)",
+            "ALTER TABLE signing_keys ADD CONSTRAINT signing_keys_public_key_check CHECK (octet_length(public_key) BETWEEN 32 AND 8192)",
+        ]),
     ]
 }

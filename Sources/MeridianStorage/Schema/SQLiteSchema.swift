@@ -240,5 +240,20 @@ enum SQLiteSchema {
             "ALTER TABLE players ADD COLUMN activation INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE players ADD COLUMN activation_node TEXT NOT NULL DEFAULT ''",
         ]),
+        // Access tokens are signed with RSA keys (DER, ~1.2 KB private), Ed25519 ones (32 bytes) still read.
+        Migration(version: 7, name: "identity: RSA signing keys", statements: [
+            """
+            CREATE TABLE signing_keys_v7 (
+                key_id      TEXT PRIMARY KEY,
+                private_key BLOB NOT NULL CHECK (length(private_key) BETWEEN 32 AND 8192),
+                public_key  BLOB NOT NULL CHECK (length(public_key) BETWEEN 32 AND 8192),
+                created_at  INTEGER NOT NULL,
+                retired_at  INTEGER
+            ) STRICT
+            """,
+            "INSERT INTO signing_keys_v7 (key_id, private_key, public_key, created_at, retired_at) SELECT key_id, private_key, public_key, created_at, retired_at FROM signing_keys",
+            "DROP TABLE signing_keys",
+            "ALTER TABLE signing_keys_v7 RENAME TO signing_keys",
+        ]),
     ]
 }
