@@ -4,7 +4,8 @@ import Testing
 /// Cross-region transfer over real processes: `meridian player transfer` while the coordinator's
 /// node (the identity authority, also the player's source node here) is SIGKILLed right after
 /// each saga step it records, while the source's and the destination's store steps have committed
-/// but not replied, and while the destination node is down. After the restart the
+/// but not replied (the source also as a node of its own, the coordinator living on), while the
+/// destination node is down, and while it is paused past the failure detector. After the restart the
 /// transfer completes: the player's balance is whole in exactly one region, the old copy is a
 /// tombstone, the directory says the new home at epoch 2, and `meridian ledger audit` exits 0 at
 /// every moment.
@@ -17,11 +18,11 @@ struct TransferProcessesTests {
         return try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
     }
 
-    /// A player with an account homed in region-a and 10 gold there.
-    func newPlayer(_ name: String, in cluster: ProcessCluster, password: String) async throws -> String {
+    /// A player with an account homed in `region` (default region-a) and 10 gold there.
+    func newPlayer(_ name: String, in cluster: ProcessCluster, password: String, home region: String = "region-a") async throws -> String {
         var created: [String: Any]?
         let value1 = try await eventually {
-            created = json(try cluster.meridian(["account", "create", "--username", name, "--password-file", password, "--region", "region-a", "--json"]))
+            created = json(try cluster.meridian(["account", "create", "--username", name, "--password-file", password, "--region", region, "--json"]))
             return created != nil
         }
         #expect(value1, "account \(name) created")
@@ -34,22 +35,23 @@ struct TransferProcessesTests {
         return player
     }
 
-    func expectMoved(_ player: String, in cluster: ProcessCluster) async throws {
+    /// The player lives in `to` at epoch 2 with its 10 gold, `from` keeps a tombstone, the audit passes.
+    func expectMoved(_ player: String, in cluster: ProcessCluster, from: String = "region-a", to: String = "region-b") async throws {
         var account: [String: Any]?
         let value3 = try await eventually {
             account = json(try cluster.meridian(["account", "show", "--player", player, "--json"]))
-            return account?["home_region"] as? String == "region-b"
+            return account?["home_region"] as? String == to
         }
-        #expect(value3, "the directory names region-b: \(account ?? [:])")
+        #expect(value3, "the directory names \(to): \(account ?? [:])")
         #expect((account?["epoch"] as? NSNumber)?.intValue == 2)
         var moved: [String: Any]?
         let value4 = try await eventually {
             moved = json(try cluster.meridian(["player", "show", "--player", player, "--json"]))
-            return moved?["state"] as? String == "active" && moved?["home_region"] as? String == "region-b"
+            return moved?["state"] as? String == "active" && moved?["home_region"] as? String == to
         }
-        #expect(value4, "the player is active in region-b: \(moved ?? [:])")
+        #expect(value4, "the player is active in \(to): \(moved ?? [:])")
         #expect(((moved?["balances"] as? [String: Any])?["gold"] as? NSNumber)?.int64Value == 10)
-        let old = json(try cluster.meridian(["player", "show", "--player", player, "--region", "region-a", "--json"]))
+        let old = json(try cluster.meridian(["player", "show", "--player", player, "--region", from, "--json"]))
         #expect(old?["state"] as? String == "tombstoned", "\(old ?? [:])")
         let audit = try cluster.meridian(["ledger", "audit"])
         #expect(audit.status == 0, "audit: \(audit.output)")
@@ -116,6 +118,29 @@ struct TransferProcessesTests {
             mover.waitUntilExit()
             #expect(mover.terminationStatus == 0, "the transfer waited for the destination after its \(step) (\(cluster.directory.path))")
             try await expectMoved(player, in: cluster)
+        }
+
+        // b-1 as the source of a move to region-a (the coordinator on a-1 lives on): b-1 dies right
+        // after its agent froze the player, and right after it tombstoned the old copy.
+        for step in ["freeze", "tombstone"] {
+            b.terminate()
+            b.waitUntilExit()
+            run += 1
+            b = try cluster.start("b-1", run: run, environment: ["MERIDIAN_FAULT": "kill-after-agent-\(step)"])
+            let player = try await newPlayer("p-src-\(step)-\(suffix)", in: cluster, password: password, home: "region-b")
+            let mover = try Meridian.start(
+                ["player", "transfer", "--player", player, "--to", "region-a", "--json", "--topology", cluster.topologyPath],
+                log: cluster.directory.appendingPathComponent("transfer-src-\(step).log")
+            )
+            b.waitUntilExit()
+            #expect(b.terminationReason == .uncaughtSignal && b.terminationStatus == SIGKILL, "source killed after its \(step)")
+            let during = try cluster.meridian(["ledger", "audit"])
+            #expect(during.status == 0, "audit with the source down after its \(step): \(during.output)")
+            run += 1
+            b = try cluster.start("b-1", run: run)
+            mover.waitUntilExit()
+            #expect(mover.terminationStatus == 0, "the transfer waited for the source after its \(step) (\(cluster.directory.path))")
+            try await expectMoved(player, in: cluster, from: "region-b", to: "region-a")
         }
 
         // The destination is down when the transfer starts: the coordinator retries until it is back.
