@@ -97,50 +97,30 @@ struct TransferProcessesTests {
             try await expectMoved(player, in: cluster)
         }
 
-        // b-1 (the destination) dies right after its import and after its activation committed:
-        // the coordinator retries the step until b-1 is back, and the caller still gets `done`.
-        for step in ["import", "activate"] {
+        // b-1 as the destination dies right after its import and after its activation committed;
+        // as the source of a move to region-a (the coordinator on a-1 lives on), right after its
+        // agent froze the player and after it tombstoned the old copy. The coordinator retries the
+        // step until b-1 is back, and the caller still gets `done`.
+        let agentKills = [("import", "region-a", "region-b"), ("activate", "region-a", "region-b"), ("freeze", "region-b", "region-a"), ("tombstone", "region-b", "region-a")]
+        for (step, from, to) in agentKills {
             b.terminate()
             b.waitUntilExit()
             run += 1
             b = try cluster.start("b-1", run: run, environment: ["MERIDIAN_FAULT": "kill-after-agent-\(step)"])
-            let player = try await newPlayer("p-dst-\(step)-\(suffix)", in: cluster, password: password)
+            let player = try await newPlayer("p-\(step)-\(suffix)", in: cluster, password: password, home: from)
             let mover = try Meridian.start(
-                ["player", "transfer", "--player", player, "--to", "region-b", "--json", "--topology", cluster.topologyPath],
-                log: cluster.directory.appendingPathComponent("transfer-dst-\(step).log")
+                ["player", "transfer", "--player", player, "--to", to, "--json", "--topology", cluster.topologyPath],
+                log: cluster.directory.appendingPathComponent("transfer-\(step).log")
             )
             b.waitUntilExit()
-            #expect(b.terminationReason == .uncaughtSignal && b.terminationStatus == SIGKILL, "destination killed after its \(step)")
+            #expect(b.terminationReason == .uncaughtSignal && b.terminationStatus == SIGKILL, "b-1 killed after its \(step)")
             let during = try cluster.meridian(["ledger", "audit"])
-            #expect(during.status == 0, "audit with the destination down after its \(step): \(during.output)")
+            #expect(during.status == 0, "audit with b-1 down after its \(step): \(during.output)")
             run += 1
             b = try cluster.start("b-1", run: run)
             mover.waitUntilExit()
-            #expect(mover.terminationStatus == 0, "the transfer waited for the destination after its \(step) (\(cluster.directory.path))")
-            try await expectMoved(player, in: cluster)
-        }
-
-        // b-1 as the source of a move to region-a (the coordinator on a-1 lives on): b-1 dies right
-        // after its agent froze the player, and right after it tombstoned the old copy.
-        for step in ["freeze", "tombstone"] {
-            b.terminate()
-            b.waitUntilExit()
-            run += 1
-            b = try cluster.start("b-1", run: run, environment: ["MERIDIAN_FAULT": "kill-after-agent-\(step)"])
-            let player = try await newPlayer("p-src-\(step)-\(suffix)", in: cluster, password: password, home: "region-b")
-            let mover = try Meridian.start(
-                ["player", "transfer", "--player", player, "--to", "region-a", "--json", "--topology", cluster.topologyPath],
-                log: cluster.directory.appendingPathComponent("transfer-src-\(step).log")
-            )
-            b.waitUntilExit()
-            #expect(b.terminationReason == .uncaughtSignal && b.terminationStatus == SIGKILL, "source killed after its \(step)")
-            let during = try cluster.meridian(["ledger", "audit"])
-            #expect(during.status == 0, "audit with the source down after its \(step): \(during.output)")
-            run += 1
-            b = try cluster.start("b-1", run: run)
-            mover.waitUntilExit()
-            #expect(mover.terminationStatus == 0, "the transfer waited for the source after its \(step) (\(cluster.directory.path))")
-            try await expectMoved(player, in: cluster, from: "region-b", to: "region-a")
+            #expect(mover.terminationStatus == 0, "the transfer waited for b-1 after its \(step) (\(cluster.directory.path))")
+            try await expectMoved(player, in: cluster, from: from, to: to)
         }
 
         // The destination is down when the transfer starts: the coordinator retries until it is back.
