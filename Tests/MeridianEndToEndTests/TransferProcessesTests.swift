@@ -178,10 +178,12 @@ struct TransferProcessesTests {
         #expect(during.status == 0, "audit with the destination paused: \(during.output)")
 
         kill(pausedPID, SIGCONT)
-        b.waitUntilExit()
-        #expect(b.terminationReason == .exit && b.terminationStatus == 75, "b-1 exits for its supervisor once it learns it was declared down")
+        let exited = try await eventually { !b.isRunning }
+        try #require(exited, "b-1 exits once it learns it was declared down (\(cluster.directory.path))")
+        #expect(b.terminationReason == .exit && b.terminationStatus == 75, "b-1 exits 75, for its supervisor")
         b = try cluster.start("b-1", run: 1)
-        mover.waitUntilExit()
+        let finished = try await eventually(timeout: .seconds(120)) { !mover.isRunning }
+        try #require(finished, "the transfer finishes once b-1 is back (\(cluster.directory.path))")
         #expect(mover.terminationStatus == 0, "the transfer waited for the destination (\(cluster.directory.path))")
         try await expectMoved(player, in: cluster)
 
