@@ -36,7 +36,7 @@ struct BootstrapProcessesTests {
         let victim = up.first { $0.node == "a-2" }!
 
         kill(processes[1].processIdentifier, SIGKILL)
-        processes[1].waitUntilExit()
+        try await processes[1].exited()
         // Documented in SWIMConfiguration: worst case from crash to down, in-region.
         let bound = SWIMConfiguration().detectionBound(memberCount: nodes.count)
         let (_, detected) = try await waitForStatus(timeout: bound + .seconds(15)) { rows in
@@ -53,7 +53,7 @@ struct BootstrapProcessesTests {
         #expect(count1 == 3)
 
         for process in processes { process.terminate() }
-        for process in processes { process.waitUntilExit() }
+        for process in processes { try await process.exited() }
         try? FileManager.default.removeItem(at: cluster.directory)
     }
 
@@ -74,16 +74,16 @@ struct BootstrapProcessesTests {
         #expect(region2 == "region-a")
         // SIGTERM: the joiner leaves gracefully and the seed sees it down.
         joiner.terminate()
-        joiner.waitUntilExit()
+        try await joiner.exited()
         _ = try await waitForStatus(timeout: .seconds(30)) { rows in
             rows.contains { $0.node == "a-9" && ($0.state == "down" || $0.state == "removed") }
         }
         seed.terminate()
-        seed.waitUntilExit()
+        try await seed.exited()
         try? FileManager.default.removeItem(at: cluster.directory)
     }
 
-    @Test func topologyValidateReportsLinesAndExitsOne() throws {
+    @Test func topologyValidateReportsLinesAndExitsOne() async throws {
         let bad = try cluster.write("bad.yaml", "cluster: x\nversion: 0\nregions:\n  r: { shards: 0, storage: \"sqlite:x\" }\nnodes: []\nseeds: [ghost]\n")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Meridian.executable)
@@ -93,7 +93,7 @@ struct BootstrapProcessesTests {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        try await process.exited()
         #expect(process.terminationStatus == 1)
         #expect(output.contains("bad.yaml:2:"), "version error on line 2: \(output)")
         #expect(output.contains("bad.yaml:4:"), "shards error on line 4: \(output)")

@@ -73,7 +73,7 @@ struct BotsProcessesTests {
             let list = try cluster.meridian(["match", "list", "--json"])
             if list.output.split(separator: "\n").contains(where: { $0.contains(#""node":"eu-west-2""#) && $0.contains(#""phase":"active""#) }) {
                 kill(nodes[1].1.processIdentifier, SIGKILL)
-                nodes[1].1.waitUntilExit()
+                try await nodes[1].1.exited()
                 killed = true
             }
         }
@@ -131,7 +131,7 @@ struct BotsProcessesTests {
         let audit = try cluster.meridian(["ledger", "audit"])
         #expect(audit.status == 0, "audit: \(audit.output)")
         for (_, node) in nodes { node.terminate() }
-        for (_, node) in nodes { node.waitUntilExit() }
+        for (_, node) in nodes { try await node.exited() }
         // Kept for a look when anything above failed.
         if (report["errors"] as? [String: Any])?.isEmpty == true, allIdle, audit.status == 0 { try? FileManager.default.removeItem(at: directory) }
     }

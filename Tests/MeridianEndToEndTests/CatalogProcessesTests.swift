@@ -100,7 +100,7 @@ struct CatalogProcessesTests {
 
         // c-1 dies without a word; the next version is published without it.
         kill(processes[2].processIdentifier, SIGKILL)
-        processes[2].waitUntilExit()
+        try await processes[2].exited()
         let second = try publish(try catalogFile(generation: 2))
         print("publish v2 with c-1 killed:\n\(second.output)")
         #expect(second.status == 0, "publish v2: \(second.output)")
@@ -120,7 +120,7 @@ struct CatalogProcessesTests {
         #expect(log.contains("serving the persisted catalog"), "c-1 restarted from its file")
 
         for process in processes { process.terminate() }
-        for process in processes { process.waitUntilExit() }
+        for process in processes { try await process.exited() }
         try? FileManager.default.removeItem(at: cluster.directory)
     }
 }

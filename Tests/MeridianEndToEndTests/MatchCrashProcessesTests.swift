@@ -84,7 +84,7 @@ struct MatchCrashProcessesTests {
 
         let index = victim == "a-1" ? 0 : 1
         kill(processes[index].processIdentifier, SIGKILL)
-        processes[index].waitUntilExit()
+        try await processes[index].exited()
 
         // Its matches end with "server_lost" at the homes; the players are free again.
         let value4 = try await eventually {
@@ -116,7 +116,7 @@ struct MatchCrashProcessesTests {
         let audit = try cluster.meridian(["ledger", "audit"])
         #expect(audit.status == 0, "audit: \(audit.output)")
         for process in processes where process.isRunning { process.terminate() }
-        for process in processes { process.waitUntilExit() }
+        for process in processes { try await process.exited() }
         try? FileManager.default.removeItem(at: cluster.directory)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MeridianTransport
+import Synchronization
 import Testing
 
 /// Runs the `meridian` executable built by `swift build` (scripts/test exports its path as
@@ -166,4 +167,38 @@ func eventually(timeout: Duration = .seconds(60), _ condition: () throws -> Bool
         try await Task.sleep(for: .milliseconds(250))
     }
     return false
+}
+
+extension Process {
+    /// Waits until the process exits — told by its termination, not by polling — for at most
+    /// `timeout`; a process still running then is killed (SIGKILL) and the test fails here, so a
+    /// process that never exits cannot hang the suite (`waitUntilExit` blocks a thread forever).
+    func exited(within timeout: Duration = .seconds(90), sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let pid = processIdentifier
+        let timer = Mutex<Task<Void, Never>?>(nil)
+        let exited: Bool = await withCheckedContinuation { continuation in
+            let resumed = Mutex(false)
+            let resume: @Sendable (Bool) -> Void = { value in
+                guard resumed.withLock({ done in defer { done = true }; return !done }) else { return }
+                continuation.resume(returning: value)
+            }
+            terminationHandler = { _ in resume(true) }
+            if !isRunning { resume(true) }
+            timer.withLock {
+                $0 = Task {
+                    try? await Task.sleep(for: timeout)
+                    resume(false)  // a no-op once the process exited
+                }
+            }
+        }
+        timer.withLock { $0?.cancel() }
+        guard exited else {
+            kill(pid, SIGCONT)
+            kill(pid, SIGKILL)
+            waitUntilExit()
+            Issue.record("process \(pid) (\(arguments?.prefix(4).joined(separator: " ") ?? "")) did not exit within \(timeout)", sourceLocation: sourceLocation)
+            throw CancellationError()
+        }
+        waitUntilExit()  // already exited: returns at once, and makes terminationStatus readable
+    }
 }

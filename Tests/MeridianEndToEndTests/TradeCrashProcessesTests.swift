@@ -67,7 +67,7 @@ struct TradeCrashProcessesTests {
             "--item", "gold", "--count", "4", "--trade-id", "7ade0000-0000-4000-8000-000000000003",
         ], in: cluster)
         #expect(trade.status != 0, "the caller sees the node die: \(trade.output)")
-        a.waitUntilExit()
+        try await a.exited()
         #expect(a.terminationReason == .uncaughtSignal && a.terminationStatus == SIGKILL)
 
         // While it is down, nothing is lost: the 4 gold are in transit.
@@ -84,8 +84,8 @@ struct TradeCrashProcessesTests {
 
         a.terminate()
         b.terminate()
-        a.waitUntilExit()
-        b.waitUntilExit()
+        try await a.exited()
+        try await b.exited()
         let after = try cluster.meridian(["ledger", "audit"])
         #expect(after.status == 0, "audit after: \(after.output)")
         #expect(after.output.contains("created 10 = held 10 + consumed 0 + in transit 0"))

@@ -80,14 +80,14 @@ struct TransferProcessesTests {
         let faults = Self.steps.map { "kill-after-transfer-\($0)" } + ["kill-after-agent-freeze", "kill-after-agent-tombstone"]
         for fault in faults {
             a.terminate()
-            a.waitUntilExit()
+            try await a.exited()
             run += 1
             a = try cluster.start("a-1", run: run, environment: ["MERIDIAN_FAULT": fault])
             let player = try await newPlayer("p-\(fault.dropFirst("kill-after-".count))-\(suffix)", in: cluster, password: password)
 
             let cut = try cluster.meridian(["player", "transfer", "--player", player, "--to", "region-b", "--json"])
             #expect(cut.status != 0, "the caller sees a-1 die at \(fault): \(cut.output)")
-            a.waitUntilExit()
+            try await a.exited()
             #expect(a.terminationReason == .uncaughtSignal && a.terminationStatus == SIGKILL, "killed at \(fault)")
             let during = try cluster.meridian(["ledger", "audit"])
             #expect(during.status == 0, "audit with a-1 down after \(fault): \(during.output)")
@@ -104,7 +104,7 @@ struct TransferProcessesTests {
         let agentKills = [("import", "region-a", "region-b"), ("activate", "region-a", "region-b"), ("freeze", "region-b", "region-a"), ("tombstone", "region-b", "region-a")]
         for (step, from, to) in agentKills {
             b.terminate()
-            b.waitUntilExit()
+            try await b.exited()
             run += 1
             b = try cluster.start("b-1", run: run, environment: ["MERIDIAN_FAULT": "kill-after-agent-\(step)"])
             let player = try await newPlayer("p-\(step)-\(suffix)", in: cluster, password: password, home: from)
@@ -112,13 +112,13 @@ struct TransferProcessesTests {
                 ["player", "transfer", "--player", player, "--to", to, "--json", "--topology", cluster.topologyPath],
                 log: cluster.directory.appendingPathComponent("transfer-\(step).log")
             )
-            b.waitUntilExit()
+            try await b.exited()
             #expect(b.terminationReason == .uncaughtSignal && b.terminationStatus == SIGKILL, "b-1 killed after its \(step)")
             let during = try cluster.meridian(["ledger", "audit"])
             #expect(during.status == 0, "audit with b-1 down after its \(step): \(during.output)")
             run += 1
             b = try cluster.start("b-1", run: run)
-            mover.waitUntilExit()
+            try await mover.exited()
             #expect(mover.terminationStatus == 0, "the transfer waited for b-1 after its \(step) (\(cluster.directory.path))")
             try await expectMoved(player, in: cluster, from: from, to: to)
         }
@@ -126,7 +126,7 @@ struct TransferProcessesTests {
         // The destination is down when the transfer starts: the coordinator retries until it is back.
         let player = try await newPlayer("p-late-\(suffix)", in: cluster, password: password)
         b.terminate()
-        b.waitUntilExit()
+        try await b.exited()
         let mover = try Meridian.start(
             ["player", "transfer", "--player", player, "--to", "region-b", "--json", "--topology", cluster.topologyPath],
             log: cluster.directory.appendingPathComponent("transfer-late.log")
@@ -134,12 +134,12 @@ struct TransferProcessesTests {
         try await Task.sleep(for: .seconds(2))
         run += 1
         b = try cluster.start("b-1", run: run)
-        mover.waitUntilExit()
+        try await mover.exited()
         #expect(mover.terminationStatus == 0, "the transfer waited for the destination (\(cluster.directory.path))")
         try await expectMoved(player, in: cluster)
 
         for process in [a, b] { process.terminate() }
-        for process in [a, b] { process.waitUntilExit() }
+        for process in [a, b] { try await process.exited() }
         try? FileManager.default.removeItem(at: cluster.directory)
     }
 
@@ -188,7 +188,7 @@ struct TransferProcessesTests {
         try await expectMoved(player, in: cluster)
 
         for process in [a, b] { process.terminate() }
-        for process in [a, b] { process.waitUntilExit() }
+        for process in [a, b] { try await process.exited() }
         try? FileManager.default.removeItem(at: cluster.directory)
     }
 
