@@ -105,13 +105,7 @@ public distributed actor PlayerHome: PassivatableActor {
             items: ItemQuantities(items),
             reason: "trade"
         )
-        let receipt: LedgerReceipt
-        do {
-            receipt = try await services.writer.submit(.tradeOut(request))
-        } catch {
-            learn(from: error)
-            throw error
-        }
+        let receipt = try await write(.tradeOut(request))
         services.faults.reached(.afterTradeOut)
         services.relay.nudge()
         return LedgerReceiptView(receipt)
@@ -308,9 +302,8 @@ public distributed actor PlayerHome: PassivatableActor {
         )
         let receipt: LedgerReceipt
         do {
-            receipt = try await services.writer.submit(.matchResult(application))
+            receipt = try await write(.matchResult(application))
         } catch {
-            learn(from: error)
             if let next = try successor() { return try await next.applyMatchResult(result) }
             // The player moved home meanwhile: the result follows them (idempotent there by the match id).
             if error.code == .tombstoned, let moved = try await movedHome() {
@@ -380,25 +373,26 @@ public distributed actor PlayerHome: PassivatableActor {
     private func append(_ operation: LedgerOperation, key: String, reason: String) async throws -> LedgerReceiptView {
         let (epoch, activation) = try await writeFence()
         let append = LedgerAppend(player: playerID, epoch: epoch, activation: activation, idempotencyKey: key, operation: operation, reason: reason)
-        do {
-            return LedgerReceiptView(try await services.writer.append(append))
-        } catch {
-            learn(from: error)
-            throw error
-        }
+        return LedgerReceiptView(try await write(.append(append)))
     }
 
-    /// Learns from a write's fencing refusal: a stale epoch is read again on the next write; a
-    /// lost activation deposes this actor (``successor()`` then names the node serving now).
-    private func learn(from error: StorageError) {
-        switch error.code {
-        case .staleEpoch:
-            epoch = nil
-        case .activationLost where !deposed:
-            deposed = true
-            services.activationLost(playerID)
-        default:
-            break
+    /// Every write of this actor: submitted to the node's ledger writer, learning from a fencing
+    /// refusal — a stale epoch is read again on the next write; a lost activation deposes this
+    /// actor (``successor()`` then names the node serving now).
+    private func write(_ command: LedgerCommand) async throws(StorageError) -> LedgerReceipt {
+        do {
+            return try await services.writer.submit(command)
+        } catch {
+            switch error.code {
+            case .staleEpoch:
+                epoch = nil
+            case .activationLost where !deposed:
+                deposed = true
+                services.activationLost(playerID)
+            default:
+                break
+            }
+            throw error
         }
     }
 
