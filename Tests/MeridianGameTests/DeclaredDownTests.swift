@@ -14,22 +14,15 @@ import Testing
         try await GameTestCluster.with(options: .init(emulateLinks: true)) { cluster in
             let victim = "us-east-2"
             let ids = cluster.topology.nodes.map(\.id)
-            func cut(_ partitioned: Bool) {
-                for node in cluster.all {
-                    for other in ids where other != node.system.nodeID && (other == victim || node.system.nodeID == victim) {
-                        node.system.linkEmulation?.setPartitioned(node: other, partitioned)
-                    }
-                }
-            }
             let system = try #require(cluster.node(victim)).system
             let learned = Task { await system.membership.declaredDown() }
-            cut(true)
+            cluster.partition([victim], true)
             for id in ids where id != victim {
                 try await cluster.node(id)!.system.membership.waitUntil(timeout: .seconds(60)) { members in
                     members.contains { $0.id.node == victim && $0.status.isTerminal }
                 }
             }
-            cut(false)
+            cluster.partition([victim], false)
             let declaredDown = await learned.value
             #expect(declaredDown, "the node learned that the cluster declared it down")
             let seenByItself = system.membership.members.first(where: { $0.id.node == victim })?.status

@@ -32,11 +32,7 @@ import Testing
             // Cut the first node off from everyone, both ways: it keeps running (a long pause, a
             // lost link) while the others declare it down.
             let ids = cluster.topology.nodes.map(\.id)
-            for node in cluster.all {
-                for other in ids where other != node.system.nodeID && (other == first || node.system.nodeID == first) {
-                    node.system.linkEmulation?.setPartitioned(node: other, true)
-                }
-            }
+            cluster.partition([first], true)
             for id in ids where id != first {
                 try await cluster.node(id)!.system.membership.waitUntil(timeout: .seconds(60)) { members in
                     members.contains { $0.id.node == first && $0.status.isTerminal }

@@ -81,11 +81,7 @@ struct ShardHandoverTests {
 
             // Cut eu-west-1 off from everyone, both ways, until eu-west-2 suspects it.
             let ids = cluster.topology.nodes.map(\.id)
-            for node in cluster.all {
-                for other in ids where other != node.system.nodeID && (other == "eu-west-1" || node.system.nodeID == "eu-west-1") {
-                    node.system.linkEmulation?.setPartitioned(node: other, true)
-                }
-            }
+            cluster.partition(["eu-west-1"], true)
             try await client.membership.waitUntil(timeout: .seconds(30)) { members in
                 members.contains { $0.id.node == "eu-west-1" && $0.status == .suspect }
             }
@@ -98,9 +94,7 @@ struct ShardHandoverTests {
             }
 
             // Healed: eu-west-1 refutes the suspicion and serves its shard again.
-            for node in cluster.all {
-                for other in ids { node.system.linkEmulation?.setPartitioned(node: other, false) }
-            }
+            cluster.partition(["eu-west-1"], false)
             try await cluster.waitUntilUp(ids)
             _ = try await host(on: "eu-west-1").startMatch(MatchSpec(matchID: UUID(), region: "eu-west", shard: shard, seats: seats))
         }

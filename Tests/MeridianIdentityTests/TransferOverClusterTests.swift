@@ -197,15 +197,7 @@ struct TransferOverClusterTests {
 
             // Cut us-east off from eu-west, both ways; then let the coordinator go on (to the tombstone it cannot reach).
             let eastNodes = Set(cluster.topology.nodes(in: "us-east").map(\.id))
-            func cut(_ partitioned: Bool) {
-                for node in cluster.all {
-                    let inEast = eastNodes.contains(node.system.nodeID)
-                    for other in cluster.topology.nodes.map(\.id) where eastNodes.contains(other) != inEast {
-                        node.system.linkEmulation?.setPartitioned(node: other, partitioned)
-                    }
-                }
-            }
-            cut(true)
+            cluster.partition(eastNodes, true)
             await gate.open()
             for via in eastNodes.sorted() {
                 let oldHome = try cluster.home(of: player, region: "us-east", via: via)
@@ -224,7 +216,7 @@ struct TransferOverClusterTests {
             let waiting = try await authority.identity.latestTransfer(of: player)
             #expect(waiting?.step.isCommitted == true && waiting?.step != .done, "the transfer waits for the source: \(String(describing: waiting))")
 
-            cut(false)
+            cluster.partition(eastNodes, false)
             let ended = try await transfer.value
             #expect(ended.step == .done, "\(ended)")
             #expect(try await source.player(player)?.state == .tombstoned)

@@ -247,6 +247,18 @@ public final class GameTestCluster: Sendable {
         await node.region.shutdown()
     }
 
+    /// Cuts the nodes of `side` off from every other node, both ways, through the link emulator
+    /// (start the cluster with ``Options/emulateLinks``), or heals that cut.
+    public func partition(_ side: Set<String>, _ partitioned: Bool) {
+        let ids = topology.nodes.map(\.id)
+        for node in all {
+            let inside = side.contains(node.system.nodeID)
+            for other in ids where side.contains(other) != inside {
+                node.system.linkEmulation?.setPartitioned(node: other, partitioned)
+            }
+        }
+    }
+
     public func waitUntilUp(_ ids: [String], timeout: Duration = .seconds(30)) async throws {
         let expected = Set(ids)
         for node in all {
