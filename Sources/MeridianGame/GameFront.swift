@@ -64,6 +64,7 @@ public distributed actor GameFront {
         stats.onlineClients = game.onlineClients()
         stats.ledgerCommands = await game.regionServices.writer.statistics.commands
         stats.residentBytes = Self.residentBytes()
+        stats.cpuSeconds = Self.cpuSeconds()
         stats.localActors = actorSystem.localActorCount
         return stats
     }
@@ -74,6 +75,19 @@ public distributed actor GameFront {
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// User plus system CPU time this process used since it started (`getrusage`).
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        let who = RUSAGE_SELF.rawValue  // an enum in Glibc, a plain Int32 elsewhere
+        #else
+        let who = RUSAGE_SELF
+        #endif
+        guard getrusage(who, &usage) == 0 else { return 0 }
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     private func services() throws -> GameServices {
@@ -102,6 +116,8 @@ public struct GameNodeStats: Sendable, Hashable {
     /// Actors living on the node: players in memory (idle ones are passivated), matches,
     /// shards and system actors.
     public var localActors = 0
+    /// User plus system CPU time the node process used since it started, in seconds.
+    public var cpuSeconds = 0.0
 
     public init() {}
 }
@@ -121,6 +137,7 @@ extension GameNodeStats: ProtobufRepresented {
         message.ledgerCommands = Int64(ledgerCommands)
         message.residentBytes = Int64(residentBytes)
         message.localActors = Int64(localActors)
+        message.cpuSeconds = cpuSeconds
         return message
     }
 
@@ -136,5 +153,6 @@ extension GameNodeStats: ProtobufRepresented {
         ledgerCommands = Int(clamping: message.ledgerCommands)
         residentBytes = Int(clamping: message.residentBytes)
         localActors = Int(clamping: message.localActors)
+        cpuSeconds = message.cpuSeconds
     }
 }

@@ -340,7 +340,7 @@ package distributed actor IdentityAuthority {
 
 extension Duration {
     /// Whole and fractional seconds, for `Date` arithmetic.
-    var seconds: Double {
+    package var seconds: Double {
         let parts = components
         return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }

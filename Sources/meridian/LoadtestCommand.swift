@@ -72,9 +72,17 @@ struct LoadtestCommand: AsyncParsableCommand {
                     maxAckDelayMs: options.maxAckDelayMs, login: login
                 ))
             }
+            var cpu = LoadtestCPU()
             while workerProcesses.contains(where: \.isRunning) {
                 try await Task.sleep(for: .seconds(1))
-                FileHandle.standardError.write(Data(Self.progress(LoadtestWorkerProcess.merged(workerProcesses), elapsed: ContinuousClock.now - started).utf8))
+                let progress = LoadtestWorkerProcess.merged(workerProcesses)
+                let now = ContinuousClock.now
+                cpu.load.append(LoadtestCPU.Load(at: now, playing: progress.matched, connected: progress.connected))
+                let workerCPU = workerProcesses.compactMap(\.cpuSeconds)
+                if workerCPU.count == workerProcesses.count {
+                    cpu.generator.append(LoadtestCPU.Sample(at: now, cpuSeconds: workerCPU.reduce(0, +)))
+                }
+                FileHandle.standardError.write(Data(Self.progress(progress, elapsed: now - started).utf8))
             }
             for worker in workerProcesses { await worker.waitForOutput() }
             FileHandle.standardError.write(Data("\n".utf8))
@@ -82,7 +90,12 @@ struct LoadtestCommand: AsyncParsableCommand {
             let nodes = await sampler?.value
             await statusClient?.system.shutdown()
             let report = LoadtestWorkerProcess.merged(workerProcesses)
-            print(json ? Self.json(report, nodes: nodes, options: options, workers: workers) : Self.table(report, nodes: nodes, options: options, workers: workers))
+            for (node, figures) in nodes ?? [:] { cpu.nodes[node] = figures.cpu }
+            let steadyStart = started + .milliseconds(Int64(options.ramp * 1000))
+            let figures = cpu.figures(from: steadyStart, to: steadyStart + .milliseconds(Int64(options.duration * 1000)))
+            print(json
+                ? Self.json(report, nodes: nodes, cpu: figures, options: options, workers: workers)
+                : Self.table(report, nodes: nodes, cpu: figures, options: options, workers: workers))
         }
 
         static func progress(_ report: LoadtestReport, elapsed: Duration) -> String {
@@ -93,7 +106,7 @@ struct LoadtestCommand: AsyncParsableCommand {
             String(format: "%.1f", duration.reportMilliseconds)
         }
 
-        static func table(_ report: LoadtestReport, nodes: [String: LoadtestNodeFigures]?, options: Options, workers: Int) -> String {
+        static func table(_ report: LoadtestReport, nodes: [String: LoadtestNodeFigures]?, cpu: LoadtestCPU.Figures, options: Options, workers: Int) -> String {
             let setup = LoadtestReport.recorder(report.connectionSetup)
             let match = LoadtestReport.recorder(report.timeToMatch)
             let input = LoadtestReport.recorder(report.inputToDelta)
@@ -110,13 +123,22 @@ struct LoadtestCommand: AsyncParsableCommand {
             ]
             let errors = report.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             lines.append("errors               \(errors.isEmpty ? "none" : errors.joined(separator: " "))")
+            func figure(_ value: Double?, _ format: String = "%.3f") -> String { value.map { String(format: format, $0) } ?? "-" }
+            lines.append(
+                "node CPU             \(figure(cpu.nodeMsPerPlayingClientSecond)) ms per playing client-second"
+                    + "  (\(figure(cpu.nodeMsPerConnectedClientSecond)) per connected; steady \(Int(cpu.windowSeconds)) s, "
+                    + "\(figure(cpu.averagePlaying, "%.0f")) playing of \(figure(cpu.averageConnected, "%.0f")) connected)"
+            )
+            lines.append(
+                "generator CPU        \(figure(cpu.generatorMsPerBotSecond)) ms per bot-second  (\(figure(cpu.generatorPercent, "%.0f")) % of a core)"
+            )
             if let nodes {
-                lines.append("per node             ticks   tick mean µs  tick max µs  peak clients  peak active matches  peak RSS MB  actors peak/end")
+                lines.append("per node             ticks   tick mean µs  tick max µs  peak clients  peak active matches  peak RSS MB  actors peak/end  CPU %")
                 for (id, node) in nodes.sorted(by: { $0.key < $1.key }) {
                     lines.append("  " + id.padding(toLength: 18, withPad: " ", startingAt: 0) + String(
                         format: " %7d  %12.1f  %11.1f  %12d  %19d  %11.1f  %7d/%d", node.ticks, node.tickMeanMicroseconds,
                         node.tickMaxMicroseconds, node.peakClients, node.peakActiveMatches, Double(node.peakResidentBytes) / 1_048_576,
-                        node.peakActors, node.actorsAtEnd
+                        node.peakActors, node.actorsAtEnd, cpu.nodePercent[id] ?? 0
                     ))
                 }
             } else {
@@ -125,7 +147,7 @@ struct LoadtestCommand: AsyncParsableCommand {
             return lines.joined(separator: "\n")
         }
 
-        static func json(_ report: LoadtestReport, nodes: [String: LoadtestNodeFigures]?, options: Options, workers: Int) -> String {
+        static func json(_ report: LoadtestReport, nodes: [String: LoadtestNodeFigures]?, cpu: LoadtestCPU.Figures, options: Options, workers: Int) -> String {
             let setup = LoadtestReport.recorder(report.connectionSetup)
             let match = LoadtestReport.recorder(report.timeToMatch)
             let input = LoadtestReport.recorder(report.inputToDelta)
@@ -138,14 +160,21 @@ struct LoadtestCommand: AsyncParsableCommand {
                 "matches_finished": report.matchesFinished, "matches_lost": report.matchesLost,
                 "bytes_per_second_per_client": report.downstreamBytesPerSecond,
                 "disconnects": report.disconnects, "errors": report.errors,
-                "nodes": (nodes ?? [:]).mapValues { node -> [String: Any] in
-                    [
+                "steady_seconds": cpu.windowSeconds, "steady_playing_clients": cpu.averagePlaying,
+                "steady_connected_clients": cpu.averageConnected,
+                "node_cpu_ms_per_client_s": cpu.nodeMsPerPlayingClientSecond ?? NSNull(),
+                "node_cpu_ms_per_connected_client_s": cpu.nodeMsPerConnectedClientSecond ?? NSNull(),
+                "generator_cpu_ms_per_bot_s": cpu.generatorMsPerBotSecond ?? NSNull(),
+                "generator_cpu_percent": cpu.generatorPercent ?? NSNull(),
+                "nodes": Dictionary(uniqueKeysWithValues: (nodes ?? [:]).map { id, node -> (String, [String: Any]) in
+                    (id, [
                         "region": node.region, "ticks": node.ticks, "tick_mean_us": node.tickMeanMicroseconds,
                         "tick_max_us": node.tickMaxMicroseconds, "peak_clients": node.peakClients,
                         "peak_active_matches": node.peakActiveMatches, "peak_rss_bytes": node.peakResidentBytes,
                         "peak_actors": node.peakActors, "actors_at_end": node.actorsAtEnd,
-                    ]
-                },
+                        "cpu_percent": cpu.nodePercent[id] ?? NSNull(),
+                    ])
+                }),
             ]
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
             return String(decoding: data, as: UTF8.self)

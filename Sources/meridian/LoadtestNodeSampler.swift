@@ -15,6 +15,8 @@ struct LoadtestNodeFigures: Sendable {
     /// Actors on the node (players in memory, matches, shards): at its peak and when sampling stopped.
     var peakActors = 0
     var actorsAtEnd = 0
+    /// The node's CPU time at every sample (see ``LoadtestCPU``).
+    var cpu: [LoadtestCPU.Sample] = []
 }
 
 /// Samples every node's game figures once a second until cancelled (the nodes are asked as a
@@ -29,6 +31,7 @@ struct LoadtestNodeSampler {
         let regions = Dictionary(uniqueKeysWithValues: client.topology.nodes.map { ($0.id, $0.region) })
         while !Task.isCancelled {
             for (node, stats) in await client.gameStats(timeout: .milliseconds(800)) {
+                let at = ContinuousClock.now
                 if first[node] == nil { first[node] = stats }
                 last[node] = stats
                 var sample = figures[node] ?? LoadtestNodeFigures(region: regions[node] ?? "?")
@@ -38,6 +41,7 @@ struct LoadtestNodeSampler {
                 sample.peakResidentBytes = max(sample.peakResidentBytes, stats.residentBytes)
                 sample.peakActors = max(sample.peakActors, stats.localActors)
                 sample.actorsAtEnd = stats.localActors
+                if stats.cpuSeconds > 0 { sample.cpu.append(LoadtestCPU.Sample(at: at, cpuSeconds: stats.cpuSeconds)) }
                 figures[node] = sample
             }
             try? await Task.sleep(for: .seconds(1))

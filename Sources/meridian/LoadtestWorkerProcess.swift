@@ -48,6 +48,9 @@ final class LoadtestWorkerProcess: Sendable {
 
     var isRunning: Bool { process.isRunning }
 
+    /// The worker's CPU time so far (nil once it exited).
+    var cpuSeconds: Double? { LoadtestCPU.cpuSeconds(ofProcess: process.processIdentifier) }
+
     func terminate() {
         if process.isRunning { process.terminate() }
     }

@@ -12,7 +12,7 @@ extension BenchCommand {
             discussion: "Build with -c release before quoting figures: swift build -c release --scratch-path .build-release --product meridian."
         )
 
-        @Flag(help: "Print one JSON object per case.") var json = false
+        @Flag(help: "Print the results as one JSON array (one object per case).") var json = false
         @Option(help: "Simulated seconds per case.") var seconds: Int = 20
         @Option(help: "Players per match.") var players: Int = 100
 
@@ -44,7 +44,7 @@ extension BenchCommand {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                for result in results { print(String(decoding: try encoder.encode(result), as: UTF8.self)) }
+                print(String(decoding: try encoder.encode(results), as: UTF8.self))
             } else {
                 print("case          hz  players  matches   mean µs    p99 µs    max µs  bytes/client/s")
                 for r in results {
