@@ -41,6 +41,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     let pendingCalls = PendingCalls()
     /// Made with the system, so it records into the factory bootstrapped before the node started.
     let callMetrics = RemoteCallMetrics()
+    let oneWayMetrics = OneWayMetrics()
     let emulation: LinkEmulation?
     public let membership: MembershipService
     public let receptionist: Receptionist
@@ -63,6 +64,9 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
 
     /// The deadline for remote calls made by this task (see ``withCallTimeout(_:operation:)``).
     @TaskLocal static var callTimeout: Duration?
+
+    /// Set while this task's `Void` remote calls are sent one way (see ``oneWay(_:_:)``).
+    @TaskLocal static var oneWayDelivery: OneWayDelivery?
 
     private init(configuration: Configuration, group: any EventLoopGroup, logger: Logger) {
         var logger = logger
@@ -233,6 +237,9 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         throwing: Err.Type,
         returning: Res.Type
     ) async throws -> Res where Act.ID == ClusterActorID {
+        if Self.oneWayDelivery != nil {
+            throw ClusterError(.serialization, "\(target.identifier) returns a value: only functions returning nothing can be called one way")
+        }
         let bytes = try await call(actor.id, target: target, invocation: &invocation)
         var reader = WireReader(bytes: bytes, system: self)
         do {
@@ -248,6 +255,10 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         invocation: inout ClusterInvocationEncoder,
         throwing: Err.Type
     ) async throws where Act.ID == ClusterActorID {
+        if let delivery = Self.oneWayDelivery {
+            try sendOneWay(actor.id, target: target, invocation: &invocation, delivery: delivery)
+            return
+        }
         _ = try await call(actor.id, target: target, invocation: &invocation)
     }
 
@@ -309,14 +320,14 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         }
     }
 
-    private struct Route {
+    struct Route {
         var session: PeerSession?
         var address: String
     }
 
     /// Where a call to `id` goes: the live session to its node, or its address to dial.
     /// Fails fast when the node (that incarnation) is known to be down.
-    private func route(to id: ClusterActorID) throws -> Route {
+    func route(to id: ClusterActorID) throws -> Route {
         if id.node == nodeID {
             guard id.incarnation == incarnation || id.incarnation == 0 else {
                 throw ClusterError(.nodeDown, "\(id.node)#\(id.incarnation) is a previous incarnation of this node")

@@ -1,3 +1,5 @@
+import CoreMetrics
+import DequeModule
 import Distributed
 import Foundation
 import MeridianTransport
@@ -122,7 +124,7 @@ final class PeerSession: PeerMessageReceiver {
         do {
             target = try resolveTarget(call)
         } catch {
-            sendError(callID: call.callID, code: .targetNotFound, type: "ClusterError", message: "\(error)")
+            if !call.oneWay { sendError(callID: call.callID, code: .targetNotFound, type: "ClusterError", message: "\(error)") }
             return
         }
         guard call.recipientIncarnation == system.incarnation || call.recipientIncarnation == 0,
@@ -138,38 +140,93 @@ final class PeerSession: PeerMessageReceiver {
             }
             return
         }
-        let callID = call.callID
-        let path = call.recipientPath
-        let arguments = Array(call.arguments)
-        let genericSubstitutions = call.genericSubstitutions
-        let handler = ClusterResultHandler(session: self, callID: callID, oneWay: call.oneWay)
-        let run = {
-            Task {
-                var decoder = ClusterInvocationDecoder(
-                    arguments: arguments,
-                    genericSubstitutions: genericSubstitutions,
-                    system: self.system
-                )
-                do {
-                    try await self.system.executeDistributedTarget(
-                        on: actor,
-                        target: RemoteCallTarget(target),
-                        invocationDecoder: &decoder,
-                        handler: handler
-                    )
-                } catch let error as ExecuteDistributedTargetError {
-                    self.sendError(callID: callID, code: .targetNotFound, type: "ExecuteDistributedTargetError", message: "\(error)")
-                } catch {
-                    self.sendError(callID: callID, code: .badArguments, type: String(reflecting: type(of: error)), message: "\(error)")
-                }
-                if counted { self.system.localActors.callEnded(path, actor: actor) }
-            }
-        }
+        let inbound = InboundCall(
+            actor: actor, counted: counted, path: call.recipientPath, target: target,
+            arguments: Array(call.arguments), genericSubstitutions: call.genericSubstitutions
+        )
         if call.oneWay {
-            _ = run()
-        } else {
-            // Registered under the lock that `finish` takes, so the entry cannot outlive the call.
-            running.withLock { $0[callID] = run() }
+            enqueueOneWay(inbound)
+            return
+        }
+        let callID = call.callID
+        let handler = ClusterResultHandler(session: self, callID: callID, oneWay: false)
+        // Registered under the lock that `finish` takes, so the entry cannot outlive the call.
+        running.withLock { running in
+            running[callID] = Task { await self.execute(inbound, handler: handler) }
+        }
+    }
+
+    /// A call on its way to a local actor.
+    private struct InboundCall: Sendable {
+        let actor: any DistributedActor
+        /// Whether the activation registry counts this call (``LocalActors/callEnded(_:actor:)``).
+        let counted: Bool
+        let path: String
+        let target: String
+        let arguments: [UInt8]
+        let genericSubstitutions: [String]
+    }
+
+    private func execute(_ call: InboundCall, handler: ClusterResultHandler) async {
+        var decoder = ClusterInvocationDecoder(arguments: call.arguments, genericSubstitutions: call.genericSubstitutions, system: system)
+        do {
+            try await system.executeDistributedTarget(on: call.actor, target: RemoteCallTarget(call.target), invocationDecoder: &decoder, handler: handler)
+        } catch let error as ExecuteDistributedTargetError {
+            if !handler.oneWay { sendError(callID: handler.callID, code: .targetNotFound, type: "ExecuteDistributedTargetError", message: "\(error)") }
+        } catch {
+            if !handler.oneWay { sendError(callID: handler.callID, code: .badArguments, type: String(reflecting: type(of: error)), message: "\(error)") }
+        }
+        if call.counted { system.localActors.callEnded(call.path, actor: call.actor) }
+    }
+
+    // MARK: - One-way calls
+
+    /// The most one-way calls waiting for one actor; more are dropped (and counted) — a peer
+    /// streaming faster than the actor consumes is not allowed to grow this node's memory.
+    static let maxQueuedOneWayCalls = 4096
+
+    /// One-way calls waiting, per recipient path, in arrival order. A path present here has one
+    /// task running its calls one after another (so they run in the order they were sent); the
+    /// task ends, and the entry goes, when the queue is empty.
+    private let oneWay = Mutex<[String: Deque<InboundCall>]>([:])
+
+    private func enqueueOneWay(_ call: InboundCall) {
+        enum Outcome { case queued, start, full }
+        let outcome = oneWay.withLock { queues -> Outcome in
+            guard queues[call.path] != nil else {
+                queues[call.path] = [call]
+                return .start
+            }
+            guard queues[call.path]!.count < Self.maxQueuedOneWayCalls else { return .full }
+            queues[call.path]!.append(call)
+            return .queued
+        }
+        switch outcome {
+        case .queued:
+            break
+        case .start:
+            let path = call.path
+            Task { await self.runOneWay(path) }
+        case .full:
+            system.oneWayMetrics.droppedOnReceive.increment()
+            if call.counted { system.localActors.callEnded(call.path, actor: call.actor) }
+        }
+    }
+
+    private func runOneWay(_ path: String) async {
+        let handler = ClusterResultHandler(session: self, callID: 0, oneWay: true)
+        while let call = nextOneWay(path) {
+            await execute(call, handler: handler)
+        }
+    }
+
+    private func nextOneWay(_ path: String) -> InboundCall? {
+        oneWay.withLock { queues in
+            guard let next = queues[path]?.popFirst() else {
+                queues[path] = nil
+                return nil
+            }
+            return next
         }
     }
 

@@ -28,6 +28,8 @@ public distributed actor MatchActor {
     private var lifecycle: MatchLifecycle
     /// Seats in the order they were taken; a seat's lifecycle id is its index.
     private var seats: [MatchSeat] = []
+    /// Player → index in ``seats`` (looked up per player per tick).
+    private var seatIndex: [UUID: Int] = [:]
     private var forfeited: Set<Int> = []
     private var simulation: MatchSimulation?
     private var replicator: SnapshotReplicator?
@@ -124,6 +126,15 @@ public distributed actor MatchActor {
         subscribers[subscriber]?.reliable.yield(.phase(matchID: matchID, phase: "\(lifecycle.phase)", tickRate: rules.tickRate))
     }
 
+    /// `subscriber` no longer serves any player of this match (its gateway's players all left or
+    /// finished): nothing more is sent to it.
+    public distributed func unsubscribe(_ subscriber: ClusterActorID) {
+        subscriberOf = subscriberOf.filter { $0.value != subscriber }
+        guard let feed = subscribers.removeValue(forKey: subscriber) else { return }
+        feed.frames.finish()
+        feed.reliable.finish()
+    }
+
     public distributed func status() -> MatchStatusView {
         MatchStatusView(
             matchID: matchID, phase: "\(lifecycle.phase)", players: lifecycle.players.count,
@@ -140,7 +151,7 @@ public distributed actor MatchActor {
     // MARK: Lifecycle
 
     private func seat(of player: UUID) throws -> MatchPlayerID {
-        guard let index = seats.firstIndex(where: { $0.player == player }), lifecycle.players[MatchPlayerID(index)] != nil else {
+        guard let index = seatIndex[player], lifecycle.players[MatchPlayerID(index)] != nil else {
             throw GameError(.notInMatch, "player \(player) has no seat in match \(matchID)")
         }
         return MatchPlayerID(index)
@@ -148,7 +159,8 @@ public distributed actor MatchActor {
 
     private func admitSeats(_ newSeats: [MatchSeat]) throws -> [MatchLifecycleAction] {
         var actions: [MatchLifecycleAction] = []
-        for seat in newSeats where !seats.contains(where: { $0.player == seat.player }) {
+        for seat in newSeats where seatIndex[seat.player] == nil {
+            seatIndex[seat.player] = seats.count
             seats.append(seat)
             actions += try lifecycle.apply(.join(MatchPlayerID(seats.count - 1)))
         }
@@ -324,8 +336,7 @@ public distributed actor MatchActor {
         self.replicator = nil
         var frames: [ClusterActorID: [UUID: PlayerPacket]] = [:]
         for (player, subscriber) in subscriberOf {
-            guard let id = seats.firstIndex(where: { $0.player == player }),
-                  let index = simulationIndex[MatchPlayerID(id)] else { continue }
+            guard let id = seatIndex[player], let index = simulationIndex[MatchPlayerID(id)] else { continue }
             let bytes = replicator.packet(for: MatchPlayerID(index), of: simulation)
             frames[subscriber, default: [:]][player] = PlayerPacket(
                 entity: UInt16(index), lastInput: simulation.players[index].lastInputSequence, bytes: bytes
@@ -338,9 +349,9 @@ public distributed actor MatchActor {
         }
     }
 
-    /// Two senders per subscriber keep each kind in order without holding up the tick: frames
-    /// (a slow subscriber loses the oldest — deltas rebase on the last ack — and a failed
-    /// delivery loses that frame only) and reliable events (phases, results, the end; a handful
+    /// Two senders per subscriber keep each kind in order without holding up the tick: frames,
+    /// sent one way (a slow subscriber loses the oldest — deltas rebase on the last ack — and a
+    /// full connection drops that frame only) and reliable events (phases, results, the end; a handful
     /// per match, each retried until delivered: a lost result would leave a client waiting
     /// forever). Both stop when the subscriber is gone.
     private func startSender(to subscriber: ClusterActorID) {
@@ -350,9 +361,10 @@ public distributed actor MatchActor {
         let system = actorSystem
         Task {
             guard let target = try? MatchSubscriber.resolve(id: subscriber, using: system) else { return }
+            // One way: the stream moves at the rate of the ticks, not one frame per round trip.
             for await frame in frames {
                 do {
-                    try await target.deliver(frame)
+                    try await ClusterSystem.oneWay(.droppable) { try await target.deliver(frame) }
                 } catch {
                     if Self.subscriberGone(error) { break }
                 }

@@ -35,8 +35,13 @@ final class ClientOutbox: Sendable {
     let reliableByteLimit: Int
     private let allocator = ByteBufferAllocator()
     private let inputToDelta: Timer?
-    /// Called (outside the lock) when there is something to write and no drain is pending.
-    private let wake = Mutex<StoredClosure<Void>?>(nil)
+    /// Who drains the outbox, and on which event loop (set by ``onReady(on:_:)``).
+    private let writer = Mutex<Writer?>(nil)
+
+    private struct Writer: Sendable {
+        let eventLoop: any EventLoop
+        let drain: StoredClosure<Void>
+    }
 
     init(reliableLimit: Int, reliableByteLimit: Int = 256 * 1024, inputToDelta: Timer? = nil) {
         self.reliableLimit = reliableLimit
@@ -44,9 +49,9 @@ final class ClientOutbox: Sendable {
         self.inputToDelta = inputToDelta
     }
 
-    /// Who drains the outbox: called once per burst of new messages.
-    func onReady(_ wake: @escaping @Sendable () -> Void) {
-        self.wake.withLock { $0 = StoredClosure(wake) }
+    /// Who drains the outbox: `drain` runs on `eventLoop` once per burst of new messages.
+    func onReady(on eventLoop: any EventLoop, _ drain: @escaping @Sendable () -> Void) {
+        writer.withLock { $0 = Writer(eventLoop: eventLoop, drain: StoredClosure(drain)) }
     }
 
     /// The client's input `sequence` arrived now; the first delta that reflects it is timed.
@@ -84,6 +89,14 @@ final class ClientOutbox: Sendable {
 
     /// Offers a delta; it replaces an unsent one.
     func offerDelta(_ message: Meridian_Client_V1_ServerMessage) {
+        var wakes = Wakes()
+        offerDelta(message, wakes: &wakes)
+        wakes.wake()
+    }
+
+    /// Offers a delta, leaving the writer's wake-up to `wakes` (one per event loop for a whole
+    /// tick's deltas, instead of one per client).
+    func offerDelta(_ message: Meridian_Client_V1_ServerMessage, wakes: inout Wakes) {
         var reflected: Duration?
         let wakeUp = state.withLock { state -> Bool in
             guard !state.closed else { return false }
@@ -96,7 +109,7 @@ final class ClientOutbox: Sendable {
             return Self.needsWake(&state)
         }
         if let reflected { inputToDelta?.recordNanoseconds(reflected.nanoseconds) }
-        if wakeUp { wakeWriter() }
+        if wakeUp, let writer = writer.withLock({ $0 }) { wakes.add(writer.drain, on: writer.eventLoop) }
     }
 
     private static func needsWake(_ state: inout State) -> Bool {
@@ -105,7 +118,32 @@ final class ClientOutbox: Sendable {
     }
 
     private func wakeWriter() {
-        wake.withLock { $0 }?.call()
+        guard let writer = writer.withLock({ $0 }) else { return }
+        if writer.eventLoop.inEventLoop {
+            writer.drain.call()
+        } else {
+            writer.eventLoop.execute { writer.drain.call() }
+        }
+    }
+
+    /// Writers to wake, grouped by event loop: ``wake()`` runs each loop's drains in one task
+    /// on that loop (one cross-thread wake-up per loop, not per client).
+    struct Wakes {
+        private var byLoop: [ObjectIdentifier: (loop: any EventLoop, drains: [StoredClosure<Void>])] = [:]
+
+        fileprivate mutating func add(_ drain: StoredClosure<Void>, on loop: any EventLoop) {
+            byLoop[ObjectIdentifier(loop), default: (loop, [])].drains.append(drain)
+        }
+
+        func wake() {
+            for (loop, drains) in byLoop.values {
+                if loop.inEventLoop {
+                    for drain in drains { drain.call() }
+                } else {
+                    loop.execute { for drain in drains { drain.call() } }
+                }
+            }
+        }
     }
 
     /// What the writer does next.

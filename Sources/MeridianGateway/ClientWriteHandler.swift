@@ -36,14 +36,7 @@ final class ClientWriteHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let eventLoop = context.eventLoop
-        outbox.onReady {
-            if eventLoop.inEventLoop {
-                handler.value.drain()
-            } else {
-                eventLoop.execute { handler.value.drain() }
-            }
-        }
+        outbox.onReady(on: context.eventLoop) { handler.value.drain() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

@@ -91,6 +91,12 @@ public final class GatewayServer: Sendable {
 
     public var counters: GatewayCounters { context.counters.withLock { $0 } }
 
+    /// How many feed messages (and player packets in them) `matchID` sent this gateway so far,
+    /// while the match has players here.
+    package func feedCounts(of matchID: UUID) -> (frames: Int, packets: Int, repeatedTicks: Int)? {
+        context.router.counts(of: matchID).map { ($0.frames, $0.packets, $0.repeatedTicks) }
+    }
+
     /// Stops accepting and closes every connection.
     public func shutdown() async {
         try? await server.channel.close()

@@ -26,11 +26,29 @@ final class MatchFeedRouter: Sendable {
     }
 
     private struct Feed {
+        var match: MatchActor
         var subscriber: MatchSubscriber
         var uplink: MatchUplink
         /// The node incarnation running the match.
         var host: MemberID
         var players: [UUID: Player] = [:]
+        var counts = FeedCounts()
+    }
+
+    /// What one match's feed brought this gateway so far.
+    struct FeedCounts: Sendable, Hashable {
+        /// Feed messages (one per tick the match sent here, for all its players here).
+        var frames = 0
+        /// Player packets in them.
+        var packets = 0
+        /// Frames whose tick was not newer than the previous frame's (a second message for one tick).
+        var repeatedTicks = 0
+        var lastTick: UInt32?
+    }
+
+    /// The counts of `matchID`'s feed, while it has players here.
+    func counts(of matchID: UUID) -> FeedCounts? {
+        feeds.withLock { $0[matchID]?.counts }
     }
 
     private let feeds = Mutex<[UUID: Feed]>([:])
@@ -49,6 +67,7 @@ final class MatchFeedRouter: Sendable {
         let host = MemberID(node: assignment.node, incarnation: assignment.incarnation)
         let feed = feeds.withLock { feeds -> Feed in
             var feed = feeds[matchID] ?? Feed(
+                match: match,
                 subscriber: MatchSubscriber(actorSystem: system) { [weak self] event in self?.route(event) },
                 uplink: MatchUplink(match: match), host: host
             )
@@ -101,7 +120,11 @@ final class MatchFeedRouter: Sendable {
             guard feeds[matchID]?.players.isEmpty == true else { return nil }
             return feeds.removeValue(forKey: matchID)
         }
-        emptied?.uplink.close()
+        guard let emptied else { return }
+        emptied.uplink.close()
+        // The match stops sending here (best effort: it also stops when it ends).
+        let (match, subscriber) = (emptied.match, emptied.subscriber.id)
+        Task { try? await match.unsubscribe(subscriber) }
     }
 
     private func players(of matchID: UUID) -> [UUID: Player] {
@@ -111,8 +134,14 @@ final class MatchFeedRouter: Sendable {
     private func route(_ event: MatchFeedEvent) {
         switch event {
         case .frame(let frame):
-            let players = players(of: frame.matchID)
+            let players = feeds.withLock { feeds -> [UUID: Player] in
+                guard feeds[frame.matchID] != nil else { return [:] }
+                feeds[frame.matchID]!.counts.count(frame)
+                return feeds[frame.matchID]!.players
+            }
             let matchID = frame.matchID.uuidString.lowercased()
+            var wakes = ClientOutbox.Wakes()
+            defer { wakes.wake() }
             for (player, packet) in frame.packets {
                 guard let client = players[player] else { continue }
                 var message = Meridian_Client_V1_ServerMessage()
@@ -121,7 +150,7 @@ final class MatchFeedRouter: Sendable {
                 message.delta.entity = UInt32(packet.entity)
                 message.delta.lastInput = packet.lastInput
                 message.delta.packet = Data(packet.bytes)
-                client.outbox.offerDelta(message)
+                client.outbox.offerDelta(message, wakes: &wakes)
             }
         case .phase(let matchID, let phase, let tickRate):
             var message = Meridian_Client_V1_ServerMessage()
@@ -153,5 +182,14 @@ final class MatchFeedRouter: Sendable {
             feed.uplink.close()
             for client in feed.players.values { client.finished(matchID, false) }
         }
+    }
+}
+
+extension MatchFeedRouter.FeedCounts {
+    mutating func count(_ frame: MatchFrame) {
+        frames += 1
+        packets += frame.packets.count
+        if let lastTick, frame.tick <= lastTick { repeatedTicks += 1 }
+        lastTick = frame.tick
     }
 }

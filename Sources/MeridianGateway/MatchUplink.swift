@@ -1,13 +1,16 @@
 import Foundation
+import MeridianCluster
 import MeridianGame
 import Synchronization
 
 /// The inputs and acks of this gateway's players in one match, on their way to it. Connection
-/// readers only record them (never wait on the cluster); one sender makes one `clientUpdates`
-/// call at a time with everything that arrived meanwhile, for every player of the match here —
-/// one call per match and round trip instead of one per client. On a slow path inputs coalesce
-/// (each player's newest ``maximumPendingInputs`` are kept; the simulation applies a bounded
-/// number per tick anyway) and only the newest ack is sent.
+/// readers only record them (never wait on the cluster); one sender sends everything that
+/// arrived since its last send, for every player of the match here, as one one-way
+/// `clientUpdates` call — one message per match and wake-up instead of one per client, and no
+/// round trip to wait for. While the sender is busy inputs coalesce (each player's newest
+/// ``maximumPendingInputs`` are kept; the simulation applies a bounded number per tick anyway)
+/// and only the newest ack is sent; a connection with too much waiting drops the message (the
+/// next one carries newer inputs and acks).
 final class MatchUplink: Sendable {
     static let maximumPendingInputs = 16
 
@@ -23,7 +26,7 @@ final class MatchUplink: Sendable {
     init(match: MatchActor) {
         Task { [weak self] in
             while let updates = await self?.next() {
-                _ = try? await match.clientUpdates(updates)
+                _ = try? await ClusterSystem.oneWay(.droppable) { try await match.clientUpdates(updates) }
             }
         }
     }

@@ -92,6 +92,42 @@ struct GatewayPlayTests {
         }
     }
 
+    /// Three clients of one gateway in one match: the match sends that gateway one feed message
+    /// per tick carrying all three players' packets — not one per client, never two for a tick.
+    @Test func aGatewayGetsOneFeedMessagePerMatchAndTickForAllItsClients() async throws {
+        try await GameTestCluster.with(
+            rules: GameTestCluster.fastRules(minPlayers: 3, maxPlayers: 3, timeLimitSeconds: 3), gateways: true
+        ) { cluster in
+            let gateway = try #require(cluster.node("eu-west-1")?.gateway)
+            var clients: [RawClient] = []
+            for _ in 0..<3 {
+                let client = try await RawClient.connect(gateway.address)
+                _ = try await client.logIn(UUID())
+                try await Self.queueInEUWest(client, id: 10)
+                clients.append(client)
+            }
+            var matchID: UUID?
+            for client in clients {
+                let assignedFound = try await client.next(where: { $0.matchEvent.phase == "assigned" })
+                let assigned = try #require(assignedFound)
+                matchID = UUID(uuidString: assigned.matchEvent.matchID)
+            }
+            let match = try #require(matchID)
+            for client in clients {
+                var deltas = 0
+                while deltas < 20, let message = try await client.next(timeout: .seconds(10)) {
+                    if case .delta? = message.body { deltas += 1 }
+                }
+                #expect(deltas == 20)
+            }
+            let counts = try #require(gateway.feedCounts(of: match))
+            #expect(counts.frames >= 20)
+            #expect(counts.packets == 3 * counts.frames, "every feed message carries the packets of all three players: \(counts)")
+            #expect(counts.repeatedTicks == 0, "one feed message per tick: \(counts)")
+            for client in clients { await client.close() }
+        }
+    }
+
     /// A logged-in player's actor stays in memory however idle (its gateway watches it); once
     /// the connection closes, the gateway stops watching and the idle actor is passivated.
     @Test func aPlayersActorStaysWhileConnectedAndGoesAfterTheConnectionCloses() async throws {
