@@ -46,6 +46,7 @@ struct LoadtestBot: Sendable {
         configuration.connection.localAddress = sourceAddress
         configuration.clientName = "meridian-loadtest/1"
         configuration.maxAckDelay = maxAckDelay
+        configuration.snapshotEvents = false  // inputs go from onSnapshot; nothing reads them
         let stats = stats
         let client = GameClient(group: group, configuration: configuration, logger: logger) { latency in
             stats.recordInputToDelta(latency)
@@ -197,26 +198,23 @@ struct LoadtestBot: Sendable {
             try? await Task.sleep(until: deadline, clock: .continuous)
             sink.yield(.deadline)
         }
-        var sender: Task<Void, Never>?
         defer {
             keepalive.cancel()
             forward.cancel()
             alarm.cancel()
-            sender?.cancel()
+            client.onSnapshot(nil)
         }
         var queuedAt = ContinuousClock.now
         try await queue(client, rtt: rtt)
         stats.update { $0.queued += 1 }
         var waiting = Waiting.match
-        var tickRate = 30
         var playStarted: ContinuousClock.Instant?
         var bytesAtStart: UInt64 = 0
         var currentMatch = "-"
 
         /// The match is over for this bot (a result, or lost while disconnected).
         func matchOver(lost: Bool) {
-            sender?.cancel()
-            sender = nil
+            client.onSnapshot(nil)
             let played = playStarted.map { ContinuousClock.now - $0 } ?? .zero
             let bytes = playStarted == nil ? 0 : client.bytesReceived &- bytesAtStart
             playStarted = nil
@@ -231,8 +229,13 @@ struct LoadtestBot: Sendable {
             playStarted = .now
             bytesAtStart = client.bytesReceived
             waiting = .result
-            sender?.cancel()
-            sender = Task { [index, tickRate] in await Self.sendInputs(client, seed: UInt64(index), hz: tickRate) }
+            let inputs = Mutex(LoadtestInputs(seed: UInt64(index)))
+            // One input batch per snapshot received (the match's tick rate), sent on the
+            // connection's event loop as the snapshot is applied: no timer or task per bot.
+            client.onSnapshot { [client] _, _ in
+                let input = inputs.withLock { $0.next() }
+                _ = try? client.sendInputs([input])
+            }
         }
 
         for await step in steps {
@@ -256,8 +259,7 @@ struct LoadtestBot: Sendable {
                 }
                 waiting = .start
             case .matchEvent(let match) where match.phase == "active" && waiting == .start:
-                // Inputs only count once the simulation runs, at its tick rate.
-                if match.tickRate > 0 { tickRate = match.tickRate }
+                // Inputs only count once the simulation runs.
                 startPlaying()
             case .result(let result):
                 guard waiting != .match else { continue }
@@ -330,28 +332,6 @@ struct LoadtestBot: Sendable {
         return nil
     }
 
-    /// Inputs at the match's tick rate: wander, aim around, fire now and then.
-    private static func sendInputs(_ client: GameClient, seed: UInt64, hz: Int) async {
-        let interval = Duration.seconds(1) / max(1, hz)
-        var random = SplitMix64(seed: seed &+ 0x9E37_79B9)
-        var moveX: Int8 = 0
-        var moveY: Int8 = 0
-        var tick: UInt64 = 0
-        while !Task.isCancelled {
-            if tick % UInt64(max(1, hz)) == 0 {
-                moveX = Int8(truncatingIfNeeded: Int(random.next(below: 255)) - 127)
-                moveY = Int8(truncatingIfNeeded: Int(random.next(below: 255)) - 127)
-            }
-            let input = PlayerInput(
-                moveX: moveX, moveY: moveY, aim: UInt16(truncatingIfNeeded: random.next()),
-                fire: random.next(below: 4) == 0, reload: random.next(below: 60) == 0
-            )
-            _ = try? client.sendInputs([input])
-            tick += 1
-            try? await Task.sleep(for: interval)
-        }
-    }
-
     /// Where bot `index` lives: the regions in turn.
     static func location(of index: Int, regions: [String]) -> String {
         regions[index % regions.count]
@@ -421,5 +401,30 @@ final class LoadtestStats: Sendable {
             report.inputToDelta = state.inputToDelta.buckets
             return report
         }
+    }
+}
+
+/// A bot's inputs: wander (a new direction every 30 inputs, a second at 30 Hz), aim around,
+/// fire now and then.
+struct LoadtestInputs: Sendable {
+    private var random: SplitMix64
+    private var count: UInt64 = 0
+    private var moveX: Int8 = 0
+    private var moveY: Int8 = 0
+
+    init(seed: UInt64) {
+        random = SplitMix64(seed: seed &+ 0x9E37_79B9)
+    }
+
+    mutating func next() -> PlayerInput {
+        if count % 30 == 0 {
+            moveX = Int8(truncatingIfNeeded: Int(random.next(below: 255)) - 127)
+            moveY = Int8(truncatingIfNeeded: Int(random.next(below: 255)) - 127)
+        }
+        count += 1
+        return PlayerInput(
+            moveX: moveX, moveY: moveY, aim: UInt16(truncatingIfNeeded: random.next()),
+            fire: random.next(below: 4) == 0, reload: random.next(below: 60) == 0
+        )
     }
 }

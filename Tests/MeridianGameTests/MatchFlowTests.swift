@@ -98,6 +98,39 @@ struct MatchFlowTests {
         }
     }
 
+    /// Every player leaves a running match: with no seat left it ends at once (not at its
+    /// 10-minute time limit), each player's home records the abandoned match and frees the
+    /// player, and the shard no longer holds the match.
+    @Test func aMatchLeftByEveryPlayerEndsAndReleasesItsShard() async throws {
+        try await GameTestCluster.with(rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 600)) { cluster in
+            let a = try await cluster.createPlayer("a", home: "eu-west")
+            let b = try await cluster.createPlayer("b", home: "eu-west")
+            let front = try cluster.front(via: "eu-west-1")
+            _ = try await front.queue(solo(a, home: "eu-west"), region: "eu-west")
+            _ = try await front.queue(solo(b, home: "eu-west"), region: "eu-west")
+            let assignment = try await cluster.match(of: a, home: "eu-west", "a is in a match")
+            let match = try cluster.node("eu-west-1")!.game.match(assignment)
+            try await cluster.eventually("the match runs") { try await match.status().phase == "active" }
+            let shard = try ShardHost.resolve(
+                id: ClusterActorID(node: assignment.node, incarnation: 0, path: ShardHost.path(region: assignment.region, shard: assignment.shard)),
+                using: cluster.node("eu-west-1")!.system
+            )
+            #expect(try await shard.runningMatches().contains(assignment.matchID))
+
+            try await match.leave(player: a)
+            try await match.leave(player: b)
+
+            try await cluster.eventually("the shard released the match") { try await !shard.runningMatches().contains(assignment.matchID) }
+            for player in [a, b] {
+                try await cluster.eventually("\(player) is idle with the abandoned match in its history") {
+                    let home = try cluster.home(of: player, region: "eu-west")
+                    guard try await home.currentSession() == .idle else { return false }
+                    return try await home.recentMatches(limit: 5).map(\.outcome) == ["abandoned"]
+                }
+            }
+        }
+    }
+
     /// A node running a match is lost: its players get a "serverLost" result at home, are free
     /// to queue again, and the region's shards are served by the node that is left.
     @Test func lostNodeEndsItsMatchesAndItsShardsMove() async throws {

@@ -101,6 +101,30 @@ let allPairs: [PhaseEvent] = MatchPhase.allCases.flatMap { phase in
         #expect(machine.phase == .closed)
     }
 
+    /// The last seat leaving ends the match in every phase before POSTGAME (nobody is left to
+    /// play for); in POSTGAME the results already owe their delivery, so it waits for them.
+    @Test(arguments: [MatchPhase.lobby, .countdown, .active])
+    func theLastSeatLeavingEndsTheMatch(phase: MatchPhase) throws {
+        var machine = try lifecycle(in: phase)
+        #expect(try machine.apply(.leave(1)) == [.removePlayer(1)] + (phase == .countdown ? [.cancelCountdownTimer] : []))
+        _ = try machine.apply(.leave(3))
+        #expect(machine.phase != .closed, "a seat remains")
+        let last = try machine.apply(.leave(2))
+        let expected: [MatchLifecycleAction] = switch phase {
+        case .active: [.removePlayer(2), .stopSimulation, .abortMatch(players: []), .releaseMatch]
+        default: [.removePlayer(2), .abortMatch(players: []), .releaseMatch]
+        }
+        #expect(last == expected)
+        #expect(machine.phase == .closed)
+    }
+
+    @Test func theLastSeatLeavingInPostgameWaitsForTheResults() throws {
+        var machine = try lifecycle(in: .postgame)
+        for id: MatchPlayerID in [1, 2, 3] { _ = try machine.apply(.leave(id)) }
+        #expect(machine.phase == .postgame)
+        #expect(try machine.apply(.resultsDelivered) == [.releaseMatch])
+    }
+
     @Test func countdownNeedsMinimumConnectedPlayers() throws {
         var machine = MatchLifecycle(minPlayers: 2, maxPlayers: 4)
         _ = try machine.apply(.join(1))

@@ -46,8 +46,10 @@ extension GameClient {
     /// Applies a delta to the match's receiver, acknowledges the tick, records input latency.
     private func applyDelta(_ delta: Meridian_Client_V1_StateDelta, generation: UInt64) {
         let now = NIODeadline.now()
-        enum Outcome { case applied(UInt32, Ack, ReplicatedEntity?, MeridianClientConnection?, [Duration]), ignored, failed(String) }
-        enum Ack { case now, later(scheduleFlush: Bool) }
+        enum Outcome {
+            case applied(UInt32, ReplicatedEntity?, MeridianClientConnection?, [Duration], GameClient.SnapshotHandler?)
+            case ignored, failed(String)
+        }
         let delay = configuration.maxAckDelay
         let outcome = state.withLock { state -> Outcome in
             guard state.generation == generation else { return .ignored }
@@ -67,15 +69,8 @@ extension GameClient {
             state.ownEntityID = entityID
             state.ownEntity = snapshot.entities.first { $0.id == entityID }
             let latencies = state.inputLatency.applied(upTo: delta.lastInput, at: now)
-            let ack: Ack
-            if delay > .zero {
-                state.pendingAck = tick
-                ack = .later(scheduleFlush: !state.ackFlushScheduled)
-                state.ackFlushScheduled = true
-            } else {
-                ack = .now
-            }
-            return .applied(tick, ack, state.ownEntity, state.connection, latencies)
+            if delay > .zero { state.pendingAck = tick }
+            return .applied(tick, state.ownEntity, state.connection, latencies, state.snapshotHandler)
         }
         switch outcome {
         case .ignored:
@@ -83,15 +78,21 @@ extension GameClient {
         case .failed(let reason):
             // Without an ack the gateway falls back to a full snapshot; nothing else to do.
             logger.debug("dropping an undecodable delta", metadata: ["meridian.reason": "\(reason)"])
-        case .applied(let tick, let ack, let own, let connection, let latencies):
-            switch ack {
-            case .now:
+        case .applied(let tick, let own, let connection, let latencies, let handler):
+            if let onInputLatency { for latency in latencies { onInputLatency(latency) } }
+            // First the handler: inputs it sends carry the ack.
+            handler?.call(tick, own)
+            if delay == .zero {
                 Self.sendAck(tick, on: connection)
-            case .later(let scheduleFlush):
+            } else {
+                let scheduleFlush = state.withLock { state -> Bool in
+                    guard state.pendingAck != nil, !state.ackFlushScheduled else { return false }
+                    state.ackFlushScheduled = true
+                    return true
+                }
                 if scheduleFlush { connection?.schedule(in: delay) { [weak self] in self?.flushAck(generation: generation) } }
             }
-            if let onInputLatency { for latency in latencies { onInputLatency(latency) } }
-            eventSink.yield(.snapshotApplied(tick: tick, own: own))
+            if configuration.snapshotEvents { eventSink.yield(.snapshotApplied(tick: tick, own: own)) }
         }
     }
 

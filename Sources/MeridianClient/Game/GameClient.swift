@@ -27,6 +27,10 @@ public final class GameClient: Sendable {
         /// before it goes in a message of its own (a playing client sends inputs every tick, so
         /// most acks cost no message). Zero sends every ack at once. Default 40 ms.
         public var maxAckDelay: Duration = .milliseconds(40)
+        /// Whether every applied delta is also an event (``GameEvent/snapshotApplied(tick:own:)``).
+        /// A client that renders from ``onSnapshot(_:)`` or never reads them (the load generator)
+        /// turns them off and saves a task wake-up per delta. Default true.
+        public var snapshotEvents = true
 
         public init(
             connection: ClientConnectionConfiguration = ClientConnectionConfiguration(), latencyProfile: LatencyProfile? = nil,
@@ -64,6 +68,8 @@ public final class GameClient: Sendable {
         /// A send of the pending ack is scheduled.
         var ackFlushScheduled = false
         var inputLatency = InputLatencyTracker()
+        /// Called after each applied delta, on the connection's event loop (``onSnapshot(_:)``).
+        var snapshotHandler: SnapshotHandler?
 
         /// A new match or a resumed one starts from a full snapshot: drop the old baselines
         /// and the ack of one of them.
@@ -99,6 +105,19 @@ public final class GameClient: Sendable {
         // A client dropped without finish(): do not leave its connection open.
         state.withLock { $0.connection }?.closeWithoutWaiting()
         eventSink.finish()
+    }
+
+    /// What ``onSnapshot(_:)`` keeps (a struct, so the closure is stored once as is).
+    struct SnapshotHandler: Sendable {
+        let call: @Sendable (_ tick: UInt32, _ own: ReplicatedEntity?) -> Void
+    }
+
+    /// Calls `handler` after each applied delta, on the connection's event loop (keep it short;
+    /// it may send inputs: an ack waiting for an input batch rides on what it sends). Nil stops.
+    /// A client that sends its inputs from here sends one batch per snapshot received — the
+    /// server's tick rate — without a timer of its own.
+    public func onSnapshot(_ handler: (@Sendable (_ tick: UInt32, _ own: ReplicatedEntity?) -> Void)?) {
+        state.withLock { $0.snapshotHandler = handler.map(SnapshotHandler.init) }
     }
 
     // MARK: state

@@ -50,6 +50,11 @@ public struct MatchLifecycle: Sendable, Hashable {
         case (_, .leave(let id)):
             guard self.players[id] != nil else { throw refuse(.unknownPlayer, id) }
             self.players[id] = nil
+            if self.players.isEmpty, phase != .postgame {
+                // No seat remains: nobody is left to play for, so the match ends now (the
+                // leavers' "abandoned" results go out) instead of running for no one.
+                return [.removePlayer(id)] + (try self.apply(.close))
+            }
             return [.removePlayer(id)] + self.cancelCountdownIfShort()
 
         case (_, .disconnect(let id)):
