@@ -12,6 +12,8 @@ import MeridianSimulation
 import MeridianStorage
 import MeridianTopology
 import MeridianWire
+import NIOCore
+import SwiftProtobuf
 import Synchronization
 
 /// One client connection's protocol state: Hello, then a login, then requests. It routes the
@@ -33,6 +35,9 @@ actor ClientSession {
     /// Sends an error to the client and closes the connection (a ban, a newer login, a logout).
     let close: @Sendable (GatewayError) -> Void
     nonisolated let link = Mutex(Link())
+    /// Every message the client sends takes a token (``GatewayConfiguration/messagesPerSecond``),
+    /// on the reader or on the event loop (``takeOnEventLoop(_:)``).
+    nonisolated let messageLimit: Mutex<TokenBucket<ContinuousClock.Instant>>
     var player: UUID?
     var homeRegion: String?
     var displayName = ""
@@ -59,6 +64,9 @@ actor ClientSession {
         self.outbox = outbox
         self.source = source
         self.close = close
+        self.messageLimit = Mutex(TokenBucket(
+            rate: context.configuration.messagesPerSecond, burst: context.configuration.messageBurst, now: .now
+        ))
     }
 
     static var loginFirst: GatewayError { ClientConnectionState.loginFirst }
@@ -128,6 +136,27 @@ actor ClientSession {
             return false
         }
         return true
+    }
+
+    /// A playing client's inputs and acks, taken on the connection's event loop as they are read
+    /// (``ClientInputHandler``): no hop to the reader's task per input. True when `frame` was one
+    /// and went to the match's uplink. Anything else — another message, or one this path does
+    /// not vouch for (over the rate, malformed, refused by the connection's state, a client
+    /// that does not read) — is left to the reader, which answers it as always.
+    nonisolated func takeOnEventLoop(_ frame: ByteBuffer) -> Bool {
+        guard link.withLock({ $0.uplink != nil }), !outbox.isOverflowing,
+              let message = try? Meridian_Client_V1_ClientMessage(serializedBytes: Array(frame.readableBytesView))
+        else { return false }
+        switch message.body {
+        case .inputs?, .ack?: break
+        default: return false
+        }
+        guard messageLimit.withLock({ $0.take(now: .now) }) else { return false }
+        do {
+            return try answerDirectly(message)
+        } catch {
+            return false
+        }
     }
 
     /// Serves what goes to the cluster: logins, queueing, the profile, leaving a match. A thrown

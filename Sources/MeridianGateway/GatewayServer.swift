@@ -28,6 +28,7 @@ public final class GatewayServer: Sendable {
     private struct Connection: Sendable {
         var channel: NIOAsyncChannel<ByteBuffer, Never>
         var outbox: ClientOutbox
+        var session: ClientSession
     }
 
     private let context: GatewayContext
@@ -67,16 +68,21 @@ public final class GatewayServer: Sendable {
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let outbox = ClientOutbox(reliableLimit: reliableLimit, reliableByteLimit: reliableBytes, inputToDelta: inputToDelta)
+                    let source = channel.remoteAddress?.ipAddress ?? "unknown"
+                    let session = ClientSession(context: context, outbox: outbox, source: source) { [context] error in
+                        Self.refuse(error, outbox: outbox, channel: channel, context: context)
+                    }
                     let writer = ClientWriteHandler(outbox: outbox, eventLoop: channel.eventLoop)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(CloseOnIdleHandler())
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrame)))
+                    try channel.pipeline.syncOperations.addHandler(ClientInputHandler(session: session))
                     try channel.pipeline.syncOperations.addHandler(writer)
                     let inbound = try NIOAsyncChannel<ByteBuffer, Never>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 4, highWatermark: 64))
                     )
-                    return Connection(channel: inbound, outbox: outbox)
+                    return Connection(channel: inbound, outbox: outbox, session: session)
                 }
             }
         let gateway = GatewayServer(context: context, server: server)
@@ -164,7 +170,8 @@ public final class GatewayServer: Sendable {
         defer { context.metrics.openConnections(context.counters.withLock { $0.connections -= 1; return $0.connections }) }
         let outbox = connection.outbox
         let channel = connection.channel.channel
-        let source = channel.remoteAddress?.ipAddress ?? "unknown"
+        let session = connection.session
+        let source = session.source
         if let refusal = context.admission.withLock({ $0.admit(source) }) {
             // Over a connection limit: say so and close, before any of this connection's bytes are read.
             refuse(refusal, outbox: outbox, channel: channel)
@@ -175,9 +182,6 @@ public final class GatewayServer: Sendable {
             return
         }
         defer { context.admission.withLock { $0.release(source) } }
-        let session = ClientSession(context: context, outbox: outbox, source: source) { [context] error in
-            Self.refuse(error, outbox: outbox, channel: channel, context: context)
-        }
         // Log in within the bound or go.
         let loginTimeout = channel.eventLoop.scheduleTask(in: TimeAmount(context.configuration.loginTimeout)) {
             channel.close(promise: nil)
@@ -201,7 +205,6 @@ public final class GatewayServer: Sendable {
         _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, session: ClientSession, outbox: ClientOutbox,
         loginTimeout: Scheduled<Void>, channel: any Channel
     ) async throws {
-        var limiter = TokenBucket(rate: context.configuration.messagesPerSecond, burst: context.configuration.messageBurst, now: ContinuousClock.now)
         var loggedIn = false
         var refused = false
         do {
@@ -211,7 +214,7 @@ public final class GatewayServer: Sendable {
                 // can destroy the error frame on its way to the client.
                 if refused { continue }
                 do {
-                    guard limiter.take(now: .now) else {
+                    guard session.messageLimit.withLock({ $0.take(now: .now) }) else {
                         throw GatewayError(.rateLimited, "more than \(Int(context.configuration.messagesPerSecond)) messages per second; disconnected")
                     }
                     let message: Meridian_Client_V1_ClientMessage
