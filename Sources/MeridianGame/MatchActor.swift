@@ -120,6 +120,8 @@ public distributed actor MatchActor {
 
     /// Sends `player`'s packet of every tick to `subscriber` from now on.
     public distributed func subscribe(player: UUID, subscriber: ClusterActorID) throws {
+        // Released: the end went out to the subscribers of then; a new one would wait for it forever.
+        guard !released else { throw GameError(.notInMatch, "match \(matchID) is over") }
         _ = try seat(of: player)
         subscriberOf[player] = subscriber
         if subscribers[subscriber] == nil { startSender(to: subscriber) }

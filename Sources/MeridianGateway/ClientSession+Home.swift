@@ -35,16 +35,40 @@ extension ClientSession {
         guard let player, let current = homeRegion else { return false }
         guard current != region else { return true }
         let listener = context.sessionChanges.listener.id
+        let home: PlayerHome
+        let watched: WatchedSession
         do {
-            _ = try await call { try await self.context.directory.home(of: player, region: region).watchSession(listener: listener) }
+            (home, watched) = try await call {
+                let home = try self.context.directory.home(of: player, region: region)
+                return (home, try await home.watchSession(listener: listener))
+            }
         } catch {
             context.logger.info("could not follow the player's new home", metadata: ["meridian.player": "\(player)", "meridian.error": "\(error)"])
             return false
         }
         guard homeRegion == current else { return homeRegion == region }  // moved meanwhile (a concurrent re-route)
         homeRegion = region
-        context.sessionChanges.rehomed(player, session: self, to: region)
+        homeSession = watched
+        context.sessionChanges.rehomed(player, session: self, to: region, homeNode: home.id.node)
         return true
+    }
+
+    /// The node that held the player's actor left the membership (crashed, or declared down):
+    /// whichever node serves the player now — another of its region where they share a store,
+    /// the same node once it is back otherwise — is asked to push the session here, and its
+    /// answer is followed. Retried for up to two minutes (a node restarting, membership settling).
+    func watchHomeAgain() async {
+        guard let player, let region = homeRegion else { return }
+        let listener = context.sessionChanges.listener.id
+        let policy = RetryPolicy(limit: .seconds(120), initialPause: .milliseconds(200), maximumPause: .seconds(2))
+        let directory = context.directory
+        let found = try? await policy.run(retryIf: { _ in true }) { () async throws -> (PlayerHome, WatchedSession) in
+            let home = try directory.home(of: player, region: region)
+            return (home, try await home.watchSession(listener: listener))
+        }
+        guard let (home, watched) = found, self.player == player, homeRegion == region else { return }
+        context.sessionChanges.rehomed(player, session: self, to: region, homeNode: home.id.node)
+        await sessionPushed(watched.session, version: watched.version)
     }
 
     func homeChanged(_ id: UInt64, region: String, epoch: Int64) -> Meridian_Client_V1_ServerMessage {

@@ -111,9 +111,14 @@ extension ClientSession {
         if let current = link.withLock({ $0.state.player }), current != player {
             throw GatewayError(.refused, "this connection is logged in as another player; open a new connection")
         }
-        // The home tells this gateway when the session changes (the queue is matched or ends).
+        // The home pushes every change of the session to this gateway (the queue matched or ended, the match over).
         let listener = context.sessionChanges.listener.id
-        let session = try await call { try await self.context.directory.home(of: player, region: homeRegion).watchSession(listener: listener) }
+        let (home, watched) = try await call {
+            let home = try self.context.directory.home(of: player, region: homeRegion)
+            return (home, try await home.watchSession(listener: listener))
+        }
+        let session = watched.session
+        homeSession = watched
         self.player = player
         self.homeRegion = homeRegion
         self.displayName = displayName
@@ -121,8 +126,9 @@ extension ClientSession {
         let close = self.close
         let outbox = self.outbox
         context.sessionChanges.register(player, session: self, connection: .init(
-            token: ObjectIdentifier(self), login: login, homeRegion: homeRegion,
-            changed: { [weak self] in Task { await self?.sessionChanged() } },
+            token: ObjectIdentifier(self), login: login, homeRegion: homeRegion, homeNode: home.id.node,
+            changed: { [weak self] session, version in Task { await self?.sessionPushed(session, version: version) } },
+            homeLost: { [weak self] in Task { await self?.watchHomeAgain() } },
             homeMoved: { [weak self] region, epoch in Task { await self?.homeMoved(to: region, epoch: epoch) } },
             invited: { leader, leaderName in
                 var push = Meridian_Client_V1_ServerMessage()
@@ -157,7 +163,6 @@ extension ClientSession {
             await enter(assignment, player: player, resumed: true)
         case .queued(let queued, let region):
             ticket = (queued.id, region)
-            followQueue(player: player, homeRegion: homeRegion)
         case .idle:
             break
         }

@@ -41,75 +41,52 @@ extension ClientSession {
             rttMilliseconds: queue.rttMs.mapValues { Int(min($0, 60_000)) }.filter { context.topology.region(named: $0.key) != nil }
         )
         let reason: String
+        enqueueing = true
+        defer { enqueueing = false }
         do {
             reason = try await call { try await self.context.game.withMatchmaker(of: region) { try await $0.enqueue(queueTicket) } }
         } catch where error.code == .refused && members.count > 1 {
             // Which member refused, and why (offline, busy, never accepted), is theirs to know.
             throw GatewayError(.refused, "your party cannot queue now: every member must have accepted your invitation, be online and be free to play")
         }
-        ticket = (queueTicket.id, region)
+        // The home's push of the match may have come before this reply: then the player is there.
+        if match == nil { ticket = (queueTicket.id, region) }
         var reply = queueStatus(id, queued: true, reason: reason)
         reply.queueStatus.ticketID = queueTicket.id.uuidString.lowercased()
         outbox.send(reply)
-        followQueue(player: player, homeRegion: homeRegion)
     }
 
-    /// Follows the player's session while queued — now, whenever the home says it changed, and
-    /// every ``GatewayConfiguration/sessionPollInterval`` in case a hint was lost — and when the
-    /// matchmaker seats the player, subscribes to the match.
-    func followQueue(player: UUID, homeRegion: String) {
-        poller?.cancel()
-        let interval = context.configuration.sessionPollInterval
-        let clock = context.system.clock
-        poller = Task {
-            while !Task.isCancelled {
-                let next = clock.now.advanced(by: interval)
-                if await self.checkQueue(player: player, homeRegion: homeRegion) { return }
-                try? await clock.sleep(until: next)
-            }
-        }
+    /// The player's home pushed its session (``SessionListener``): follow it. A push older
+    /// than the newest one seen (they may cross on the way) is ignored.
+    func sessionPushed(_ session: PlayerSession, version: SessionVersion) async {
+        if let current = homeSession, !current.version.isSuperseded(by: version) { return }
+        homeSession = WatchedSession(session: session, version: version)
+        await follow(session)
     }
 
-    /// The player's home says the session changed.
-    func sessionChanged() async {
-        guard let player, let homeRegion else { return }
-        guard ticket != nil else {
-            // Idle here: the player's party leader may have queued it.
-            guard match == nil, let session = try? await context.directory.home(of: player, region: homeRegion).currentSession(),
-                  ticket == nil, match == nil
-            else { return }
-            switch session {
-            case .queued(let queued, let region):
-                ticket = (queued.id, region)
-                var push = queueStatus(0, queued: true, reason: "queued by your party's leader")
-                push.queueStatus.ticketID = queued.id.uuidString.lowercased()
-                outbox.send(push)
-                followQueue(player: player, homeRegion: homeRegion)
-            case .inMatch(let assignment):
-                await enter(assignment, player: player, resumed: false)
-            case .idle:
-                break
-            }
-            return
-        }
-        if await checkQueue(player: player, homeRegion: homeRegion) { poller?.cancel() }
-    }
-
-    /// Reads the session of a queued player; true once the queue is over (seated or ended).
-    func checkQueue(player: UUID, homeRegion: String) async -> Bool {
-        guard let ticketID = ticket?.id else { return true }
-        guard let session = try? await context.directory.home(of: player, region: homeRegion).currentSession() else { return false }
-        guard ticket?.id == ticketID else { return ticket == nil }  // the client queued again meanwhile
+    /// Brings the connection to where the player's home says the player is: queued by the
+    /// party's leader, seated in a match (subscribe to it), or idle (a queue that ended, a match
+    /// that ended without its feed telling this gateway). Also finishes a match whose outcome
+    /// the home has now applied.
+    func follow(_ session: PlayerSession) async {
+        guard let player else { return }
         switch session {
-        case .queued:
-            return false
+        case .queued(let queued, let region):
+            guard match == nil, !enqueueing, ticket?.id != queued.id else { break }
+            ticket = (queued.id, region)
+            var push = queueStatus(0, queued: true, reason: "queued by your party's leader")
+            push.queueStatus.ticketID = queued.id.uuidString.lowercased()
+            outbox.send(push)
         case .inMatch(let assignment):
             await enter(assignment, player: player, resumed: false)
-            return true
         case .idle:
-            queueEnded()
-            return true
+            if let match {
+                matchFinished(match.matchID, resultDelivered: false)
+            } else if !enqueueing {
+                queueEnded()
+            }
         }
+        completeFinishedMatch()
     }
 
     func queueEnded() {
@@ -136,7 +113,6 @@ extension ClientSession {
             let uplink = try await context.router.attach(player: player, to: matchActor, assignment: assignment, client: client)
             if match?.matchID == assignment.matchID { link.withLock { $0.uplink = (uplink, player) } }
             if resumed { try? await matchActor.reconnect(player: player) }
-            watchHome(while: assignment.matchID, player: player)
         } catch {
             // Not seated there (any more) or unreachable: the match will not talk to this
             // client. Its home still records the player's outcome of that match; follow it.
@@ -148,58 +124,39 @@ extension ClientSession {
         }
     }
 
-    func watchHome(while matchID: UUID, player: UUID) {
-        matchWatch?.cancel()
-        guard let homeRegion else { return }
-        let clock = context.system.clock
-        let first = clock.now.advanced(by: Self.matchWatchInterval)
-        matchWatch = Task {
-            var next = first
-            while !Task.isCancelled {
-                try? await clock.sleep(until: next)
-                next = max(next.advanced(by: Self.matchWatchInterval), clock.now)
-                guard !Task.isCancelled, let home = try? self.context.directory.home(of: player, region: homeRegion),
-                      let session = try? await home.currentSession()
-                else { continue }
-                if case .inMatch(let current) = session, current.matchID == matchID { continue }
-                self.matchFinished(matchID, resultDelivered: false)
-                return
-            }
-        }
-    }
-
-    /// The player's match is over here. Once the home applied the outcome (the player is no
-    /// longer in that match there), push the new profile — and the result itself, from the
-    /// home's history, when the match's own result never reached this gateway.
+    /// The player's match is over here (its result arrived, or it ended without one reaching
+    /// this gateway): leave its feed, and finish once the home applied the outcome.
     func matchFinished(_ matchID: UUID, resultDelivered: Bool) {
         guard match?.matchID == matchID, let player else { return }
         context.router.detach(player: player, matchID: matchID)
         match = nil
-        matchWatch?.cancel()
-        guard let homeRegion else { return }
-        let clock = context.system.clock
+        finishing = (matchID, resultDelivered)
+        completeFinishedMatch()
+    }
+
+    /// Once the home no longer has the player in the match that finished here (its push said
+    /// so), push the new profile — and the result itself, from the home's history, when the
+    /// match's own result never reached this gateway.
+    func completeFinishedMatch() {
+        guard let finishing, let player, let homeRegion else { return }
+        if case .inMatch(let current)? = homeSession?.session, current.matchID == finishing.matchID { return }  // its push will come
+        self.finishing = nil
+        let outbox = outbox
+        let directory = context.directory
         Task {
-            guard let home = try? self.context.directory.home(of: player, region: homeRegion) else { return }
-            // The home applies the outcome shortly after the match ends; wait for it up to 30 s.
-            let deadline = clock.now.advanced(by: .seconds(30))
-            var next = clock.now
-            while next < deadline {
-                guard case .inMatch(let current)? = try? await home.currentSession(), current.matchID == matchID else { break }
-                next = next.advanced(by: .milliseconds(100))
-                try? await clock.sleep(until: next)
-            }
-            if !resultDelivered {
+            guard let home = try? directory.home(of: player, region: homeRegion) else { return }
+            if !finishing.resultDelivered {
                 var message = Meridian_Client_V1_ServerMessage()
-                message.result.matchID = matchID.uuidString.lowercased()
-                if let entry = try? await home.recentMatches(limit: 20).first(where: { $0.matchID == matchID }) {
+                message.result.matchID = finishing.matchID.uuidString.lowercased()
+                if let entry = try? await home.recentMatches(limit: 20).first(where: { $0.matchID == finishing.matchID }) {
                     message.result.outcome = entry.outcome
                     message.result.xp = entry.xp
                 } else {
                     message.result.outcome = "abandoned"  // no outcome recorded: nothing was paid
                 }
-                self.outbox.send(message)
+                outbox.send(message)
             }
-            if let view = try? await home.view() { self.outbox.send(Self.profile(view, requestID: 0)) }
+            if let view = try? await home.view() { outbox.send(Self.profile(view, requestID: 0)) }
         }
     }
 

@@ -52,12 +52,13 @@ actor ClientSession {
     }
     /// When the client last cancelled its queue: it may queue again only after ``GatewayConfiguration/queueCooldown``.
     var lastCancel: AnyClock.Instant?
-    var poller: Task<Void, Never>?
-    /// While in a match: checks the player's home now and then, so a match that ended without
-    /// its result or end reaching this gateway still ends for the client.
-    var matchWatch: Task<Void, Never>?
-    /// How often ``matchWatch`` asks the player's home.
-    static let matchWatchInterval: Duration = .seconds(5)
+    /// The player's session as its home last pushed it (``sessionPushed(_:version:)``), or
+    /// answered when this connection started watching it.
+    var homeSession: WatchedSession?
+    /// A queue request is on its way: a push of its ticket must not be taken for a party leader's.
+    var enqueueing = false
+    /// A match that finished here whose outcome the home has not applied yet (its push says so).
+    var finishing: (matchID: UUID, resultDelivered: Bool)?
 
     init(context: GatewayContext, outbox: ClientOutbox, source: String, close: @escaping @Sendable (GatewayError) -> Void) {
         self.context = context
@@ -208,7 +209,6 @@ actor ClientSession {
                 if !cancelled { await endQueueAtHome(ticket.id, player: player, homeRegion: homeRegion) }
             }
             ticket = nil
-            poller?.cancel()
             lastCancel = context.system.clock.now
             outbox.send(queueStatus(id, queued: false, reason: "cancelled"))
         case .getProfile:
@@ -244,8 +244,6 @@ actor ClientSession {
     /// The connection is gone: a queued ticket is cancelled; a seat in a running match is held
     /// (disconnect) so the player can resume with their token.
     func connectionClosed() async {
-        poller?.cancel()
-        matchWatch?.cancel()
         let replaced = link.withLock { link in
             link.uplink = nil
             return link.state.wasReplaced

@@ -33,9 +33,6 @@ public struct GatewayConfiguration: Sendable {
     public var loginTimeout: Duration = .seconds(10)
     /// A logged-in connection that sends nothing for this long is closed (clients ping).
     public var idleTimeout: Duration = .seconds(60)
-    /// How often a queued player's session is checked for a match, besides when the player's
-    /// home says it changed (a fallback for a lost hint).
-    public var sessionPollInterval: Duration = .seconds(2)
     /// Timeout of the cluster calls made for a client.
     public var callTimeout: Duration = .seconds(5)
 

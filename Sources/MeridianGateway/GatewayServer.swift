@@ -88,7 +88,13 @@ public final class GatewayServer: Sendable {
         let gateway = GatewayServer(context: context, server: server)
         game.setOnlineClientsProvider { [weak gateway] in gateway?.counters.connections ?? 0 }
         gateway.acceptLoop.withLock { $0 = Task { await gateway.accept() } }
-        gateway.membershipWatch.withLock { $0 = Task { await context.router.watchMembership() } }
+        gateway.membershipWatch.withLock {
+            $0 = Task {
+                async let feeds: Void = context.router.watchMembership()
+                async let homes: Void = context.sessionChanges.watchMembership(system.membership)
+                _ = await (feeds, homes)
+            }
+        }
         let events = identity.subscribe()
         gateway.identityWatch.withLock { $0 = Task { await Self.follow(events, context: context) } }
         logger.info("gateway listening", metadata: ["meridian.gateway": "\(gateway.address)"])

@@ -33,10 +33,13 @@ public distributed actor PlayerHome: PassivatableActor {
     /// idempotently all the same).
     private(set) var session: PlayerSession = .idle {
         didSet {
+            sessionVersion.number += 1
             services.sessionChanged(of: playerID, home: self, to: session)
             tellListener()
         }
     }
+    /// Orders the pushes of ``session`` to the listener (``SessionVersion``).
+    private var sessionVersion = SessionVersion(instance: UInt64.random(in: 1...UInt64.max), number: 0)
     /// Where the player's connection is served: told of every session change.
     private var listener: ClusterActorID?
     /// Invitations received and the party joined (online players only; going offline leaves).
@@ -118,10 +121,10 @@ public distributed actor PlayerHome: PassivatableActor {
         return session
     }
 
-    /// Tells `listener` of every later change of the player's session and returns the session
+    /// Pushes every later change of the player's session to `listener` and returns the session
     /// now. A player has one connection: an earlier listener elsewhere is told it was replaced
     /// (its gateway closes that connection).
-    public distributed func watchSession(listener: ClusterActorID) async throws -> PlayerSession {
+    public distributed func watchSession(listener: ClusterActorID) async throws -> WatchedSession {
         if let next = try successor() { return try await next.watchSession(listener: listener) }
         if let previous = self.listener, previous != listener {
             let (player, system) = (playerID, actorSystem)
@@ -131,7 +134,7 @@ public distributed actor PlayerHome: PassivatableActor {
             }
         }
         self.listener = listener
-        return session
+        return WatchedSession(session: session, version: sessionVersion)
     }
 
     /// The player's connection at `listener` closed: stop telling it.
@@ -205,12 +208,22 @@ public distributed actor PlayerHome: PassivatableActor {
         return try PlayerDirectory(system: actorSystem, topology: services.topology).home(of: playerID, region: services.region)
     }
 
+    /// Pushes the session to the listener, retried until it lands or the listener is gone (its
+    /// gateway follows the session by these pushes alone; the version orders them there).
     private func tellListener() {
         guard let listener else { return }
-        let (player, system) = (playerID, actorSystem)
+        let (player, system, session, version) = (playerID, actorSystem, session, sessionVersion)
         Task {
-            // A lost hint costs the listener's fallback check, nothing more.
-            try? await SessionListener.resolve(id: listener, using: system).sessionChanged(player: player)
+            let policy = RetryPolicy(limit: .seconds(30), initialPause: .milliseconds(50), maximumPause: .seconds(1))
+            _ = try? await policy.run(retryIf: { error in
+                guard let error = error as? ClusterError else { return true }
+                switch error.code {
+                case .nodeDown, .actorNotFound, .targetNotFound, .shutdown, .cancelled: return false
+                default: return true
+                }
+            }) {
+                try await SessionListener.resolve(id: listener, using: system).sessionChanged(player: player, session: session, version: version)
+            }
         }
     }
 

@@ -221,3 +221,29 @@ extension MatchHistoryEntry: ProtobufRepresented {
         finishedAt = proto.finishedAt
     }
 }
+
+extension SessionVersion: ProtobufRepresented {
+    package var proto: Meridian_Region_V1_SessionVersion {
+        .with {
+            $0.instance = instance
+            $0.number = number
+        }
+    }
+
+    package init(proto: Meridian_Region_V1_SessionVersion) {
+        self.init(instance: proto.instance, number: proto.number)
+    }
+}
+
+extension WatchedSession: ProtobufRepresented {
+    package var proto: Meridian_Region_V1_WatchedSession {
+        .with {
+            $0.session = session.proto
+            $0.version = version.proto
+        }
+    }
+
+    package init(proto: Meridian_Region_V1_WatchedSession) throws {
+        self.init(session: try PlayerSession(proto: proto.session), version: SessionVersion(proto: proto.version))
+    }
+}

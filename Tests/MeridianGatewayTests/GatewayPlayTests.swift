@@ -3,9 +3,11 @@ import MeridianClock
 import MeridianCluster
 import MeridianGame
 import MeridianGateway
+import MeridianMatchmaking
 import MeridianRegion
 import MeridianSimulation
 import MeridianTestSupport
+import MeridianTopology
 import MeridianWire
 import SwiftProtobuf
 import MeridianTestScope
@@ -23,13 +25,11 @@ struct GatewayPlayTests {
 
     /// Two clients on gateways of different regions queue in eu-west, get the match event,
     /// deltas they apply and acknowledge (inputs move the avatar), then each their result and a
-    /// profile push with the reward — once. The gateways never poll a queued player's home
-    /// here: the first client learns of its match only because its home tells its gateway.
+    /// profile push with the reward — once. The gateways never poll a player's home: the
+    /// clients learn of their match, and its end, only because their homes push it.
     @Test func twoClientsPlayAMatchThroughTheirGateways() async throws {
-        var gateway = GatewayConfiguration()
-        gateway.sessionPollInterval = .seconds(3600)
         try await GameTestCluster.with(
-            rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 2), gateways: true, gatewayConfiguration: gateway
+            rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 2), gateways: true
         ) { cluster in
             let eu = try await RawClient.connect(try #require(cluster.node("eu-west-1")?.gateway?.address))
             let us = try await RawClient.connect(try #require(cluster.node("us-east-2")?.gateway?.address))
@@ -125,6 +125,67 @@ struct GatewayPlayTests {
             #expect(counts.packets == 3 * counts.frames, "every feed message carries the packets of all three players: \(counts)")
             #expect(counts.repeatedTicks == 0, "one feed message per tick: \(counts)")
             for client in clients { await client.close() }
+        }
+    }
+
+    /// The gateway follows a player's session by its home's pushes alone: on a clock that
+    /// never advances (no timer could fire, no poll could run), a session the home changes —
+    /// queued by a party's leader, then the ticket ended — reaches the client as it happens.
+    @Test func aSessionChangeReachesTheGatewayWithAClockThatNeverAdvances() async throws {
+        let clock = ManualClock()  // never advanced
+        try await GameTestCluster.with(gateways: true, options: .init(clock: clock)) { cluster in
+            let client = try await RawClient.connect(try #require(cluster.node("us-east-1")?.gateway?.address))
+            let player = try await cluster.createAccount(home: "eu-west")
+            _ = try await client.logIn(player)
+            let home = try cluster.home(of: player, region: "eu-west")
+
+            // What the region's matchmaker does when a party's leader queues this player.
+            let ticket = QueueTicket(id: UUID(), members: [.init(player: player, homeRegion: "eu-west")], rttMilliseconds: [:])
+            _ = try await home.beginQueue(ticket: ticket, region: "eu-west")
+            let queuedFound = try await client.next(where: { if case .queueStatus? = $0.body { true } else { false } })
+            let queued = try #require(queuedFound)
+            #expect(queued.queueStatus.queued)
+            #expect(queued.queueStatus.ticketID == ticket.id.uuidString.lowercased())
+
+            #expect(try await home.endQueue(ticketID: ticket.id))
+            let endedFound = try await client.next(where: { if case .queueStatus? = $0.body { true } else { false } })
+            let ended = try #require(endedFound)
+            #expect(!ended.queueStatus.queued)
+            await client.close()
+        }
+    }
+
+    /// A player homed in us-east plays in eu-west through an eu-west gateway. With us-east cut
+    /// off from eu-west (its home unreachable), the player's inputs still reach the match and
+    /// come back reflected in its deltas: nothing on the input path waits for the home region.
+    @Test func anUnreachableHomeRegionDoesNotHoldUpAClientsInputs() async throws {
+        try await GameTestCluster.with(
+            rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 60), gateways: true,
+            options: .init(emulateLinks: true)
+        ) { cluster in
+            let gateway = try #require(cluster.node("eu-west-1")?.gateway?.address)
+            let traveller = try await RawClient.connect(gateway)
+            let local = try await RawClient.connect(gateway)
+            _ = try await traveller.logIn(try await cluster.createAccount(home: "us-east"))
+            _ = try await local.logIn(try await cluster.createAccount(home: "eu-west"))
+            for client in [traveller, local] { try await Self.queueInEUWest(client, id: 10) }
+            let firstDelta = try await traveller.next(where: { if case .delta? = $0.body { true } else { false } })
+            #expect(firstDelta != nil)
+
+            cluster.partition(Set(cluster.topology.nodes.filter { $0.region == "us-east" }.map(\.id)), true)
+            defer { cluster.partition(Set(cluster.topology.nodes.filter { $0.region == "us-east" }.map(\.id)), false) }
+            // One input per delta received, as a client at the tick rate sends them.
+            var reflected: Meridian_Client_V1_ServerMessage?
+            for sequence: UInt32 in 1...5 {
+                try await traveller.send(RawClient.message {
+                    $0.inputs.inputs = [.with { $0.sequence = sequence; $0.moveX = 127 }]
+                })
+                reflected = try await traveller.next(where: { $0.delta.lastInput >= sequence })
+                guard reflected != nil else { break }
+            }
+            #expect(reflected != nil, "the inputs came back in a delta while the home region was unreachable")
+            await traveller.close()
+            await local.close()
         }
     }
 

@@ -30,18 +30,26 @@ extension Loopback {
                 #expect(payload.count == 8 * 1024 * 1024)
 
                 // On loopback the kernel would otherwise swallow all 8 MiB at once and there
-                // would be nothing left to overtake. With node-b not reading for a moment, the
-                // socket buffers fill (a few MiB at most) and the rest of the big envelope has to
-                // wait in node-a's bulk lane, which is what the small envelopes must overtake.
+                // would be nothing left to overtake. With node-b not reading, the socket buffers
+                // fill (a few MiB at most) and the rest of the big envelope has to wait in
+                // node-a's bulk lane, which is what the small envelopes must overtake. node-b's
+                // loop is held (deliberately blocked: this is the test's stalled peer) until
+                // node-a's loop has taken every send — not for a time that a loaded machine may
+                // outlast before the sends are made.
                 let stalled = Flag()
+                let resume = DispatchSemaphore(value: 0)
                 bLoop.next().execute {
                     stalled.set()
-                    Thread.sleep(forTimeInterval: 0.5)
+                    _ = resume.wait(timeout: .now() + 60)
                 }
                 let value2 = await eventually { stalled.isSet }
                 #expect(value2)
                 try a.send(Fixtures.call(Self.bigID, tag: "big", arguments: payload), to: b)
                 for id: UInt64 in 1...10 { try a.send(Fixtures.call(id), to: b) }
+                // The sends are drained on node-a's loop in order: once this runs there, they all were.
+                let connection = try #require(a.transport.connections.first)
+                try await connection.channel.eventLoop.submit {}.get()
+                resume.signal()
 
                 let value3 = await eventually(within: .seconds(120)) { b.collector.calls.count == 12 }
                 #expect(value3)
