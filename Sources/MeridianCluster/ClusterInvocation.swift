@@ -84,3 +84,14 @@ public struct ClusterResultHandler: DistributedTargetInvocationResultHandler, Se
         session.sendError(callID: callID, code: .thrown, type: String(reflecting: type(of: error as Any)), message: "\(error)")
     }
 }
+
+extension Meridian_Cluster_V1_Call {
+    /// A call of the recorded `invocation` to the actor `id` (no call id, deadline or target yet).
+    init(to id: ClusterActorID, invocation: ClusterInvocationEncoder) {
+        self.init()
+        recipientPath = id.path
+        recipientIncarnation = id.incarnation
+        genericSubstitutions = invocation.genericSubstitutions
+        arguments = Data(invocation.writer.bytes)
+    }
+}

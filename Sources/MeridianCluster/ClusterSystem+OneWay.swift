@@ -42,22 +42,11 @@ extension ClusterSystem {
     }
 
     func sendOneWay(_ id: ClusterActorID, target: RemoteCallTarget, invocation: inout ClusterInvocationEncoder, delivery: OneWayDelivery) throws {
-        var call = Meridian_Cluster_V1_Call()
+        var call = Meridian_Cluster_V1_Call(to: id, invocation: invocation)
         call.oneWay = true
-        call.recipientPath = id.path
-        call.recipientIncarnation = id.incarnation
-        call.genericSubstitutions = invocation.genericSubstitutions
-        call.arguments = Data(invocation.writer.bytes)
         let route = try route(to: id)
         do {
-            if let session = route.session {
-                try session.sendCall(&call, target: target.identifier)
-            } else {
-                call.targetName = target.identifier
-                var envelope = Envelope()
-                envelope.call = call
-                try send(envelope, to: id.node, address: route.address)
-            }
+            try send(&call, target: target.identifier, to: id.node, route: route)
         } catch let error as TransportError {
             if error.code == .overloaded, delivery == .droppable {
                 oneWayMetrics.droppedOnSend.increment()

@@ -282,12 +282,8 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     private func dispatchCall(_ id: ClusterActorID, target: RemoteCallTarget, invocation: inout ClusterInvocationEncoder) async throws -> [UInt8] {
         let timeout = Self.callTimeout ?? configuration.callTimeout
         let callID = pendingCalls.makeID()
-        var call = Meridian_Cluster_V1_Call()
+        var call = Meridian_Cluster_V1_Call(to: id, invocation: invocation)
         call.callID = callID
-        call.recipientPath = id.path
-        call.recipientIncarnation = id.incarnation
-        call.genericSubstitutions = invocation.genericSubstitutions
-        call.arguments = Data(invocation.writer.bytes)
         call.timeoutMs = UInt32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         let route = try self.route(to: id)
         let deadline = NIODeadline.now() + TimeAmount(timeout)
@@ -296,14 +292,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
             try await withUnsafeThrowingContinuation { continuation in
                 pendingCalls.insert(callID, .init(continuation: continuation, node: id.node, deadline: deadline))
                 do {
-                    if let session {
-                        try session.sendCall(&call, target: target.identifier)
-                    } else {
-                        call.targetName = target.identifier
-                        var envelope = Envelope()
-                        envelope.call = call
-                        try transport.send(envelope, to: id.node, address: route.address)
-                    }
+                    try send(&call, target: target.identifier, to: id.node, route: route)
                 } catch let error as TransportError {
                     pendingCalls.fail(callID, ClusterError(transport: error, node: id.node))
                 } catch {
@@ -317,6 +306,19 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
             if pendingCalls.fail(callID, ClusterError(.cancelled, "the calling task was cancelled")) {
                 session?.sendCancel(callID: callID)
             }
+        }
+    }
+
+    /// Puts `call` on its way to `node`: on the live session (which interns the target name),
+    /// or queued while the node is dialed (with the name spelled out).
+    func send(_ call: inout Meridian_Cluster_V1_Call, target: String, to node: String, route: Route) throws {
+        if let session = route.session {
+            try session.sendCall(&call, target: target)
+        } else {
+            call.targetName = target
+            var envelope = Envelope()
+            envelope.call = call
+            try transport.send(envelope, to: node, address: route.address)
         }
     }
 

@@ -36,9 +36,8 @@ public distributed actor MatchActor {
     /// Lifecycle id → simulation index, fixed when the simulation starts.
     private var simulationIndex: [MatchPlayerID: Int] = [:]
     private var eliminationOrder: [Int] = []
-    private var subscribers: [ClusterActorID: SubscriberFeed] = [:]
-    private var publishedPhase: MatchPhase?
-    private var subscriberOf: [UUID: ClusterActorID] = [:]
+    /// The streams to the gateways serving the players.
+    private let publisher: MatchPublisher
     private var timer: Task<Void, Never>?
     private var ticker: Task<Void, Never>?
     private var outcomeLabel: String?
@@ -50,6 +49,7 @@ public distributed actor MatchActor {
         self.rules = rules
         self.environment = environment
         self.lifecycle = MatchLifecycle(minPlayers: min(rules.minPlayers, rules.maxPlayers), maxPlayers: rules.maxPlayers)
+        self.publisher = MatchPublisher(matchID: spec.matchID, system: actorSystem, retry: environment.retry)
         self.actorSystem = actorSystem
     }
 
@@ -121,20 +121,15 @@ public distributed actor MatchActor {
     /// Sends `player`'s packet of every tick to `subscriber` from now on.
     public distributed func subscribe(player: UUID, subscriber: ClusterActorID) throws {
         // Released: the end went out to the subscribers of then; a new one would wait for it forever.
-        guard !released else { throw GameError(.notInMatch, "match \(matchID) is over") }
+        guard !lifecycle.isReleased else { throw GameError(.notInMatch, "match \(matchID) is over") }
         _ = try seat(of: player)
-        subscriberOf[player] = subscriber
-        if subscribers[subscriber] == nil { startSender(to: subscriber) }
-        subscribers[subscriber]?.reliable.yield(.phase(matchID: matchID, phase: "\(lifecycle.phase)", tickRate: rules.tickRate))
+        publisher.subscribe(player: player, subscriber: subscriber, phase: lifecycle.phase, tickRate: rules.tickRate)
     }
 
     /// `subscriber` no longer serves any player of this match (its gateway's players all left or
     /// finished): nothing more is sent to it.
     public distributed func unsubscribe(_ subscriber: ClusterActorID) {
-        subscriberOf = subscriberOf.filter { $0.value != subscriber }
-        guard let feed = subscribers.removeValue(forKey: subscriber) else { return }
-        feed.frames.finish()
-        feed.reliable.finish()
+        publisher.unsubscribe(subscriber)
     }
 
     public distributed func status() -> MatchStatusView {
@@ -201,18 +196,14 @@ public distributed actor MatchActor {
                 outcomeLabel = outcomeLabel ?? "closed"
                 deliverResults()
             case .releaseMatch:
-                releaseRequested = true
-                releaseIfDone()
+                release()
             }
         }
     }
 
     /// Tells every subscriber about a phase change (reliable).
     private func publishPhase() {
-        guard publishedPhase != lifecycle.phase else { return }
-        publishedPhase = lifecycle.phase
-        let event = MatchFeedEvent.phase(matchID: matchID, phase: "\(lifecycle.phase)", tickRate: rules.tickRate)
-        for feed in subscribers.values { feed.reliable.yield(event) }
+        publisher.publish(phase: lifecycle.phase, tickRate: rules.tickRate)
     }
 
     private static func label(_ outcome: MatchOutcome) -> String {
@@ -334,10 +325,10 @@ public distributed actor MatchActor {
     }
 
     private func sendFrames(of simulation: MatchSimulation) {
-        guard !subscriberOf.isEmpty, var replicator else { return }
+        guard !publisher.subscriberOf.isEmpty, var replicator else { return }
         self.replicator = nil
         var frames: [ClusterActorID: [UUID: PlayerPacket]] = [:]
-        for (player, subscriber) in subscriberOf {
+        for (player, subscriber) in publisher.subscriberOf {
             guard let id = seatIndex[player], let index = simulationIndex[MatchPlayerID(id)] else { continue }
             let bytes = replicator.packet(for: MatchPlayerID(index), of: simulation)
             frames[subscriber, default: [:]][player] = PlayerPacket(
@@ -347,63 +338,7 @@ public distributed actor MatchActor {
         self.replicator = replicator
         let phase = "\(lifecycle.phase)"
         for (subscriber, packets) in frames {
-            subscribers[subscriber]?.frames.yield(MatchFrame(matchID: matchID, tick: simulation.tick, phase: phase, packets: packets))
-        }
-    }
-
-    /// Two senders per subscriber keep each kind in order without holding up the tick: frames,
-    /// sent one way (a slow subscriber loses the oldest — deltas rebase on the last ack — and a
-    /// full connection drops that frame only) and reliable events (phases, results, the end; a handful
-    /// per match, each retried until delivered: a lost result would leave a client waiting
-    /// forever). Both stop when the subscriber is gone.
-    private func startSender(to subscriber: ClusterActorID) {
-        let (frames, framesIn) = AsyncStream.makeStream(of: MatchFrame.self, bufferingPolicy: .bufferingNewest(8))
-        let (reliable, reliableIn) = AsyncStream.makeStream(of: MatchFeedEvent.self)
-        subscribers[subscriber] = SubscriberFeed(frames: framesIn, reliable: reliableIn)
-        let system = actorSystem
-        Task {
-            guard let target = try? MatchSubscriber.resolve(id: subscriber, using: system) else { return }
-            // One way: the stream moves at the rate of the ticks, not one frame per round trip.
-            for await frame in frames {
-                do {
-                    try await ClusterSystem.oneWay(.droppable) { try await target.deliver(frame) }
-                } catch {
-                    if Self.subscriberGone(error) { break }
-                }
-            }
-        }
-        Task {
-            guard let target = try? MatchSubscriber.resolve(id: subscriber, using: system) else { return }
-            for await event in reliable {
-                let delivered = await Self.retrying {
-                    switch event {
-                    case .phase(let matchID, let phase, let tickRate):
-                        try await target.phaseChanged(matchID: matchID, phase: phase, tickRate: tickRate)
-                    case .results(let matchID, let results):
-                        try await target.results(matchID: matchID, results)
-                    case .ended(let matchID):
-                        try await target.matchEnded(matchID)
-                    case .frame:
-                        break
-                    }
-                }
-                if !delivered { break }
-            }
-        }
-    }
-
-    /// Runs `call` until it succeeds (true), or until the subscriber is gone or 30 s passed
-    /// (false). A call that timed out may have run: subscribers take duplicates in their stride.
-    private static func retrying(_ call: () async throws -> Void) async -> Bool {
-        let policy = RetryPolicy(limit: .seconds(30), initialPause: .milliseconds(50), maximumPause: .seconds(1))
-        return (try? await policy.run(retryIf: { !subscriberGone($0) }, call)) != nil
-    }
-
-    private static func subscriberGone(_ error: any Error) -> Bool {
-        guard let error = error as? ClusterError else { return false }
-        switch error.code {
-        case .nodeDown, .actorNotFound, .targetNotFound, .shutdown, .cancelled: return true
-        default: return false
+            publisher.send(MatchFrame(matchID: matchID, tick: simulation.tick, phase: phase, packets: packets), to: subscriber)
         }
     }
 
@@ -421,13 +356,7 @@ public distributed actor MatchActor {
             matchID: matchID, participants: participants, simulation: lifecycle.outcome == nil ? nil : simulation,
             eliminationOrder: eliminationOrder, rules: rules, finishedAt: Date()
         )
-        var bySubscriber: [ClusterActorID: [MatchResultMessage]] = [:]
-        for result in results {
-            if let subscriber = subscriberOf[result.player] { bySubscriber[subscriber, default: []].append(result) }
-        }
-        for (subscriber, results) in bySubscriber {
-            subscribers[subscriber]?.reliable.yield(.results(matchID: matchID, results))
-        }
+        publisher.send(results)
         let homes = Dictionary(uniqueKeysWithValues: seats.map { ($0.player, $0.homeRegion) })
         let environment = environment
         let matchID = matchID
@@ -444,9 +373,8 @@ public distributed actor MatchActor {
     }
 
     private static func deliver(_ result: MatchResultMessage, homeRegion: String, environment: MatchEnvironment, matchID: UUID) async {
-        let policy = RetryPolicy(limit: environment.resultDeliveryBound, initialPause: .milliseconds(200), maximumPause: .seconds(5))
         do {
-            try await policy.run(retryIf: { error in
+            try await environment.retry.run(retryIf: { error in
                 environment.logger.debug("match result not delivered yet; retrying", metadata: [
                     "meridian.match": "\(matchID)", "meridian.player": "\(result.player)", "meridian.error": "\(error)",
                 ])
@@ -461,33 +389,16 @@ public distributed actor MatchActor {
     }
 
     private func resultsDelivered() {
-        deliveryFinished = true
-        if lifecycle.phase == .postgame { apply(.resultsDelivered) } else { releaseIfDone() }
+        apply(.resultsDelivered)
     }
 
-    private var deliveryFinished = false
-    private var releaseRequested = false
-    private var released = false
-
-    /// The match goes once it was told to and every result (or "abandoned" notice) is out.
-    private func releaseIfDone() {
-        guard releaseRequested, deliveryFinished, !released else { return }
-        released = true
+    /// The lifecycle let the match go (closed, every result or "abandoned" notice out): once.
+    private func release() {
         timer?.cancel()
         ticker?.cancel()
         publishPhase()  // CLOSED, before the end (this runs inside the step that closed the match)
-        for feed in subscribers.values {
-            feed.reliable.yield(.ended(matchID: matchID))
-            feed.reliable.finish()
-            feed.frames.finish()
-        }
+        publisher.end()
         environment.statistics.matchStopped()
         environment.released(matchID)
     }
-}
-
-/// The two outbound queues of one subscriber (see ``MatchActor/startSender(to:)``).
-struct SubscriberFeed {
-    var frames: AsyncStream<MatchFrame>.Continuation
-    var reliable: AsyncStream<MatchFeedEvent>.Continuation
 }

@@ -10,21 +10,24 @@ final class MatchEnvironment: Sendable {
     let directory: PlayerDirectory
     let statistics: TickStatistics
     let logger: Logger
-    /// How long a result is retried before the match gives up on that player (their home
-    /// region unreachable for that long); the home side then applies `serverLost` when it
-    /// sees this node go, or the player simply has no record of the match.
-    let resultDeliveryBound: Duration
+    /// How the match retries what must arrive — each result at its player's home, each phase,
+    /// result and end at a gateway — until the recipient is known gone. Default: pauses growing
+    /// from 100 ms to 5 s, for up to 10 minutes; a home still unreachable then gets nothing from
+    /// this match (its side applies `serverLost` when it sees this node go, or the player simply
+    /// has no record of the match).
+    let retry: RetryPolicy
     let released: @Sendable (_ matchID: UUID) -> Void
 
     init(
         system: ClusterSystem, directory: PlayerDirectory, statistics: TickStatistics, logger: Logger,
-        resultDeliveryBound: Duration = .seconds(600), released: @escaping @Sendable (UUID) -> Void
+        retry: RetryPolicy = RetryPolicy(limit: .seconds(600), initialPause: .milliseconds(100), maximumPause: .seconds(5)),
+        released: @escaping @Sendable (UUID) -> Void
     ) {
         self.system = system
         self.directory = directory
         self.statistics = statistics
         self.logger = logger
-        self.resultDeliveryBound = resultDeliveryBound
+        self.retry = retry
         self.released = released
     }
 }

@@ -18,6 +18,11 @@ import Synchronization
 extension ClientSession {
     func enqueue(_ queue: Meridian_Client_V1_Queue, id: UInt64, player: UUID, homeRegion: String) async throws(GatewayError) {
         guard match == nil else { throw GatewayError(.refused, "already in a match; finish or leave it first") }
+        if let ticket {
+            // Queued already (a retry of a request whose answer was lost, say): the same ticket.
+            outbox.send(queued(id, ticket: ticket.id, reason: "already in the queue"))
+            return
+        }
         if let lastCancel {
             let wait = context.system.clock.now.duration(to: lastCancel.advanced(by: context.configuration.queueCooldown))
             guard wait <= .zero else {
@@ -42,18 +47,34 @@ extension ClientSession {
         )
         let reason: String
         enqueueing = true
-        defer { enqueueing = false }
         do {
             reason = try await call { try await self.context.game.withMatchmaker(of: region) { try await $0.enqueue(queueTicket) } }
-        } catch where error.code == .refused && members.count > 1 {
-            // Which member refused, and why (offline, busy, never accepted), is theirs to know.
-            throw GatewayError(.refused, "your party cannot queue now: every member must have accepted your invitation, be online and be free to play")
+            enqueueing = false
+        } catch {
+            enqueueing = false
+            // The call failed — or timed out after the home took the ticket (its push came while
+            // the call waited): then the player is queued, and the client hears that ticket.
+            if match == nil, ticket == nil, case .queued(let held, let heldIn)? = homeSession?.session {
+                ticket = (held.id, heldIn)
+                outbox.send(queued(id, ticket: held.id, reason: "queued"))
+                return
+            }
+            if error.code == .refused && members.count > 1 {
+                // Which member refused, and why (offline, busy, never accepted), is theirs to know.
+                throw GatewayError(.refused, "your party cannot queue now: every member must have accepted your invitation, be online and be free to play")
+            }
+            throw error
         }
         // The home's push of the match may have come before this reply: then the player is there.
         if match == nil { ticket = (queueTicket.id, region) }
+        outbox.send(queued(id, ticket: queueTicket.id, reason: reason))
+    }
+
+    /// The answer to a Queue request (or a push, with `id` 0): queued with `ticket`.
+    func queued(_ id: UInt64, ticket: UUID, reason: String) -> Meridian_Client_V1_ServerMessage {
         var reply = queueStatus(id, queued: true, reason: reason)
-        reply.queueStatus.ticketID = queueTicket.id.uuidString.lowercased()
-        outbox.send(reply)
+        reply.queueStatus.ticketID = ticket.uuidString.lowercased()
+        return reply
     }
 
     /// The player's home pushed its session (``SessionListener``): follow it. A push older
@@ -74,9 +95,7 @@ extension ClientSession {
         case .queued(let queued, let region):
             guard match == nil, !enqueueing, ticket?.id != queued.id else { break }
             ticket = (queued.id, region)
-            var push = queueStatus(0, queued: true, reason: "queued by your party's leader")
-            push.queueStatus.ticketID = queued.id.uuidString.lowercased()
-            outbox.send(push)
+            outbox.send(self.queued(0, ticket: queued.id, reason: "queued by your party's leader"))
         case .inMatch(let assignment):
             await enter(assignment, player: player, resumed: false)
         case .idle:

@@ -80,12 +80,8 @@ struct MatchFlowTests {
         var rules = GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2)
         rules.lobbyWait = .seconds(2)
         try await GameTestCluster.with(rules: rules) { cluster in
-            let a = try await cluster.createPlayer("a", home: "eu-west")
-            let b = try await cluster.createPlayer("b", home: "eu-west")
-            let front = try cluster.front(via: "eu-west-1")
-            _ = try await front.queue(solo(a, home: "eu-west"), region: "eu-west")
-            _ = try await front.queue(solo(b, home: "eu-west"), region: "eu-west")
-            let assignment = try await cluster.match(of: a, home: "eu-west", "a is in a match")
+            let (players, assignment) = try await cluster.matchSoloPlayers(homes: ["eu-west", "eu-west"], via: "eu-west-1")
+            let (a, b) = (players[0], players[1])
             let match = try cluster.node("eu-west-1")!.game.match(assignment)
             #expect(try await match.status().phase == "lobby")
             try await match.leave(player: b)
@@ -103,12 +99,8 @@ struct MatchFlowTests {
     /// player, and the shard no longer holds the match.
     @Test func aMatchLeftByEveryPlayerEndsAndReleasesItsShard() async throws {
         try await GameTestCluster.with(rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 600)) { cluster in
-            let a = try await cluster.createPlayer("a", home: "eu-west")
-            let b = try await cluster.createPlayer("b", home: "eu-west")
-            let front = try cluster.front(via: "eu-west-1")
-            _ = try await front.queue(solo(a, home: "eu-west"), region: "eu-west")
-            _ = try await front.queue(solo(b, home: "eu-west"), region: "eu-west")
-            let assignment = try await cluster.match(of: a, home: "eu-west", "a is in a match")
+            let (players, assignment) = try await cluster.matchSoloPlayers(homes: ["eu-west", "eu-west"], via: "eu-west-1")
+            let (a, b) = (players[0], players[1])
             let match = try cluster.node("eu-west-1")!.game.match(assignment)
             try await cluster.eventually("the match runs") { try await match.status().phase == "active" }
             let shard = try ShardHost.resolve(

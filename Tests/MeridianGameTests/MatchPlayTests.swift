@@ -16,12 +16,8 @@ struct MatchPlayTests {
     /// a disconnect holds the seat and a reconnect takes it back.
     @Test func inputsMoveTheAvatarAndDeltasFollowAcks() async throws {
         try await GameTestCluster.with(rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 8)) { cluster in
-            let a = try await cluster.createPlayer("a", home: "eu-west")
-            let b = try await cluster.createPlayer("b", home: "us-east")
-            let front = try cluster.front(via: "us-east-1")
-            _ = try await front.queue(solo(a, home: "eu-west"), region: "eu-west")
-            _ = try await front.queue(solo(b, home: "us-east"), region: "eu-west")
-            let assignment = try await cluster.match(of: a, home: "eu-west", "a is in a match")
+            let (players, assignment) = try await cluster.matchSoloPlayers(homes: ["eu-west", "us-east"], via: "us-east-1")
+            let (a, b) = (players[0], players[1])
             // The "gateway" of this test lives on a us-east node.
             let gateway = cluster.node("us-east-1")!
             let (frames, framesIn) = AsyncStream.makeStream(of: MatchFrame.self)

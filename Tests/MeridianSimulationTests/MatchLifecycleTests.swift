@@ -42,7 +42,8 @@ let legalTransitions: [MatchPhase: [MatchLifecycleEvent.Kind: MatchPhase]] = [
     .countdown: [.join: .countdown, .leave: .lobby, .disconnect: .lobby, .reconnect: .countdown, .countdownElapsed: .active, .close: .closed],
     .active: [.leave: .active, .disconnect: .active, .reconnect: .active, .lastPlayerStanding: .postgame, .timeLimitReached: .postgame, .close: .closed],
     .postgame: [.leave: .postgame, .disconnect: .postgame, .reconnect: .postgame, .resultsDelivered: .closed, .close: .closed],
-    .closed: [:],
+    // Closed early (lobby × close): the abandoned results are still on their way.
+    .closed: [.resultsDelivered: .closed],
 ]
 
 struct PhaseEvent: Sendable, CustomTestStringConvertible {
@@ -97,8 +98,11 @@ let allPairs: [PhaseEvent] = MatchPhase.allCases.flatMap { phase in
     @Test func closingWhileActiveAbortsEveryPlayer() throws {
         var machine = try lifecycle(in: .active)
         let actions = try machine.apply(.close)
-        #expect(actions == [.stopSimulation, .abortMatch(players: [1, 2, 3]), .releaseMatch])
+        #expect(actions == [.stopSimulation, .abortMatch(players: [1, 2, 3])])
         #expect(machine.phase == .closed)
+        // Released only once the abandoned results are out, and only once.
+        #expect(try machine.apply(.resultsDelivered) == [.releaseMatch])
+        #expect(throws: MatchLifecycleError.self) { try machine.apply(.resultsDelivered) }
     }
 
     /// The last seat leaving ends the match in every phase before POSTGAME (nobody is left to
@@ -111,17 +115,26 @@ let allPairs: [PhaseEvent] = MatchPhase.allCases.flatMap { phase in
         #expect(machine.phase != .closed, "a seat remains")
         let last = try machine.apply(.leave(2))
         let expected: [MatchLifecycleAction] = switch phase {
-        case .active: [.removePlayer(2), .stopSimulation, .abortMatch(players: []), .releaseMatch]
-        default: [.removePlayer(2), .abortMatch(players: []), .releaseMatch]
+        case .active: [.removePlayer(2), .stopSimulation, .abortMatch(players: [])]
+        default: [.removePlayer(2), .abortMatch(players: [])]
         }
         #expect(last == expected)
         #expect(machine.phase == .closed)
+        #expect(try machine.apply(.resultsDelivered) == [.releaseMatch])
     }
 
     @Test func theLastSeatLeavingInPostgameWaitsForTheResults() throws {
         var machine = try lifecycle(in: .postgame)
         for id: MatchPlayerID in [1, 2, 3] { _ = try machine.apply(.leave(id)) }
         #expect(machine.phase == .postgame)
+        #expect(try machine.apply(.resultsDelivered) == [.releaseMatch])
+    }
+
+    /// Closed in POSTGAME (its shard going away): the computed results still go out first.
+    @Test func closingInPostgameReleasesOnceTheResultsAreOut() throws {
+        var machine = try lifecycle(in: .postgame)
+        #expect(try machine.apply(.close) == [])
+        #expect(machine.phase == .closed)
         #expect(try machine.apply(.resultsDelivered) == [.releaseMatch])
     }
 

@@ -321,6 +321,18 @@ public final class GameTestCluster: Sendable {
     }
 
     /// Waits until `player`'s home (in `home`) has them in a match, and returns the match.
+    /// Creates one player per home in `homes` (named a, b, …), queues each alone in `region`
+    /// through `node`'s game front, and waits until the first is in a match.
+    public func matchSoloPlayers(homes: [String], in region: String = "eu-west", via node: String) async throws -> (players: [UUID], match: MatchAssignment) {
+        var players: [UUID] = []
+        for (index, home) in homes.enumerated() {
+            players.append(try await createPlayer(String(UnicodeScalar(UInt8(97 + index % 26))), home: home))
+        }
+        let front = try front(via: node)
+        for (player, home) in zip(players, homes) { _ = try await front.queue(solo(player, home: home), region: region) }
+        return (players, try await match(of: players[0], home: homes[0], "the first player is in a match"))
+    }
+
     public func match(of player: UUID, home: String, _ what: String) async throws -> MatchAssignment {
         try await eventuallyValue(what) {
             guard case .inMatch(let match) = try await self.home(of: player, region: home).currentSession() else { return nil }

@@ -15,6 +15,13 @@ public struct MatchLifecycle: Sendable, Hashable {
     public private(set) var players: [MatchPlayerID: Bool] = [:]
     /// How the match ended, once it has.
     public private(set) var outcome: MatchOutcome?
+    /// Results (or abandoned notices) are on their way to the players' homes: the match may be
+    /// released only once they are all out (``MatchLifecycleEvent/resultsDelivered``), even
+    /// when it closed before.
+    public private(set) var resultsPending = false
+
+    /// Closed with every result out: the match has been released (``MatchLifecycleAction/releaseMatch``).
+    public var isReleased: Bool { phase == .closed && !resultsPending }
 
     /// - Parameters:
     ///   - minPlayers: Connected players needed to start the countdown (at least 1).
@@ -36,6 +43,9 @@ public struct MatchLifecycle: Sendable, Hashable {
         }
 
         switch (phase, event) {
+        case (.closed, .resultsDelivered) where self.resultsPending:
+            self.resultsPending = false
+            return [.releaseMatch]
         case (.closed, _):
             throw refuse()
 
@@ -85,19 +95,23 @@ public struct MatchLifecycle: Sendable, Hashable {
 
         case (.postgame, .resultsDelivered):
             self.phase = .closed
+            self.resultsPending = false
             return [.releaseMatch]
 
+        // Closing early: every player gets an "abandoned" result; the match goes once they are out.
         case (.lobby, .close), (.countdown, .close):
             self.phase = .closed
-            return (phase == .countdown ? [.cancelCountdownTimer] : []) + [.abortMatch(players: self.roster), .releaseMatch]
+            self.resultsPending = true
+            return (phase == .countdown ? [.cancelCountdownTimer] : []) + [.abortMatch(players: self.roster)]
         case (.active, .close):
-            // Closing mid-match (shard lost or handed over): every player gets an "aborted" result.
+            // Closing mid-match (shard lost or handed over).
             self.phase = .closed
-            return [.stopSimulation, .abortMatch(players: self.roster), .releaseMatch]
+            self.resultsPending = true
+            return [.stopSimulation, .abortMatch(players: self.roster)]
         case (.postgame, .close):
-            // Results are already computed and owned by the delivery retries; the match may go.
+            // Results are already computed and on their way; the match goes once they are out.
             self.phase = .closed
-            return [.releaseMatch]
+            return []
 
         case (_, .startCountdown), (_, .countdownElapsed), (_, .lastPlayerStanding),
              (_, .timeLimitReached), (_, .resultsDelivered):
@@ -111,6 +125,7 @@ public struct MatchLifecycle: Sendable, Hashable {
     private mutating func finish(_ outcome: MatchOutcome) -> [MatchLifecycleAction] {
         self.phase = .postgame
         self.outcome = outcome
+        self.resultsPending = true
         return [.stopSimulation, .deliverResults(outcome)]
     }
 

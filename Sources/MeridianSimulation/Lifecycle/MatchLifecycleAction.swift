@@ -20,7 +20,7 @@ public enum MatchLifecycleAction: Sendable, Hashable {
     case deliverResults(MatchOutcome)
     /// End the match for these players with a "match aborted" result so none is left stuck.
     case abortMatch(players: [MatchPlayerID])
-    /// Release every resource of the match.
+    /// Release every resource of the match (closed, and every result out).
     case releaseMatch
 }
 

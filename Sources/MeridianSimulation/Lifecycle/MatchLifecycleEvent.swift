@@ -19,7 +19,7 @@ public enum MatchLifecycleEvent: Sendable, Hashable {
     case lastPlayerStanding(winner: MatchPlayerID?)
     /// The simulation reached the match time limit.
     case timeLimitReached
-    /// Every player's result reached its home region.
+    /// Every player's result (or abandoned notice) reached its home region, or delivery gave up.
     case resultsDelivered
     /// Close the match now, whatever its phase (e.g. its shard is being handed over or lost).
     case close
