@@ -4,6 +4,7 @@ import Logging
 import MeridianCluster
 import MeridianTopology
 import MeridianTransport
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -76,6 +77,13 @@ struct LocalClusterService: Service {
         let supervisor = NodeSupervisor(executable: Self.executablePath(), logDirectory: logDirectory)
         var environment = ProcessInfo.processInfo.environment
         environment["MERIDIAN_CLUSTER_SECRET"] = secret.hexEncoded
+        // The nodes share this machine's cores. NIO's default is an event loop per core in
+        // every process (and Swift's tasks run on those loops, see Entry): six nodes on two
+        // cores would be twelve loops waking one another. A node gets its share of the cores
+        // instead (at least one loop), unless NIO_SINGLETON_GROUP_LOOP_COUNT is set already.
+        if environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil {
+            environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] = "\(max(1, System.coreCount / max(1, topology.nodes.count)))"
+        }
         for node in topology.nodes {
             try supervisor.start(node: node.id, arguments: ["bootstrap", "--topology", topologyPath, "--node", node.id], environment: environment)
         }
