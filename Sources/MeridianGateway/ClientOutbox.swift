@@ -109,7 +109,7 @@ final class ClientOutbox: Sendable {
             return Self.needsWake(&state)
         }
         if let reflected { inputToDelta?.recordNanoseconds(reflected.nanoseconds) }
-        if wakeUp, let writer = writer.withLock({ $0 }) { wakes.add(writer.drain, on: writer.eventLoop) }
+        if wakeUp { addWriter(to: &wakes) }
     }
 
     private static func needsWake(_ state: inout State) -> Bool {
@@ -118,12 +118,13 @@ final class ClientOutbox: Sendable {
     }
 
     private func wakeWriter() {
-        guard let writer = writer.withLock({ $0 }) else { return }
-        if writer.eventLoop.inEventLoop {
-            writer.drain.call()
-        } else {
-            writer.eventLoop.execute { writer.drain.call() }
-        }
+        var wakes = Wakes()
+        addWriter(to: &wakes)
+        wakes.wake()
+    }
+
+    private func addWriter(to wakes: inout Wakes) {
+        if let writer = writer.withLock({ $0 }) { wakes.add(writer.drain, on: writer.eventLoop) }
     }
 
     /// Writers to wake, grouped by event loop: ``wake()`` runs each loop's drains in one task

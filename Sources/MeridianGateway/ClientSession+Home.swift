@@ -34,14 +34,10 @@ extension ClientSession {
     func rehome(to region: String) async -> Bool {
         guard let player, let current = homeRegion else { return false }
         guard current != region else { return true }
-        let listener = context.sessionChanges.listener.id
         let home: PlayerHome
         let watched: WatchedSession
         do {
-            (home, watched) = try await call {
-                let home = try self.context.directory.home(of: player, region: region)
-                return (home, try await home.watchSession(listener: listener))
-            }
+            (home, watched) = try await call { try await self.watchHome(of: player, in: region) }
         } catch {
             context.logger.info("could not follow the player's new home", metadata: ["meridian.player": "\(player)", "meridian.error": "\(error)"])
             return false
@@ -53,19 +49,21 @@ extension ClientSession {
         return true
     }
 
+    /// Asks the player's actor in `region` to push the session to this gateway from now on;
+    /// returns the actor and the session it answered.
+    nonisolated func watchHome(of player: UUID, in region: String) async throws -> (PlayerHome, WatchedSession) {
+        let home = try context.directory.home(of: player, region: region)
+        return (home, try await home.watchSession(listener: context.sessionChanges.listener.id))
+    }
+
     /// The node that held the player's actor left the membership (crashed, or declared down):
     /// whichever node serves the player now — another of its region where they share a store,
     /// the same node once it is back otherwise — is asked to push the session here, and its
     /// answer is followed. Retried for up to two minutes (a node restarting, membership settling).
     func watchHomeAgain() async {
         guard let player, let region = homeRegion else { return }
-        let listener = context.sessionChanges.listener.id
         let policy = RetryPolicy(limit: .seconds(120), initialPause: .milliseconds(200), maximumPause: .seconds(2))
-        let directory = context.directory
-        let found = try? await policy.run(retryIf: { _ in true }) { () async throws -> (PlayerHome, WatchedSession) in
-            let home = try directory.home(of: player, region: region)
-            return (home, try await home.watchSession(listener: listener))
-        }
+        let found = try? await policy.run(retryIf: { _ in true }) { @Sendable in try await self.watchHome(of: player, in: region) }
         guard let (home, watched) = found, self.player == player, homeRegion == region else { return }
         context.sessionChanges.rehomed(player, session: self, to: region, homeNode: home.id.node)
         await sessionPushed(watched.session, version: watched.version)

@@ -112,11 +112,7 @@ extension ClientSession {
             throw GatewayError(.refused, "this connection is logged in as another player; open a new connection")
         }
         // The home pushes every change of the session to this gateway (the queue matched or ended, the match over).
-        let listener = context.sessionChanges.listener.id
-        let (home, watched) = try await call {
-            let home = try self.context.directory.home(of: player, region: homeRegion)
-            return (home, try await home.watchSession(listener: listener))
-        }
+        let (home, watched) = try await call { try await self.watchHome(of: player, in: homeRegion) }
         let session = watched.session
         homeSession = watched
         self.player = player
