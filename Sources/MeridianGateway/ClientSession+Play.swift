@@ -52,9 +52,13 @@ extension ClientSession {
             enqueueing = false
         } catch {
             enqueueing = false
-            // The call failed — or timed out after the home took the ticket (its push came while
-            // the call waited): then the player is queued, and the client hears that ticket.
-            if match == nil, ticket == nil, case .queued(let held, let heldIn)? = homeSession?.session {
+            // The home holds a ticket: the party leader's (the player's own call was refused
+            // for it), or this one when the call timed out after the home took it (its push came
+            // while the call waited). Then the player is queued, and the client hears that
+            // ticket. A refusal of this ticket is the matchmaker's final word: it rolled back
+            // every member it had queued, even if the push saying so has not arrived yet.
+            if match == nil, ticket == nil, case .queued(let held, let heldIn)? = homeSession?.session,
+               held.id != queueTicket.id || error.code == .unavailable {
                 ticket = (held.id, heldIn)
                 outbox.send(queued(id, ticket: held.id, reason: "queued"))
                 return
