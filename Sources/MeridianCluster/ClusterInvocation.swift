@@ -86,12 +86,23 @@ public struct ClusterResultHandler: DistributedTargetInvocationResultHandler, Se
 }
 
 extension Meridian_Cluster_V1_Call {
-    /// A call of the recorded `invocation` to the actor `id` (no call id, deadline or target yet).
+    /// A call of the recorded `invocation` to the actor `id` (no call id, deadline or target
+    /// yet). Its arguments travel beside it (``ClusterSystem/send(_:arguments:target:to:route:)``),
+    /// so they are copied once, into the frame.
     init(to id: ClusterActorID, invocation: ClusterInvocationEncoder) {
         self.init()
         recipientPath = id.path
         recipientIncarnation = id.incarnation
         genericSubstitutions = invocation.genericSubstitutions
-        arguments = Data(invocation.writer.bytes)
     }
+
+    /// Envelope field of a call, and call field of its arguments (cluster.proto).
+    static let envelopeField = 10
+    static let argumentsField = 7
+}
+
+extension Meridian_Cluster_V1_Reply {
+    /// Envelope field of a reply, and reply field of its value (cluster.proto).
+    static let envelopeField = 11
+    static let valueField = 2
 }

@@ -46,7 +46,7 @@ extension ClusterSystem {
         call.oneWay = true
         let route = try route(to: id)
         do {
-            try send(&call, target: target.identifier, to: id.node, route: route)
+            try send(&call, arguments: invocation.writer.bytes, target: target.identifier, to: id.node, route: route)
         } catch let error as TransportError {
             if error.code == .overloaded, delivery == .droppable {
                 oneWayMetrics.droppedOnSend.increment()

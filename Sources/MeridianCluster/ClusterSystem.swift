@@ -292,7 +292,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
             try await withUnsafeThrowingContinuation { continuation in
                 pendingCalls.insert(callID, .init(continuation: continuation, node: id.node, deadline: deadline))
                 do {
-                    try send(&call, target: target.identifier, to: id.node, route: route)
+                    try send(&call, arguments: invocation.writer.bytes, target: target.identifier, to: id.node, route: route)
                 } catch let error as TransportError {
                     pendingCalls.fail(callID, ClusterError(transport: error, node: id.node))
                 } catch {
@@ -311,11 +311,12 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
 
     /// Puts `call` on its way to `node`: on the live session (which interns the target name),
     /// or queued while the node is dialed (with the name spelled out).
-    func send(_ call: inout Meridian_Cluster_V1_Call, target: String, to node: String, route: Route) throws {
+    func send(_ call: inout Meridian_Cluster_V1_Call, arguments: [UInt8], target: String, to node: String, route: Route) throws {
         if let session = route.session {
-            try session.sendCall(&call, target: target)
+            try session.sendCall(&call, arguments: arguments, target: target)
         } else {
             call.targetName = target
+            call.arguments = Data(arguments)
             var envelope = Envelope()
             envelope.call = call
             try transport.send(envelope, to: node, address: route.address)

@@ -38,7 +38,7 @@ final class PeerSession: PeerMessageReceiver {
     // MARK: - Outbound calls
 
     /// Sends a call, interning its target name on this connection.
-    func sendCall(_ call: inout Meridian_Cluster_V1_Call, target: String) throws {
+    func sendCall(_ call: inout Meridian_Cluster_V1_Call, arguments: [UInt8], target: String) throws {
         let (id, define) = outboundTargets.withLock { table -> (UInt32, Bool) in
             if let id = table.ids[target] { return (id, table.unconfirmed.contains(id)) }
             guard table.next < UInt32(Self.maxInternedTargets) else { return (0, true) }
@@ -50,9 +50,10 @@ final class PeerSession: PeerMessageReceiver {
         }
         call.targetID = id
         if define { call.targetName = target }
-        var envelope = Envelope()
-        envelope.call = call
-        try connection.send(envelope)
+        try connection.send(frame: EnvelopeCoding.frame(
+            kind: Meridian_Cluster_V1_Call.envelopeField, call,
+            appending: arguments, asField: Meridian_Cluster_V1_Call.argumentsField
+        ))
         if define, id != 0 {
             _ = outboundTargets.withLock { $0.unconfirmed.remove(id) }
         }
@@ -67,10 +68,12 @@ final class PeerSession: PeerMessageReceiver {
     // MARK: - Replies to inbound calls
 
     func sendValue(callID: UInt64, bytes: [UInt8]) {
-        var envelope = Envelope()
-        envelope.reply.callID = callID
-        envelope.reply.value = Data(bytes)
-        finish(callID: callID, envelope)
+        var reply = Meridian_Cluster_V1_Reply()
+        reply.callID = callID
+        finish(callID: callID, try? EnvelopeCoding.frame(
+            kind: Meridian_Cluster_V1_Reply.envelopeField, reply,
+            appending: bytes, asField: Meridian_Cluster_V1_Reply.valueField
+        ))
     }
 
     func sendError(callID: UInt64, code: Meridian_Cluster_V1_RemoteError.Code, type: String, message: String) {
@@ -83,8 +86,12 @@ final class PeerSession: PeerMessageReceiver {
     }
 
     private func finish(callID: UInt64, _ envelope: Envelope) {
+        finish(callID: callID, try? EnvelopeCoding.frame(envelope))
+    }
+
+    private func finish(callID: UInt64, _ frame: ByteBuffer?) {
         running.withLock { _ = $0.removeValue(forKey: callID) }
-        try? connection.send(envelope)
+        if let frame { try? connection.send(frame: frame) }
     }
 
     // MARK: - Inbound
@@ -103,7 +110,7 @@ final class PeerSession: PeerMessageReceiver {
             system.receptionist.receive(sync, from: connection.peer)
         case .topology(let transfer)?:
             system.receiveTopology(transfer, on: self)
-        case .hello?, .helloAck?, .helloProof?, .reject?, .heartbeat?, .fragment?, .goodbye?, nil:
+        case .hello?, .helloAck?, .helloProof?, .reject?, .heartbeat?, .fragment?, .bulkCredit?, .goodbye?, nil:
             break  // handled by the transport
         }
     }
@@ -142,7 +149,7 @@ final class PeerSession: PeerMessageReceiver {
         }
         let inbound = InboundCall(
             actor: actor, counted: counted, path: call.recipientPath, target: target,
-            arguments: Array(call.arguments), genericSubstitutions: call.genericSubstitutions
+            arguments: call.arguments, genericSubstitutions: call.genericSubstitutions
         )
         if call.oneWay {
             enqueueOneWay(inbound)
@@ -163,12 +170,14 @@ final class PeerSession: PeerMessageReceiver {
         let counted: Bool
         let path: String
         let target: String
-        let arguments: [UInt8]
+        /// Copied into the decoder's array by the call's own task, not on the connection's
+        /// event loop (for a large message that copy takes milliseconds).
+        let arguments: Data
         let genericSubstitutions: [String]
     }
 
     private func execute(_ call: InboundCall, handler: ClusterResultHandler) async {
-        var decoder = ClusterInvocationDecoder(arguments: call.arguments, genericSubstitutions: call.genericSubstitutions, system: system)
+        var decoder = ClusterInvocationDecoder(arguments: Array(call.arguments), genericSubstitutions: call.genericSubstitutions, system: system)
         do {
             try await system.executeDistributedTarget(on: call.actor, target: RemoteCallTarget(call.target), invocationDecoder: &decoder, handler: handler)
         } catch let error as ExecuteDistributedTargetError {

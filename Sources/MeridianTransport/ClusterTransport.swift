@@ -233,12 +233,12 @@ public final class ClusterTransport: Sendable {
             try sync.addHandler(LinkEmulatorHandler(emulation: emulation))
         }
         try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)))
-        try sync.addHandler(OutboundLanesHandler(fragmentSize: configuration.fragmentSize, budget: budget))
+        try sync.addHandler(OutboundLanesHandler(fragmentSize: configuration.fragmentSize, bulkWindow: configuration.bulkWindow, budget: budget))
         try sync.addHandler(EnvelopeDecoderHandler())
         // Right after decoding: until the peer is authenticated nothing else may act on its
         // bytes (no fragment buffering, no heartbeat replies).
         try sync.addHandler(HandshakeHandler(local: local, dialing: dialing, timeout: configuration.handshakeTimeout, budget: budget))
-        try sync.addHandler(FragmentReassembler(maxMessageSize: configuration.maxMessageSize))
+        try sync.addHandler(FragmentReassembler(maxMessageSize: configuration.maxMessageSize, budget: budget))
         try sync.addHandler(HeartbeatHandler(interval: configuration.heartbeatInterval, idleTimeout: configuration.idleTimeout, budget: budget))
         try sync.addHandler(PeerChannelHandler(registry: self, budget: budget, logger: logger))
         if !dialing {

@@ -4,7 +4,7 @@ import MeridianWire
 
 /// The version of the node-to-node protocol. Bump it for any change an older node cannot
 /// read; the handshake refuses a peer with a different version.
-public let clusterProtocolVersion: UInt32 = 1
+public let clusterProtocolVersion: UInt32 = 2
 
 /// What this node says about itself in a handshake.
 public struct LocalHandshakeInfo: Sendable {

@@ -80,7 +80,7 @@ package final class HandshakeHandler: ChannelInboundHandler {
 
     private func send(_ envelope: Envelope, context: ChannelHandlerContext) {
         do {
-            let frame = try EnvelopeCoding.frame(envelope, allocator: context.channel.allocator)
+            let frame = try EnvelopeCoding.frame(envelope)
             budget.force(frame.readableBytes)
             context.writeAndFlush(NIOAny(frame), promise: nil)
         } catch {

@@ -89,7 +89,7 @@ package final class HeartbeatHandler: ChannelDuplexHandler {
     private func send(_ heartbeat: Meridian_Cluster_V1_Heartbeat, context: ChannelHandlerContext) {
         var envelope = Envelope()
         envelope.heartbeat = heartbeat
-        guard let frame = try? EnvelopeCoding.frame(envelope, allocator: context.channel.allocator) else { return }
+        guard let frame = try? EnvelopeCoding.frame(envelope) else { return }
         budget.force(frame.readableBytes)
         context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }

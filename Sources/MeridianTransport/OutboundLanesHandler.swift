@@ -11,8 +11,13 @@ import NIOCore
 ///   that are written only while the channel is writable, one at a time, so a small frame
 ///   waits behind at most one fragment plus what the kernel already holds.
 ///
+/// The bulk lane is flow-controlled: at most `bulkWindow` bytes of fragment chunks may be
+/// unacknowledged by the peer (``BulkCreditGranted``, from the peer's ``FragmentReassembler``).
+/// Without it the kernel's buffers (several MiB on loopback) would fill with a large message
+/// that every later small frame waits behind, whatever order this handler writes in.
+///
 /// Inbound frames are framed, length-prefixed ``ByteBuffer``s produced by
-/// ``EnvelopeCoding/frame(_:allocator:)``; every byte handed to the socket is released from
+/// ``EnvelopeCoding/frame(_:)``; every byte handed to the socket is released from
 /// the connection's ``OutboundBudget``.
 package final class OutboundLanesHandler: ChannelDuplexHandler {
     package typealias InboundIn = Never
@@ -28,14 +33,18 @@ package final class OutboundLanesHandler: ChannelDuplexHandler {
     }
 
     private let fragmentSize: Int
+    private let bulkWindow: Int
+    /// Chunk bytes written and not yet acknowledged by the peer.
+    private var bulkInFlight = 0
     private let budget: OutboundBudget
     private var priority: Deque<(ByteBuffer, EventLoopPromise<Void>?)> = []
     private var bulk: Deque<BulkMessage> = []
     private var nextStreamID: UInt64 = 1
     private var pumping = false
 
-    package init(fragmentSize: Int, budget: OutboundBudget) {
+    package init(fragmentSize: Int, bulkWindow: Int, budget: OutboundBudget) {
         self.fragmentSize = fragmentSize
+        self.bulkWindow = bulkWindow
         self.budget = budget
     }
 
@@ -75,6 +84,17 @@ package final class OutboundLanesHandler: ChannelDuplexHandler {
         context.fireChannelWritabilityChanged()
     }
 
+    package func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard let credit = event as? BulkCreditGranted else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        bulkInFlight = max(0, bulkInFlight - credit.bytes)
+        promise?.succeed()
+        pump(context: context)
+        context.flush()
+    }
+
     package func handlerRemoved(context: ChannelHandlerContext) {
         failPending(TransportError(.unreachable, "connection closed before the message was sent"))
     }
@@ -92,8 +112,9 @@ package final class OutboundLanesHandler: ChannelDuplexHandler {
             budget.release(frame.readableBytes)
             context.write(wrapOutboundOut(frame), promise: promise)
         }
-        // Bulk goes only when nothing small is waiting, one fragment per writable window.
-        while priority.isEmpty, context.channel.isWritable, !bulk.isEmpty {
+        // Bulk goes only when nothing small is waiting, one fragment per writable window, and
+        // while the peer has consumed all but `bulkWindow` bytes of it.
+        while priority.isEmpty, context.channel.isWritable, !bulk.isEmpty, bulkInFlight < bulkWindow {
             writeNextFragment(context: context)
         }
     }
@@ -103,24 +124,15 @@ package final class OutboundLanesHandler: ChannelDuplexHandler {
         let chunkLength = min(fragmentSize, message.payload.readableBytes)
         let chunk = message.payload.readSlice(length: chunkLength)!
         let last = message.payload.readableBytes == 0
-
-        var fragment = Meridian_Cluster_V1_Fragment()
-        fragment.streamID = message.streamID
-        if !message.started { fragment.totalSize = UInt64(message.totalSize) }
-        fragment.chunk = Data(chunk.readableBytesView)
-        fragment.last = last
+        let header = EnvelopeCoding.fragmentHeader(
+            streamID: message.streamID, totalSize: message.started ? 0 : UInt64(message.totalSize),
+            last: last, chunkLength: chunkLength, allocator: context.channel.allocator
+        )
         message.started = true
-
-        var envelope = Envelope()
-        envelope.fragment = fragment
         budget.release(chunkLength)
-        do {
-            let framed = try EnvelopeCoding.frame(envelope, allocator: context.channel.allocator)
-            context.write(wrapOutboundOut(framed), promise: last ? message.promise : nil)
-        } catch {
-            message.promise?.fail(error)
-            return
-        }
+        bulkInFlight += chunkLength
+        context.write(wrapOutboundOut(header), promise: nil)
+        context.write(wrapOutboundOut(chunk), promise: last ? message.promise : nil)
         if !last { bulk.prepend(message) }
     }
 
@@ -138,3 +150,12 @@ package final class OutboundLanesHandler: ChannelDuplexHandler {
 
 @available(*, unavailable)
 extension OutboundLanesHandler: Sendable {}
+
+/// The peer consumed `bytes` more bytes of this node's fragments: an outbound user event from
+/// the ``FragmentReassembler`` that read the peer's ``Meridian_Cluster_V1_BulkCredit`` to the
+/// ``OutboundLanesHandler``.
+package struct BulkCreditGranted: Sendable {
+    package var bytes: Int
+
+    package init(bytes: Int) { self.bytes = bytes }
+}

@@ -84,7 +84,7 @@ package final class PeerChannelHandler: ChannelInboundHandler {
             reject.message = transportError?.message ?? "\(error)"
             var envelope = Envelope()
             envelope.reject = reject
-            if let frame = try? EnvelopeCoding.frame(envelope, allocator: context.channel.allocator) {
+            if let frame = try? EnvelopeCoding.frame(envelope) {
                 budget.force(frame.readableBytes)
                 context.writeAndFlush(NIOAny(frame), promise: nil)
             }

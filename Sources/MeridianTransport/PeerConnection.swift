@@ -42,16 +42,19 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
     /// Queues `envelope` for this peer.
     /// - Throws: ``TransportError/Code/overloaded`` when too many bytes are already waiting.
     package func send(_ envelope: Envelope) throws {
-        let bytes: [UInt8] = try envelope.serializedBytes()
-        let size = bytes.count + 4
+        try send(frame: EnvelopeCoding.frame(envelope))
+    }
+
+    /// Queues an already framed envelope (see ``EnvelopeCoding``): packed with other small
+    /// frames, or on its own (then the lanes handler fragments it).
+    /// - Throws: ``TransportError/Code/overloaded`` when too many bytes are already waiting.
+    package func send(frame: ByteBuffer) throws {
+        let size = frame.readableBytes
         try reserve(size)
         let allocator = channel.allocator
         let schedule = batch.withLock { batch in
             if size > packLimit {
                 batch.closePacking()
-                var frame = allocator.buffer(capacity: size)
-                frame.writeInteger(UInt32(bytes.count))
-                frame.writeBytes(bytes)
                 batch.ready.append(frame)
             } else {
                 if let packing = batch.packing, packing.readableBytes + size > packLimit {
@@ -60,20 +63,8 @@ public final class PeerConnection: Sendable, CustomStringConvertible {
                 if batch.packing == nil {
                     batch.packing = allocator.buffer(capacity: max(size, 4096))
                 }
-                batch.packing!.writeInteger(UInt32(bytes.count))
-                batch.packing!.writeBytes(bytes)
+                batch.packing!.writeImmutableBuffer(frame)
             }
-            return batch.scheduleDrain()
-        }
-        if schedule { channel.eventLoop.execute { self.drain() } }
-    }
-
-    /// Queues an already framed envelope (see ``EnvelopeCoding/frame(_:allocator:)``).
-    package func send(frame: ByteBuffer) throws {
-        try reserve(frame.readableBytes)
-        let schedule = batch.withLock { batch in
-            batch.closePacking()
-            batch.ready.append(frame)
             return batch.scheduleDrain()
         }
         if schedule { channel.eventLoop.execute { self.drain() } }

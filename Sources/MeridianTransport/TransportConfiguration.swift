@@ -10,6 +10,11 @@ public struct TransportConfiguration: Sendable {
     /// bulk lane, so one large message never holds up small calls and heartbeats. Default 64 KiB.
     public var fragmentSize: Int = 64 * 1024
 
+    /// Bytes of fragments that may travel unacknowledged by the peer: what a small frame may
+    /// find ahead of it in the kernel's buffers at worst. It also caps one connection's bulk
+    /// throughput at `bulkWindow` per round trip (16 MiB/s at 64 ms). Default 512 KiB.
+    public var bulkWindow: Int = 512 * 1024
+
     /// The largest message that may be reassembled from fragments. Default 64 MiB.
     public var maxMessageSize: Int = 64 * 1024 * 1024
 

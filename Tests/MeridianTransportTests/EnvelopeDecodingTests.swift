@@ -24,6 +24,30 @@ struct EnvelopeDecodingTests {
         #expect(try channel.finish().isClean)
     }
 
+    @Test("a call or a reply framed with its bytes appended decodes as swift-protobuf's own encoding", arguments: [0, 1, 127, 300, 70_000])
+    func appendedBytesField(_ size: Int) throws {
+        let bytes = (0..<size).map { UInt8($0 % 249) }
+        var call = Meridian_Cluster_V1_Call()
+        call.callID = 7
+        call.recipientPath = "/shard/eu-west/7"
+        call.targetName = "$s4main5ShardC4moveyyF"
+        call.timeoutMs = 5000
+        var expected = Envelope()
+        expected.call = call
+        expected.call.arguments = Data(bytes)
+        let framed = try EnvelopeCoding.frame(kind: 10, call, appending: bytes, asField: 7)
+        #expect(try decodeFrames(framed) == [expected])
+
+        var reply = Meridian_Cluster_V1_Reply()
+        reply.callID = 9
+        var expectedReply = Envelope()
+        expectedReply.reply = reply
+        expectedReply.reply.value = Data(bytes)  // set even when empty: the outcome is a value
+        let replyFrame = try EnvelopeCoding.frame(kind: 11, reply, appending: bytes, asField: 2)
+        #expect(try decodeFrames(replyFrame) == [expectedReply])
+        #expect(replyFrame.readableBytes == (try EnvelopeCoding.frame(expectedReply)).readableBytes)
+    }
+
     @Test("garbage that happens to form a small frame is a protocolViolation from EnvelopeDecoderHandler")
     func garbageFrame() throws {
         var random = SplitMix64(seed: 0x6D65_7269_6469_616E)

@@ -11,7 +11,7 @@ import Testing
 struct FragmentReassemblerTests {
     private func channel(maxMessageSize: Int = 4096, maxStreams: Int = 2) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(FragmentReassembler(maxMessageSize: maxMessageSize, maxStreams: maxStreams))
+        try channel.pipeline.syncOperations.addHandler(FragmentReassembler(maxMessageSize: maxMessageSize, maxStreams: maxStreams, budget: OutboundBudget(limit: 1 << 20)))
         return channel
     }
 
@@ -62,6 +62,29 @@ struct FragmentReassemblerTests {
         #expect(value1 == one)
         let value2 = received.first { $0.call.callID == 2 }
         #expect(value2 == two)
+        // Every chunk byte consumed was granted back to the sender as bulk credit, one credit
+        // per read (each writeInbound is one read here), nothing for the small call.
+        var credits: [UInt64] = []
+        while let frame = try channel.readOutbound(as: ByteBuffer.self) {
+            credits += try decodeFrames(frame).map(\.bulkCredit.bytes)
+        }
+        let chunkBytes = (a + b).reduce(0) { $0 + $1.fragment.chunk.count }
+        #expect(credits.reduce(0, +) == UInt64(chunkBytes))
+        #expect(credits.count == a.count + b.count)
+        #expect(try channel.finish().isClean)
+    }
+
+    @Test("a credit from the peer reaches the outbound lanes as BulkCreditGranted, and goes no further inbound")
+    func peerCreditBecomesAnOutboundEvent() throws {
+        let channel = EmbeddedChannel()
+        let events = CreditRecorder()
+        try channel.pipeline.syncOperations.addHandler(events)
+        try channel.pipeline.syncOperations.addHandler(FragmentReassembler(maxMessageSize: 4096, budget: OutboundBudget(limit: 1 << 20)))
+        var credit = Envelope()
+        credit.bulkCredit.bytes = 65_536
+        try channel.writeInbound(credit)
+        #expect(events.granted == [65_536])
+        #expect(try channel.readInbound(as: Envelope.self) == nil)
         #expect(try channel.finish().isClean)
     }
 
@@ -126,3 +149,17 @@ struct FragmentReassemblerTests {
         } throws: { TransportError.code(of: $0) == .protocolViolation }
     }
 }
+
+/// Records the ``BulkCreditGranted`` events that travel outbound past it.
+private final class CreditRecorder: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    var granted: [Int] = []
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if let credit = event as? BulkCreditGranted { granted.append(credit.bytes) }
+        context.triggerUserOutboundEvent(event, promise: promise)
+    }
+}
+
+@available(*, unavailable)
+extension CreditRecorder: Sendable {}

@@ -10,6 +10,7 @@ import Testing
 @Suite("Outbound lanes")
 struct OutboundLanesTests {
     static let fragmentSize = 64
+    static let bulkWindow = 1 << 20
 
     /// An EmbeddedChannel with the lanes handler, plus a valve that makes the channel
     /// unwritable after a given number of writes (what a full socket buffer does).
@@ -17,7 +18,7 @@ struct OutboundLanesTests {
         let channel = EmbeddedChannel()
         let valve = WritabilityValve()
         try channel.pipeline.syncOperations.addHandler(valve)
-        try channel.pipeline.syncOperations.addHandler(OutboundLanesHandler(fragmentSize: Self.fragmentSize, budget: budget))
+        try channel.pipeline.syncOperations.addHandler(OutboundLanesHandler(fragmentSize: Self.fragmentSize, bulkWindow: Self.bulkWindow, budget: budget))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 7)).wait()
         return (channel, valve)
     }
@@ -29,17 +30,19 @@ struct OutboundLanesTests {
         return frame
     }
 
+    /// Everything written, as the peer reads it (a fragment leaves as two buffers: its header
+    /// and its chunk).
     private func written(_ channel: EmbeddedChannel) throws -> [Envelope] {
-        var envelopes: [Envelope] = []
-        while let frame = try channel.readOutbound(as: ByteBuffer.self) {
-            envelopes.append(contentsOf: try decodeFrames(frame))
+        var stream = ByteBuffer()
+        while var buffer = try channel.readOutbound(as: ByteBuffer.self) {
+            stream.writeBuffer(&buffer)
         }
-        return envelopes
+        return try decodeFrames(stream)
     }
 
     /// Joins fragments with the real reassembler.
     private func reassemble(_ envelopes: [Envelope]) throws -> [Envelope] {
-        let channel = EmbeddedChannel(handler: FragmentReassembler(maxMessageSize: 1 << 20))
+        let channel = EmbeddedChannel(handler: FragmentReassembler(maxMessageSize: 1 << 20, budget: OutboundBudget(limit: 1 << 20)))
         for envelope in envelopes { try channel.writeInbound(envelope) }
         var result: [Envelope] = []
         while let envelope = try channel.readInbound(as: Envelope.self) { result.append(envelope) }
@@ -60,6 +63,27 @@ struct OutboundLanesTests {
         #expect(value2 && out.last?.fragment.last == true)
         #expect(try reassemble(out) == [large])
         #expect(try channel.finish().isClean)
+    }
+
+    @Test(
+        "a fragment's hand-written header and its chunk decode as the fragment protobuf describes",
+        arguments: [(UInt64(1), UInt64(0), false, 1), (300, 9_000_000, false, 127), (UInt64.max, 1, true, 128), (7, 0, true, 65_536)]
+    )
+    func fragmentHeaderIsTheProtobufEncoding(_ fields: (streamID: UInt64, totalSize: UInt64, last: Bool, chunkLength: Int)) throws {
+        let chunk = ByteBuffer(bytes: (0..<fields.chunkLength).map { UInt8($0 % 251) })
+        var frame = EnvelopeCoding.fragmentHeader(
+            streamID: fields.streamID, totalSize: fields.totalSize, last: fields.last, chunkLength: fields.chunkLength, allocator: ByteBufferAllocator()
+        )
+        frame.writeImmutableBuffer(chunk)
+        var expected = Envelope()
+        expected.fragment.streamID = fields.streamID
+        expected.fragment.totalSize = fields.totalSize
+        expected.fragment.last = fields.last
+        expected.fragment.chunk = Data(chunk.readableBytesView)
+        #expect(try decodeFrames(frame) == [expected])
+        // The same fields as swift-protobuf writes them (in another order): the same length.
+        let encoded = try EnvelopeCoding.frame(expected)
+        #expect(frame.readableBytes == encoded.readableBytes)
     }
 
     @Test("nothing of a large envelope is written while the channel is not writable, and small frames go first")
@@ -87,7 +111,7 @@ struct OutboundLanesTests {
         let budget = OutboundBudget(limit: 1 << 20)
         let (channel, valve) = try channel(budget: budget)
         let large = Fixtures.call(1, tag: "large", arguments: Data(repeating: 0x55, count: 2000))
-        valve.closeAfter(writes: 3)  // the "socket" takes three fragments, then is full
+        valve.closeAfter(writes: 6)  // the "socket" takes three fragments (a header and a chunk each), then is full
         channel.writeAndFlush(try framed(large, budget: budget), promise: nil)
         let head = try written(channel)
         #expect(head.count == 3)
@@ -104,6 +128,37 @@ struct OutboundLanesTests {
         let tail = try written(channel)
         #expect(tail.prefix(2).map(\.call.callID) == [2, 3])
         #expect(try reassemble(head + tail.dropFirst(2)) == [large])
+        #expect(try channel.finish().isClean)
+    }
+
+    @Test("the bulk lane stops once bulkWindow bytes are unacknowledged, resumes on the peer's credit, and small frames never wait for it")
+    func bulkWindowWaitsForCredit() throws {
+        let budget = OutboundBudget(limit: 1 << 20)
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(OutboundLanesHandler(fragmentSize: Self.fragmentSize, bulkWindow: 3 * Self.fragmentSize, budget: budget))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 7)).wait()
+        let large = Fixtures.call(1, tag: "large", arguments: Data((0..<1000).map { UInt8($0 % 241) }))
+        channel.writeAndFlush(try framed(large, budget: budget), promise: nil)
+        let head = try written(channel)
+        #expect(head.map(\.fragment.chunk.count) == [Self.fragmentSize, Self.fragmentSize, Self.fragmentSize])
+
+        channel.writeAndFlush(try framed(Fixtures.call(2), budget: budget), promise: nil)
+        #expect(try written(channel).map(\.call.callID) == [2])
+
+        // The peer consumed two fragments: two more may go.
+        channel.pipeline.triggerUserOutboundEvent(BulkCreditGranted(bytes: 2 * Self.fragmentSize), promise: nil)
+        let next = try written(channel)
+        #expect(next.count == 2)
+        var rest = head + next
+        while !(rest.last?.fragment.last ?? true) {
+            channel.pipeline.triggerUserOutboundEvent(BulkCreditGranted(bytes: Self.fragmentSize), promise: nil)
+            let more = try written(channel)
+            #expect(more.count == 1)
+            if more.isEmpty { break }
+            rest += more
+        }
+        #expect(try reassemble(rest) == [large])
+        #expect(budget.pendingBytes == 0)
         #expect(try channel.finish().isClean)
     }
 

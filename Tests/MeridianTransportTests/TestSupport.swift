@@ -51,7 +51,7 @@ enum Fixtures {
     }
 
     static func frame(_ envelope: Envelope) throws -> ByteBuffer {
-        try EnvelopeCoding.frame(envelope, allocator: ByteBufferAllocator())
+        try EnvelopeCoding.frame(envelope)
     }
 
     /// Quiet unless MERIDIAN_TEST_LOG is set (then everything goes to stderr).
