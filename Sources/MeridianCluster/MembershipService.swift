@@ -138,10 +138,10 @@ public final class MembershipService: Sendable {
         apply(state.withLock { $0.machine.receive(message, from: peer.address, now: now) })
     }
 
-    /// Whether the current incarnation of `node` was declared down (or removed). False for a
-    /// node this one never heard of: it is not known to be down.
-    public func isDeclaredDown(node: String) -> Bool {
-        if case .down = reachability(node: node, incarnation: 0) { return true }
+    /// Whether `incarnation` of `node` (0: its current one) was declared down, removed or
+    /// replaced by a newer one. False for a node this one never heard of: it is not known to be down.
+    public func isDeclaredDown(node: String, incarnation: UInt64 = 0) -> Bool {
+        if case .down = reachability(node: node, incarnation: incarnation) { return true }
         return false
     }
 

@@ -36,13 +36,21 @@ public final class GameServices: Sendable {
     private let front = Mutex<GameFront?>(nil)
     private let onlineClientsProvider = Mutex<StoredClosure<Int>?>(nil)
     /// Matches found gone from their live node while local players were still in them, and
-    /// since when (``endVanishedMatches()``).
+    /// since when (``endVanishedMatches(_:)``).
     private let vanishedSince = Mutex<[UUID: AnyClock.Instant]>([:])
+    /// When this node first saw players of its in a match (``endVanishedMatches(_:)``).
+    private let firstSeenInMatch = Mutex<[UUID: AnyClock.Instant]>([:])
+    /// Beyond the rules' time limit, what a match may take at most: the lobby's wait for its
+    /// players, the countdown and the post-game.
+    package static let longestMatchMargin: Duration = .seconds(120)
     /// Fires when a shard this node held is released (``shutdown(drainTimeout:)`` waits on it).
     private let shardsReleased = Broadcast<Void>()
-    /// How often the watcher reconciles besides on membership changes (a missed or failed step
-    /// is retried then).
-    static let reconcileInterval: Duration = .seconds(2)
+    /// A reconciling pass that left work undone (a call failed) runs again after this pause,
+    /// until one completes.
+    static let reconcileRetryPause: Duration = .seconds(2)
+    /// How often the matches of this node's busy players are looked at for any that vanished
+    /// (``endVanishedMatches(_:)``): only a match seen for longer than one can run is asked about.
+    package static let vanishedSweepInterval: Duration = .seconds(30)
 
     private init(system: ClusterSystem, topology: Topology, regionServices: RegionServices, catalog: LocalCatalog?, fixedRules: GameRules?, logger: Logger) {
         self.system = system
@@ -76,21 +84,33 @@ public final class GameServices: Sendable {
         }
         let changes = system.membership.changes()
         let clock = system.clock
-        let firstPass = clock.now.advanced(by: reconcileInterval)
         game.watcher.withLock {
             $0 = Task { [weak game] in
-                // Reconcile on every change and every `reconcileInterval` on the node's clock.
+                // A pass on every membership change, and again after a pause while one leaves
+                // work undone; the vanished-match sweep on its own slow timer.
+                let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await _ in changes { await game?.reconcile() }
+                        for await _ in changes { wake.yield() }
+                        wake.finish()
                     }
                     group.addTask {
-                        var next = firstPass
+                        var retry: Task<Void, Never>?
+                        for await _ in wakeups {
+                            retry?.cancel()
+                            guard let complete = await game?.reconcile(), !complete else { continue }
+                            retry = Task {
+                                try? await clock.sleep(for: reconcileRetryPause)
+                                if !Task.isCancelled { wake.yield() }
+                            }
+                        }
+                        retry?.cancel()
+                    }
+                    group.addTask {
                         while !Task.isCancelled {
-                            try? await clock.sleep(until: next)
-                            guard !Task.isCancelled else { return }
-                            await game?.reconcile()
-                            next = max(next.advanced(by: reconcileInterval), clock.now)
+                            try? await clock.sleep(for: vanishedSweepInterval)
+                            guard !Task.isCancelled, let game else { return }
+                            await game.endVanishedMatches(game.busySessions)
                         }
                     }
                 }
@@ -257,13 +277,20 @@ public final class GameServices: Sendable {
 
     // MARK: Reconciling with membership
 
-    func reconcile() async {
+    /// Brings this node in line with the membership: drains the shards it no longer owns, ends
+    /// the matches lost with their nodes for the players who live here, and queues their
+    /// tickets again at a matchmaker that moved. Returns false when a step failed (it is retried).
+    func reconcile() async -> Bool {
         await drainMovedShards()
-        // Only players that are queued or in a match need watching; their homes keep the list.
-        let sessions = regionServices.busyPlayers.map { (home: $0.home, session: $0.session) }
-        await endMatchesOnLostNodes(sessions, members: system.membership.members)
-        await endVanishedMatches(sessions)
-        await requeueMissingTickets(sessions)
+        let sessions = busySessions
+        let ended = await endMatchesOnLostNodes(sessions, members: system.membership.members)
+        let requeued = await requeueMissingTickets(sessions)
+        return ended && requeued
+    }
+
+    /// Only players that are queued or in a match need watching; their homes keep the list.
+    var busySessions: [(home: PlayerHome, session: PlayerSession)] {
+        regionServices.busyPlayers.map { (home: $0.home, session: $0.session) }
     }
 
     private func drainMovedShards() async {
@@ -273,8 +300,9 @@ public final class GameServices: Sendable {
         }
     }
 
-    private func endMatchesOnLostNodes(_ sessions: [(home: PlayerHome, session: PlayerSession)], members: [Member]) async {
+    private func endMatchesOnLostNodes(_ sessions: [(home: PlayerHome, session: PlayerSession)], members: [Member]) async -> Bool {
         let alive = Set(members.filter { !$0.status.isTerminal }.map(\.id))
+        var complete = true
         for (home, session) in sessions {
             guard case .inMatch(let match) = session,
                   !alive.contains(MemberID(node: match.node, incarnation: match.incarnation))
@@ -284,16 +312,21 @@ public final class GameServices: Sendable {
                     logger.info("match lost with its node; player freed", metadata: ["meridian.match": "\(match.matchID)", "meridian.node": "\(match.node)"])
                 }
             } catch {
+                complete = false
                 logger.warning("could not record a lost match yet; will retry", metadata: ["meridian.error": "\(error)"])
             }
         }
+        return complete
     }
 
-    /// A player whose match no longer exists on its live node (it ended while an assignment to
-    /// it was still on its way here, say) would wait forever: once the match has been gone
-    /// for 10 s — time for its own result to arrive, which counts if it does — the player's
-    /// match ends as `abandoned`. One status call per distinct match.
-    private func endVanishedMatches(_ sessions: [(home: PlayerHome, session: PlayerSession)]) async {
+    /// A safety net for a player whose match no longer exists on its live node without the
+    /// player's result having reached here (the match gave up delivering it after its retry
+    /// limit, say): normally never needed, since a match is released only after its results
+    /// are delivered and a lost node is handled on its membership change. A match is asked
+    /// about (one status call) only once this node has seen players in it for longer than a
+    /// match can run; once it has been gone for another sweep — time for its own result to
+    /// arrive, which counts if it does — the player's match ends as `abandoned`.
+    func endVanishedMatches(_ sessions: [(home: PlayerHome, session: PlayerSession)]) async {
         var players: [UUID: [PlayerHome]] = [:]
         var assignments: [UUID: MatchAssignment] = [:]
         for (home, session) in sessions {
@@ -301,8 +334,15 @@ public final class GameServices: Sendable {
             players[match.matchID, default: []].append(home)
             assignments[match.matchID] = match
         }
+        let now = system.clock.now
+        let longest = Duration.seconds(rules.timeLimitSeconds) + Self.longestMatchMargin
+        let overdue = firstSeenInMatch.withLock { seen -> Set<UUID> in
+            seen = seen.filter { assignments[$0.key] != nil }
+            for matchID in assignments.keys where seen[matchID] == nil { seen[matchID] = now }
+            return Set(seen.filter { $0.value.duration(to: now) > longest }.keys)
+        }
         var gone: Set<UUID> = []
-        for (matchID, assignment) in assignments {
+        for (matchID, assignment) in assignments where overdue.contains(matchID) {
             do {
                 _ = try await ClusterSystem.withCallTimeout(.seconds(2)) { @Sendable in try await self.match(assignment).status() }
             } catch let error as ClusterError where error.code == .actorNotFound {
@@ -311,11 +351,10 @@ public final class GameServices: Sendable {
                 continue  // unknown: ask again next time
             }
         }
-        let now = system.clock.now
         let due = vanishedSince.withLock { since -> Set<UUID> in
             since = since.filter { gone.contains($0.key) }
             for matchID in gone where since[matchID] == nil { since[matchID] = now }
-            return Set(since.filter { $0.value.duration(to: now) >= .seconds(10) }.keys)
+            return Set(since.filter { $0.value.duration(to: now) >= Self.vanishedSweepInterval }.keys)
         }
         for matchID in due {
             for home in players[matchID] ?? [] {
@@ -329,7 +368,7 @@ public final class GameServices: Sendable {
     /// Every queued ticket owned here must be known to its region's matchmaker: after the
     /// matchmaker moved (its node was lost) the new one starts empty and learns the tickets
     /// from their owners here. Asked in one call per region.
-    private func requeueMissingTickets(_ sessions: [(home: PlayerHome, session: PlayerSession)]) async {
+    private func requeueMissingTickets(_ sessions: [(home: PlayerHome, session: PlayerSession)]) async -> Bool {
         var byRegion: [String: [QueueTicket]] = [:]
         for (home, session) in sessions {
             guard case .queued(let ticket, let region) = session,
@@ -337,6 +376,7 @@ public final class GameServices: Sendable {
             else { continue }
             byRegion[region, default: []].append(ticket)
         }
+        var complete = true
         for (region, tickets) in byRegion {
             do {
                 let ids = tickets.map(\.id)
@@ -346,14 +386,18 @@ public final class GameServices: Sendable {
                         _ = try await withMatchmaker(of: region) { try await $0.requeue(ticket) }
                         logger.info("ticket queued again at the region's matchmaker", metadata: ["meridian.ticket": "\(ticket.id)", "meridian.region": "\(region)"])
                     } catch {
-                        // Cancelled meanwhile (the home refuses), or the matchmaker moved again: next pass.
+                        // Cancelled meanwhile (the home refuses; the next pass finds it idle), or
+                        // the matchmaker moved again: try again.
+                        complete = false
                         logger.debug("ticket not queued again", metadata: ["meridian.ticket": "\(ticket.id)", "meridian.error": "\(error)"])
                     }
                 }
             } catch {
+                complete = false
                 logger.debug("could not check tickets at the matchmaker yet", metadata: ["meridian.region": "\(region)", "meridian.error": "\(error)"])
             }
         }
+        return complete
     }
 
     // MARK: Shutdown

@@ -284,6 +284,12 @@ public distributed actor PlayerHome: PassivatableActor {
         switch session {
         case .queued(let current, _) where current.id == ticketID:
             session = .inMatch(match)
+            // Seated on a node already declared down: the game layer's pass on that membership
+            // change may have looked before this seat was recorded, so end it here. (The seat is
+            // recorded before this looks, and the pass looks after the change: one of them sees it.)
+            if actorSystem.membership.isDeclaredDown(node: match.node, incarnation: match.incarnation) {
+                _ = try? await endMatch(match.matchID, outcome: .serverLost)
+            }
         case .inMatch(let current) where current.matchID == match.matchID:
             return
         default:

@@ -1,5 +1,6 @@
 import Distributed
 import Foundation
+import MeridianClock
 import MeridianCluster
 import MeridianGame
 import MeridianMatchmaking
@@ -119,6 +120,56 @@ struct MatchFlowTests {
                     guard try await home.currentSession() == .idle else { return false }
                     return try await home.recentMatches(limit: 5).map(\.outcome) == ["abandoned"]
                 }
+            }
+        }
+    }
+
+    /// A seat on a node incarnation already declared down when the assignment arrives (the
+    /// game layer's pass on that change looked before the seat was recorded) ends at once with
+    /// a `server_lost` result: no player waits on a match nobody will end.
+    @Test func aSeatOnANodeAlreadyDownEndsAtOnceAsServerLost() async throws {
+        let clock = ManualClock()  // never advanced: nothing periodic can help
+        try await GameTestCluster.with(options: .init(clock: clock)) { cluster in
+            let player = try await cluster.createPlayer("late", home: "eu-west")
+            let home = try cluster.home(of: player, region: "eu-west")
+            let ticket = QueueTicket(id: UUID(), members: [.init(player: player, homeRegion: "eu-west")], rttMilliseconds: [:])
+            _ = try await home.beginQueue(ticket: ticket, region: "eu-west")
+            // eu-west-2's first incarnation: the node runs a later one, so that one is down.
+            let match = MatchAssignment(matchID: UUID(), region: "eu-west", shard: 0, node: "eu-west-2", incarnation: 1)
+            try await home.matchAssigned(ticketID: ticket.id, match: match)
+            #expect(try await home.currentSession() == .idle)
+            #expect(try await home.recentMatches(limit: 5).map(\.outcome) == ["server_lost"])
+        }
+    }
+
+    /// A player seated in a match that no longer exists on its live node (the match gave up
+    /// delivering the player's result, say) is freed by the slow sweep as `abandoned` — not
+    /// before the match has been seen for longer than a match can run. Stepped on the clock.
+    @Test func aPlayerInAMatchThatVanishedFromALiveNodeIsFreedByTheSweep() async throws {
+        let clock = ManualClock()
+        let rules = GameTestCluster.fastRules(timeLimitSeconds: 60)
+        try await GameTestCluster.with(rules: rules, options: .init(clock: clock)) { cluster in
+            let player = try await cluster.createPlayer("stranded", home: "eu-west")
+            let home = try cluster.home(of: player, region: "eu-west")
+            let ticket = QueueTicket(id: UUID(), members: [.init(player: player, homeRegion: "eu-west")], rttMilliseconds: [:])
+            _ = try await home.beginQueue(ticket: ticket, region: "eu-west")
+            let node = try #require(cluster.node("eu-west-2"))
+            let match = MatchAssignment(matchID: UUID(), region: "eu-west", shard: 0, node: "eu-west-2", incarnation: node.system.incarnation)
+            try await home.matchAssigned(ticketID: ticket.id, match: match)
+            #expect(try await home.currentSession() == .inMatch(match))
+
+            // Up to the longest a 60 s match can run, nobody asks and the player stays seated.
+            let longest = Duration.seconds(60) + GameServices.longestMatchMargin
+            var stepped = Duration.zero
+            while stepped + GameServices.vanishedSweepInterval < longest {
+                clock.advance(by: GameServices.vanishedSweepInterval)
+                stepped += GameServices.vanishedSweepInterval
+                #expect(try await home.currentSession() == .inMatch(match))
+            }
+            try await cluster.eventually("the sweep freed the player with an abandoned result") {
+                clock.advance(by: GameServices.vanishedSweepInterval)
+                guard try await home.currentSession() == .idle else { return false }
+                return try await home.recentMatches(limit: 5).map(\.outcome) == ["abandoned"]
             }
         }
     }
