@@ -97,6 +97,24 @@ struct GameClientTests {
         }
     }
 
+    /// A request made on a connection that has just closed — before its owner heard of the
+    /// close — fails with `connectionClosed` instead of waiting forever for a reply.
+    @Test func aRequestOnAClosedConnectionFailsAtOnce() async throws {
+        try await withScoped({ try await FakeGateway.start(group: group) { request, peer in
+            _ = Reply.basics(request, peer)
+        } }, teardown: { await $0.stop() }) { gateway in
+            let connection = try await MeridianClientConnection.connect(host: "127.0.0.1", port: gateway.port, group: group, logger: testLogger())
+            await connection.close()
+            var ping = Meridian_Client_V1_Ping()
+            ping.clientTimeUs = 1
+            // A timeout far beyond the test's patience: only the closed channel can end this.
+            let error = await #expect(throws: MeridianClientError.self) {
+                _ = try await connection.request(.ping(ping), timeout: .seconds(3600))
+            }
+            #expect(error?.code == .connectionClosed, "\(String(describing: error))")
+        }
+    }
+
     @Test func pushesReachTheStreamAndTheEvents() async throws {
         try await withScoped({ try await FakeGateway.start(group: group) { request, peer in
             if Reply.basics(request, peer) { return }

@@ -111,7 +111,13 @@ package final class MeridianClientConnection: Sendable {
         var message = ClientMessage()
         message.body = body
         let request = OutboundRequest(message: message, reply: reply, timeout: TimeAmount(timeout ?? configuration.requestTimeout))
-        channel.writeAndFlush(request, promise: nil)
+        // On a channel that closed meanwhile the write never reaches the handler that answers
+        // or times out requests: its failure must fail the reply, or this would wait forever.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { error in
+            reply.fail(MeridianClientError(.connectionClosed, "the request could not be sent (\(error)); reconnect"))
+        }
+        channel.writeAndFlush(request, promise: written)
         do {
             return try await reply.futureResult.get()
         } catch let error as MeridianClientError {
