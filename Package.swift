@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "meridian", targets: ["meridian"]),
+        .executable(name: "meridian-bench", targets: ["meridian-bench"]),
         .library(name: "MeridianCluster", targets: ["MeridianCluster"]),
     ],
     dependencies: [
@@ -33,7 +34,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
-        // Benchmark peer only (`meridian bench rpc`): never imported by the cluster itself.
+        // Benchmark peer only (`meridian-bench rpc`): never linked into `meridian`.
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
@@ -181,18 +182,40 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // `meridian bench …`: benchmark programs and their peers (raw NIO echo, grpc-swift-2).
+        // Latency percentiles (HdrHistogram) for the load generator and the benchmarks.
+        .target(
+            name: "MeridianLatency",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: swiftSettings
+        ),
+        // What the `meridian` and `meridian-bench` commands share: logging and secret options,
+        // loading a topology file, a node's cluster configuration.
+        .target(
+            name: "MeridianCommandLine",
+            dependencies: [
+                "MeridianCatalog",
+                "MeridianCluster",
+                "MeridianTopology",
+                "MeridianTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `meridian-bench …`'s measuring parts and its peers (raw NIO echo, grpc-swift-2).
         .target(
             name: "MeridianBench",
             dependencies: [
                 "MeridianCluster",
+                "MeridianLatency",
                 "MeridianTransport",
                 "MeridianWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -298,7 +321,8 @@ let package = Package(
                 "MeridianRegion",
                 "MeridianTransport",
                 "MeridianCluster",
-                "MeridianBench",
+                "MeridianLatency",
+                "MeridianCommandLine",
                 "MeridianObservability",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
@@ -310,6 +334,33 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `meridian-bench …`: the benchmark programs, apart so that a node never links their
+        // peers (grpc-swift-2, NIOExtras) and the main job builds without them.
+        .executableTarget(
+            name: "meridian-bench",
+            dependencies: [
+                "MeridianBench",
+                "MeridianLatency",
+                "MeridianCommandLine",
+                "MeridianCatalog",
+                "MeridianCluster",
+                "MeridianIdentity",
+                "MeridianMatchmaking",
+                "MeridianMembership",
+                "MeridianSimulation",
+                "MeridianStorage",
+                "MeridianTopology",
+                "MeridianTransport",
+                "MeridianWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,16 +1,19 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MeridianCatalog
 import MeridianCluster
 import MeridianTopology
 import MeridianTransport
 
 /// Options every long-running command shares.
-struct LoggingOptions: ParsableArguments {
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = ProcessInfo.processInfo.environment["MERIDIAN_LOG_LEVEL"] ?? "info"
+package struct LoggingOptions: ParsableArguments {
+    package init() {}
 
-    func bootstrap() -> Logger {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    package var logLevel: String = ProcessInfo.processInfo.environment["MERIDIAN_LOG_LEVEL"] ?? "info"
+
+    package func bootstrap() -> Logger {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -22,11 +25,13 @@ struct LoggingOptions: ParsableArguments {
 }
 
 /// Where the cluster secret comes from: `--secret-file`, else `MERIDIAN_CLUSTER_SECRET`.
-struct SecretOptions: ParsableArguments {
-    @Option(help: "File holding the cluster secret (at least 16 characters). Default: $MERIDIAN_CLUSTER_SECRET.")
-    var secretFile: String?
+package struct SecretOptions: ParsableArguments {
+    package init() {}
 
-    func load() throws -> ClusterSecret {
+    @Option(help: "File holding the cluster secret (at least 16 characters). Default: $MERIDIAN_CLUSTER_SECRET.")
+    package var secretFile: String?
+
+    package func load() throws -> ClusterSecret {
         if let secretFile {
             let text = try String(contentsOfFile: secretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             guard let secret = ClusterSecret(text: text) else {
@@ -46,7 +51,7 @@ struct SecretOptions: ParsableArguments {
 
 extension Topology {
     /// Loads a topology file, printing every problem with its line on failure.
-    static func loadOrExplain(_ path: String) throws -> (Topology, String) {
+    package static func loadOrExplain(_ path: String) throws -> (Topology, String) {
         do {
             let topology = try TopologyLoader.load(path: path)
             let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -59,12 +64,12 @@ extension Topology {
 
     /// True when every node listens on loopback: a local run, where inter-region latency is
     /// simulated on the wire.
-    var isLocal: Bool {
+    package var isLocal: Bool {
         nodes.allSatisfy { $0.cluster.host.hasPrefix("127.") || $0.cluster.host == "localhost" }
     }
 
     /// The configuration of `nodeID`'s actor system.
-    func clusterConfiguration(node nodeID: String, yaml: String, secret: ClusterSecret) throws -> ClusterSystem.Configuration {
+    package func clusterConfiguration(node nodeID: String, yaml: String, secret: ClusterSecret) throws -> ClusterSystem.Configuration {
         guard let node = node(id: nodeID) else {
             throw ValidationError("node '\(nodeID)' is not in the topology (nodes: \(nodes.map(\.id).joined(separator: ", ")))")
         }
@@ -80,5 +85,22 @@ extension Topology {
         configuration.oneWayLatency = { latency.oneWay(from: $0, to: $1) }
         configuration.emulateLatency = isLocal
         return configuration
+    }
+}
+
+/// The path of this process's executable (to start more of itself: nodes, workers, peers).
+package func currentExecutablePath() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+}
+
+extension CatalogContent {
+    /// Loads a catalog file, printing every problem with its line on failure (exit 1).
+    package static func loadOrExplain(_ path: String) throws -> CatalogContent {
+        do {
+            return try CatalogLoader.load(path: path)
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(1)
+        }
     }
 }

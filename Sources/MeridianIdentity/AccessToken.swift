@@ -62,7 +62,7 @@ enum AccessTokenFormat {
 ///
 /// New keys are RSA-2048 signing with RSASSA-PSS and SHA-256 (JWT's PS256): what every gateway
 /// does per login is verify, and an RSA verification (public exponent 65537) costs ~20 µs on the
-/// 2-core development machine where Ed25519 costs 67 µs and ECDSA P-256 51 µs (`meridian bench
+/// 2-core development machine where Ed25519 costs 67 µs and ECDSA P-256 51 µs (`meridian-bench
 /// identity`); signing costs ~1 ms, once per login or refresh, at the authority. Ed25519 keys
 /// made by earlier versions keep signing until rotated and verifying until their tokens expire.
 /// Stored as the key's own bytes: 32 raw bytes for Ed25519, DER for RSA.

@@ -106,10 +106,10 @@ package struct LatencyRecorder: Sendable {
     }
 }
 
-// Prefixed names: other benchmark files in this module may add their own Duration helpers.
+// Prefixed names: they are for measuring, not part of the node's vocabulary.
 extension Duration {
     /// This duration in whole nanoseconds, 0 if negative, `UInt64.max` if enormous.
-    var benchNanoseconds: UInt64 {
+    package var benchNanoseconds: UInt64 {
         let (seconds, attoseconds) = self.components
         if seconds < 0 || (seconds == 0 && attoseconds < 0) { return 0 }
         let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
@@ -118,13 +118,13 @@ extension Duration {
     }
 
     /// This duration in microseconds, as ``BenchResult`` reports latencies.
-    var benchMicroseconds: Double {
+    package var benchMicroseconds: Double {
         let (seconds, attoseconds) = self.components
         return Double(seconds) * 1e6 + Double(attoseconds) / 1e12
     }
 
     /// This duration in seconds.
-    var benchSeconds: Double {
+    package var benchSeconds: Double {
         let (seconds, attoseconds) = self.components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

@@ -1,3 +1,5 @@
+import MeridianLatency
+import MeridianCommandLine
 import ArgumentParser
 import Foundation
 import Logging
@@ -6,11 +8,11 @@ import MeridianCluster
 import MeridianStorage
 import MeridianTransport
 
-/// `meridian bench …`: benchmark programs. Build with `-c release` before quoting figures.
+/// `meridian-bench …`: benchmark programs. Build with `-c release` before quoting figures.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Benchmarks (run release builds: swift run -c release meridian bench …).",
+        commandName: "meridian-bench",
+        abstract: "Meridian's benchmarks (run release builds: swift run -c release meridian-bench …).",
         subcommands: [RPC.self, Ledger.self, Catalog.self, Identity.self, Tick.self, Matchmaker.self, ServeRPC.self, ServeEcho.self, ServeGRPC.self]
     )
 
@@ -20,7 +22,7 @@ struct BenchCommand: AsyncParsableCommand {
             abstract: "Remote distributed-actor calls vs a raw NIO echo and grpc-swift-2 (1, 16, 256 in flight; 64-byte payload)."
         )
 
-        @Flag(help: "Print one JSON object per case and concurrency.")
+        @Flag(help: "Print the results as one JSON array (one object per case and concurrency).")
         var json = false
 
         @Option(help: "Measured seconds per case.")
@@ -34,7 +36,7 @@ struct BenchCommand: AsyncParsableCommand {
         func run() async throws {
             var logger = logging.bootstrap()
             logger.logLevel = .warning
-            var benchmark = RPCBenchmark(executable: LocalClusterService.executablePath(), logger: logger)
+            var benchmark = RPCBenchmark(executable: currentExecutablePath(), logger: logger)
             benchmark.duration = .milliseconds(Int(seconds * 1000))
             benchmark.cases = Set(cases)
             let json = self.json
@@ -78,12 +80,12 @@ struct BenchCommand: AsyncParsableCommand {
 }
 
 extension BenchCommand {
-    /// `meridian bench ledger`: group-committed ledger appends on SQLite and PostgreSQL.
+    /// `meridian-bench ledger`: group-committed ledger appends on SQLite and PostgreSQL.
     struct Ledger: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ledger",
             abstract: "Ledger appends/s and latency with 1,000 players and 64 concurrent writers, on SQLite and PostgreSQL.",
-            discussion: "PostgreSQL is used when MERIDIAN_TEST_POSTGRES_URL is set: run `scripts/with-postgres .build-release/release/meridian bench ledger`."
+            discussion: "PostgreSQL is used when MERIDIAN_TEST_POSTGRES_URL is set: run `scripts/with-postgres .build-release/release/meridian-bench ledger`."
         )
 
         @Flag(help: "Print one JSON object per backend.") var json = false

@@ -1,3 +1,4 @@
+import MeridianCommandLine
 import ArgumentParser
 import Foundation
 import Logging
@@ -5,7 +6,7 @@ import MeridianCatalog
 import MeridianTopology
 
 extension BenchCommand {
-    /// `meridian bench catalog`: local read cost during publishes, and publish-to-visible-everywhere time.
+    /// `meridian-bench catalog`: local read cost during publishes, and publish-to-visible-everywhere time.
     struct Catalog: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "catalog",
@@ -13,7 +14,7 @@ extension BenchCommand {
             discussion: """
                 Goals on a 2-core box (not test assertions): a read ≤ 1 µs; a publish visible everywhere within the \
                 topology's largest simulated round trip + 100 ms. Run a release build: \
-                swift build -c release --scratch-path .build-release --product meridian && .build-release/release/meridian bench catalog
+                swift build -c release --scratch-path .build-release --product meridian-bench && .build-release/release/meridian-bench catalog
                 """
         )
 
@@ -69,7 +70,7 @@ extension BenchCommand {
     }
 }
 
-/// Both parts of `meridian bench catalog`, as JSON or a table.
+/// Both parts of `meridian-bench catalog`, as JSON or a table.
 struct CatalogBenchReport: Codable {
     /// Milliseconds between version swaps during the read cases.
     var swapIntervalMs: Double

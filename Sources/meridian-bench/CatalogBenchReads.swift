@@ -1,9 +1,11 @@
+import MeridianLatency
+import MeridianCommandLine
 import Foundation
 import MeridianBench
 import MeridianCatalog
 import Synchronization
 
-/// `meridian bench catalog`, part 1: how long `LocalCatalog.current` (and a typical lookup through it)
+/// `meridian-bench catalog`, part 1: how long `LocalCatalog.current` (and a typical lookup through it)
 /// takes while another thread swaps in a new version every `publishInterval` — far more often than real
 /// publishes, so the readers always race a writer.
 ///
@@ -114,9 +116,9 @@ struct CatalogReadBenchmark {
         let merged = LatencyRecorder.merged(all.map(\.0)) ?? LatencyRecorder()
         let reads = all.map(\.1).reduce(0, +)
         // Mean time per read as each reader saw it (its time over its reads), averaged over the readers.
-        let nsPerOp = all.map { $0.2.benchNanoseconds / Double(max(1, $0.1)) }.reduce(0, +) / Double(max(1, all.count))
-        let seconds = duration.benchNanoseconds / 1e9
-        func perRead(_ batchTime: Duration) -> Double { batchTime.benchNanoseconds / Double(batch) }
+        let nsPerOp = all.map { $0.2.benchMicroseconds * 1e3 / Double(max(1, $0.1)) }.reduce(0, +) / Double(max(1, all.count))
+        let seconds = duration.benchSeconds
+        func perRead(_ batchTime: Duration) -> Double { batchTime.benchMicroseconds * 1e3 / Double(batch) }
         return Result(
             case: lookup ? "lookup" : "current", readers: readers, nsPerOp: nsPerOp,
             p50Ns: perRead(merged.p50), p99Ns: perRead(merged.p99), p999Ns: perRead(merged.p999), maxBatchNs: perRead(merged.max),
@@ -129,12 +131,5 @@ struct CatalogReadBenchmark {
         var copy = content
         copy.config.values["bench_generation"] = .int(Int64(index))
         return copy
-    }
-}
-
-extension Duration {
-    /// This duration in nanoseconds, as a Double.
-    var benchNanoseconds: Double {
-        Double(components.seconds) * 1e9 + Double(components.attoseconds) / 1e9
     }
 }

@@ -1,3 +1,5 @@
+import MeridianLatency
+import MeridianCommandLine
 import Foundation
 import Logging
 import MeridianBench
@@ -8,7 +10,7 @@ import MeridianTopology
 import MeridianTransport
 import Synchronization
 
-/// `meridian bench catalog`, part 2: the time from `publish` until every node of every region serves
+/// `meridian-bench catalog`, part 2: the time from `publish` until every node of every region serves
 /// the new version, on the nodes of a topology (Topology/local.yaml: 3 regions, 2 nodes each) run as
 /// in-process ClusterSystems with the topology's inter-region latency emulated on the wire, each with its
 /// catalog replica persisting to a temporary directory (the leader's fsync is in the path).
@@ -153,13 +155,13 @@ struct CatalogVisibilityBenchmark {
             RegionResult(
                 region: name,
                 oneWayFromPrimaryMs: (perRegion[name] == nil ? farthest : topology.latency.oneWay(from: topology.catalogPrimary, to: name))
-                    .benchNanoseconds / 1e6,
-                p50Ms: recorder.p50.benchNanoseconds / 1e6,
-                p99Ms: recorder.p99.benchNanoseconds / 1e6,
-                maxMs: recorder.max.benchNanoseconds / 1e6
+                    .benchMicroseconds / 1e3,
+                p50Ms: recorder.p50.benchMicroseconds / 1e3,
+                p99Ms: recorder.p99.benchMicroseconds / 1e3,
+                maxMs: recorder.max.benchMicroseconds / 1e3
             )
         }
-        let largest = topology.latency.largestRoundTrip.benchNanoseconds / 1e6
+        let largest = topology.latency.largestRoundTrip.benchMicroseconds / 1e3
         return Result(
             publishes: publishes,
             nodes: running.count,
@@ -167,7 +169,7 @@ struct CatalogVisibilityBenchmark {
             goalMs: largest + 100,
             regions: topology.regions.map(\.name).compactMap { name in perRegion[name].map { result(name, $0) } },
             everywhere: result("everywhere", everywhere),
-            publishCallP50Ms: calls.p50.benchNanoseconds / 1e6
+            publishCallP50Ms: calls.p50.benchMicroseconds / 1e3
         )
     }
 

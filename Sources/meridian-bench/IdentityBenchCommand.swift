@@ -1,3 +1,5 @@
+import MeridianLatency
+import MeridianCommandLine
 import ArgumentParser
 import Crypto
 import CryptoExtras
@@ -13,7 +15,7 @@ import MeridianTransport
 import MeridianWire
 
 extension BenchCommand {
-    /// `meridian bench identity`: token verification, refresh latency per region, password logins/s.
+    /// `meridian-bench identity`: token verification, refresh latency per region, password logins/s.
     struct Identity: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "identity",
@@ -23,7 +25,7 @@ extension BenchCommand {
                 authority + 10 ms; transfer p99 ≤ 4 × the pair's RTT + 50 ms (a player with --ledger-events \
                 events). The nodes of the topology run in this process with its latency emulated; every node \
                 keeps its region's data (and the authority its accounts) in SQLite in a temporary directory. \
-                Run a release build: swift build -c release --product meridian && .build/release/meridian bench identity
+                Run a release build: swift build -c release --product meridian-bench && .build/release/meridian-bench identity
                 """
         )
 
@@ -139,7 +141,7 @@ struct TokenVerificationBenchmark {
         for _ in 0..<iterations where verify() { valid += 1 }
         let elapsed = start.duration(to: clock.now)
         guard valid == iterations else { throw ValidationError("a valid signature failed verification") }
-        return elapsed.benchNanoseconds / Double(iterations)
+        return elapsed.benchMicroseconds * 1e3 / Double(iterations)
     }
 }
 
@@ -281,8 +283,8 @@ struct IdentityClusterBenchmark {
             }
             let rtt = topology.latency.oneWay(from: region, to: topology.identityAuthority) * 2
             refresh.append(RegionRefresh(
-                region: region, rttToAuthorityMs: rtt.benchNanoseconds / 1e6, p50Ms: recorder.p50.benchNanoseconds / 1e6,
-                p99Ms: recorder.p99.benchNanoseconds / 1e6, goalMs: rtt.benchNanoseconds / 1e6 + 10
+                region: region, rttToAuthorityMs: rtt.benchMicroseconds / 1e3, p50Ms: recorder.p50.benchMicroseconds / 1e3,
+                p99Ms: recorder.p99.benchMicroseconds / 1e3, goalMs: rtt.benchMicroseconds / 1e3 + 10
             ))
         }
         // Password logins at the authority, from its own node (no network in the way: the hash is the cost).
@@ -328,8 +330,8 @@ struct IdentityClusterBenchmark {
         let parameters = PasswordHasher.Parameters()
         let logins = Logins(
             node: authority.system.nodeID, concurrency: loginConcurrency, logins: merged.count,
-            perSecond: Double(merged.count) / (elapsed.benchNanoseconds / 1e9),
-            p50Ms: merged.p50.benchNanoseconds / 1e6, p99Ms: merged.p99.benchNanoseconds / 1e6,
+            perSecond: Double(merged.count) / elapsed.benchSeconds,
+            p50Ms: merged.p50.benchMicroseconds / 1e3, p99Ms: merged.p99.benchMicroseconds / 1e3,
             scrypt: "N=2^\(parameters.logRounds) r=\(parameters.blockSize) p=\(parameters.parallelism)"
         )
         let transfers = try await measureTransfers(running: running, authority: authority.identity, progress: progress)
@@ -363,9 +365,9 @@ struct IdentityClusterBenchmark {
                 }
                 let rtt = topology.latency.oneWay(from: from, to: to) * 2
                 results.append(PairTransfers(
-                    from: from, to: to, transfers: recorder.count, ledgerEvents: ledgerEvents, rttMs: rtt.benchNanoseconds / 1e6,
-                    p50Ms: recorder.p50.benchNanoseconds / 1e6, p99Ms: recorder.p99.benchNanoseconds / 1e6,
-                    goalMs: 4 * rtt.benchNanoseconds / 1e6 + 50
+                    from: from, to: to, transfers: recorder.count, ledgerEvents: ledgerEvents, rttMs: rtt.benchMicroseconds / 1e3,
+                    p50Ms: recorder.p50.benchMicroseconds / 1e3, p99Ms: recorder.p99.benchMicroseconds / 1e3,
+                    goalMs: 4 * rtt.benchMicroseconds / 1e3 + 50
                 ))
             }
         }

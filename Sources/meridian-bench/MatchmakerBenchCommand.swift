@@ -1,3 +1,5 @@
+import MeridianLatency
+import MeridianCommandLine
 import ArgumentParser
 import Foundation
 import MeridianBench
@@ -5,7 +7,7 @@ import MeridianMatchmaking
 import MeridianSimulation
 
 extension BenchCommand {
-    /// `meridian bench matchmaker`: one region's matchmaking pool under a Poisson arrival of
+    /// `meridian-bench matchmaker`: one region's matchmaking pool under a Poisson arrival of
     /// tickets, in real time, with a pass every 100 ms as the region's matchmaker runs it.
     struct Matchmaker: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -60,7 +62,7 @@ extension BenchCommand {
     }
 }
 
-/// One case of `meridian bench matchmaker`, with the JSON keys the reports read.
+/// One case of `meridian-bench matchmaker`, with the JSON keys the reports read.
 struct MatchmakerBenchResult: Codable, Sendable {
     var `case`: String
     var tickets: Int

@@ -1,10 +1,12 @@
+import MeridianLatency
+import MeridianCommandLine
 import ArgumentParser
 import Foundation
 import MeridianBench
 import MeridianSimulation
 
 extension BenchCommand {
-    /// `meridian bench tick`: the authoritative match tick run in-process, without the network.
+    /// `meridian-bench tick`: the authoritative match tick run in-process, without the network.
     struct Tick: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "tick",
@@ -59,7 +61,7 @@ extension BenchCommand {
     }
 }
 
-/// One case of `meridian bench tick`, with the JSON keys the reports read.
+/// One case of `meridian-bench tick`, with the JSON keys the reports read.
 struct TickBenchResult: Codable, Sendable {
     var `case`: String
     var hz: Int

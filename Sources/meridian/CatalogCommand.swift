@@ -1,3 +1,4 @@
+import MeridianCommandLine
 import ArgumentParser
 import Foundation
 import Logging
@@ -119,16 +120,6 @@ struct CatalogCommand: AsyncParsableCommand {
 }
 
 extension CatalogContent {
-    /// Loads a catalog file, printing every problem with its line on failure (exit 1).
-    static func loadOrExplain(_ path: String) throws -> CatalogContent {
-        do {
-            return try CatalogLoader.load(path: path)
-        } catch {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
-            throw ExitCode(1)
-        }
-    }
-
     var summaryLine: String {
         "\(items.count) items, \(offers.count) offers, \(config.values.count) config keys, \(flags.count) flags"
     }

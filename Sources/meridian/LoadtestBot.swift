@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import MeridianBench
+import MeridianLatency
 import MeridianClient
 import MeridianCluster
 import MeridianSimulation

@@ -1,7 +1,8 @@
+import MeridianCommandLine
 import ArgumentParser
 import Foundation
 import Logging
-import MeridianBench
+import MeridianLatency
 import MeridianCluster
 import MeridianIdentity
 import MeridianRegion

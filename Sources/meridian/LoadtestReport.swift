@@ -1,5 +1,5 @@
 import Foundation
-import MeridianBench
+import MeridianLatency
 
 /// What one load-generator worker process saw; workers send it to the parent as one JSON line
 /// per second (a control channel, not a hot path) and the parent adds them up.

@@ -1,6 +1,6 @@
 import Distributed
 import Foundation
-import MeridianBench
+import MeridianLatency
 import MeridianCatalog
 import MeridianCluster
 import MeridianGame

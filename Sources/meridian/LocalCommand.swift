@@ -1,3 +1,4 @@
+import MeridianCommandLine
 import ArgumentParser
 import Foundation
 import Logging
@@ -74,7 +75,7 @@ struct LocalClusterService: Service {
     let logger: Logger
 
     func run() async throws {
-        let supervisor = NodeSupervisor(executable: Self.executablePath(), logDirectory: logDirectory)
+        let supervisor = NodeSupervisor(executable: currentExecutablePath(), logDirectory: logDirectory)
         var environment = ProcessInfo.processInfo.environment
         environment["MERIDIAN_CLUSTER_SECRET"] = secret.hexEncoded
         // The nodes share this machine's cores. NIO's default is an event loop per core in
@@ -107,7 +108,7 @@ struct LocalClusterService: Service {
                     if (view.catalogVersions.values.max() ?? 0) == 0 { publishCatalog(environment: nodeEnvironment) }
                     if bots > 0 {
                         let worker = try? LoadtestWorkerProcess(
-                            executable: Self.executablePath(), topology: topologyPath, players: bots,
+                            executable: currentExecutablePath(), topology: topologyPath, players: bots,
                             ramp: 20, duration: 365 * 24 * 3600, idle: false, first: 0, count: bots,
                             login: .device  // real guest accounts, as a game's first launch makes them
                         )
@@ -132,7 +133,7 @@ struct LocalClusterService: Service {
     /// `meridian catalog publish` in a child process (its output goes to the log directory).
     private func publishCatalog(environment: [String: String]) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executablePath())
+        process.executableURL = URL(fileURLWithPath: currentExecutablePath())
         process.arguments = ["catalog", "publish", "--topology", topologyPath, catalogPath]
         process.environment = environment
         let log = "\(logDirectory)/catalog-publish.log"
@@ -142,9 +143,5 @@ struct LocalClusterService: Service {
             process.standardError = handle
         }
         try? process.run()
-    }
-
-    static func executablePath() -> String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 }

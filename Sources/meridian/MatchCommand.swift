@@ -1,3 +1,4 @@
+import MeridianCommandLine
 import Distributed
 import ArgumentParser
 import Foundation

@@ -1,3 +1,4 @@
+import MeridianCommandLine
 import ArgumentParser
 import Foundation
 import Logging

@@ -50,7 +50,7 @@ package enum GRPCPeer {
     }
 
     /// Runs the echo service on `host:port` until the calling task is cancelled
-    /// (`meridian bench serve-grpc`).
+    /// (`meridian-bench serve-grpc`).
     package static func serve(
         host: String,
         port: Int,

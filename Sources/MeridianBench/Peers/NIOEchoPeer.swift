@@ -54,7 +54,7 @@ package enum NIOEchoPeer {
     }
 
     /// Runs an echo server on `host:port` until the calling task is cancelled
-    /// (`meridian bench serve-echo`).
+    /// (`meridian-bench serve-echo`).
     package static func serve(
         host: String,
         port: Int,

@@ -2,7 +2,7 @@ import Distributed
 import Foundation
 import MeridianCluster
 
-/// The recipient of `meridian bench rpc`: echoes small payloads, swallows bulk ones.
+/// The recipient of `meridian-bench rpc`: echoes small payloads, swallows bulk ones.
 public distributed actor BenchEchoActor {
     public typealias ActorSystem = ClusterSystem
 

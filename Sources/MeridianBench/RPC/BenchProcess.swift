@@ -3,7 +3,7 @@ import NIOCore
 import MeridianTransport
 import NIOPosix
 
-/// A peer server of a benchmark, run as a child process of `meridian bench` so that client and
+/// A peer server of a benchmark, run as a child process of `meridian-bench` so that client and
 /// server are separate processes, as a real deployment's nodes are.
 package final class BenchProcess: Sendable {
     private let process: Process

@@ -4,7 +4,7 @@ import MeridianCluster
 import MeridianTransport
 import NIOCore
 
-/// `meridian bench rpc`: Meridian remote calls against the raw NIO echo (the ceiling on this
+/// `meridian-bench rpc`: Meridian remote calls against the raw NIO echo (the ceiling on this
 /// machine) and grpc-swift-2 unary calls, same payload, same concurrency, each server in its
 /// own process; then small-call latency while 8 MiB messages stream on the same connection.
 package struct RPCBenchmark: Sendable {
@@ -121,7 +121,7 @@ package struct RPCBenchmark: Sendable {
         return try await ClusterSystem.start(configuration, logger: logger)
     }
 
-    /// The server side, run by `meridian bench serve-rpc` in its own process until cancelled.
+    /// The server side, run by `meridian-bench serve-rpc` in its own process until cancelled.
     package static func serve(port: Int, secret: ClusterSecret, logger: Logger) async throws {
         var configuration = ClusterSystem.Configuration(cluster: "meridian-bench", node: "bench-server", region: "bench", secret: secret)
         configuration.joinsCluster = false

@@ -1,3 +1,5 @@
+import MeridianLatency
+
 /// One measured point of a benchmark: a case (what was called) at a number of calls in flight.
 ///
 /// Encoded with the snake_case keys the reports and scripts read:

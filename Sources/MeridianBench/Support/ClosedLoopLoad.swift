@@ -1,3 +1,5 @@
+import MeridianLatency
+
 /// A closed-loop load: `inflight` callers, each making its next call as soon as the last one
 /// returned, for a warm-up and then a measured window.
 ///
