@@ -52,6 +52,8 @@ struct LoadtestBot: Sendable {
             stats.recordInputToDelta(latency)
         }
         defer { Task { await client.finish() } }
+        stats.phase(index, "waiting to set up")
+        defer { stats.phase(index, nil) }
         do {
             try await setupGate.enter()
         } catch {
@@ -63,6 +65,7 @@ struct LoadtestBot: Sendable {
             // Any gateway answers Locate: those of the location's region (else all), in turn.
             let nodes = topology.nodes(in: location).isEmpty ? topology.nodes : topology.nodes(in: location)
             let seeds = (0..<nodes.count).map { nodes[(index + $0) % nodes.count] }
+            stats.phase(index, "locating")
             var located: [String: [String]]?
             var lastError: (any Error)?
             for seed in seeds where located == nil {
@@ -77,6 +80,7 @@ struct LoadtestBot: Sendable {
             guard let regions = located else { throw lastError ?? MeridianClientError(.connectFailed, "no gateway answered") }
             // (No close here: connecting again below replaces this connection without a
             // disconnect event in the stream the play loop reads.)
+            stats.phase(index, "measuring the regions")
             guard let choice = await GameClient.nearestRegion(from: regions, pings: 5, group: group, configuration: configuration, logger: logger) else {
                 stats.error("no region answered")
                 return
@@ -84,6 +88,7 @@ struct LoadtestBot: Sendable {
             // Spread the bots over the chosen region's gateways.
             let gateways = regions[choice.region].flatMap { $0.isEmpty ? nil : $0 } ?? [choice.gateway]
             let setupStarted = ContinuousClock.now
+            stats.phase(index, "logging in")
             try await logIn(client, region: choice.region, gateways: gateways)
             let setup = ContinuousClock.now - setupStarted
             settingUp = false
@@ -161,6 +166,7 @@ struct LoadtestBot: Sendable {
     /// player still counts as playing) and an unavailable home (its node restarting) are
     /// retried for up to 20 s.
     private func queue(_ client: GameClient, rtt: [String: Duration]) async throws {
+        stats.phase(index, "queueing")
         try await RetryPolicy(attempts: 80, initialPause: .milliseconds(250), maximumPause: .milliseconds(250)).run(retryIf: { error in
             guard let error = error as? MeridianClientError else { return false }
             return error.serverCode == .refused || error.serverCode == .unavailable || error.code == .timeout
@@ -239,10 +245,12 @@ struct LoadtestBot: Sendable {
         }
 
         for await step in steps {
+            stats.phase(index, "waiting for \(waiting.rawValue)")
             let event: GameEvent
             switch step {
             case .deadline:
                 guard waiting == .match else { continue }  // a match runs: play it out
+                stats.phase(index, "cancelling its ticket")
                 _ = try? await client.cancelQueue()
                 stats.update { $0.queued -= 1 }
                 return
@@ -321,6 +329,7 @@ struct LoadtestBot: Sendable {
     /// Resumes the session on the region's gateways in turn (the one that dropped may be
     /// gone) for up to about 30 s.
     private func resume(_ client: GameClient, region: String, gateways: [String]) async -> LoginResult? {
+        stats.phase(index, "resuming its session")
         for attempt in 0..<60 {
             let gateway = gateways[(index + 1 + attempt) % gateways.count]
             if let (host, port) = try? Self.split(gateway), let login = try? await client.reconnect(host: host, port: port, region: region) {
@@ -376,16 +385,29 @@ final class LoadtestStats: Sendable {
         var setup = LatencyRecorder(resolution: .microseconds, highestTrackable: .seconds(600))
         var timeToMatch = LatencyRecorder(resolution: .microseconds, highestTrackable: .seconds(600))
         var inputToDelta = LatencyRecorder(resolution: .microseconds, highestTrackable: .seconds(600))
+        /// What each running bot is doing, by bot index.
+        var phases: [Int: String] = [:]
     }
 
     private let state = Mutex(State())
+
+    /// Bot `bot` is now `phase` (nil: it stopped). Named when the run's watchdog finds bots
+    /// that did not stop when cancelled.
+    func phase(_ bot: Int, _ phase: String?) {
+        state.withLock { $0.phases[bot] = phase }
+    }
+
+    /// How many bots are in each phase.
+    func runningPhases() -> [String: Int] {
+        state.withLock { state in state.phases.values.reduce(into: [:]) { $0[$1, default: 0] += 1 } }
+    }
 
     func update(_ body: (inout LoadtestReport) -> Void) {
         state.withLock { body(&$0.report) }
     }
 
-    func error(_ kind: String) {
-        state.withLock { $0.report.errors[kind, default: 0] += 1 }
+    func error(_ kind: String, count: Int = 1) {
+        state.withLock { $0.report.errors[kind, default: 0] += count }
     }
 
     func recordSetup(_ latency: Duration) { state.withLock { $0.setup.record(latency) } }

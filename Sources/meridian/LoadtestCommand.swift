@@ -235,6 +235,16 @@ struct LoadtestCommand: AsyncParsableCommand {
                 guard !Task.isCancelled else { return }
                 stats.error("still running at the deadline")
                 botsRun.cancel()
+                // A bot that does not stop when cancelled waits on something that ignores
+                // cancellation (a bug to find): the report goes out without it, saying where.
+                try? await Task.sleep(for: .seconds(10))
+                guard !Task.isCancelled else { return }
+                for (phase, count) in stats.runningPhases() {
+                    stats.error("did not stop when cancelled, while \(phase)", count: count)
+                }
+                reporter.cancel()
+                Self.emit(LoadtestWorkerLine(final: true, report: stats.snapshot()))
+                Foundation.exit(0)
             }
             await botsRun.value
             watchdog.cancel()

@@ -175,6 +175,19 @@ struct MatchAndRegionTests {
         #expect(value4 == ["eu-west": 2, "us-east": 1])
     }
 
+    /// A caller that gives up (its task cancelled) during a measurement gets its answer at once:
+    /// no further gateway is tried.
+    @Test func aCancelledMeasurementTriesNoFurtherGateway() async {
+        let attempts = Mutex(0)
+        let choice = await GameClient.nearestRegion(from: ["eu-west": ["127.0.0.1:1", "127.0.0.1:2"]], pings: 1) { _, _, _ in
+            attempts.withLock { $0 += 1 }
+            withUnsafeCurrentTask { $0?.cancel() }  // the caller gives up during this attempt
+            throw MeridianClientError(.timeout, "no answer")
+        }
+        #expect(choice == nil)
+        #expect(attempts.withLock { $0 } == 1)
+    }
+
     @Test func nearestRegionIsNilWhenNothingAnswers() async {
         let choice = await GameClient.nearestRegion(from: ["eu-west": ["127.0.0.1:1"]], pings: 1) { _, _, _ in
             throw MeridianClientError(.connectFailed, "unreachable")

@@ -29,6 +29,8 @@ extension GameClient {
             for (region, gateways) in regions {
                 group.addTask {
                     for gateway in gateways + gateways {
+                        // Cancelled (the caller gave up): no further gateway is tried.
+                        guard !Task.isCancelled else { return nil }
                         guard let samples = try? await measure(region, gateway, pings), !samples.isEmpty else { continue }
                         return (region, gateway, samples.min() ?? .zero)
                     }
@@ -69,6 +71,7 @@ extension GameClient {
                 try await probe.hello()
                 var samples: [Duration] = []
                 for index in 0..<max(1, pings) {
+                    try Task.checkCancellation()
                     if index > 0 { try await clock.sleep(for: spacing) }
                     samples.append(try await probe.ping())
                 }
