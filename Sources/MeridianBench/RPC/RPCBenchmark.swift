@@ -39,7 +39,7 @@ package struct RPCBenchmark: Sendable {
             let port = try await freeTCPPort()
             let server = try await BenchProcess.start(
                 executable: executable,
-                arguments: ["bench", "serve-rpc", "--port", "\(port)"],
+                arguments: ["serve-rpc", "--port", "\(port)"],
                 port: port,
                 environment: ["MERIDIAN_CLUSTER_SECRET": secretText]
             )
@@ -62,7 +62,7 @@ package struct RPCBenchmark: Sendable {
 
         if cases.contains("nio-echo") {
             let port = try await freeTCPPort()
-            let server = try await BenchProcess.start(executable: executable, arguments: ["bench", "serve-echo", "--port", "\(port)"], port: port)
+            let server = try await BenchProcess.start(executable: executable, arguments: ["serve-echo", "--port", "\(port)"], port: port)
             defer { server.stop() }
             let client = try await NIOEchoPeer.connect(host: "127.0.0.1", port: port)
             var buffer = ByteBufferAllocator().buffer(capacity: payloadSize)
@@ -77,7 +77,7 @@ package struct RPCBenchmark: Sendable {
 
         if cases.contains("grpc") {
             let port = try await freeTCPPort()
-            let server = try await BenchProcess.start(executable: executable, arguments: ["bench", "serve-grpc", "--port", "\(port)"], port: port)
+            let server = try await BenchProcess.start(executable: executable, arguments: ["serve-grpc", "--port", "\(port)"], port: port)
             defer { server.stop() }
             let client = try await GRPCPeer.connect(host: "127.0.0.1", port: port)
             for inflight in inflights {
