@@ -387,6 +387,7 @@ final class LoadtestStats: Sendable {
         var inputToDelta = LatencyRecorder(resolution: .microseconds, highestTrackable: .seconds(600))
         /// What each running bot is doing, by bot index.
         var phases: [Int: String] = [:]
+        var finalTaken = false
     }
 
     private let state = Mutex(State())
@@ -416,13 +417,24 @@ final class LoadtestStats: Sendable {
 
     /// The report so far, histograms included.
     func snapshot() -> LoadtestReport {
+        state.withLock { Self.report(of: $0) }
+    }
+
+    /// The final report: the first caller gets it, later ones nil.
+    func finalSnapshot() -> LoadtestReport? {
         state.withLock { state in
-            var report = state.report
-            report.connectionSetup = state.setup.buckets
-            report.timeToMatch = state.timeToMatch.buckets
-            report.inputToDelta = state.inputToDelta.buckets
-            return report
+            guard !state.finalTaken else { return nil }
+            state.finalTaken = true
+            return Self.report(of: state)
         }
+    }
+
+    private static func report(of state: State) -> LoadtestReport {
+        var report = state.report
+        report.connectionSetup = state.setup.buckets
+        report.timeToMatch = state.timeToMatch.buckets
+        report.inputToDelta = state.inputToDelta.buckets
+        return report
     }
 }
 

@@ -199,8 +199,12 @@ struct LoadtestCommand: AsyncParsableCommand {
             let stats = LoadtestStats()
             stats.update { $0.bots = count }
             let setupGate = LoadtestSetupGate(limit: 1000)
-            let started = ContinuousClock.now
+            // The run's timeline, as instants on one clock: a load generator runs in real time.
+            let clock = ContinuousClock()
+            let started = clock.now
             let deadline = started + .milliseconds(Int64((options.ramp + options.duration) * 1000))
+            let cancelAt = deadline + .milliseconds(Int64(options.grace * 1000))
+            let abandonAt = cancelAt + Self.stopAfterCancel
             let group = MultiThreadedEventLoopGroup.singleton
             let reporter = Task {
                 while !Task.isCancelled {
@@ -221,7 +225,7 @@ struct LoadtestCommand: AsyncParsableCommand {
                         )
                         let startAt = started + .milliseconds(Int64(options.ramp * 1000 * Double(index) / Double(max(1, options.players))))
                         tasks.addTask {
-                            try? await Task.sleep(until: startAt, clock: .continuous)
+                            try? await clock.sleep(until: startAt)
                             await bot.run()
                         }
                     }
@@ -230,27 +234,35 @@ struct LoadtestCommand: AsyncParsableCommand {
             // A bot waiting for an event that never comes must not keep the run alive: past the
             // deadline plus the grace (time for a running match to end) the rest are cancelled
             // and counted.
+            /// The final report, once, whoever gets there first.
+            let reportFinal: @Sendable () -> Void = {
+                guard let report = stats.finalSnapshot() else { return }
+                reporter.cancel()
+                Self.emit(LoadtestWorkerLine(final: true, report: report))
+            }
             let watchdog = Task {
-                try? await Task.sleep(until: deadline + .milliseconds(Int64(options.grace * 1000)), clock: .continuous)
+                try? await clock.sleep(until: cancelAt)
                 guard !Task.isCancelled else { return }
                 stats.error("still running at the deadline")
                 botsRun.cancel()
                 // A bot that does not stop when cancelled waits on something that ignores
                 // cancellation (a bug to find): the report goes out without it, saying where.
-                try? await Task.sleep(for: .seconds(10))
+                try? await clock.sleep(until: abandonAt)
                 guard !Task.isCancelled else { return }
                 for (phase, count) in stats.runningPhases() {
                     stats.error("did not stop when cancelled, while \(phase)", count: count)
                 }
-                reporter.cancel()
-                Self.emit(LoadtestWorkerLine(final: true, report: stats.snapshot()))
+                reportFinal()
                 Foundation.exit(0)
             }
             await botsRun.value
             watchdog.cancel()
-            reporter.cancel()
-            Self.emit(LoadtestWorkerLine(final: true, report: stats.snapshot()))
+            reportFinal()
         }
+
+        /// How long bots cancelled at the end of the grace have to stop before the worker reports
+        /// without them. Cancellation takes milliseconds; this only bounds a bug.
+        static let stopAfterCancel: Duration = .seconds(10)
 
         static func emit(_ line: LoadtestWorkerLine) {
             guard let data = try? JSONEncoder().encode(line) else { return }
