@@ -82,9 +82,7 @@ final class ClientOutbox: Sendable {
 
     /// One length-prefixed frame. A message of ours that does not serialize is a bug: nil.
     private func encode(_ message: Meridian_Client_V1_ServerMessage) -> ByteBuffer? {
-        var frame = allocator.buffer(capacity: 64)
-        do { try frame.writeFrame(message) } catch { return nil }
-        return frame
+        try? ByteBuffer.frame(message)
     }
 
     /// Offers a delta; it replaces an unsent one.

@@ -16,52 +16,44 @@ package enum EnvelopeCoding {
     /// the protobuf bytes of `Envelope { fragment: Fragment { stream_id, total_size, last,
     /// chunk } }` but the chunk's own `chunkLength` bytes, which the sender writes right after
     /// as they are — a slice of the large envelope's frame — so cutting a message into
-    /// fragments copies none of its bytes. (Protobuf takes fields in any order; the chunk,
-    /// field 3, comes last so it can follow the header.) `totalSize` is 0 but on the first.
-    package static func fragmentHeader(streamID: UInt64, totalSize: UInt64, last: Bool, chunkLength: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var fragmentLength = 1 + varintSize(UInt64(chunkLength)) + chunkLength  // chunk = 3
-        if streamID != 0 { fragmentLength += 1 + varintSize(streamID) }        // stream_id = 1
-        if totalSize != 0 { fragmentLength += 1 + varintSize(totalSize) }      // total_size = 2
-        if last { fragmentLength += 2 }                                        // last = 4
-        let envelopeLength = 2 + varintSize(UInt64(fragmentLength)) + fragmentLength  // Envelope.fragment = 20
-        var header = allocator.buffer(capacity: 32)
-        header.writeInteger(UInt32(envelopeLength))
-        header.writeVarint(20 << 3 | 2)
-        header.writeVarint(UInt64(fragmentLength))
-        if streamID != 0 {
-            header.writeInteger(UInt8(1 << 3))
-            header.writeVarint(streamID)
-        }
-        if totalSize != 0 {
-            header.writeInteger(UInt8(2 << 3))
-            header.writeVarint(totalSize)
-        }
-        if last { header.writeBytes([4 << 3, 1]) }
-        header.writeInteger(UInt8(3 << 3 | 2))
-        header.writeVarint(UInt64(chunkLength))
-        return header
+    /// fragments copies none of its bytes. `totalSize` is 0 but on the first.
+    package static func fragmentHeader(streamID: UInt64, totalSize: UInt64, last: Bool, chunkLength: Int) throws -> ByteBuffer {
+        var fragment = Meridian_Cluster_V1_Fragment()
+        fragment.streamID = streamID
+        fragment.totalSize = totalSize
+        fragment.last = last
+        return try header(kind: 20, fragment, bytesField: 3, length: chunkLength, room: 0)
     }
 
     /// One frame of an envelope whose kind (field `kind` of ``Envelope``) is `message` with
     /// `bytes` as its bytes field `field` — a call's arguments, a reply's value — written
     /// straight from `bytes`. A large argument is copied once, into the frame, not first into
     /// a `Data` field and then into the frame. `message` must leave that field empty.
-    /// (Protobuf takes fields in any order: the bytes field comes last.)
     package static func frame(kind: Int, _ message: some SwiftProtobuf.Message, appending bytes: [UInt8], asField field: Int) throws -> ByteBuffer {
+        var frame = try header(kind: kind, message, bytesField: field, length: bytes.count, room: bytes.count)
+        frame.writeBytes(bytes)
+        return frame
+    }
+
+    /// A frame up to the contents of `message`'s bytes field `field`, `length` bytes that the
+    /// caller writes next: the length prefix, `Envelope`'s field `kind` holding `message` (with
+    /// that field empty) and the field's tag and length. Protobuf takes fields in any order,
+    /// so the bytes field may come last, after the others. `room`: capacity kept for the bytes
+    /// when the caller writes them into this buffer.
+    private static func header(kind: Int, _ message: some SwiftProtobuf.Message, bytesField field: Int, length: Int, room: Int) throws -> ByteBuffer {
         let head: [UInt8] = try message.serializedBytes()
         let bytesTag = UInt64(field << 3 | 2)
         let kindTag = UInt64(kind << 3 | 2)
-        let messageLength = head.count + varintSize(bytesTag) + varintSize(UInt64(bytes.count)) + bytes.count
+        let messageLength = head.count + varintSize(bytesTag) + varintSize(UInt64(length)) + length
         let envelopeLength = varintSize(kindTag) + varintSize(UInt64(messageLength)) + messageLength
         var frame = ByteBuffer()
-        frame.reserveCapacity(4 + envelopeLength)
+        frame.reserveCapacity(4 + envelopeLength - length + room)
         frame.writeInteger(UInt32(envelopeLength))
         frame.writeVarint(kindTag)
         frame.writeVarint(UInt64(messageLength))
         frame.writeBytes(head)
         frame.writeVarint(bytesTag)
-        frame.writeVarint(UInt64(bytes.count))
-        frame.writeBytes(bytes)
+        frame.writeVarint(UInt64(length))
         return frame
     }
 

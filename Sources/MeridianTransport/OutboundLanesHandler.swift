@@ -1,6 +1,4 @@
 import DequeModule
-import Foundation
-import MeridianWire
 import NIOCore
 
 /// Schedules outbound frames on two lanes.
@@ -124,10 +122,17 @@ package final class OutboundLanesHandler: ChannelDuplexHandler {
         let chunkLength = min(fragmentSize, message.payload.readableBytes)
         let chunk = message.payload.readSlice(length: chunkLength)!
         let last = message.payload.readableBytes == 0
-        let header = EnvelopeCoding.fragmentHeader(
-            streamID: message.streamID, totalSize: message.started ? 0 : UInt64(message.totalSize),
-            last: last, chunkLength: chunkLength, allocator: context.channel.allocator
-        )
+        let header: ByteBuffer
+        do {
+            header = try EnvelopeCoding.fragmentHeader(
+                streamID: message.streamID, totalSize: message.started ? 0 : UInt64(message.totalSize),
+                last: last, chunkLength: chunkLength
+            )
+        } catch {
+            budget.release(chunkLength + message.payload.readableBytes)
+            message.promise?.fail(error)
+            return
+        }
         message.started = true
         budget.release(chunkLength)
         bulkInFlight += chunkLength

@@ -13,7 +13,7 @@ final class FakeGateway: Sendable {
         let channel: any Channel
 
         func send(_ message: ServerMessage) {
-            let frame = try! ClientFraming.frame(message, allocator: channel.allocator)
+            let frame = try! ClientFraming.frame(message)
             channel.writeAndFlush(frame, promise: nil)
         }
 

@@ -20,8 +20,8 @@ struct FramingTests {
         second.requestID = 8
         second.body = .locate(Meridian_Client_V1_Locate())
 
-        var stream = try ClientFraming.frame(message, allocator: ByteBufferAllocator())
-        var secondFrame = try ClientFraming.frame(second, allocator: ByteBufferAllocator())
+        var stream = try ClientFraming.frame(message)
+        var secondFrame = try ClientFraming.frame(second)
         #expect(stream.getInteger(at: 0, as: UInt32.self) == UInt32(stream.readableBytes - 4))
         stream.writeBuffer(&secondFrame)
 
@@ -45,7 +45,7 @@ struct FramingTests {
         delta.matchID = "m"
         delta.packet = .init([1, 2, 3])
         message.body = .delta(delta)
-        var frame = try ClientFraming.frame(message, allocator: ByteBufferAllocator())
+        var frame = try ClientFraming.frame(message)
         var decoder = FrameDecoder(maxFrameSize: 1024)
         let payload = try #require(try decoder.decode(buffer: &frame))
         #expect(try ClientFraming.decodeServerMessage(payload) == message)

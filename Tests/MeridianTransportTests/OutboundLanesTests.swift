@@ -71,8 +71,8 @@ struct OutboundLanesTests {
     )
     func fragmentHeaderIsTheProtobufEncoding(_ fields: (streamID: UInt64, totalSize: UInt64, last: Bool, chunkLength: Int)) throws {
         let chunk = ByteBuffer(bytes: (0..<fields.chunkLength).map { UInt8($0 % 251) })
-        var frame = EnvelopeCoding.fragmentHeader(
-            streamID: fields.streamID, totalSize: fields.totalSize, last: fields.last, chunkLength: fields.chunkLength, allocator: ByteBufferAllocator()
+        var frame = try EnvelopeCoding.fragmentHeader(
+            streamID: fields.streamID, totalSize: fields.totalSize, last: fields.last, chunkLength: fields.chunkLength
         )
         frame.writeImmutableBuffer(chunk)
         var expected = Envelope()

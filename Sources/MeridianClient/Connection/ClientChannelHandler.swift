@@ -95,7 +95,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         }
         let frame: ByteBuffer
         do {
-            frame = try ClientFraming.frame(request.message, allocator: context.channel.allocator)
+            frame = try ClientFraming.frame(request.message)
         } catch {
             let failure = MeridianClientError(.malformed, "could not serialize the request (\(error)); this is a client bug")
             if request.message.requestID != 0, let entry = pending.removeValue(forKey: request.message.requestID) {

@@ -11,10 +11,8 @@ package typealias ServerMessage = Meridian_Client_V1_ServerMessage
 /// that are specific to client.proto.
 package enum ClientFraming {
     /// Serializes a client (or, for test doubles and tools, a gateway) message into one frame.
-    package static func frame(_ message: some SwiftProtobuf.Message, allocator: ByteBufferAllocator) throws -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 64)
-        try buffer.writeFrame(message)
-        return buffer
+    package static func frame(_ message: some SwiftProtobuf.Message) throws -> ByteBuffer {
+        try ByteBuffer.frame(message)
     }
 
     /// Parses one frame's payload as a `ServerMessage`.
