@@ -305,9 +305,30 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // One node assembled from its parts as ServiceLifecycle services: store, actor system,
+        // region data, catalog replica, identity, game services, gateway, metrics.
+        .target(
+            name: "MeridianNode",
+            dependencies: [
+                "MeridianCluster",
+                "MeridianStorage",
+                "MeridianRegion",
+                "MeridianCatalog",
+                "MeridianIdentity",
+                "MeridianGame",
+                "MeridianGateway",
+                "MeridianObservability",
+                "MeridianTopology",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "meridian",
             dependencies: [
+                "MeridianNode",
                 "MeridianSimulation",
                 "MeridianMatchmaking",
                 "MeridianGame",
@@ -492,6 +513,7 @@ let package = Package(
         .target(
             name: "MeridianTestSupport",
             dependencies: [
+                "MeridianNode",
                 "MeridianTestScope",
                 "MeridianClock",
                 "MeridianGame",
@@ -514,8 +536,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MeridianNodeTests",
+            dependencies: [
+                "MeridianNode",
+                "MeridianTestScope",
+                "MeridianTestSupport",
+                "MeridianCluster",
+                "MeridianIdentity",
+                "MeridianTopology",
+                "MeridianTransport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MeridianGameTests",
             dependencies: [
+                "MeridianNode",
                 "MeridianTestScope",
                 "MeridianClock",
                 "MeridianTestSupport",

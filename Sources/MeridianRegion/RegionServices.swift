@@ -43,21 +43,21 @@ public final class RegionServices: Sendable {
         self.relay = TradeRelay(services: RegionServicesReference(), logger: logger)
     }
 
-    /// Opens this node's store (the topology's `storage:` of its region), starts the writer,
-    /// the actors and the relay.
+    /// Starts the writer, the actors and the relay on `store`, this node's store of its region
+    /// (the topology's `storage:`), which the caller opened and closes after ``stop()``.
     /// - Parameter passivatePlayersAfter: How long an idle player's actor stays in memory
     ///   unused (no call, nobody connected): the next call loads the player again. Default 10 minutes.
     public static func start(
         system: ClusterSystem,
         topology: Topology,
+        store: any RegionStore,
         faults: FaultInjection = FaultInjection(),
         passivatePlayersAfter: Duration = .seconds(600),
         logger: Logger
-    ) async throws -> RegionServices {
-        guard let region = topology.region(named: system.region) else {
+    ) throws -> RegionServices {
+        guard topology.region(named: system.region) != nil else {
             throw StorageError(.invalidArgument, "region \(system.region) is not in the topology")
         }
-        let store = try await makeRegionStore(storage: region.storage, node: system.nodeID, logger: logger)
         let services = RegionServices(system: system, topology: topology, store: store, faults: faults, logger: logger)
         services.relay.attach(services)
         let inbox = try system.makeActor(path: TradeInbox.path) { TradeInbox(services: services, actorSystem: system) }
@@ -115,9 +115,9 @@ public final class RegionServices: Sendable {
         logger.warning("player taken over by another node", metadata: ["meridian.player": "\(player)"])
     }
 
-    public func shutdown() async {
+    /// Stops the trade relay; the store stays open for its owner to close.
+    public func stop() {
         relay.stop()
-        await store.close()
     }
 
     private func activatePlayer(path: String) throws -> PlayerHome? {

@@ -2,17 +2,11 @@ import MeridianCommandLine
 import ArgumentParser
 import Foundation
 import Logging
-import MeridianCatalog
 import MeridianCluster
-import MeridianGame
-import MeridianGateway
 import MeridianIdentity
-import MeridianObservability
-import MeridianRegion
+import MeridianNode
 import MeridianTopology
 import MeridianTransport
-import ServiceLifecycle
-import Synchronization
 import UnixSignals
 
 /// `meridian bootstrap`: runs one node in the foreground until SIGTERM/SIGINT, then leaves
@@ -77,19 +71,17 @@ struct BootstrapCommand: AsyncParsableCommand {
         } else {
             (configuration, cluster) = try await joinConfiguration(secret: secret, logger: logger)
         }
-        let metricsAddress = metrics.flatMap(HostPort.init(parsing:)) ?? cluster.node(id: configuration.node)?.metrics
+        var node = NodeConfiguration(cluster: configuration, topology: cluster)
+        node.metricsAddress = metrics.flatMap(HostPort.init(parsing:)) ?? cluster.node(id: configuration.node)?.metrics
+        node.passivatePlayersAfter = .milliseconds(Int64(passivatePlayersAfter * 1000))
         // Read before the node starts: a mistake in the file is the operator's to fix now.
-        var platforms: [any PlatformTicketVerifier] = []
-        if let platformTickets { platforms = try await PlatformTicketsFile.load(platformTickets) }
-        let service = ClusterNodeService(
-            configuration: configuration, topology: cluster, metricsAddress: metricsAddress,
-            passivatePlayersAfter: .milliseconds(Int64(passivatePlayersAfter * 1000)), platforms: platforms, logger: logger
-        )
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: service.logger)
-        )
-        try await group.run()
-        if service.outcome.wasDeclaredDown { throw ExitCode(ClusterNodeService.declaredDownExitCode) }
+        if let platformTickets { node.identity.platforms = try await PlatformTicketsFile.load(platformTickets) }
+        let meridianNode = MeridianNode(configuration: node, logger: logger, gracefulShutdownSignals: [.sigterm, .sigint])
+        try await meridianNode.run()
+        // Declared down by the cluster: exit so that the supervisor (systemd's
+        // `Restart=on-failure`, `meridian local`) starts a new incarnation, which joins like
+        // any restarted node.
+        if meridianNode.wasDeclaredDown { throw ExitCode(MeridianNode.declaredDownExitCode) }
     }
 
     /// `--seed`: fetch the topology from the seed, then run as the node it describes, or,
@@ -130,124 +122,5 @@ struct BootstrapCommand: AsyncParsableCommand {
         configuration.oneWayLatency = { latency.oneWay(from: $0, to: $1) }
         configuration.emulateLatency = topology.isLocal
         return (configuration, topology)
-    }
-}
-
-/// One cluster node as a ServiceLifecycle service: starts, runs until graceful shutdown is
-/// requested, then leaves the cluster — or until the cluster declared this node down (a pause
-/// longer than the failure detector's bound: the others already took over its shards and
-/// players), then stops at once and `meridian bootstrap` exits with ``declaredDownExitCode``,
-/// so that its supervisor (systemd's `Restart=on-failure`, `meridian local`) starts it again as
-/// a new incarnation, which joins like any restarted node.
-struct ClusterNodeService: Service {
-    /// EX_TEMPFAIL: the node stopped because the cluster declared it down; start it again.
-    static let declaredDownExitCode: Int32 = 75
-
-    /// How the service ended, for the command's exit status.
-    final class Outcome: Sendable {
-        private let declaredDown = Mutex(false)
-        var wasDeclaredDown: Bool { declaredDown.withLock { $0 } }
-        func setDeclaredDown() { declaredDown.withLock { $0 = true } }
-    }
-
-    let outcome = Outcome()
-    let configuration: ClusterSystem.Configuration
-    let topology: Topology
-    /// Where to serve `GET /metrics`; nil: the node exports no metrics.
-    let metricsAddress: HostPort?
-    /// How long an idle player's actor stays in memory unused.
-    let passivatePlayersAfter: Duration
-    /// The platforms whose login tickets the identity authority accepts.
-    let platforms: [any PlatformTicketVerifier]
-    /// Carries `meridian.node` and `meridian.region`, for every subsystem of the node.
-    let logger: Logger
-
-    init(
-        configuration: ClusterSystem.Configuration, topology: Topology, metricsAddress: HostPort?, passivatePlayersAfter: Duration,
-        platforms: [any PlatformTicketVerifier] = [], logger: Logger
-    ) {
-        var logger = logger
-        logger[metadataKey: "meridian.node"] = "\(configuration.node)"
-        logger[metadataKey: "meridian.region"] = "\(configuration.region)"
-        self.configuration = configuration
-        self.topology = topology
-        self.metricsAddress = metricsAddress
-        self.passivatePlayersAfter = passivatePlayersAfter
-        self.platforms = platforms
-        self.logger = logger
-    }
-
-    func run() async throws {
-        // First, before any subsystem makes its metrics: a metric keeps the factory it was made with.
-        let metricsServer = try await startMetrics()
-        let system = try await ClusterSystem.start(configuration, logger: logger)
-        // This node's share of its region's data: store, ledger writer, player actors, trades.
-        let region = try await RegionServices.start(system: system, topology: topology, passivatePlayersAfter: passivatePlayersAfter, logger: logger)
-        // The node's catalog replica: serves its persisted version at once, then keeps up with the leader.
-        let catalog = try await CatalogNode.start(system: system, configuration: try .node(of: system), logger: logger)
-        // The identity layer: the key set and directory cache, and the authority on its node.
-        var identityConfiguration = IdentityConfiguration.node(of: topology)
-        identityConfiguration.platforms = platforms
-        let identity = try await IdentityNode.start(
-            system: system, topology: topology, store: region.store, configuration: identityConfiguration,
-            playerBusy: { [weak region] player in region?.activity(of: player) }, logger: logger
-        )
-        region.setHomeLookup { [weak identity] player in try? await identity?.homeRegion(of: player) }
-        // Shards, matches, the region's matchmaker when placed here, session watching.
-        let game = try GameServices.start(system: system, topology: topology, regionServices: region, catalog: catalog.local, logger: logger)
-        // The client-facing endpoint on the node's `gateway:` address (when the topology names this node).
-        var gateway: GatewayServer?
-        if let address = topology.node(id: system.nodeID)?.gateway {
-            gateway = try await GatewayServer.start(
-                host: address.host, port: address.port, system: system, game: game, identity: identity, topology: topology,
-                catalog: catalog.local, logger: logger
-            )
-        }
-        if await Self.declaredDownBeforeShutdown(system) {
-            // The others already took over this incarnation's shards and players: nothing to hand
-            // over, and its matches' players were told `server_lost`. Stop serving at once.
-            outcome.setDeclaredDown()
-            logger.error("this node was declared down by the cluster (a pause or a cut-off longer than the failure detector allows); stopping so that its supervisor starts it again as a new incarnation", metadata: [
-                "meridian.exit_code": "\(Self.declaredDownExitCode)",
-            ])
-            await gateway?.shutdown()
-            await game.shutdown(drainTimeout: .zero)
-            await identity.stop()
-            await catalog.stop()
-            await system.shutdown()
-            await region.shutdown()
-            await metricsServer?.shutdown()
-            return
-        }
-        await gateway?.shutdown()
-        // Leaving on purpose: shards hand over at match boundaries (running matches finish first).
-        await game.shutdown()
-        await identity.stop()
-        await catalog.stop()
-        await system.shutdown()
-        await region.shutdown()
-        await metricsServer?.shutdown()
-    }
-
-    /// Waits for a graceful shutdown request (false) or for the cluster declaring this node down (true).
-    private static func declaredDownBeforeShutdown(_ system: ClusterSystem) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try? await gracefulShutdown()
-                return false
-            }
-            group.addTask { await system.membership.declaredDown() }
-            // The first to finish decides.
-            let declaredDown = await group.next() ?? false
-            group.cancelAll()
-            return declaredDown
-        }
-    }
-
-    /// Makes Prometheus the process's metrics factory and serves it, when the node has a metrics address.
-    private func startMetrics() async throws -> MetricsServer? {
-        guard let metricsAddress else { return nil }
-        let registry = MeridianMetrics.bootstrap(logger: logger)
-        return try await MetricsServer.start(.init(host: metricsAddress.host, port: metricsAddress.port), registry: registry, logger: logger)
     }
 }

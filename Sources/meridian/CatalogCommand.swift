@@ -125,17 +125,6 @@ extension CatalogContent {
     }
 }
 
-extension CatalogConfiguration {
-    /// The catalog configuration of a node started by `meridian bootstrap`, from the topology it runs.
-    static func node(of system: ClusterSystem) throws -> CatalogConfiguration {
-        guard let yaml = system.configuration.topologyYAML else {
-            throw ValidationError("node \(system.nodeID) has no topology, so no catalog primary region")
-        }
-        let topology = try TopologyLoader.parse(yaml: yaml, file: "topology of \(system.nodeID)")
-        return CatalogConfiguration(topology: topology, region: system.region)
-    }
-}
-
 enum CatalogFormat {
     static func table(_ reports: [CatalogReplicaReport]) -> String {
         var rows = [["NODE", "REGION", "VERSION", "HASH", "PUBLISHED"]]

@@ -1,9 +1,10 @@
 import Foundation
+import MeridianNode
 import Synchronization
 
 /// Child `meridian` processes of `meridian local`: started with their output in a log file,
 /// watched, started again when a node exits because the cluster declared it down (exit status
-/// 75, see `ClusterNodeService`), and stopped with SIGTERM (then SIGKILL once the grace period
+/// 75, see `MeridianNode`), and stopped with SIGTERM (then SIGKILL once the grace period
 /// is over).
 final class NodeSupervisor: Sendable {
     let executable: String
@@ -34,7 +35,7 @@ final class NodeSupervisor: Sendable {
         process.standardOutput = log
         process.standardError = log
         process.terminationHandler = { [weak self] ended in
-            guard let self, ended.terminationReason == .exit, ended.terminationStatus == ClusterNodeService.declaredDownExitCode,
+            guard let self, ended.terminationReason == .exit, ended.terminationStatus == MeridianNode.declaredDownExitCode,
                   !self.stopping.withLock({ $0 })
             else { return }
             self.restarts.withLock { $0[node, default: 0] += 1 }

@@ -1,6 +1,7 @@
 import Foundation
 import MeridianCluster
 import MeridianMembership
+import MeridianNode
 import MeridianTestSupport
 import MeridianTopology
 import MeridianTransport
@@ -8,13 +9,14 @@ import Testing
 
 /// A node the cluster declared down while it kept running (cut off, or paused, longer than the
 /// failure detector allows) cannot come back under that incarnation: it must learn what
-/// happened so that it restarts (`meridian bootstrap` exits for its supervisor).
+/// happened and stop, so that it restarts (`meridian bootstrap` exits for its supervisor).
 @Suite struct DeclaredDownTests {
     @Test func aNodeCutOffUntilDeclaredDownLearnsItOnceTheLinkHeals() async throws {
         try await GameTestCluster.with(options: .init(emulateLinks: true)) { cluster in
             let victim = "us-east-2"
             let ids = cluster.topology.nodes.map(\.id)
-            let system = try #require(cluster.node(victim)).system
+            let node = try #require(cluster.node(victim))
+            let system = node.system
             let learned = Task { await system.membership.declaredDown() }
             cluster.partition([victim], true)
             for id in ids where id != victim {
@@ -27,6 +29,9 @@ import Testing
             #expect(declaredDown, "the node learned that the cluster declared it down")
             let seenByItself = system.membership.members.first(where: { $0.id.node == victim })?.status
             #expect(seenByItself?.isTerminal == true)
+            // It stops by itself, so that its supervisor starts it again as a new incarnation.
+            try await node.waitUntilStopped()
+            #expect(node.node.wasDeclaredDown)
         }
     }
 

@@ -8,6 +8,7 @@ import MeridianGateway
 import MeridianIdentity
 import MeridianMatchmaking
 import MeridianMembership
+import MeridianNode
 import MeridianRegion
 import MeridianTestScope
 import MeridianTopology
@@ -70,6 +71,30 @@ public final class GameTestCluster: Sendable {
         public var identity: IdentityNode
         /// The node's client gateway, when the cluster was started with gateways.
         public var gateway: GatewayServer?
+        /// The node itself, and the task running it (it ends once the node stopped).
+        public let node: MeridianNode
+        let running: Task<Void, any Error>
+
+        /// Waits until the node has stopped by itself (e.g. declared down by the cluster).
+        /// - Throws: ``ClusterError/Code/timeout`` when it still runs after `timeout` (a safety net).
+        public func waitUntilStopped(timeout: Duration = .seconds(30)) async throws {
+            let running = self.running
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try? await running.value }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw ClusterError(.timeout, "node \(system.nodeID) still runs after \(timeout)")
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+        }
+
+        /// Stops the node and waits until every part has stopped.
+        func stop(_ how: MeridianNode.Stop) async {
+            await node.stop(how)
+            _ = try? await running.value
+        }
     }
 
     public static let secret = ClusterSecret(text: "game-test-secret-0123456789")!
@@ -213,27 +238,27 @@ public final class GameTestCluster: Sendable {
             configuration.oneWayLatency = { latency.oneWay(from: $0, to: $1) }
             configuration.emulateLatency = true
         }
-        let system = try await ClusterSystem.start(configuration, logger: logger)
-        let regionServices = try await RegionServices.start(
-            system: system, topology: topology, passivatePlayersAfter: passivatePlayersAfter, logger: logger
-        )
-        let game = try GameServices.start(system: system, topology: topology, regionServices: regionServices, catalog: nil, fixedRules: rules, logger: logger)
-        var identityConfiguration = IdentityConfiguration.node(of: topology)
-        identityConfiguration.password = .testing
-        options.identity(&identityConfiguration)
-        let identity = try await IdentityNode.start(
-            system: system, topology: topology, store: regionServices.store, configuration: identityConfiguration, now: options.wallClock,
-            playerBusy: { [weak regionServices] player in regionServices?.activity(of: player) }, logger: logger
-        )
-        regionServices.setHomeLookup { [weak identity] player in try? await identity?.homeRegion(of: player) }
-        var gateway: GatewayServer?
-        if withGateways, let address = topology.node(id: id)?.gateway {
-            gateway = try await GatewayServer.start(
-                host: address.host, port: address.port, system: system, game: game, identity: identity, topology: topology, catalog: nil,
-                configuration: gatewayConfiguration, logger: logger
-            )
+        var nodeConfiguration = NodeConfiguration(cluster: configuration, topology: topology)
+        nodeConfiguration.passivatePlayersAfter = passivatePlayersAfter
+        nodeConfiguration.fixedRules = rules
+        nodeConfiguration.identity.password = .testing
+        options.identity(&nodeConfiguration.identity)
+        nodeConfiguration.wallClock = options.wallClock
+        nodeConfiguration.gateway = withGateways ? gatewayConfiguration : nil
+        let meridianNode = MeridianNode(configuration: nodeConfiguration, logger: logger)
+        let task = Task { try await meridianNode.run() }
+        let parts: MeridianNode.Parts
+        do {
+            parts = try await meridianNode.started()
+        } catch {
+            // What had started is stopped by the node before its run ends.
+            _ = try? await task.value
+            throw error
         }
-        let node = Running(system: system, region: regionServices, game: game, identity: identity, gateway: gateway)
+        let node = Running(
+            system: parts.system, region: parts.region, game: parts.game, identity: parts.identity, gateway: parts.gateway,
+            node: meridianNode, running: task
+        )
         running.withLock { $0[id] = node }
         return node
     }
@@ -241,10 +266,7 @@ public final class GameTestCluster: Sendable {
     /// Stops node `id` without draining its matches, as a crash would (the others detect it down).
     public func kill(_ id: String) async {
         guard let node = running.withLock({ $0.removeValue(forKey: id) }) else { return }
-        await node.gateway?.shutdown()
-        await node.identity.stop()
-        await node.system.shutdown()
-        await node.region.shutdown()
+        await node.stop(.abandon)
     }
 
     /// Cuts the nodes of `side` off from every other node, both ways, through the link emulator
@@ -354,11 +376,7 @@ public final class GameTestCluster: Sendable {
     public func shutdown() async {
         for id in running.withLock({ Array($0.keys) }) {
             guard let node = running.withLock({ $0.removeValue(forKey: id) }) else { continue }
-            await node.gateway?.shutdown()
-            await node.game.shutdown(drainTimeout: .zero)
-            await node.identity.stop()
-            await node.system.shutdown()
-            await node.region.shutdown()
+            await node.stop(.leave(drainTimeout: .zero))
         }
         try? FileManager.default.removeItem(at: directory)
     }

@@ -96,7 +96,9 @@ final class SQLiteSerialConnection: Sendable {
             defer { closed = true }
             return closed
         }
-        if !wasClosed { try? await connection.close() }
+        // The future-returning close, not the async one: that one gives up when the calling
+        // task is cancelled (a node stopped while its store opened), leaving the file open.
+        if !wasClosed { try? await connection.close().get() }
     }
 }
 

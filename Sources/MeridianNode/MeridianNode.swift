@@ -1,0 +1,251 @@
+import Logging
+import MeridianCatalog
+import MeridianCluster
+import MeridianGame
+import MeridianGateway
+import MeridianIdentity
+import MeridianObservability
+import MeridianRegion
+import MeridianStorage
+import MeridianTopology
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// One Meridian node, assembled from its parts as `Service`s of one `ServiceGroup`.
+///
+/// The parts start in dependency order — metrics, the region's store, the actor system, the
+/// region's data services, the catalog replica, the identity layer, the game services, the
+/// client gateway — and stop in the reverse order: the gateway closes first, the game hands
+/// its shards over at match boundaries, the actor system leaves the cluster, the store closes
+/// last. A part that fails to start stops what already started, and ``run(gracefulShutdownSignals:)``
+/// throws its error.
+///
+/// ```swift
+/// let node = MeridianNode(configuration: configuration, logger: logger)
+/// try await node.run(gracefulShutdownSignals: [.sigterm, .sigint])
+/// if node.wasDeclaredDown { exit(MeridianNode.declaredDownExitCode) }
+/// ```
+public final class MeridianNode: Sendable {
+    /// EX_TEMPFAIL: the node stopped because the cluster declared it down; start it again.
+    public static let declaredDownExitCode: Int32 = 75
+
+    /// How the node stops.
+    public enum Stop: Sendable, Equatable {
+        /// Leave the cluster: no new matches, shards handed over once their running matches end
+        /// (waiting at most `drainTimeout`; nil: the rules' longest match plus 15 s).
+        case leave(drainTimeout: Duration? = nil)
+        /// Stop every part at once and hand nothing over, as a crash would: the others find
+        /// this node gone and fail its shards and players over (tests' `kill`).
+        case abandon
+    }
+
+    /// The parts of a running node.
+    public struct Parts: Sendable {
+        public var system: ClusterSystem
+        public var region: RegionServices
+        /// The catalog replica; nil with ``NodeConfiguration/fixedRules``.
+        public var catalog: CatalogNode?
+        public var identity: IdentityNode
+        public var game: GameServices
+        /// The client gateway; nil when the node has none.
+        public var gateway: GatewayServer?
+    }
+
+    public let configuration: NodeConfiguration
+    /// Carries `meridian.node` and `meridian.region`, for every part of the node.
+    public let logger: Logger
+    private let group: ServiceGroup
+    private let control: Control
+    private let parts: PartsStarted
+
+    public init(configuration: NodeConfiguration, logger: Logger, gracefulShutdownSignals: [UnixSignal] = []) {
+        var logger = logger
+        logger[metadataKey: "meridian.node"] = "\(configuration.cluster.node)"
+        logger[metadataKey: "meridian.region"] = "\(configuration.cluster.region)"
+        self.configuration = configuration
+        self.logger = logger
+        let control = Control()
+        let parts = PartsStarted()
+        self.control = control
+        self.parts = parts
+        let services = Self.services(configuration: configuration, parts: parts, control: control, logger: logger)
+        group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
+            gracefulShutdownSignals: gracefulShutdownSignals,
+            logger: logger
+        ))
+        control.setGroup(group)
+    }
+
+    /// Runs the node until it is stopped (``stop(_:)``, a graceful-shutdown signal given at
+    /// init, or the cluster declaring it down), then stops its parts in reverse order.
+    /// - Throws: The error of the part that failed (a port in use, a store that cannot open…),
+    ///   after what had started is stopped.
+    public func run() async throws {
+        defer { control.setGroup(nil) }  // the group's services refer back to the control
+        try await group.run()
+    }
+
+    /// The node's parts, once all have started.
+    /// - Throws: The first part's start failure.
+    public func started() async throws -> Parts {
+        try await parts.all()
+    }
+
+    /// Stops the node (``run()`` returns once every part stopped).
+    public func stop(_ how: Stop = .leave()) async {
+        await control.stop(how)
+    }
+
+    /// Whether the node stopped because the cluster declared it down (a pause or a cut-off
+    /// longer than the failure detector allows): its supervisor should start it again as a new
+    /// incarnation (`meridian bootstrap` exits with ``declaredDownExitCode``).
+    public var wasDeclaredDown: Bool { control.wasDeclaredDown }
+
+    // MARK: - Assembly
+
+    private static func services(configuration: NodeConfiguration, parts: PartsStarted, control: Control, logger: Logger) -> [any Service] {
+        let topology = configuration.topology
+        let metrics = NodePartService("metrics", started: parts.metrics) { () -> MetricsServer? in
+            // First, before any part makes its metrics: a metric keeps the factory it was made with.
+            guard let address = configuration.metricsAddress else { return nil }
+            let registry = MeridianMetrics.bootstrap(logger: logger)
+            return try await MetricsServer.start(.init(host: address.host, port: address.port), registry: registry, logger: logger)
+        } stop: { await $0?.shutdown() }
+
+        let store = NodePartService("store", started: parts.store) { () -> any RegionStore in
+            _ = try await parts.metrics.value
+            let region = configuration.cluster.region
+            guard let storage = topology.region(named: region)?.storage else {
+                throw StorageError(.invalidArgument, "region \(region) is not in the topology")
+            }
+            return try await makeRegionStore(storage: storage, node: configuration.cluster.node, logger: logger)
+        } stop: { await $0.close() }
+
+        let cluster = NodePartService("cluster", started: parts.system) {
+            _ = try await parts.store.value
+            return try await ClusterSystem.start(configuration.cluster, logger: logger)
+        } stop: { await $0.shutdown() }
+
+        let region = NodePartService("region", started: parts.region) {
+            let (store, system) = try await (parts.store.value, parts.system.value)
+            return try RegionServices.start(
+                system: system, topology: topology, store: store, passivatePlayersAfter: configuration.passivatePlayersAfter, logger: logger
+            )
+        } stop: { $0.stop() }
+
+        let catalog = NodePartService("catalog", started: parts.catalog) { () -> CatalogNode? in
+            let system = try await parts.system.value
+            _ = try await parts.region.value
+            guard configuration.fixedRules == nil else { return nil }
+            // Serves its persisted version at once, then keeps up with the leader.
+            return try await CatalogNode.start(system: system, configuration: configuration.catalog, logger: logger)
+        } stop: { await $0?.stop() }
+
+        let identity = NodePartService("identity", started: parts.identity) {
+            let (system, region) = try await (parts.system.value, parts.region.value)
+            _ = try await parts.catalog.value
+            let identity = try await IdentityNode.start(
+                system: system, topology: topology, store: region.store, configuration: configuration.identity, now: configuration.wallClock,
+                playerBusy: { [weak region] player in region?.activity(of: player) }, logger: logger
+            )
+            region.setHomeLookup { [weak identity] player in try? await identity?.homeRegion(of: player) }
+            return identity
+        } stop: { await $0.stop() }
+
+        let game = NodePartService("game", started: parts.game) {
+            let (system, region, catalog) = try await (parts.system.value, parts.region.value, parts.catalog.value)
+            _ = try await parts.identity.value
+            return try GameServices.start(
+                system: system, topology: topology, regionServices: region, catalog: catalog?.local, fixedRules: configuration.fixedRules, logger: logger
+            )
+        } stop: { game in
+            switch control.stopMode {
+            case .leave(let drainTimeout): await game.shutdown(drainTimeout: drainTimeout)
+            case .abandon: break  // a crash hands nothing over
+            }
+        }
+
+        let gateway = NodePartService("gateway", started: parts.gateway) { () -> GatewayServer? in
+            let (system, catalog, identity, game) = try await (parts.system.value, parts.catalog.value, parts.identity.value, parts.game.value)
+            guard let gatewayConfiguration = configuration.gateway, let address = topology.node(id: system.nodeID)?.gateway else { return nil }
+            return try await GatewayServer.start(
+                host: address.host, port: address.port, system: system, game: game, identity: identity, topology: topology,
+                catalog: catalog?.local, configuration: gatewayConfiguration, logger: logger
+            )
+        } stop: { await $0?.shutdown() }
+
+        let watch = DeclaredDownWatch(system: parts.system, control: control, logger: logger)
+        return [metrics, store, cluster, watch, region, catalog, identity, game, gateway]
+    }
+}
+
+extension MeridianNode {
+    /// Each part once started (or why it could not).
+    final class PartsStarted: Sendable {
+        let metrics = Started<MetricsServer?>()
+        let store = Started<any RegionStore>()
+        let system = Started<ClusterSystem>()
+        let region = Started<RegionServices>()
+        let catalog = Started<CatalogNode?>()
+        let identity = Started<IdentityNode>()
+        let game = Started<GameServices>()
+        let gateway = Started<GatewayServer?>()
+
+        func all() async throws -> Parts {
+            Parts(
+                system: try await system.value, region: try await region.value, catalog: try await catalog.value,
+                identity: try await identity.value, game: try await game.value, gateway: try await gateway.value
+            )
+        }
+    }
+
+    /// How the node is to stop, and the group to tell.
+    final class Control: Sendable {
+        private struct State {
+            var group: ServiceGroup?
+            var stop = Stop.leave()
+            var declaredDown = false
+        }
+
+        private let state = Mutex(State())
+
+        var stopMode: Stop { state.withLock { $0.stop } }
+        var wasDeclaredDown: Bool { state.withLock { $0.declaredDown } }
+
+        func setGroup(_ group: ServiceGroup?) { state.withLock { $0.group = group } }
+
+        func stop(_ how: Stop, declaredDown: Bool = false) async {
+            let group = state.withLock { state in
+                state.stop = how
+                state.declaredDown = state.declaredDown || declaredDown
+                return state.group
+            }
+            await group?.triggerGracefulShutdown()
+        }
+    }
+
+    /// Stops the node at once when the cluster declares it down: the others already took over
+    /// its shards and players (and told its matches' players `server_lost`), so there is
+    /// nothing to hand over.
+    struct DeclaredDownWatch: Service, CustomStringConvertible {
+        let system: Started<ClusterSystem>
+        let control: Control
+        let logger: Logger
+        var description: String { "declared-down watch" }
+
+        func run() async throws {
+            if let system = try? await cancelWhenGracefulShutdown({ try await self.system.value }),
+               await cancelWhenGracefulShutdown({ await system.membership.declaredDown() }) {
+                logger.error("this node was declared down by the cluster (a pause or a cut-off longer than the failure detector allows); stopping so that its supervisor starts it again as a new incarnation", metadata: [
+                    "meridian.exit_code": "\(MeridianNode.declaredDownExitCode)",
+                ])
+                await control.stop(.leave(drainTimeout: .zero), declaredDown: true)
+            }
+            // Return on this service's turn in the shutdown, not before (the group takes an
+            // early return for a failure).
+            try? await gracefulShutdown()
+        }
+    }
+}

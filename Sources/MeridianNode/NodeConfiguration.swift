@@ -1,0 +1,41 @@
+import Foundation
+import MeridianCatalog
+import MeridianCluster
+import MeridianGame
+import MeridianGateway
+import MeridianIdentity
+import MeridianTopology
+
+/// Everything a ``MeridianNode`` is made of, as plain settings. `meridian bootstrap` fills it
+/// from the topology file and its flags; tests fill it with short timeouts and fixed rules.
+public struct NodeConfiguration: Sendable {
+    /// The node's actor system: id, region, addresses, seeds, secret, membership timing, clock.
+    public var cluster: ClusterSystem.Configuration
+    /// The cluster's topology as this node starts with it.
+    public var topology: Topology
+    /// Where to serve Prometheus metrics (`GET /metrics`). Default nil: no metrics.
+    public var metricsAddress: HostPort?
+    /// How long an idle player's actor stays in memory with no call and nobody connected; the
+    /// next call loads the player again. Default 10 minutes.
+    public var passivatePlayersAfter: Duration = .seconds(600)
+    /// The identity layer's settings. Default: ``IdentityConfiguration/node(of:)`` of the topology.
+    public var identity: IdentityConfiguration
+    /// The wall clock access tokens are issued and checked with. Default: the system's.
+    public var wallClock: @Sendable () -> Date = { Date() }
+    /// Where the node's catalog replica keeps its copy. Default: next to the region's SQLite
+    /// data (see ``MeridianCatalog/CatalogConfiguration/init(topology:region:environment:)``).
+    public var catalog: CatalogConfiguration
+    /// The game rules, fixed instead of read from the catalog's game config; with fixed rules
+    /// the node runs no catalog replica. Default nil: the catalog's (tests fix them).
+    public var fixedRules: GameRules?
+    /// The client gateway's limits and timeouts, when the topology gives this node a
+    /// `gateway:` address. nil: no gateway on this node whatever the topology says.
+    public var gateway: GatewayConfiguration? = GatewayConfiguration()
+
+    public init(cluster: ClusterSystem.Configuration, topology: Topology) {
+        self.cluster = cluster
+        self.topology = topology
+        self.identity = .node(of: topology)
+        self.catalog = CatalogConfiguration(topology: topology, region: cluster.region)
+    }
+}
