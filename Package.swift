@@ -20,6 +20,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -73,6 +76,9 @@ let package = Package(
             name: "MeridianTransport",
             dependencies: [
                 "MeridianWire",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -267,6 +273,7 @@ let package = Package(
         .target(
             name: "MeridianGateway",
             dependencies: [
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "MeridianClock",
                 "MeridianWire",
                 "MeridianTransport",
@@ -295,6 +302,7 @@ let package = Package(
         .target(
             name: "MeridianClient",
             dependencies: [
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "MeridianWire",
                 "MeridianTransport",
                 "MeridianSimulation",
@@ -464,6 +472,8 @@ let package = Package(
         .testTarget(
             name: "MeridianTransportTests",
             dependencies: [
+                "MeridianTestCertificates",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "MeridianTransport",
                 "MeridianWire",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -535,6 +545,18 @@ let package = Package(
             path: "Tests/MeridianTestSupport",
             swiftSettings: swiftSettings
         ),
+        // A certificate authority made at test time, for TLS tests (no key is committed).
+        .target(
+            name: "MeridianTestCertificates",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Tests/MeridianTestCertificates",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MeridianNodeTests",
             dependencies: [
@@ -602,6 +624,8 @@ let package = Package(
         .testTarget(
             name: "MeridianClientTests",
             dependencies: [
+                "MeridianTestCertificates",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "MeridianTestScope",
                 "MeridianClock",
                 "MeridianClient",

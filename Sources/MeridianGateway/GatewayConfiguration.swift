@@ -35,6 +35,9 @@ public struct GatewayConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// Timeout of the cluster calls made for a client.
     public var callTimeout: Duration = .seconds(5)
+    /// The certificate clients see. Default nil: plaintext (loopback, tests, a TLS-terminating
+    /// proxy in front).
+    public var tls: GatewayTLS?
 
     public init() {}
 }

@@ -10,6 +10,7 @@ import MeridianTransport
 import MeridianWire
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SwiftProtobuf
 import Synchronization
 
@@ -58,6 +59,7 @@ public final class GatewayServer: Sendable {
         let idle = TimeAmount(configuration.idleTimeout)
         let (reliableLimit, reliableBytes) = (configuration.reliableQueueLimit, configuration.reliableQueueBytes)
         let inputToDelta = context.metrics.inputToDelta
+        let tls = configuration.tls
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -73,6 +75,11 @@ public final class GatewayServer: Sendable {
                         Self.refuse(error, outbox: outbox, channel: channel, context: context)
                     }
                     let writer = ClientWriteHandler(outbox: outbox, eventLoop: channel.eventLoop)
+                    if let tls {
+                        // First, so that nothing else sees a byte before the TLS handshake; the
+                        // idle timeout below also bounds a client that never completes it.
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
+                    }
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(CloseOnIdleHandler())
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrame)))

@@ -3,6 +3,7 @@ import Logging
 import MeridianWire
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A node's cluster transport: listens for peers, dials them on demand, and keeps exactly one
@@ -232,12 +233,16 @@ public final class ClusterTransport: Sendable {
         if let emulation {
             try sync.addHandler(LinkEmulatorHandler(emulation: emulation))
         }
+        if let tls = configuration.tls {
+            // No server name: the peer is checked by the node id its certificate names.
+            try sync.addHandler(dialing ? NIOSSLClientHandler(context: tls.client, serverHostname: nil) : NIOSSLServerHandler(context: tls.server))
+        }
         try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)))
         try sync.addHandler(OutboundLanesHandler(fragmentSize: configuration.fragmentSize, bulkWindow: configuration.bulkWindow, budget: budget))
         try sync.addHandler(EnvelopeDecoderHandler())
         // Right after decoding: until the peer is authenticated nothing else may act on its
         // bytes (no fragment buffering, no heartbeat replies).
-        try sync.addHandler(HandshakeHandler(local: local, dialing: dialing, timeout: configuration.handshakeTimeout, budget: budget))
+        try sync.addHandler(HandshakeHandler(local: local, dialing: dialing, timeout: configuration.handshakeTimeout, budget: budget, tls: configuration.tls != nil))
         try sync.addHandler(FragmentReassembler(maxMessageSize: configuration.maxMessageSize, budget: budget))
         try sync.addHandler(HeartbeatHandler(interval: configuration.heartbeatInterval, idleTimeout: configuration.idleTimeout, budget: budget))
         try sync.addHandler(PeerChannelHandler(registry: self, budget: budget, logger: logger))

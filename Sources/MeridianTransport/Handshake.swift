@@ -22,6 +22,14 @@ public struct LocalHandshakeInfo: Sendable {
     }
 }
 
+/// What a link's TLS says about the peer, for the handshake.
+package enum PeerCertification: Equatable {
+    /// A plaintext link: the peer proves only that it knows the cluster secret.
+    case none
+    /// A mutual-TLS link: the node id the peer's verified certificate names (nil: it names none).
+    case tls(certifiedNode: String?)
+}
+
 /// The outcome of a completed handshake, fired as a user inbound event from the pipeline head.
 public struct HandshakeCompleted: Sendable {
     public var peer: PeerIdentity
@@ -94,11 +102,14 @@ package struct HandshakeStateMachine {
         state = .acceptorAwaitingHello
     }
 
-    package mutating func receive(_ envelope: Envelope, nonce: [UInt8] = Self.makeNonce()) -> Action {
+    /// - Parameter certification: What the link's TLS says about the peer (see ``PeerCertification``).
+    package mutating func receive(_ envelope: Envelope, nonce: [UInt8] = Self.makeNonce(), certification: PeerCertification = .none) -> Action {
         switch (state, envelope.kind) {
         case (.acceptorAwaitingHello, .hello(let hello)):
+            if let refusal = refuse(claimed: hello.from.node, certification) { return refusal }
             return acceptHello(hello, nonce: nonce)
         case (.dialerAwaitingAck(let hello), .helloAck(let ack)):
+            if let refusal = refuse(claimed: ack.from.node, certification) { return refusal }
             return acceptAck(ack, hello: hello)
         case (.acceptorAwaitingProof(let hello, let ack), .helloProof(let proof)):
             let transcript = Self.transcript(role: "dialer", hello: hello, ack: ack)
@@ -152,6 +163,15 @@ package struct HandshakeStateMachine {
         envelope.helloProof = proof
         state = .completed
         return .sendAndComplete(envelope, HandshakeCompleted(peer: PeerIdentity(proto: ack.from), peerTopologyVersion: ack.topologyVersion, dialed: true))
+    }
+
+    /// On a TLS link the peer is who its certificate says, or nobody.
+    private mutating func refuse(claimed node: String, _ certification: PeerCertification) -> Action? {
+        guard case .tls(let certified) = certification, certified != node else { return nil }
+        guard let certified else {
+            return fail(.authenticationFailed, TransportError(.authenticationFailed, "peer claiming to be node '\(node)' has a certificate that names no node (a subject alternative name \(ClusterTLS.nodeURI("<id>")))"))
+        }
+        return fail(.authenticationFailed, TransportError(.authenticationFailed, "peer claims to be node '\(node)' but its certificate is node '\(certified)'s"))
     }
 
     private mutating func fail(_ reason: Meridian_Cluster_V1_Reject.Reason, _ error: TransportError) -> Action {

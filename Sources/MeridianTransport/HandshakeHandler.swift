@@ -1,5 +1,6 @@
 import MeridianWire
 import NIOCore
+import NIOSSL
 
 /// Runs the handshake on a new connection and lets nothing else through until it completes.
 ///
@@ -15,9 +16,13 @@ package final class HandshakeHandler: ChannelInboundHandler {
     private let timeout: TimeAmount
     private var timeoutTask: Scheduled<Void>?
     private let budget: OutboundBudget
+    /// Whether the link runs mutual TLS (a `NIOSSLHandler` before this one): the peer must then
+    /// be the node its certificate names.
+    private let tls: Bool
 
-    package init(local: LocalHandshakeInfo, dialing: Bool, timeout: TimeAmount, budget: OutboundBudget) {
+    package init(local: LocalHandshakeInfo, dialing: Bool, timeout: TimeAmount, budget: OutboundBudget, tls: Bool = false) {
         self.budget = budget
+        self.tls = tls
         self.machine = HandshakeStateMachine(local: local)
         self.dialing = dialing
         self.timeout = timeout
@@ -51,7 +56,7 @@ package final class HandshakeHandler: ChannelInboundHandler {
             context.fireChannelRead(data)
             return
         }
-        switch machine.receive(unwrapInboundIn(data)) {
+        switch machine.receive(unwrapInboundIn(data), certification: certification(context)) {
         case .send(let envelope):
             send(envelope, context: context)
         case .complete(let completed):
@@ -70,6 +75,14 @@ package final class HandshakeHandler: ChannelInboundHandler {
     package func channelInactive(context: ChannelHandlerContext) {
         timeoutTask?.cancel()
         context.fireChannelInactive()
+    }
+
+    /// Read when the first handshake message arrives: TLS finished its own handshake (and
+    /// verified the chain) before any application byte could pass.
+    private func certification(_ context: ChannelHandlerContext) -> PeerCertification {
+        guard tls else { return .none }
+        let certificate = (try? context.pipeline.syncOperations.nioSSL_peerCertificate()) ?? nil
+        return .tls(certifiedNode: certificate.flatMap(ClusterTLS.certifiedNode))
     }
 
     private func complete(_ completed: HandshakeCompleted, context: ChannelHandlerContext) {

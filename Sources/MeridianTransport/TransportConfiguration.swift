@@ -35,6 +35,10 @@ public struct TransportConfiguration: Sendable {
     /// Must exceed `heartbeatInterval` plus the largest simulated round trip. Default 5 s.
     public var idleTimeout: TimeAmount = .seconds(5)
 
+    /// Mutual TLS on every link, with node ids certified by the cluster CA. Default nil:
+    /// plaintext links authenticated by the cluster secret's handshake only.
+    public var tls: ClusterTLS?
+
     /// Reconnect backoff: first delay, cap, and the random spread applied to each delay
     /// (0.2 = ±20 %) so that many nodes do not redial in lock-step.
     public var reconnectBackoff = Backoff()

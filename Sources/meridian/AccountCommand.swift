@@ -149,7 +149,8 @@ struct IdentityCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON document: {\"keys\": [...], \"signing\"}.") var json = false
         func run() async throws {
             let keys = try await connection.withAuthority { authority, _ in try await authority.call { try await $0.rotateKeys() } }
-            let signing = keys.keys.last { $0.retiredAtMs == 0 }?.keyID ?? ""
+            let signingKey: Meridian_Identity_V1_SigningKey? = keys.keys.last(where: { $0.retiredAtMs == 0 })
+            let signing: String = signingKey?.keyID ?? ""
             if json {
                 print(AccountFormat.json(["keys": keys.keys.map(\.keyID), "signing": signing]))
             } else {

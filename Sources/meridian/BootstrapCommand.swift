@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MeridianCluster
+import MeridianGateway
 import MeridianIdentity
 import MeridianNode
 import MeridianTopology
@@ -49,6 +50,7 @@ struct BootstrapCommand: AsyncParsableCommand {
     var platformTickets: String?
 
     @OptionGroup var secret: SecretOptions
+    @OptionGroup var tls: NodeTLSOptions
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -62,16 +64,20 @@ struct BootstrapCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = logging.bootstrap()
         let secret = try self.secret.load()
-        let configuration: ClusterSystem.Configuration
+        let clusterTLS = try tls.cluster()
+        let gatewayTLS = try tls.gateway()
+        var configuration: ClusterSystem.Configuration
         let cluster: Topology
         if let topology {
             let (parsed, yaml) = try Topology.loadOrExplain(topology)
             configuration = try parsed.clusterConfiguration(node: node, yaml: yaml, secret: secret)
             cluster = parsed
         } else {
-            (configuration, cluster) = try await joinConfiguration(secret: secret, logger: logger)
+            (configuration, cluster) = try await joinConfiguration(secret: secret, tls: clusterTLS, logger: logger)
         }
+        configuration.transport.tls = clusterTLS
         var node = NodeConfiguration(cluster: configuration, topology: cluster)
+        node.gateway?.tls = gatewayTLS
         node.metricsAddress = metrics.flatMap(HostPort.init(parsing:)) ?? cluster.node(id: configuration.node)?.metrics
         node.passivatePlayersAfter = .milliseconds(Int64(passivatePlayersAfter * 1000))
         // Read before the node starts: a mistake in the file is the operator's to fix now.
@@ -86,13 +92,14 @@ struct BootstrapCommand: AsyncParsableCommand {
 
     /// `--seed`: fetch the topology from the seed, then run as the node it describes, or,
     /// when the node is new to the topology, as an extra node of `--region`.
-    private func joinConfiguration(secret: ClusterSecret, logger: Logger) async throws -> (ClusterSystem.Configuration, Topology) {
+    private func joinConfiguration(secret: ClusterSecret, tls: ClusterTLS?, logger: Logger) async throws -> (ClusterSystem.Configuration, Topology) {
         guard let seed, let region, let listen, let listenAddress = HostPort(parsing: listen) else {
             throw ValidationError("--listen must be host:port")
         }
         var probe = ClusterSystem.Configuration(cluster: cluster, node: node, region: region, secret: secret)
         probe.bindHost = listenAddress.host
         probe.joinsCluster = false
+        probe.transport.tls = tls
         let fetcher = try await ClusterSystem.start(probe, logger: logger)
         let yaml: String
         do {

@@ -21,6 +21,8 @@ struct LoadtestBot: Sendable {
     let idle: Bool
     /// How the bot logs in (a device account, or DevLogin where the topology allows it).
     let login: LoadtestLogin
+    /// TLS to the gateways (`--tls-ca`); nil: plaintext.
+    let tls: ClientTLS?
     /// How long a snapshot ack may wait for an input batch to carry it.
     let maxAckDelay: Duration
     let deadline: ContinuousClock.Instant
@@ -44,6 +46,7 @@ struct LoadtestBot: Sendable {
         var configuration = GameClient.Configuration()
         configuration.latencyProfile = profile
         configuration.connection.localAddress = sourceAddress
+        configuration.connection.tls = tls
         configuration.clientName = "meridian-loadtest/1"
         configuration.maxAckDelay = maxAckDelay
         configuration.snapshotEvents = false  // inputs go from onSnapshot; nothing reads them
@@ -135,6 +138,7 @@ struct LoadtestBot: Sendable {
                 // its home region first (a rerun finds it there and just logs in).
                 var configuration = GameClient.Configuration()
                 configuration.connection.localAddress = sourceAddress
+                configuration.connection.tls = tls
                 configuration.clientName = "meridian-loadtest/1"
                 let home = GameClient(group: group, configuration: configuration, logger: logger)
                 do {

@@ -1,6 +1,7 @@
 import MeridianCommandLine
 import ArgumentParser
 import Foundation
+import MeridianClient
 import Logging
 import MeridianLatency
 import MeridianCluster
@@ -38,6 +39,18 @@ struct LoadtestCommand: AsyncParsableCommand {
         var maxAckDelayMs = 40
         @Option(help: "How bots log in: device (a guest account per bot) or dev (DevLogin, needs dev_login in the topology). Default: dev where the topology allows it, else device.")
         var login: LoadtestLogin?
+        @Option(help: "PEM file of the CA that signed the gateways' certificates: connect over TLS (to gateways started with --gateway-tls-cert).")
+        var tlsCA: String?
+
+        /// TLS to the gateways, when --tls-ca is given; a file that cannot be read exits 1.
+        func clientTLS() throws -> ClientTLS? {
+            guard let tlsCA else { return nil }
+            do {
+                return try ClientTLS.load(caFile: tlsCA)
+            } catch {
+                throw ValidationError("--tls-ca: \(error)")
+            }
+        }
 
         /// The example catalog's 120 s match time limit, plus a margin.
         static let defaultGrace: Double = 150
@@ -55,6 +68,7 @@ struct LoadtestCommand: AsyncParsableCommand {
         func run() async throws {
             let (topology, _) = try Topology.loadOrExplain(options.topology)  // fail here, with file:line, rather than in every worker
             let login = try LoadtestLogin.resolve(options.login, topology: topology)
+            _ = try options.clientTLS()  // a bad CA file fails here, not in every worker
             // Tick time, clients and memory per node come from the nodes themselves (as a tool
             // client of the cluster); without the secret the report leaves them out.
             var logger = Logger(label: "meridian.loadtest")
@@ -70,7 +84,7 @@ struct LoadtestCommand: AsyncParsableCommand {
                     executable: LoadtestWorkerProcess.executable, topology: options.topology, players: options.players,
                     ramp: options.ramp, duration: options.duration, idle: options.idle,
                     first: first, count: min(botsPerProcess, options.players - first), grace: options.grace,
-                    maxAckDelayMs: options.maxAckDelayMs, login: login
+                    maxAckDelayMs: options.maxAckDelayMs, login: login, tlsCA: options.tlsCA
                 ))
             }
             var cpu = LoadtestCPU()
@@ -195,6 +209,7 @@ struct LoadtestCommand: AsyncParsableCommand {
             logger.logLevel = ProcessInfo.processInfo.environment["MERIDIAN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
             let (topology, _) = try Topology.loadOrExplain(options.topology)
             let login = try LoadtestLogin.resolve(options.login, topology: topology)
+            let tls = try options.clientTLS()
             let regions = topology.regions.map(\.name)
             let stats = LoadtestStats()
             stats.update { $0.bots = count }
@@ -219,7 +234,7 @@ struct LoadtestCommand: AsyncParsableCommand {
                         let home = LoadtestBot.homeRegion(of: index, regions: regions)
                         let bot = LoadtestBot(
                             index: index, topology: topology, location: location, homeRegion: home,
-                            sourceAddress: LoadtestBot.sourceAddress(index), idle: options.idle, login: login,
+                            sourceAddress: LoadtestBot.sourceAddress(index), idle: options.idle, login: login, tls: tls,
                             maxAckDelay: .milliseconds(options.maxAckDelayMs), deadline: deadline,
                             group: group, stats: stats, setupGate: setupGate, logger: logger
                         )

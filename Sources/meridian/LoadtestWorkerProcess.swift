@@ -10,7 +10,7 @@ final class LoadtestWorkerProcess: Sendable {
     /// Starts a worker for bots `first ..< first + count` of `players` (see ``LoadtestCommand/Options``).
     init(
         executable: String, topology: String, players: Int, ramp: Double, duration: Double, idle: Bool, first: Int, count: Int,
-        grace: Double = LoadtestCommand.Options.defaultGrace, maxAckDelayMs: Int = 40, login: LoadtestLogin
+        grace: Double = LoadtestCommand.Options.defaultGrace, maxAckDelayMs: Int = 40, login: LoadtestLogin, tlsCA: String? = nil
     ) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -18,7 +18,7 @@ final class LoadtestWorkerProcess: Sendable {
             "loadtest", "worker", "--topology", topology, "--players", "\(players)",
             "--ramp", "\(ramp)", "--duration", "\(duration)", "--first", "\(first)", "--count", "\(count)", "--grace", "\(grace)",
             "--max-ack-delay-ms", "\(maxAckDelayMs)", "--login", login.rawValue,
-        ] + (idle ? ["--idle"] : [])
+        ] + (idle ? ["--idle"] : []) + (tlsCA.map { ["--tls-ca", $0] } ?? [])
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.standardError

@@ -41,6 +41,32 @@ struct HandshakeStateMachineTests {
         #expect(!acceptorView.dialed)
     }
 
+    @Test("on a TLS link the peer is the node its certificate names: the acceptor and the dialer refuse any other, and a certificate naming none")
+    func certifiedNode() throws {
+        // The acceptor checks the hello's node against the dialer's certificate.
+        for certified in ["eu-west-2", nil] as [String?] {
+            var dialer = Machine(local: Self.dialerInfo)
+            var acceptor = makeAcceptor()
+            let rejection = acceptor.receive(dialer.startDialing(), certification: .tls(certifiedNode: certified)).rejection
+            #expect(rejection?.reason == .authenticationFailed)
+            #expect(rejection?.error.code == .authenticationFailed)
+            #expect(!acceptor.isComplete)
+        }
+        // The dialer checks the ack's node against the acceptor's certificate.
+        var dialer = Machine(local: Self.dialerInfo)
+        var acceptor = makeAcceptor()
+        let ack = try #require(acceptor.receive(dialer.startDialing(), certification: .tls(certifiedNode: "eu-west-1")).sent)
+        let rejection = dialer.receive(ack, certification: .tls(certifiedNode: "us-east-2")).rejection
+        #expect(rejection?.reason == .authenticationFailed)
+        #expect(!dialer.isComplete)
+        // Matching certificates on both sides complete.
+        var honestDialer = Machine(local: Self.dialerInfo)
+        var honestAcceptor = makeAcceptor()
+        let honestAck = try #require(honestAcceptor.receive(honestDialer.startDialing(), certification: .tls(certifiedNode: "eu-west-1")).sent)
+        let (proof, _) = try #require(honestDialer.receive(honestAck, certification: .tls(certifiedNode: "us-east-1")).sentAndCompleted)
+        #expect(honestAcceptor.receive(proof, certification: .tls(certifiedNode: "eu-west-1")).completed != nil)
+    }
+
     @Test("a hello from another cluster is rejected with wrongCluster")
     func wrongCluster() {
         var dialer = Machine(local: Fixtures.local("eu-west-1", cluster: "some-other-cluster"))

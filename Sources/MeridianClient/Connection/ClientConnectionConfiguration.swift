@@ -16,6 +16,9 @@ public struct ClientConnectionConfiguration: Sendable, Hashable {
     /// Delay applied to every message in each direction (sent and received), simulating the
     /// client's distance to this gateway. `.zero` for none.
     public var simulatedOneWayDelay: Duration = .zero
+    /// TLS to the gateway (a gateway started with a certificate speaks only TLS). Default nil:
+    /// plaintext.
+    public var tls: ClientTLS?
 
     public init(
         requestTimeout: Duration = .seconds(10),

@@ -68,6 +68,11 @@ package final class MeridianClientConnection: Sendable {
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = configuration.tls {
+                        try channel.pipeline.syncOperations.addHandler(try tls.handler(host: host))
+                    } else {
+                        try channel.pipeline.syncOperations.addHandler(TLSAnswerDetector())
+                    }
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxInboundFrameBytes)),
                         ClientChannelHandler(

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import MeridianGateway
+import MeridianTransport
+
+/// `meridian bootstrap`'s TLS files: the client gateway's certificate, and mutual TLS between
+/// nodes. Paths only — a topology file, which every member can fetch, never holds keys.
+struct NodeTLSOptions: ParsableArguments {
+    @Option(help: "PEM certificate chain clients see; with --gateway-tls-key the gateway speaks only TLS. Default: $MERIDIAN_GATEWAY_TLS_CERT.")
+    var gatewayTLSCert: String?
+
+    @Option(help: "PEM private key of --gateway-tls-cert. Default: $MERIDIAN_GATEWAY_TLS_KEY.")
+    var gatewayTLSKey: String?
+
+    @Option(name: .customLong("cluster-tls-ca"), help: "PEM cluster CA; with --cluster-tls-cert and --cluster-tls-key, links between nodes run mutual TLS and a peer is accepted only as the node its certificate names (URI SAN urn:meridian:node:<id>). Default: $MERIDIAN_CLUSTER_TLS_CA.")
+    var clusterTLSCA: String?
+
+    @Option(help: "PEM certificate chain of this node, signed by the cluster CA. Default: $MERIDIAN_CLUSTER_TLS_CERT.")
+    var clusterTLSCert: String?
+
+    @Option(help: "PEM private key of --cluster-tls-cert. Default: $MERIDIAN_CLUSTER_TLS_KEY.")
+    var clusterTLSKey: String?
+
+    /// A flag's value, else its environment variable's.
+    private static func given(_ flag: String?, _ variable: String) -> String? {
+        flag ?? ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    private var gatewayFiles: (certificate: String?, key: String?) {
+        (Self.given(gatewayTLSCert, "MERIDIAN_GATEWAY_TLS_CERT"), Self.given(gatewayTLSKey, "MERIDIAN_GATEWAY_TLS_KEY"))
+    }
+
+    private var clusterFiles: (ca: String?, certificate: String?, key: String?) {
+        (
+            Self.given(clusterTLSCA, "MERIDIAN_CLUSTER_TLS_CA"), Self.given(clusterTLSCert, "MERIDIAN_CLUSTER_TLS_CERT"),
+            Self.given(clusterTLSKey, "MERIDIAN_CLUSTER_TLS_KEY")
+        )
+    }
+
+    func validate() throws {
+        let (gatewayTLSCert, gatewayTLSKey) = gatewayFiles
+        let (clusterTLSCA, clusterTLSCert, clusterTLSKey) = clusterFiles
+        if (gatewayTLSCert == nil) != (gatewayTLSKey == nil) {
+            throw ValidationError("give both --gateway-tls-cert and --gateway-tls-key, or neither")
+        }
+        let cluster = [clusterTLSCA, clusterTLSCert, clusterTLSKey].compactMap { $0 }
+        if !cluster.isEmpty && cluster.count != 3 {
+            throw ValidationError("give all of --cluster-tls-ca, --cluster-tls-cert and --cluster-tls-key, or none")
+        }
+    }
+
+    /// The gateway's TLS, when its files are given; a file that cannot be read is the operator's to fix now (exit 1).
+    func gateway() throws -> GatewayTLS? {
+        let (gatewayTLSCert, gatewayTLSKey) = gatewayFiles
+        guard let gatewayTLSCert, let gatewayTLSKey else { return nil }
+        do {
+            return try GatewayTLS.load(certificateFile: gatewayTLSCert, privateKeyFile: gatewayTLSKey)
+        } catch {
+            throw ValidationError("gateway TLS: \(error)")
+        }
+    }
+
+    /// Mutual TLS between nodes, when its files are given.
+    func cluster() throws -> ClusterTLS? {
+        let (clusterTLSCA, clusterTLSCert, clusterTLSKey) = clusterFiles
+        guard let clusterTLSCA, let clusterTLSCert, let clusterTLSKey else { return nil }
+        do {
+            return try ClusterTLS.load(certificateFile: clusterTLSCert, privateKeyFile: clusterTLSKey, caFile: clusterTLSCA)
+        } catch {
+            throw ValidationError("cluster TLS: \(error)")
+        }
+    }
+}
