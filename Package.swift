@@ -659,7 +659,7 @@ let package = Package(
         // Starts real `meridian` processes; needs the executable built first (swift build).
         .testTarget(
             name: "MeridianEndToEndTests",
-            dependencies: ["MeridianTopology", "MeridianMembership", "MeridianTransport"],
+            dependencies: ["MeridianTopology", "MeridianMembership", "MeridianTransport", "MeridianTestCertificates"],
             swiftSettings: swiftSettings
         ),
     ]
