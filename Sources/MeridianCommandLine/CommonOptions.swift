@@ -49,6 +49,34 @@ package struct SecretOptions: ParsableArguments {
     }
 }
 
+/// The files of mutual TLS between nodes: given as flags (`meridian bootstrap`), else by
+/// `$MERIDIAN_CLUSTER_TLS_CA`, `$MERIDIAN_CLUSTER_TLS_CERT` and `$MERIDIAN_CLUSTER_TLS_KEY`
+/// (every command that talks to the nodes).
+package enum ClusterTLSFiles {
+    /// nil when no file is given; exit 1 (a `ValidationError`) when only some are, or one cannot be read.
+    package static func load(ca: String? = nil, certificate: String? = nil, key: String? = nil) throws -> ClusterTLS? {
+        let environment = ProcessInfo.processInfo.environment
+        func given(_ flag: String?, _ variable: String) -> String? {
+            flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let files = (
+            ca: given(ca, "MERIDIAN_CLUSTER_TLS_CA"), certificate: given(certificate, "MERIDIAN_CLUSTER_TLS_CERT"),
+            key: given(key, "MERIDIAN_CLUSTER_TLS_KEY")
+        )
+        guard let ca = files.ca, let certificate = files.certificate, let key = files.key else {
+            if files.ca != nil || files.certificate != nil || files.key != nil {
+                throw ValidationError("cluster TLS needs all three of the CA, the certificate and its key (--cluster-tls-ca/-cert/-key or $MERIDIAN_CLUSTER_TLS_CA/_CERT/_KEY), or none")
+            }
+            return nil
+        }
+        do {
+            return try ClusterTLS.load(certificateFile: certificate, privateKeyFile: key, caFile: ca)
+        } catch {
+            throw ValidationError("cluster TLS: \(error)")
+        }
+    }
+}
+
 extension Topology {
     /// Loads a topology file, printing every problem with its line on failure.
     package static func loadOrExplain(_ path: String) throws -> (Topology, String) {

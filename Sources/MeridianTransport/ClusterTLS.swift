@@ -15,6 +15,8 @@ import X509
 public struct ClusterTLS: Sendable {
     let server: NIOSSLContext
     let client: NIOSSLContext
+    /// The node id this side's own certificate names (nil: it names none, and peers will refuse it).
+    public let node: String?
 
     /// The URI subject alternative name that certifies `node`.
     public static func nodeURI(_ node: String) -> String { "urn:meridian:node:\(node)" }
@@ -38,6 +40,7 @@ public struct ClusterTLS: Sendable {
         client.minimumTLSVersion = .tlsv13
         self.server = try NIOSSLContext(configuration: server)
         self.client = try NIOSSLContext(configuration: client)
+        self.node = certificateChain.first.flatMap(Self.certifiedNode)
     }
 
     /// Loads the node's certificate chain and key and the cluster CA from PEM files.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MeridianCommandLine
 import MeridianGateway
 import MeridianTransport
 
@@ -26,35 +27,20 @@ struct NodeTLSOptions: ParsableArguments {
         flag ?? ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    private var gatewayFiles: (certificate: String?, key: String?) {
-        (Self.given(gatewayTLSCert, "MERIDIAN_GATEWAY_TLS_CERT"), Self.given(gatewayTLSKey, "MERIDIAN_GATEWAY_TLS_KEY"))
-    }
-
-    private var clusterFiles: (ca: String?, certificate: String?, key: String?) {
-        (
-            Self.given(clusterTLSCA, "MERIDIAN_CLUSTER_TLS_CA"), Self.given(clusterTLSCert, "MERIDIAN_CLUSTER_TLS_CERT"),
-            Self.given(clusterTLSKey, "MERIDIAN_CLUSTER_TLS_KEY")
-        )
-    }
-
     func validate() throws {
-        let (gatewayTLSCert, gatewayTLSKey) = gatewayFiles
-        let (clusterTLSCA, clusterTLSCert, clusterTLSKey) = clusterFiles
-        if (gatewayTLSCert == nil) != (gatewayTLSKey == nil) {
+        let (certificate, key) = (Self.given(gatewayTLSCert, "MERIDIAN_GATEWAY_TLS_CERT"), Self.given(gatewayTLSKey, "MERIDIAN_GATEWAY_TLS_KEY"))
+        if (certificate == nil) != (key == nil) {
             throw ValidationError("give both --gateway-tls-cert and --gateway-tls-key, or neither")
-        }
-        let cluster = [clusterTLSCA, clusterTLSCert, clusterTLSKey].compactMap { $0 }
-        if !cluster.isEmpty && cluster.count != 3 {
-            throw ValidationError("give all of --cluster-tls-ca, --cluster-tls-cert and --cluster-tls-key, or none")
         }
     }
 
     /// The gateway's TLS, when its files are given; a file that cannot be read is the operator's to fix now (exit 1).
     func gateway() throws -> GatewayTLS? {
-        let (gatewayTLSCert, gatewayTLSKey) = gatewayFiles
-        guard let gatewayTLSCert, let gatewayTLSKey else { return nil }
+        guard let certificate = Self.given(gatewayTLSCert, "MERIDIAN_GATEWAY_TLS_CERT"), let key = Self.given(gatewayTLSKey, "MERIDIAN_GATEWAY_TLS_KEY") else {
+            return nil
+        }
         do {
-            return try GatewayTLS.load(certificateFile: gatewayTLSCert, privateKeyFile: gatewayTLSKey)
+            return try GatewayTLS.load(certificateFile: certificate, privateKeyFile: key)
         } catch {
             throw ValidationError("gateway TLS: \(error)")
         }
@@ -62,12 +48,6 @@ struct NodeTLSOptions: ParsableArguments {
 
     /// Mutual TLS between nodes, when its files are given.
     func cluster() throws -> ClusterTLS? {
-        let (clusterTLSCA, clusterTLSCert, clusterTLSKey) = clusterFiles
-        guard let clusterTLSCA, let clusterTLSCert, let clusterTLSKey else { return nil }
-        do {
-            return try ClusterTLS.load(certificateFile: clusterTLSCert, privateKeyFile: clusterTLSKey, caFile: clusterTLSCA)
-        } catch {
-            throw ValidationError("cluster TLS: \(error)")
-        }
+        try ClusterTLSFiles.load(ca: clusterTLSCA, certificate: clusterTLSCert, key: clusterTLSKey)
     }
 }

@@ -53,13 +53,17 @@ struct StatusClient {
     let system: ClusterSystem
     let topology: Topology
 
+    /// With `$MERIDIAN_CLUSTER_TLS_*` set, the client speaks mutual TLS to the nodes as the
+    /// node id its certificate names (e.g. `admin-ops`); otherwise it is `status-<pid>`.
     static func start(topology: Topology, secret: ClusterSecret, logger: Logger) async throws -> StatusClient {
+        let tls = try ClusterTLSFiles.load()
         var configuration = ClusterSystem.Configuration(
             cluster: topology.cluster,
-            node: "status-\(ProcessInfo.processInfo.processIdentifier)",
+            node: tls?.node ?? "status-\(ProcessInfo.processInfo.processIdentifier)",
             region: "admin",
             secret: secret
         )
+        configuration.transport.tls = tls
         configuration.joinsCluster = false
         configuration.knownAddresses = Dictionary(uniqueKeysWithValues: topology.nodes.map { ($0.id, $0.cluster.description) })
         let system = try await ClusterSystem.start(configuration, logger: logger)

@@ -34,11 +34,11 @@ enum Meridian {
 
     /// Runs `meridian <arguments>` to completion; `output` is its standard output (and its
     /// standard error too, with `withErrors`).
-    static func run(_ arguments: [String], withErrors: Bool = false) throws -> (status: Int32, output: String) {
+    static func run(_ arguments: [String], withErrors: Bool = false, environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["MERIDIAN_CLUSTER_SECRET"] = secret
         process.environment = environment
         let pipe = Pipe()

@@ -46,6 +46,18 @@ struct TLSProcessesTests {
         #expect(report["logged_in"] as? Int == 4, "report: \(report) (logs in \(directory.path))")
         #expect((report["errors"] as? [String: Any])?.isEmpty == true, "report: \(report)")
 
+        // The admin commands speak mutual TLS too, as the node id of their own certificate;
+        // without one they cannot reach the nodes.
+        let admin = try authority.issue(commonName: "admin-ops", uris: [ClusterTLS.nodeURI("admin-ops")]).write(to: directory, name: "admin-ops")
+        let adminEnvironment = ["MERIDIAN_CLUSTER_TLS_CA": ca, "MERIDIAN_CLUSTER_TLS_CERT": admin.certificate, "MERIDIAN_CLUSTER_TLS_KEY": admin.key]
+        let status = try Meridian.run(["status", "--topology", cluster.topologyPath, "--json"], environment: adminEnvironment)
+        #expect(status.status == 0, "\(status.output)")
+        let members = (try? JSONDecoder().decode([StatusRow].self, from: Data(status.output.utf8))) ?? []
+        let up = Set(members.filter { $0.state == "up" }.map(\.node))
+        #expect(up == ["eu-west-1", "eu-west-2"], "\(status.output)")
+        let refused = try Meridian.run(["status", "--topology", cluster.topologyPath, "--json", "--timeout", "2"])
+        #expect(refused.status != 0, "a plaintext admin command reached a mutual-TLS cluster: \(refused.output)")
+
         // Without the CA, the load generator is told the gateways speak TLS.
         let plaintext = try Meridian.run(
             ["loadtest", "--topology", cluster.topologyPath, "--players", "1", "--ramp", "0", "--duration", "1", "--idle", "--json"], withErrors: true
