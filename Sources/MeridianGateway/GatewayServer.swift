@@ -4,6 +4,7 @@ import MeridianCatalog
 import MeridianCluster
 import MeridianGame
 import MeridianIdentity
+import MeridianMembership
 import MeridianStorage
 import MeridianTopology
 import MeridianTransport
@@ -37,6 +38,8 @@ public final class GatewayServer: Sendable {
     private let acceptLoop = Mutex<Task<Void, Never>?>(nil)
     private let membershipWatch = Mutex<Task<Void, Never>?>(nil)
     private let identityWatch = Mutex<Task<Void, Never>?>(nil)
+    /// Every connection being served, for ``drain(timeout:)``.
+    private let open = OpenConnections()
 
     /// The address the gateway listens on.
     public let address: String
@@ -116,6 +119,40 @@ public final class GatewayServer: Sendable {
         context.router.counts(of: matchID).map { ($0.frames, $0.packets, $0.repeatedTicks) }
     }
 
+    /// Leaves gently: stops accepting, tells every client where to resume — a `Redirect` push
+    /// naming the other gateways that are up, this region's first — and waits until the clients
+    /// have moved (they resume their sessions there with their tokens; a running match goes on)
+    /// or `timeout` passed; then closes what is left.
+    public func drain(timeout: Duration = .seconds(5)) async {
+        try? await server.channel.close()
+        var message = Meridian_Client_V1_ServerMessage()
+        message.redirect.gateways = alternatives()
+        message.redirect.reason = "the gateway on \(context.system.nodeID) is leaving"
+        let connections = open.all
+        context.logger.info("draining the gateway", metadata: [
+            "meridian.clients": "\(connections.count)", "meridian.redirect": "\(message.redirect.gateways.joined(separator: ","))",
+        ])
+        for connection in connections { connection.outbox.sendFinal(message) }
+        if timeout > .zero {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.open.untilEmpty() }
+                group.addTask { [clock = context.system.clock] in try? await clock.sleep(for: timeout) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        await shutdown()
+    }
+
+    /// The gateways a draining one sends its clients to: the up nodes' `gateway:` addresses,
+    /// this region's first.
+    private func alternatives() -> [String] {
+        let up = Set(context.system.membership.members.filter { $0.status == .up }.map(\.id.node))
+        let others = context.topology.nodes.filter { $0.id != context.system.nodeID && up.contains($0.id) }
+        let ordered = others.filter { $0.region == context.region } + others.filter { $0.region != context.region }
+        return ordered.map(\.gateway.description)
+    }
+
     /// Stops accepting and closes every connection.
     public func shutdown() async {
         try? await server.channel.close()
@@ -183,6 +220,8 @@ public final class GatewayServer: Sendable {
         defer { context.metrics.openConnections(context.counters.withLock { $0.connections -= 1; return $0.connections }) }
         let outbox = connection.outbox
         let channel = connection.channel.channel
+        self.open.add(.init(outbox: outbox, channel: channel))
+        defer { self.open.remove(channel) }
         let session = connection.session
         let source = session.source
         if let refusal = context.admission.withLock({ $0.admit(source) }) {

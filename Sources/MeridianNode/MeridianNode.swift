@@ -174,7 +174,15 @@ public final class MeridianNode: Sendable {
                 host: address.host, port: address.port, system: system, game: game, identity: identity, topology: topology,
                 catalog: catalog?.local, configuration: gatewayConfiguration, logger: logger
             )
-        } stop: { await $0?.shutdown() }
+        } stop: { gateway in
+            switch control.stopMode {
+            case .leave(let drainTimeout):
+                // Clients are told where to resume; a quick leave (no drain time) does not wait for them.
+                await gateway?.drain(timeout: drainTimeout == .zero ? .zero : configuration.gatewayDrainTimeout)
+            case .abandon:
+                await gateway?.shutdown()
+            }
+        }
 
         let watch = DeclaredDownWatch(system: parts.system, control: control, logger: logger)
         return [metrics, store, cluster, watch, region, catalog, identity, game, gateway]

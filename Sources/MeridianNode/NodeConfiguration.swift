@@ -31,6 +31,9 @@ public struct NodeConfiguration: Sendable {
     /// The client gateway's limits and timeouts, when the topology gives this node a
     /// `gateway:` address. nil: no gateway on this node whatever the topology says.
     public var gateway: GatewayConfiguration? = GatewayConfiguration()
+    /// How long a leaving node's gateway waits for its clients to resume elsewhere after telling
+    /// them where (``MeridianGateway/GatewayServer/drain(timeout:)``) before it closes the rest. Default 5 s.
+    public var gatewayDrainTimeout: Duration = .seconds(5)
 
     public init(cluster: ClusterSystem.Configuration, topology: Topology) {
         self.cluster = cluster

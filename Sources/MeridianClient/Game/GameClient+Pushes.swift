@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MeridianSimulation
 import MeridianWire
@@ -34,6 +35,8 @@ extension GameClient {
             eventSink.yield(.homeChanged(region: proto.homeRegion, epoch: proto.epoch))
         case .partyInvitation(let proto):
             eventSink.yield(.partyInvitation(PartyInvitation(proto: proto)))
+        case .redirect(let redirect):
+            followRedirect(to: redirect.gateways, reason: redirect.reason, generation: generation)
         case .error(let error):
             let failure = MeridianClientError(server: error)
             // A closing error is reported with the disconnection instead.
@@ -111,6 +114,36 @@ extension GameClient {
         var ack = Meridian_Client_V1_SnapshotAck()
         ack.tick = tick
         connection?.send(.ack(ack))
+    }
+
+    /// The gateway is leaving: resume the session at the first of `gateways` that answers. The
+    /// closing connection's end is not reported (it is followed); failing everywhere is.
+    private func followRedirect(to gateways: [String], reason: String, generation: UInt64) {
+        guard configuration.followRedirects, token != nil else { return }
+        let taken = state.withLock { state -> Bool in
+            guard state.generation == generation else { return false }
+            state.generation &+= 1  // the old connection's close and late pushes are ignored
+            return true
+        }
+        guard taken else { return }
+        logger.debug("following the gateway's redirect", metadata: ["meridian.reason": "\(reason)", "meridian.gateways": "\(gateways)"])
+        Task {
+            var failure = MeridianClientError(.connectionClosed, "\(reason); no other gateway was named")
+            for gateway in gateways {
+                guard let colon = gateway.lastIndex(of: ":"), let port = Int(gateway[gateway.index(after: colon)...]) else { continue }
+                let host = gateway[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                do {
+                    try await reconnect(host: host, port: port)
+                    eventSink.yield(.redirected(gateway: gateway))
+                    return
+                } catch let error as MeridianClientError {
+                    failure = error
+                } catch {
+                    failure = MeridianClientError(.connectionClosed, "\(error)")
+                }
+            }
+            eventSink.yield(.disconnected(failure))
+        }
     }
 
     /// Runs on the event loop once the connection ends.

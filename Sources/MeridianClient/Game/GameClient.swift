@@ -31,6 +31,10 @@ public final class GameClient: Sendable {
         /// A client that renders from ``onSnapshot(_:)`` or never reads them (the load generator)
         /// turns them off and saves a task wake-up per delta. Default true.
         public var snapshotEvents = true
+        /// Whether a gateway's `Redirect` (it is leaving) is followed at once: the client resumes
+        /// its session at the first of the named gateways that answers (``GameEvent/redirected(gateway:)``),
+        /// and a running match goes on. Default true.
+        public var followRedirects = true
 
         public init(
             connection: ClientConnectionConfiguration = ClientConnectionConfiguration(), latencyProfile: LatencyProfile? = nil,
