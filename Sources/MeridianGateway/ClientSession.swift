@@ -26,6 +26,10 @@ actor ClientSession {
     struct Link {
         var state = ClientConnectionState()
         var uplink: (MatchUplink, player: UUID)?
+        /// The gateway is leaving and told the client where to resume (``GatewayServer/drain(timeout:)``):
+        /// the connection's end is a move, not a departure — the player keeps its queue ticket
+        /// and its seat, which the client takes up at the other gateway.
+        var handedOver = false
     }
 
     let context: GatewayContext
@@ -244,9 +248,9 @@ actor ClientSession {
     /// The connection is gone: a queued ticket is cancelled; a seat in a running match is held
     /// (disconnect) so the player can resume with their token.
     func connectionClosed() async {
-        let replaced = link.withLock { link in
+        let (replaced, handedOver) = link.withLock { link in
             link.uplink = nil
-            return link.state.wasReplaced
+            return (link.state.wasReplaced, link.handedOver)
         }
         guard let player else { return }
         // Replaced by a newer login: leave the player's queue, seat and feed to that connection.
@@ -258,6 +262,11 @@ actor ClientSession {
             // The home stops telling this node, and may let the player's actor go once idle.
             let listener = context.sessionChanges.listener.id
             try? await context.directory.home(of: player, region: homeRegion).unwatchSession(listener: listener)
+        }
+        if handedOver {
+            // The client resumes elsewhere: this gateway only stops serving it.
+            if let match { context.router.detach(player: player, matchID: match.matchID) }
+            return
         }
         if let ticket {
             let cancelled = (try? await context.game.withMatchmaker(of: ticket.region) { try await $0.cancel(ticketID: ticket.id) }) ?? false

@@ -132,7 +132,13 @@ public final class GatewayServer: Sendable {
         context.logger.info("draining the gateway", metadata: [
             "meridian.clients": "\(connections.count)", "meridian.redirect": "\(message.redirect.gateways.joined(separator: ","))",
         ])
-        for connection in connections { connection.outbox.sendFinal(message) }
+        for connection in connections {
+            connection.session.link.withLock { $0.handedOver = true }
+            // Not a final message: the client closes this connection itself once it resumed
+            // elsewhere. Closing it from here, with the client's inputs still unread, would
+            // send a reset that can destroy the redirect on its way.
+            _ = connection.outbox.send(message)
+        }
         if timeout > .zero {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.open.untilEmpty() }
@@ -205,8 +211,9 @@ public final class GatewayServer: Sendable {
             } catch {
                 context.logger.debug("gateway stopped accepting", metadata: ["meridian.error": "\(error)"])
             }
+            // No new connection; those open go on until they end or ``shutdown()`` cancels this
+            // task (a drain closes the listener first and lets its clients leave on their own).
             for shard in shards { shard.continuation.finish() }
-            group.cancelAll()
         }
     }
 
@@ -220,7 +227,7 @@ public final class GatewayServer: Sendable {
         defer { context.metrics.openConnections(context.counters.withLock { $0.connections -= 1; return $0.connections }) }
         let outbox = connection.outbox
         let channel = connection.channel.channel
-        self.open.add(.init(outbox: outbox, channel: channel))
+        self.open.add(.init(outbox: outbox, channel: channel, session: connection.session))
         defer { self.open.remove(channel) }
         let session = connection.session
         let source = session.source

@@ -6,6 +6,7 @@ final class OpenConnections: Sendable {
     struct Entry: Sendable {
         let outbox: ClientOutbox
         let channel: any Channel
+        let session: ClientSession
     }
 
     private struct State {

@@ -221,6 +221,9 @@ struct LoadtestBot: Sendable {
         var playStarted: ContinuousClock.Instant?
         var bytesAtStart: UInt64 = 0
         var currentMatch = "-"
+        /// When a leaving gateway redirected this bot during a match: the next snapshot (at the
+        /// new gateway) ends the hand-over.
+        let handOverSince = Mutex<ContinuousClock.Instant?>(nil)
 
         /// The match is over for this bot (a result, or lost while disconnected).
         func matchOver(lost: Bool) {
@@ -242,7 +245,8 @@ struct LoadtestBot: Sendable {
             let inputs = Mutex(LoadtestInputs(seed: UInt64(index)))
             // One input batch per snapshot received (the match's tick rate), sent on the
             // connection's event loop as the snapshot is applied: no timer or task per bot.
-            client.onSnapshot { [client] _, _ in
+            client.onSnapshot { [client, stats] _, _ in
+                if let since = handOverSince.withLock({ $0.take() }) { stats.recordHandOver(.now - since) }
                 let input = inputs.withLock { $0.next() }
                 _ = try? client.sendInputs([input])
             }
@@ -288,6 +292,9 @@ struct LoadtestBot: Sendable {
                 }
                 queuedAt = .now
                 try await queue(client, rtt: rtt)
+            case .redirected(_, let after):
+                stats.update { $0.redirects += 1 }
+                if waiting == .result { handOverSince.withLock { $0 = .now - after } }
             case .disconnected(let reason):
                 stats.update { $0.disconnects += 1 }
                 logger.debug("bot disconnected; resuming", metadata: ["reason": "\(reason)"])
@@ -389,6 +396,7 @@ final class LoadtestStats: Sendable {
         var setup = LatencyRecorder(resolution: .microseconds, highestTrackable: .seconds(600))
         var timeToMatch = LatencyRecorder(resolution: .microseconds, highestTrackable: .seconds(600))
         var inputToDelta = LatencyRecorder(resolution: .microseconds, highestTrackable: .seconds(600))
+        var handOver = LatencyRecorder(resolution: .microseconds, highestTrackable: .seconds(600))
         /// What each running bot is doing, by bot index.
         var phases: [Int: String] = [:]
         var finalTaken = false
@@ -418,6 +426,7 @@ final class LoadtestStats: Sendable {
     func recordSetup(_ latency: Duration) { state.withLock { $0.setup.record(latency) } }
     func recordTimeToMatch(_ latency: Duration) { state.withLock { $0.timeToMatch.record(latency) } }
     func recordInputToDelta(_ latency: Duration) { state.withLock { $0.inputToDelta.record(latency) } }
+    func recordHandOver(_ latency: Duration) { state.withLock { $0.handOver.record(latency) } }
 
     /// The report so far, histograms included.
     func snapshot() -> LoadtestReport {
@@ -438,6 +447,7 @@ final class LoadtestStats: Sendable {
         report.connectionSetup = state.setup.buckets
         report.timeToMatch = state.timeToMatch.buckets
         report.inputToDelta = state.inputToDelta.buckets
+        report.handOver = state.handOver.buckets
         return report
     }
 }

@@ -136,6 +136,8 @@ struct LoadtestCommand: AsyncParsableCommand {
                 "bytes/s per client   \(Int(report.downstreamBytesPerSecond))  (received while playing, over \(Int(report.playingSeconds)) bot-seconds)",
                 "disconnects          \(report.disconnects)",
             ]
+            let handOver = LoadtestReport.recorder(report.handOver)
+            lines.append("redirects            \(report.redirects)  (hand-over to playing again: p50 \(ms(handOver.p50)) ms  p99 \(ms(handOver.p99)) ms, \(handOver.count) playing bots)")
             let errors = report.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             lines.append("errors               \(errors.isEmpty ? "none" : errors.joined(separator: " "))")
             func figure(_ value: Double?, _ format: String = "%.3f") -> String { value.map { String(format: format, $0) } ?? "-" }
@@ -175,6 +177,10 @@ struct LoadtestCommand: AsyncParsableCommand {
                 "matches_finished": report.matchesFinished, "matches_lost": report.matchesLost,
                 "bytes_per_second_per_client": report.downstreamBytesPerSecond,
                 "disconnects": report.disconnects, "errors": report.errors,
+                "redirects": report.redirects,
+                "hand_over_p50_ms": LoadtestReport.recorder(report.handOver).p50.reportMilliseconds,
+                "hand_over_p99_ms": LoadtestReport.recorder(report.handOver).p99.reportMilliseconds,
+                "hand_overs_measured": LoadtestReport.recorder(report.handOver).count,
                 "steady_seconds": cpu.windowSeconds, "steady_playing_clients": cpu.averagePlaying,
                 "steady_connected_clients": cpu.averageConnected,
                 "node_cpu_ms_per_client_s": cpu.nodeMsPerPlayingClientSecond ?? NSNull(),

@@ -15,6 +15,8 @@ struct LoadtestReport: Codable, Sendable {
     /// the bot was reconnecting).
     var matchesLost = 0
     var disconnects = 0
+    /// Hand-overs by a leaving gateway (a `Redirect` followed).
+    var redirects = 0
     /// Bots whose nearest-region choice was the region of their simulated location.
     var onNearestRegion = 0
     var errors: [String: Int] = [:]
@@ -27,6 +29,8 @@ struct LoadtestReport: Codable, Sendable {
     var connectionSetup: [[UInt64]] = []
     var timeToMatch: [[UInt64]] = []
     var inputToDelta: [[UInt64]] = []
+    /// From a playing bot's redirect to its first snapshot at the new gateway.
+    var handOver: [[UInt64]] = []
 
     mutating func add(_ other: LoadtestReport) {
         bots += other.bots
@@ -38,6 +42,7 @@ struct LoadtestReport: Codable, Sendable {
         matchesFinished += other.matchesFinished
         matchesLost += other.matchesLost
         disconnects += other.disconnects
+        redirects += other.redirects
         onNearestRegion += other.onNearestRegion
         errors.merge(other.errors, uniquingKeysWith: +)
         botsByRegion.merge(other.botsByRegion, uniquingKeysWith: +)
@@ -46,6 +51,7 @@ struct LoadtestReport: Codable, Sendable {
         connectionSetup += other.connectionSetup
         timeToMatch += other.timeToMatch
         inputToDelta += other.inputToDelta
+        handOver += other.handOver
     }
 
     /// Bytes per second one playing client received (0 before anyone played).

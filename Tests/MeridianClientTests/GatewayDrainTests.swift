@@ -44,7 +44,7 @@ struct GatewayDrainTests {
                 var result: MatchResult?
                 while result == nil, let event = await iterators[index].next() {
                     switch event {
-                    case .redirected(let gateway): redirectedTo = gateway
+                    case .redirected(let gateway, _): redirectedTo = gateway
                     case .snapshotApplied where redirectedTo != nil: snapshotsAfter += 1
                     case .result(let finished): result = finished
                     case .disconnected(let error): Issue.record("client \(index) was disconnected: \(error)")

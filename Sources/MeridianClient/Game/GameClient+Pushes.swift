@@ -127,6 +127,7 @@ extension GameClient {
         }
         guard taken else { return }
         logger.debug("following the gateway's redirect", metadata: ["meridian.reason": "\(reason)", "meridian.gateways": "\(gateways)"])
+        let redirectedAt = ContinuousClock.now
         Task {
             var failure = MeridianClientError(.connectionClosed, "\(reason); no other gateway was named")
             for gateway in gateways {
@@ -134,7 +135,7 @@ extension GameClient {
                 let host = gateway[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
                 do {
                     try await reconnect(host: host, port: port)
-                    eventSink.yield(.redirected(gateway: gateway))
+                    eventSink.yield(.redirected(gateway: gateway, after: ContinuousClock.now - redirectedAt))
                     return
                 } catch let error as MeridianClientError {
                     failure = error

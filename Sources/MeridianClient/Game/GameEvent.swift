@@ -23,7 +23,7 @@ public enum GameEvent: Sendable, Hashable {
     case serverError(MeridianClientError)
     /// The connection ended; ``GameClient/reconnect(host:port:region:)`` resumes the session.
     case disconnected(MeridianClientError)
-    /// The gateway was leaving and named others; the session was resumed at `gateway`
-    /// (``GameClient/Configuration/followRedirects``). A running match goes on.
-    case redirected(gateway: String)
+    /// The gateway was leaving and named others; the session was resumed at `gateway`, `after`
+    /// the redirect arrived (``GameClient/Configuration/followRedirects``). A running match goes on.
+    case redirected(gateway: String, after: Duration)
 }
