@@ -87,8 +87,13 @@ public distributed actor MatchActor {
         carryOut(try lifecycle.apply(.disconnect(try seat(of: player))))
     }
 
+    /// The player's client resumed on a new connection (after a drop, or handed over by a
+    /// leaving gateway without one): it holds no baseline, so its next packet is a full snapshot.
     public distributed func reconnect(player: UUID) throws {
-        carryOut(try lifecycle.apply(.reconnect(try seat(of: player))))
+        let seat = try seat(of: player)
+        if let tick = simulation?.tick { replicator?.forgetAcknowledgement(client: seat, now: tick) }
+        guard lifecycle.players[seat] == false else { return }  // handed over: never dropped
+        carryOut(try lifecycle.apply(.reconnect(seat)))
         lobbyMayProceed()
     }
 

@@ -47,6 +47,31 @@ import Testing
         #expect(wide.view(for: 0, of: simulation).entities.map(\.id) == [0, 1, 2])
     }
 
+    @Test func aClientThatResumedGetsAFullSnapshotAtOnceAndItsOldAcksAreIgnored() throws {
+        var simulation = MatchSimulation(configuration: smallMatch(players: 2))
+        var replicator = SnapshotReplicator(clients: 2, configuration: ReplicationConfiguration(fullSnapshotAfterTicks: 30))
+        var receiver = SnapshotReceiver()
+        var lastAcked: UInt32 = 0
+        for _ in 0..<3 {
+            simulation.step()
+            lastAcked = try #require(try receiver.receive(replicator.packet(for: 0, of: simulation)))
+            replicator.acknowledge(client: 0, tick: lastAcked, now: simulation.tick)
+        }
+        simulation.step()
+        #expect(try SnapshotCodec.header(of: replicator.packet(for: 0, of: simulation)).baseline == lastAcked, "acknowledged: a delta")
+        // The client resumed on a new connection with no baseline; an ack it sent before arrives late.
+        replicator.forgetAcknowledgement(client: 0, now: simulation.tick)
+        replicator.acknowledge(client: 0, tick: lastAcked, now: simulation.tick)
+        simulation.step()
+        let resumed = replicator.packet(for: 0, of: simulation)
+        #expect(try SnapshotCodec.header(of: resumed).baseline == nil, "a full snapshot right after the resume")
+        var fresh = SnapshotReceiver()
+        let applied = try #require(try fresh.receive(resumed))
+        replicator.acknowledge(client: 0, tick: applied, now: simulation.tick)
+        simulation.step()
+        #expect(try SnapshotCodec.header(of: replicator.packet(for: 0, of: simulation)).baseline == applied, "deltas again from the new ack")
+    }
+
     @Test func aClientSilentForTheBoundGetsAFullSnapshot() throws {
         var simulation = MatchSimulation(configuration: smallMatch(players: 3))
         var replicator = SnapshotReplicator(clients: 3, configuration: ReplicationConfiguration(fullSnapshotAfterTicks: 5))

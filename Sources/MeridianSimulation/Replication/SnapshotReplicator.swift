@@ -8,6 +8,8 @@ public struct SnapshotReplicator: Sendable {
     private var history: [[ReplicatedSnapshot?]]
     private var acknowledged: [UInt32?]
     private var lastAckArrival: [UInt32]
+    /// Per client: acks of ticks before this are ignored (see ``forgetAcknowledgement(client:now:)``).
+    private var acksFrom: [UInt32]
 
     /// - Parameter clients: One client per player id `0..<clients`.
     public init(clients: Int, configuration: ReplicationConfiguration = ReplicationConfiguration()) {
@@ -16,6 +18,17 @@ public struct SnapshotReplicator: Sendable {
         self.history = Array(repeating: Array(repeating: nil, count: length), count: clients)
         self.acknowledged = Array(repeating: nil, count: clients)
         self.lastAckArrival = Array(repeating: 0, count: clients)
+        self.acksFrom = Array(repeating: 0, count: clients)
+    }
+
+    /// `client` holds no snapshot any more (it resumed on a new connection and forgot its
+    /// baselines): its next packet is a full snapshot, and acks still in flight for ticks
+    /// before `now` are ignored.
+    public mutating func forgetAcknowledgement(client: MatchPlayerID, now: UInt32) {
+        let index = Int(client)
+        guard index < self.acknowledged.count else { return }
+        self.acknowledged[index] = nil
+        self.acksFrom[index] = now
     }
 
     /// Records that `client` holds the snapshot of `tick`. Stale or unknown acks are ignored.
@@ -23,6 +36,7 @@ public struct SnapshotReplicator: Sendable {
         let index = Int(client)
         guard index < self.acknowledged.count else { return }
         if let current = self.acknowledged[index], current >= tick { return }
+        guard tick >= self.acksFrom[index] else { return }
         guard self.sent(client: index, tick: tick) != nil else { return }
         self.acknowledged[index] = tick
         self.lastAckArrival[index] = now
