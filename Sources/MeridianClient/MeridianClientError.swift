@@ -17,6 +17,8 @@ public struct MeridianClientError: Error, Hashable, Sendable, CustomStringConver
         case malformed
         /// The call is not possible in the client's current state (not connected, not logged in…).
         case invalidState
+        /// The calling task was cancelled while it waited for the reply.
+        case cancelled
     }
 
     /// The code of an `Error` message the gateway sent, as in `client.proto`.

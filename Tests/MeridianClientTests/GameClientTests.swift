@@ -115,6 +115,29 @@ struct GameClientTests {
         }
     }
 
+    /// A caller that gives up (its task is cancelled) stops waiting for a reply that never
+    /// comes at once, not after the request timeout.
+    @Test func aCancelledRequestStopsWaitingAtOnce() async throws {
+        try await withScoped({ try await FakeGateway.start(group: group) { _, _ in } }, teardown: { await $0.stop() }) { gateway in
+            let connection = try await MeridianClientConnection.connect(host: "127.0.0.1", port: gateway.port, group: group, logger: testLogger())
+            let waiting = Task { () async -> MeridianClientError? in
+                do {
+                    // A timeout far beyond the test's patience: only the cancellation can end this.
+                    _ = try await connection.request(.queue(Meridian_Client_V1_Queue()), timeout: .seconds(3600))
+                    return nil
+                } catch let error as MeridianClientError {
+                    return error
+                } catch {
+                    return MeridianClientError(.malformed, "\(error)")
+                }
+            }
+            waiting.cancel()
+            let error = await waiting.value
+            #expect(error?.code == .cancelled, "\(String(describing: error))")
+            await connection.close()
+        }
+    }
+
     @Test func pushesReachTheStreamAndTheEvents() async throws {
         try await withScoped({ try await FakeGateway.start(group: group) { request, peer in
             if Reply.basics(request, peer) { return }

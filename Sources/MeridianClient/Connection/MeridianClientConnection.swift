@@ -109,8 +109,9 @@ package final class MeridianClientConnection: Sendable {
     /// Sends `body` and waits for the reply with the same request id.
     ///
     /// Throws ``MeridianClientError/Code/server`` when the gateway answers `Error`,
-    /// ``MeridianClientError/Code/timeout`` after `timeout` (default: the configuration's), and
-    /// ``MeridianClientError/Code/connectionClosed`` when the connection ends first.
+    /// ``MeridianClientError/Code/timeout`` after `timeout` (default: the configuration's),
+    /// ``MeridianClientError/Code/connectionClosed`` when the connection ends first, and
+    /// ``MeridianClientError/Code/cancelled`` at once when the calling task is cancelled.
     package func request(_ body: ClientMessage.OneOf_Body, timeout: Duration? = nil) async throws(MeridianClientError) -> ServerMessage {
         let reply = channel.eventLoop.makePromise(of: ServerMessage.self)
         var message = ClientMessage()
@@ -124,7 +125,13 @@ package final class MeridianClientConnection: Sendable {
         }
         channel.writeAndFlush(request, promise: written)
         do {
-            return try await reply.futureResult.get()
+            // A cancelled caller stops waiting at once (a late reply is then ignored): a task
+            // that gave up must not sit out the request timeout.
+            return try await withTaskCancellationHandler {
+                try await reply.futureResult.get()
+            } onCancel: {
+                reply.fail(MeridianClientError(.cancelled, "the request was cancelled before its reply arrived"))
+            }
         } catch let error as MeridianClientError {
             throw error
         } catch {
