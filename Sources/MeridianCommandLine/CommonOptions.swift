@@ -49,19 +49,20 @@ package struct SecretOptions: ParsableArguments {
     }
 }
 
+/// A flag's value, else the environment variable's (an empty variable counts as unset).
+package func flagOrEnvironment(_ flag: String?, _ variable: String) -> String? {
+    flag ?? ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+}
+
 /// The files of mutual TLS between nodes: given as flags (`meridian bootstrap`), else by
 /// `$MERIDIAN_CLUSTER_TLS_CA`, `$MERIDIAN_CLUSTER_TLS_CERT` and `$MERIDIAN_CLUSTER_TLS_KEY`
 /// (every command that talks to the nodes).
 package enum ClusterTLSFiles {
     /// nil when no file is given; exit 1 (a `ValidationError`) when only some are, or one cannot be read.
     package static func load(ca: String? = nil, certificate: String? = nil, key: String? = nil) throws -> ClusterTLS? {
-        let environment = ProcessInfo.processInfo.environment
-        func given(_ flag: String?, _ variable: String) -> String? {
-            flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
-        }
         let files = (
-            ca: given(ca, "MERIDIAN_CLUSTER_TLS_CA"), certificate: given(certificate, "MERIDIAN_CLUSTER_TLS_CERT"),
-            key: given(key, "MERIDIAN_CLUSTER_TLS_KEY")
+            ca: flagOrEnvironment(ca, "MERIDIAN_CLUSTER_TLS_CA"), certificate: flagOrEnvironment(certificate, "MERIDIAN_CLUSTER_TLS_CERT"),
+            key: flagOrEnvironment(key, "MERIDIAN_CLUSTER_TLS_KEY")
         )
         guard let ca = files.ca, let certificate = files.certificate, let key = files.key else {
             if files.ca != nil || files.certificate != nil || files.key != nil {

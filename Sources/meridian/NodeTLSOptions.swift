@@ -22,13 +22,13 @@ struct NodeTLSOptions: ParsableArguments {
     @Option(help: "PEM private key of --cluster-tls-cert. Default: $MERIDIAN_CLUSTER_TLS_KEY.")
     var clusterTLSKey: String?
 
-    /// A flag's value, else its environment variable's.
-    private static func given(_ flag: String?, _ variable: String) -> String? {
-        flag ?? ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+    /// The gateway's files, from the flags or the environment.
+    private var gatewayFiles: (certificate: String?, key: String?) {
+        (flagOrEnvironment(gatewayTLSCert, "MERIDIAN_GATEWAY_TLS_CERT"), flagOrEnvironment(gatewayTLSKey, "MERIDIAN_GATEWAY_TLS_KEY"))
     }
 
     func validate() throws {
-        let (certificate, key) = (Self.given(gatewayTLSCert, "MERIDIAN_GATEWAY_TLS_CERT"), Self.given(gatewayTLSKey, "MERIDIAN_GATEWAY_TLS_KEY"))
+        let (certificate, key) = gatewayFiles
         if (certificate == nil) != (key == nil) {
             throw ValidationError("give both --gateway-tls-cert and --gateway-tls-key, or neither")
         }
@@ -36,9 +36,7 @@ struct NodeTLSOptions: ParsableArguments {
 
     /// The gateway's TLS, when its files are given; a file that cannot be read is the operator's to fix now (exit 1).
     func gateway() throws -> GatewayTLS? {
-        guard let certificate = Self.given(gatewayTLSCert, "MERIDIAN_GATEWAY_TLS_CERT"), let key = Self.given(gatewayTLSKey, "MERIDIAN_GATEWAY_TLS_KEY") else {
-            return nil
-        }
+        guard case let (certificate?, key?) = gatewayFiles else { return nil }
         do {
             return try GatewayTLS.load(certificateFile: certificate, privateKeyFile: key)
         } catch {
