@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import MeridianSimulation
 import MeridianWire
@@ -131,9 +130,8 @@ extension GameClient {
         Task {
             var failure = MeridianClientError(.connectionClosed, "\(reason); no other gateway was named")
             for gateway in gateways {
-                guard let colon = gateway.lastIndex(of: ":"), let port = Int(gateway[gateway.index(after: colon)...]) else { continue }
-                let host = gateway[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
                 do {
+                    let (host, port) = try Self.parseAddress(gateway)
                     try await reconnect(host: host, port: port)
                     eventSink.yield(.redirected(gateway: gateway, after: ContinuousClock.now - redirectedAt))
                     return
