@@ -23,6 +23,9 @@ public final class MembershipService: Sendable {
         var ticker: RepeatedTask?
         /// Set when this node began leaving on purpose (its own `removed` is then no surprise).
         var leaving = false
+        /// Set when this node left while its own incarnation was already terminal: the cluster
+        /// had declared it down first (its leave is the consequence, not the cause).
+        var declaredDownBeforeLeaving = false
     }
 
     private let state: Mutex<State>
@@ -80,6 +83,7 @@ public final class MembershipService: Sendable {
     /// Leaves gracefully: every member hears this node is down; stops the detector.
     func leave() async {
         let (directives, ticker) = state.withLock { state in
+            state.declaredDownBeforeLeaving = state.declaredDownBeforeLeaving || (!state.leaving && state.machine.myself.status.isTerminal)
             state.leaving = true
             return (state.machine.leave(now: now), state.ticker)
         }
@@ -111,11 +115,13 @@ public final class MembershipService: Sendable {
         for await change in changes where change.member.id == state.withLock({ $0.machine.myself.id }) && change.current.isTerminal {
             return declaredDownNow
         }
-        return false
+        return declaredDownNow  // the stream ended: the node left, on purpose or because it learned it
     }
 
     private var declaredDownNow: Bool {
-        state.withLock { !$0.leaving && $0.machine.myself.status.isTerminal }
+        // Sticky across the leave that learning it causes: a second watcher that reads after
+        // the node began stopping still hears the truth.
+        state.withLock { $0.declaredDownBeforeLeaving || (!$0.leaving && $0.machine.myself.status.isTerminal) }
     }
 
     /// Waits until `predicate` holds for the member list, checking now and on every change.
