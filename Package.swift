@@ -37,6 +37,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The node's admin HTTP (metrics, probes, JSON API, web console). No traits: it needs
+        // neither swift-configuration nor the full Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         // Benchmark peer only (`meridian-bench rpc`): never linked into `meridian`.
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
@@ -254,16 +257,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Metrics export: the Prometheus registry as the process's swift-metrics factory, and the
-        // small HTTP/1.1 server that answers `GET /metrics` on a node's `metrics:` address.
+        // Metrics export: the Prometheus registry as the process's swift-metrics factory (served
+        // by the node's admin HTTP, MeridianAdmin).
         .target(
             name: "MeridianObservability",
             dependencies: [
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -315,9 +315,25 @@ let package = Package(
         ),
         // One node assembled from its parts as ServiceLifecycle services: store, actor system,
         // region data, catalog replica, identity, game services, gateway, metrics.
+        // A node's admin HTTP: Prometheus metrics, health and readiness probes, the JSON API and
+        // the web console behind admin tokens, and the audit log of admin actions.
+        .target(
+            name: "MeridianAdmin",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "MeridianNode",
             dependencies: [
+                "MeridianAdmin",
                 "MeridianCluster",
                 "MeridianStorage",
                 "MeridianRegion",
@@ -327,6 +343,7 @@ let package = Package(
                 "MeridianGateway",
                 "MeridianObservability",
                 "MeridianTopology",
+                "MeridianMembership",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -337,6 +354,7 @@ let package = Package(
             name: "meridian",
             dependencies: [
                 "MeridianNode",
+                "MeridianAdmin",
                 "MeridianSimulation",
                 "MeridianMatchmaking",
                 "MeridianGame",
@@ -519,11 +537,22 @@ let package = Package(
             path: "Tests/MeridianTestScope",
             swiftSettings: swiftSettings
         ),
+        // A plain HTTP/1.1 client over raw TCP, for the admin HTTP's tests.
+        .target(
+            name: "MeridianTestHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/MeridianTestHTTP",
+            swiftSettings: swiftSettings
+        ),
         // Shared by the game and gateway tests: in-process clusters running the whole node stack.
         .target(
             name: "MeridianTestSupport",
             dependencies: [
                 "MeridianNode",
+                "MeridianAdmin",
                 "MeridianTestScope",
                 "MeridianClock",
                 "MeridianGame",
@@ -561,6 +590,10 @@ let package = Package(
             name: "MeridianNodeTests",
             dependencies: [
                 "MeridianNode",
+                "MeridianTestHTTP",
+                "MeridianAdmin",
+                "MeridianGame",
+                "MeridianRegion",
                 "MeridianTestScope",
                 "MeridianTestSupport",
                 "MeridianCluster",
@@ -643,8 +676,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "MeridianObservabilityTests",
+            name: "MeridianAdminTests",
             dependencies: [
+                "MeridianAdmin",
+                "MeridianTestHTTP",
                 "MeridianObservability",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -659,7 +694,7 @@ let package = Package(
         // Starts real `meridian` processes; needs the executable built first (swift build).
         .testTarget(
             name: "MeridianEndToEndTests",
-            dependencies: ["MeridianTopology", "MeridianMembership", "MeridianTransport", "MeridianTestCertificates"],
+            dependencies: ["MeridianTopology", "MeridianMembership", "MeridianTransport", "MeridianTestCertificates", "MeridianTestHTTP"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,8 +1,10 @@
 import Distributed
 import Foundation
+import MeridianCatalog
 import MeridianCluster
 import MeridianRegion
 import MeridianStorage
+import MeridianTopology
 import MeridianWire
 
 /// Every node's entry to the game layer at `/system/game`, for callers outside the
@@ -42,15 +44,35 @@ public distributed actor GameFront {
         return views
     }
 
-    /// What this node's game layer is doing now (for `meridian local` and operators). The tick
-    /// figures cover the time since the previous call.
+    /// What this node's game layer is doing now (for `meridian local` and `meridian loadtest`).
+    /// The tick mean and maximum cover the time since the previous call.
     public distributed func nodeStats() async throws -> GameNodeStats {
         let game = try services()
+        return await stats(game, ticks: game.statistics.drain())
+    }
+
+    /// The same figures without starting a new tick window, with the recent ticks' p99 and the
+    /// topology and catalog versions the node runs: for the admin console and API, which poll
+    /// and must not take the window from `meridian local`'s readings.
+    public distributed func overview() async throws -> GameNodeStats {
+        let game = try services()
+        var stats = await stats(game, ticks: game.statistics.peek())
+        stats.tickP99Microseconds = game.statistics.recentPercentile(0.99)
+        stats.topologyVersion = game.topology.version
+        stats.catalogVersion = game.catalog?.version ?? 0
+        return stats
+    }
+
+    /// Why the tickets in `region`'s queue wait, the longest-waiting first (at most `limit`).
+    public distributed func queue(region: String, limit: Int) async throws -> MatchmakerQueueView {
+        try await services().withMatchmaker(of: region) { try await $0.queueView(limit: limit) }
+    }
+
+    private func stats(_ game: GameServices, ticks: TickStatistics.Summary) async -> GameNodeStats {
         var phases: [String: Int] = [:]
         for match in await game.localMatches() {
             if let status = try? await match.status() { phases[status.phase, default: 0] += 1 }
         }
-        let ticks = game.statistics.drain()
         var queued = 0
         if let matchmaker = game.localMatchmaker, let summary = try? await matchmaker.summary() { queued = summary[1] }
         var stats = GameNodeStats()
@@ -118,6 +140,12 @@ public struct GameNodeStats: Sendable, Hashable {
     public var localActors = 0
     /// User plus system CPU time the node process used since it started, in seconds.
     public var cpuSeconds = 0.0
+    /// The 99th percentile of the latest ticks (``GameFront/overview()`` only; 0 otherwise).
+    public var tickP99Microseconds = 0.0
+    /// The topology version the node runs (``GameFront/overview()`` only).
+    public var topologyVersion = 0
+    /// The catalog version the node serves, 0 without a catalog (``GameFront/overview()`` only).
+    public var catalogVersion: UInt64 = 0
 
     public init() {}
 }
@@ -138,6 +166,9 @@ extension GameNodeStats: ProtobufRepresented {
         message.residentBytes = Int64(residentBytes)
         message.localActors = Int64(localActors)
         message.cpuSeconds = cpuSeconds
+        message.tickP99Us = tickP99Microseconds
+        message.topologyVersion = Int64(topologyVersion)
+        message.catalogVersion = catalogVersion
         return message
     }
 
@@ -154,5 +185,8 @@ extension GameNodeStats: ProtobufRepresented {
         residentBytes = Int(clamping: message.residentBytes)
         localActors = Int(clamping: message.localActors)
         cpuSeconds = message.cpuSeconds
+        tickP99Microseconds = message.tickP99Us
+        topologyVersion = Int(clamping: message.topologyVersion)
+        catalogVersion = message.catalogVersion
     }
 }

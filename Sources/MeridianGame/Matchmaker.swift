@@ -149,6 +149,17 @@ public distributed actor Matchmaker {
         [pool.queuedTickets, pool.queuedPlayers, lobbies.count]
     }
 
+    /// The queue's sizes and its `limit` longest-waiting tickets with why each waits.
+    public distributed func queueView(limit: Int) -> MatchmakerQueueView {
+        let waiting = pool.longestWaiting(now: now, limit: min(limit, 1000)).compactMap { entry -> MatchmakerQueueView.Ticket? in
+            guard case .waiting(let reason, let window, let waited) = entry.status else { return nil }
+            return .init(ticketID: entry.ticket.id, players: entry.ticket.players.count, waited: waited, window: window, reason: reason)
+        }
+        return MatchmakerQueueView(
+            region: region, queuedTickets: pool.queuedTickets, queuedPlayers: pool.queuedPlayers, openLobbies: lobbies.count, tickets: waiting
+        )
+    }
+
     private func statusText(_ ticketID: UUID) -> String {
         switch pool.status(of: ticketID, now: now) {
         case .waiting(let reason, _, _): reason

@@ -2,7 +2,8 @@ import Metrics
 import Synchronization
 
 /// Tick durations of every match on this node, for status output and metrics: a running
-/// count and sum, the maximum, and the slowest tick of the recent window (reset by ``drain()``).
+/// count and sum, the maximum, and the slowest tick of the recent window (reset by ``drain()``),
+/// and the most recent ``recentCapacity`` ticks for a percentile that needs no reset.
 public final class TickStatistics: Sendable {
     public struct Summary: Sendable, Hashable {
         public var ticks: UInt64
@@ -15,6 +16,10 @@ public final class TickStatistics: Sendable {
         public var microsecondsSinceStart: Double
     }
 
+    /// How many of the latest ticks ``recentPercentile(_:)`` looks at: at 30 Hz, 4,096 ticks
+    /// are a few seconds of a busy node's matches.
+    public static let recentCapacity = 4096
+
     private struct State {
         var ticks: UInt64 = 0
         var totalNanoseconds: UInt64 = 0
@@ -22,6 +27,9 @@ public final class TickStatistics: Sendable {
         var activeMatches = 0
         var ticksSinceStart: UInt64 = 0
         var nanosecondsSinceStart: UInt64 = 0
+        /// A ring of the latest tick durations; `recentNext` is where the next one goes.
+        var recent: [UInt64] = []
+        var recentNext = 0
     }
 
     private let state = Mutex(State())
@@ -42,6 +50,12 @@ public final class TickStatistics: Sendable {
             $0.maxNanoseconds = max($0.maxNanoseconds, nanoseconds)
             $0.ticksSinceStart += 1
             $0.nanosecondsSinceStart += nanoseconds
+            if $0.recent.count < Self.recentCapacity {
+                $0.recent.append(nanoseconds)
+            } else {
+                $0.recent[$0.recentNext] = nanoseconds
+            }
+            $0.recentNext = ($0.recentNext + 1) % Self.recentCapacity
         }
         tickTimer.recordNanoseconds(nanoseconds)
     }
@@ -56,21 +70,40 @@ public final class TickStatistics: Sendable {
         activeMatchesMeter.decrement()
     }
 
+    /// The `quantile` (0…1) of the latest ticks' durations in microseconds (nearest rank); 0
+    /// before the first tick. Sorts a copy: for operators' views, not for the tick path.
+    public func recentPercentile(_ quantile: Double) -> Double {
+        let recent = state.withLock { $0.recent }
+        guard !recent.isEmpty else { return 0 }
+        let sorted = recent.sorted()
+        let rank = Int((quantile * Double(sorted.count)).rounded(.up))
+        return Double(sorted[min(max(rank, 1), sorted.count) - 1]) / 1000
+    }
+
     /// The figures since the last drain, then starts a new window.
     public func drain() -> Summary {
         state.withLock { state in
-            let summary = Summary(
-                ticks: state.ticks,
-                meanMicroseconds: state.ticks == 0 ? 0 : Double(state.totalNanoseconds) / Double(state.ticks) / 1000,
-                maxMicroseconds: Double(state.maxNanoseconds) / 1000,
-                activeMatches: state.activeMatches,
-                ticksSinceStart: state.ticksSinceStart,
-                microsecondsSinceStart: Double(state.nanosecondsSinceStart) / 1000
-            )
+            let summary = Self.summary(of: state)
             state.ticks = 0
             state.totalNanoseconds = 0
             state.maxNanoseconds = 0
             return summary
         }
+    }
+
+    /// The figures since the last drain, leaving the window running.
+    public func peek() -> Summary {
+        state.withLock { Self.summary(of: $0) }
+    }
+
+    private static func summary(of state: State) -> Summary {
+        Summary(
+            ticks: state.ticks,
+            meanMicroseconds: state.ticks == 0 ? 0 : Double(state.totalNanoseconds) / Double(state.ticks) / 1000,
+            maxMicroseconds: Double(state.maxNanoseconds) / 1000,
+            activeMatches: state.activeMatches,
+            ticksSinceStart: state.ticksSinceStart,
+            microsecondsSinceStart: Double(state.nanosecondsSinceStart) / 1000
+        )
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import MeridianAdmin
 import MeridianCatalog
 import MeridianCluster
 import MeridianGame
@@ -14,7 +15,7 @@ import UnixSignals
 
 /// One Meridian node, assembled from its parts as `Service`s of one `ServiceGroup`.
 ///
-/// The parts start in dependency order — metrics, the region's store, the actor system, the
+/// The parts start in dependency order — the admin HTTP (metrics and probes), the region's store, the actor system, the
 /// region's data services, the catalog replica, the identity layer, the game services, the
 /// client gateway — and stop in the reverse order: the gateway closes first, the game hands
 /// its shards over at match boundaries, the actor system leaves the cluster, the store closes
@@ -50,6 +51,8 @@ public final class MeridianNode: Sendable {
         public var game: GameServices
         /// The client gateway; nil when the node has none.
         public var gateway: GatewayServer?
+        /// The admin HTTP; nil when the node has no `metrics:` address.
+        public var admin: AdminServer?
     }
 
     public let configuration: NodeConfiguration
@@ -107,15 +110,18 @@ public final class MeridianNode: Sendable {
 
     private static func services(configuration: NodeConfiguration, parts: PartsStarted, control: Control, logger: Logger) -> [any Service] {
         let topology = configuration.topology
-        let metrics = NodePartService("metrics", started: parts.metrics) { () -> MetricsServer? in
+        let admin = NodePartService("admin", started: parts.admin) { () -> AdminServer? in
             // First, before any part makes its metrics: a metric keeps the factory it was made with.
-            guard let address = configuration.metricsAddress else { return nil }
+            guard let address = configuration.adminAddress else { return nil }
             let registry = MeridianMetrics.bootstrap(logger: logger)
-            return try await MetricsServer.start(.init(host: address.host, port: address.port), registry: registry, logger: logger)
+            let audit = AuditLog(path: configuration.auditLogPath, node: configuration.cluster.node, now: configuration.wallClock, logger: logger)
+            return try await AdminServer.start(
+                .init(host: address.host, port: address.port, tokens: configuration.adminTokens), registry: registry, audit: audit, logger: logger
+            )
         } stop: { await $0?.shutdown() }
 
         let store = NodePartService("store", started: parts.store) { () -> any RegionStore in
-            _ = try await parts.metrics.value
+            _ = try await parts.admin.value
             let region = configuration.cluster.region
             guard let storage = topology.region(named: region)?.storage else {
                 throw StorageError(.invalidArgument, "region \(region) is not in the topology")
@@ -184,15 +190,24 @@ public final class MeridianNode: Sendable {
             }
         }
 
+        // Last to start, first to stop: the admin API reports from every part, and `/readyz`
+        // turns 503 before the gateway starts draining.
+        let ready = NodePartService("readiness", started: parts.ready) { () -> AdminServer? in
+            let (admin, system, identity, game) = try await (parts.admin.value, parts.system.value, parts.identity.value, parts.game.value)
+            _ = try await parts.gateway.value
+            admin?.attach(NodeAdminQueries(system: system, topology: topology, game: game, identity: identity, timeout: .seconds(2)))
+            return admin
+        } stop: { $0?.setDraining() }
+
         let watch = DeclaredDownWatch(system: parts.system, control: control, logger: logger)
-        return [metrics, store, cluster, watch, region, catalog, identity, game, gateway]
+        return [admin, store, cluster, watch, region, catalog, identity, game, gateway, ready]
     }
 }
 
 extension MeridianNode {
     /// Each part once started (or why it could not).
     final class PartsStarted: Sendable {
-        let metrics = Started<MetricsServer?>()
+        let admin = Started<AdminServer?>()
         let store = Started<any RegionStore>()
         let system = Started<ClusterSystem>()
         let region = Started<RegionServices>()
@@ -200,11 +215,13 @@ extension MeridianNode {
         let identity = Started<IdentityNode>()
         let game = Started<GameServices>()
         let gateway = Started<GatewayServer?>()
+        let ready = Started<AdminServer?>()
 
         func all() async throws -> Parts {
             Parts(
                 system: try await system.value, region: try await region.value, catalog: try await catalog.value,
-                identity: try await identity.value, game: try await game.value, gateway: try await gateway.value
+                identity: try await identity.value, game: try await game.value, gateway: try await gateway.value,
+                admin: try await ready.value
             )
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MeridianAdmin
 import MeridianCatalog
 import MeridianCluster
 import MeridianGame
@@ -13,8 +14,15 @@ public struct NodeConfiguration: Sendable {
     public var cluster: ClusterSystem.Configuration
     /// The cluster's topology as this node starts with it.
     public var topology: Topology
-    /// Where to serve Prometheus metrics (`GET /metrics`). Default nil: no metrics.
-    public var metricsAddress: HostPort?
+    /// Where to serve the admin HTTP (``MeridianAdmin/AdminServer``: `/metrics`, `/healthz`,
+    /// `/readyz`, the JSON API and the web console): the topology's `metrics:` address of the
+    /// node. Default nil: none.
+    public var adminAddress: HostPort?
+    /// Who may read the admin HTTP and act through it. Default none: only the probes answer.
+    public var adminTokens: AdminTokens = .none
+    /// The file the node appends its audit log of admin actions to. Default nil: the entries
+    /// go to the node's log and the console only.
+    public var auditLogPath: String?
     /// How long an idle player's actor stays in memory with no call and nobody connected; the
     /// next call loads the player again. Default 10 minutes.
     public var passivatePlayersAfter: Duration = .seconds(600)

@@ -4,11 +4,12 @@ import Prometheus
 import Synchronization
 
 /// The process's metrics: one Prometheus registry behind every swift-metrics `Counter`, `Timer`,
-/// `Gauge`, `Meter` and `Recorder` made in this process, exported by ``MetricsServer``.
+/// `Gauge`, `Meter` and `Recorder` made in this process, served at `/metrics` by the node's admin
+/// HTTP (`MeridianAdmin.AdminServer`).
 ///
 /// ```swift
 /// let registry = MeridianMetrics.bootstrap(logger: logger)   // before the node creates its metrics
-/// let server = try await MetricsServer.start(.init(host: "127.0.0.1", port: 9401), registry: registry, logger: logger)
+/// let admin = try await AdminServer.start(configuration, registry: registry, audit: audit, logger: logger)
 /// ```
 ///
 /// Code that records metrics only uses the swift-metrics API (`import Metrics`) and names its metrics

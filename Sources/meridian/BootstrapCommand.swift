@@ -2,6 +2,7 @@ import MeridianCommandLine
 import ArgumentParser
 import Foundation
 import Logging
+import MeridianAdmin
 import MeridianCluster
 import MeridianGateway
 import MeridianIdentity
@@ -40,8 +41,14 @@ struct BootstrapCommand: AsyncParsableCommand {
     @Option(help: "With --seed: the cluster's name. Default: $MERIDIAN_CLUSTER or meridian-local.")
     var cluster: String = ProcessInfo.processInfo.environment["MERIDIAN_CLUSTER"] ?? "meridian-local"
 
-    @Option(help: "host:port to serve Prometheus metrics on (GET /metrics). Default: the node's metrics: address in the topology; none, no metrics.")
+    @Option(help: "host:port to serve the admin HTTP on (/metrics, /healthz, /readyz, /api/v1, the web console). Default: the node's metrics: address in the topology; none, no admin HTTP.")
     var metrics: String?
+
+    @Option(help: "File of the admin tokens this node accepts (`name role sha256` per line; make one with `meridian admin token`). Default: $MERIDIAN_ADMIN_TOKENS_FILE; none, only /healthz and /readyz answer.")
+    var adminTokens: String?
+
+    @Option(help: "File to append the audit log of admin actions to (JSON lines). Default: $MERIDIAN_AUDIT_LOG; none, the node's log only.")
+    var auditLog: String?
 
     @Option(help: "Seconds an idle player's actor stays in memory with no call and nobody connected; the next call loads the player again.")
     var passivatePlayersAfter: Double = 600
@@ -78,7 +85,15 @@ struct BootstrapCommand: AsyncParsableCommand {
         configuration.transport.tls = clusterTLS
         var node = NodeConfiguration(cluster: configuration, topology: cluster)
         node.gateway?.tls = gatewayTLS
-        node.metricsAddress = metrics.flatMap(HostPort.init(parsing:)) ?? cluster.node(id: configuration.node)?.metrics
+        node.adminAddress = metrics.flatMap(HostPort.init(parsing:)) ?? cluster.node(id: configuration.node)?.metrics
+        if let file = flagOrEnvironment(adminTokens, "MERIDIAN_ADMIN_TOKENS_FILE") {
+            do {
+                node.adminTokens = try AdminTokens.load(path: file)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        node.auditLogPath = flagOrEnvironment(auditLog, "MERIDIAN_AUDIT_LOG")
         node.passivatePlayersAfter = .milliseconds(Int64(passivatePlayersAfter * 1000))
         // Read before the node starts: a mistake in the file is the operator's to fix now.
         if let platformTickets { node.identity.platforms = try await PlatformTicketsFile.load(platformTickets) }

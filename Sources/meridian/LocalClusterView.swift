@@ -62,7 +62,8 @@ struct LocalClusterView {
         )
     }
 
-    func render(ansi: Bool) -> String {
+    /// - Parameter console: The web console's sign-in link, shown under the table.
+    func render(ansi: Bool, console: String? = nil) -> String {
         var lines: [String] = []
         let seconds = Int(elapsed.components.seconds)
         lines.append("Meridian local cluster — \(seconds) s — membership as seen by \(answeredBy ?? "(no node answering yet)")")
@@ -110,6 +111,7 @@ struct LocalClusterView {
             )
             lines.append("")
         }
+        if let console { lines.append("Web console (signs in with this run's operator token): \(console)") }
         lines.append("Ctrl-C stops every node. Another terminal: meridian status --topology Topology/local.yaml --secret-file data/local-cluster.secret")
         let body = lines.joined(separator: "\n") + "\n"
         return ansi ? "\u{1B}[H\u{1B}[2J" + body : body + "\n"

@@ -2,6 +2,7 @@ import MeridianCommandLine
 import ArgumentParser
 import Foundation
 import Logging
+import MeridianAdmin
 import MeridianCluster
 import MeridianTopology
 import MeridianTransport
@@ -45,10 +46,19 @@ struct LocalCommand: AsyncParsableCommand {
         // Other terminals (`meridian status --secret-file …`) need the secret of this run.
         let secretPath = "\(logDirectory)/../local-cluster.secret"
         _ = FileManager.default.createFile(atPath: secretPath, contents: Data(secret.hexEncoded.utf8), attributes: [.posixPermissions: 0o600])
+        // An operator token for this run: the nodes accept it (the tokens file holds its hash),
+        // the web console link carries it, other terminals read it from data/local-admin.token.
+        let adminToken = AdminTokens.generate()
+        let tokensPath = "\(logDirectory)/../local-admin.tokens"
+        let tokenLine = AdminTokens.Entry(name: "local-operator", role: .operator, token: adminToken).line + "\n"
+        _ = FileManager.default.createFile(atPath: tokensPath, contents: Data(tokenLine.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: "\(logDirectory)/../local-admin.token", contents: Data(adminToken.utf8), attributes: [.posixPermissions: 0o600])
         let service = LocalClusterService(
             topology: parsed,
             topologyPath: path,
             secret: secret,
+            adminTokensPath: URL(fileURLWithPath: tokensPath).standardizedFileURL.path,
+            consoleLink: parsed.nodes.first?.metrics.map { "http://\($0)/#token=\(adminToken)" },
             logDirectory: logDirectory,
             duration: duration,
             bots: bots,
@@ -68,6 +78,8 @@ struct LocalClusterService: Service {
     let topology: Topology
     let topologyPath: String
     let secret: ClusterSecret
+    let adminTokensPath: String
+    let consoleLink: String?
     let logDirectory: String
     let duration: Double?
     let bots: Int
@@ -78,6 +90,7 @@ struct LocalClusterService: Service {
         let supervisor = NodeSupervisor(executable: currentExecutablePath(), logDirectory: logDirectory)
         var environment = ProcessInfo.processInfo.environment
         environment["MERIDIAN_CLUSTER_SECRET"] = secret.hexEncoded
+        environment["MERIDIAN_ADMIN_TOKENS_FILE"] = adminTokensPath
         // The nodes share this machine's cores. NIO's default is an event loop per core in
         // every process (and Swift's tasks run on those loops, see Entry): six nodes on two
         // cores would be twelve loops waking one another. A node gets its share of the cores
@@ -86,7 +99,7 @@ struct LocalClusterService: Service {
             environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] = "\(max(1, System.coreCount / max(1, topology.nodes.count)))"
         }
         for node in topology.nodes {
-            try supervisor.start(node: node.id, arguments: ["bootstrap", "--topology", topologyPath, "--node", node.id], environment: environment)
+            try supervisor.start(node: node.id, arguments: ["bootstrap", "--topology", topologyPath, "--node", node.id, "--audit-log", "\(logDirectory)/\(node.id).audit.log"], environment: environment)
         }
         let client = try await StatusClient.start(topology: topology, secret: ClusterSecret(text: secret.hexEncoded)!, logger: logger)
         let started = ContinuousClock.now
@@ -101,7 +114,7 @@ struct LocalClusterService: Service {
                     bots: simulation.withLock { $0 }?.latest?.report
                 )
                 previous = view
-                FileHandle.standardOutput.write(Data(view.render(ansi: isatty(STDOUT_FILENO) != 0).utf8))
+                FileHandle.standardOutput.write(Data(view.render(ansi: isatty(STDOUT_FILENO) != 0, console: consoleLink).utf8))
                 // Once every node is up: publish the catalog (if none is served yet), start the bots.
                 if !setUp, view.members.filter({ $0.state == "up" }).count == topology.nodes.count {
                     setUp = true

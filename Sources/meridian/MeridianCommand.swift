@@ -17,6 +17,7 @@ struct MeridianCommand: AsyncParsableCommand {
             LedgerCommand.self,
             MovedBenchCommand.self,
             LoadtestCommand.self,
+            AdminCommand.self,
         ]
     )
 }

@@ -81,18 +81,21 @@ struct ProcessCluster {
     let topologyPath: String
     /// Every node's cluster and gateway address (`127.0.0.1:port`), by node id.
     let addresses: [String: (cluster: String, gateway: String)]
+    /// Every node's admin HTTP address (`127.0.0.1:port`, the topology's `metrics:`), when made with `adminHTTP`.
+    let adminAddresses: [String: String]
 
     /// Writes the topology of cluster `name` into a new directory `<directoryPrefix>-<UUID>`.
     /// `latency` maps "region-a/region-b" to milliseconds; where `storage` gives nil, `sqlite:<directory>/<region>`.
     init(
         _ name: String, directoryPrefix: String, regions: [Region], latency: KeyValuePairs<String, Int>,
         catalogPrimary: String, identityAuthority: String? = nil, seeds: [String],
-        storage: (_ region: String) -> String? = { _ in nil }
+        storage: (_ region: String) -> String? = { _ in nil }, adminHTTP: Bool = false
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(directoryPrefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let nodes = regions.flatMap { region in region.nodes.map { (id: $0, region: region.name) } }
         let ports = try await freeTCPPorts(2 * nodes.count)
+        let adminPorts = adminHTTP ? try await freeTCPPorts(nodes.count) : []
         var yaml = "cluster: \(name)\nversion: 1\nregions:\n"
         for region in regions {
             let path = storage(region.name) ?? "sqlite:\(directory.path)/\(region.name)"
@@ -102,12 +105,19 @@ struct ProcessCluster {
         yaml += "catalog_primary: \(catalogPrimary)\nidentity_authority: \(identityAuthority ?? catalogPrimary)\ndev_login: true\n"
         yaml += "seeds: [\(seeds.joined(separator: ", "))]\nnodes:\n"
         var addresses: [String: (cluster: String, gateway: String)] = [:]
+        var adminAddresses: [String: String] = [:]
         for (index, node) in nodes.enumerated() {
             let (cluster, gateway) = ("127.0.0.1:\(ports[2 * index])", "127.0.0.1:\(ports[2 * index + 1])")
             addresses[node.id] = (cluster, gateway)
-            yaml += "  - { id: \(node.id), region: \(node.region), cluster: \"\(cluster)\", gateway: \"\(gateway)\" }\n"
+            var metrics = ""
+            if adminHTTP {
+                adminAddresses[node.id] = "127.0.0.1:\(adminPorts[index])"
+                metrics = ", metrics: \"127.0.0.1:\(adminPorts[index])\""
+            }
+            yaml += "  - { id: \(node.id), region: \(node.region), cluster: \"\(cluster)\", gateway: \"\(gateway)\"\(metrics) }\n"
         }
         self.addresses = addresses
+        self.adminAddresses = adminAddresses
         topologyPath = directory.appendingPathComponent("topology.yaml").path
         try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)
     }

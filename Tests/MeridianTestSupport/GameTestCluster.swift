@@ -1,6 +1,7 @@
 import Distributed
 import Foundation
 import Logging
+import MeridianAdmin
 import MeridianClock
 import MeridianCluster
 import MeridianGame
@@ -48,6 +49,9 @@ public final class GameTestCluster: Sendable {
         /// A region's `storage:` URL instead of its own SQLite directory (e.g. a PostgreSQL
         /// database from ``TestPostgres/create()``, shared by the region's nodes).
         public var storage: [String: String] = [:]
+        /// Give every node an admin HTTP on a free loopback port accepting these tokens
+        /// (``Running/admin``). Default nil: none.
+        public var adminTokens: AdminTokens?
 
         public init(
             clock: ManualClock? = nil, suspicionTimeout: Duration = .seconds(2), emulateLinks: Bool = false, devLogin: Bool = true,
@@ -71,6 +75,8 @@ public final class GameTestCluster: Sendable {
         public var identity: IdentityNode
         /// The node's client gateway, when the cluster was started with gateways.
         public var gateway: GatewayServer?
+        /// The node's admin HTTP, when the cluster was started with ``Options/adminTokens``.
+        public var admin: AdminServer?
         /// The node itself, and the task running it (it ends once the node stopped).
         public let node: MeridianNode
         let running: Task<Void, any Error>
@@ -245,6 +251,10 @@ public final class GameTestCluster: Sendable {
         options.identity(&nodeConfiguration.identity)
         nodeConfiguration.wallClock = options.wallClock
         nodeConfiguration.gateway = withGateways ? gatewayConfiguration : nil
+        if let tokens = options.adminTokens {
+            nodeConfiguration.adminAddress = HostPort(host: "127.0.0.1", port: 0)
+            nodeConfiguration.adminTokens = tokens
+        }
         let meridianNode = MeridianNode(configuration: nodeConfiguration, logger: logger)
         let task = Task { try await meridianNode.run() }
         let parts: MeridianNode.Parts
@@ -257,7 +267,7 @@ public final class GameTestCluster: Sendable {
         }
         let node = Running(
             system: parts.system, region: parts.region, game: parts.game, identity: parts.identity, gateway: parts.gateway,
-            node: meridianNode, running: task
+            admin: parts.admin, node: meridianNode, running: task
         )
         running.withLock { $0[id] = node }
         return node

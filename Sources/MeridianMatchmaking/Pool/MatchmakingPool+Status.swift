@@ -17,6 +17,13 @@ extension MatchmakingPool {
         return .waiting(reason: self.reason(for: entry, ticket: ticket, waited: waited, window: window, now: now), window: window, waited: waited)
     }
 
+    /// The queued tickets that waited longest at `now`, at most `limit`, each with what
+    /// ``status(of:now:)`` says: for operators asking why a queue does not drain.
+    public func longestWaiting(now: Duration, limit: Int) -> [(ticket: MatchmakingTicket, status: TicketStatus)] {
+        let oldest = self.slotOfTicket.values.sorted { self.entries[$0].enqueuedAt < self.entries[$1].enqueuedAt }.prefix(max(0, limit))
+        return oldest.map { slot in (self.tickets[slot], self.status(of: self.tickets[slot].id, now: now)) }
+    }
+
     private func reason(for entry: PoolEntry, ticket: MatchmakingTicket, waited: Duration, window: Double, now: Duration) -> String {
         let configuration = self.configuration
         if entry.highRTT, !self.isMatchable(entry, now: now) {

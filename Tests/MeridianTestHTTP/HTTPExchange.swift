@@ -4,26 +4,26 @@ import NIOPosix
 
 /// A deliberately plain HTTP/1.1 client over raw TCP: the tests need to send what a real client
 /// would never send, and to see exactly what the server does with the connection.
-enum HTTPExchange {
-    struct Response {
-        var statusLine: String
+public enum HTTPExchange {
+    public struct Response: Sendable {
+        public var statusLine: String
         /// Lower-cased names.
-        var headers: [String: String]
-        var body: String
+        public var headers: [String: String]
+        public var body: String
     }
 
     /// What came back before the server closed the connection (``sendRaw(_:port:)`` returns only then).
-    struct RawOutcome {
-        var received: [UInt8]
+    public struct RawOutcome: Sendable {
+        public var received: [UInt8]
         /// Set when the connection ended with an error (a reset after unread bytes) rather than an EOF.
-        var error: (any Error)?
+        public var error: (any Error)?
 
-        var text: String { String(decoding: received, as: UTF8.self) }
+        public var text: String { String(decoding: received, as: UTF8.self) }
     }
 
-    struct Timeout: Error {}
+    public struct Timeout: Error {}
 
-    static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+    public static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -36,7 +36,7 @@ enum HTTPExchange {
     /// reset, a broken pipe: the server closed with bytes unread) also ends it. The client never
     /// closes first, so returning at all means the server closed. Bounded so a server that never
     /// closes fails the test (``Timeout``) instead of hanging it: a guard, not a timing assertion.
-    static func sendRaw(_ bytes: [UInt8], port: Int) async throws -> RawOutcome {
+    public static func sendRaw(_ bytes: [UInt8], port: Int) async throws -> RawOutcome {
         let channel = try await connect(port: port)
         return try await withThrowingTaskGroup(of: RawOutcome?.self) { group in
             group.addTask {
@@ -65,20 +65,20 @@ enum HTTPExchange {
     }
 
     /// Sends `request` and parses the single response that ends with the connection.
-    static func send(_ request: String, port: Int) async throws -> Response {
+    public static func send(_ request: String, port: Int) async throws -> Response {
         let responses = try await send(request, port: port, all: true)
         guard let first = responses.first else { throw Timeout() }
         return first
     }
 
     /// Sends `request` (possibly several pipelined requests) and parses every response until the server closes.
-    static func send(_ request: String, port: Int, all: Bool) async throws -> [Response] {
+    public static func send(_ request: String, port: Int, all: Bool) async throws -> [Response] {
         let outcome = try await sendRaw(Array(request.utf8), port: port)
         return parse(outcome.received)
     }
 
     /// Splits `bytes` into responses using Content-Length (the server always sends it).
-    static func parse(_ bytes: [UInt8]) -> [Response] {
+    public static func parse(_ bytes: [UInt8]) -> [Response] {
         var responses: [Response] = []
         var rest = bytes[...]
         let separator: [UInt8] = Array("\r\n\r\n".utf8)
@@ -100,5 +100,23 @@ enum HTTPExchange {
             rest = rest[bodyEnd...]
         }
         return responses
+    }
+
+    /// `GET path` on a connection of its own, with a bearer `token` or a `cookie` when given.
+    public static func get(_ path: String, port: Int, token: String? = nil, cookie: String? = nil) async throws -> Response {
+        try await send(request("GET", path, token: token, cookie: cookie), port: port)
+    }
+
+    /// The text of a request that closes its connection.
+    public static func request(_ method: String, _ path: String, token: String? = nil, cookie: String? = nil, body: String? = nil) -> String {
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        if let token { request += "Authorization: Bearer \(token)\r\n" }
+        if let cookie { request += "Cookie: \(cookie)\r\n" }
+        if let body {
+            request += "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        } else {
+            request += "\r\n"
+        }
+        return request
     }
 }
