@@ -1,6 +1,7 @@
 import Foundation
 import MeridianClock
 import MeridianMembership
+import MeridianTopology
 import MeridianTransport
 
 extension ClusterSystem {
@@ -31,6 +32,9 @@ extension ClusterSystem {
         public var topologyVersion: UInt64 = 0
         /// The topology file's text, handed to nodes that join with `--seed`.
         public var topologyYAML: String?
+        /// The topology the node runs, when it can change live (`meridian topology apply`):
+        /// nodes that join with `--seed` get its current version rather than ``topologyYAML``.
+        public var topology: LiveTopology?
         /// How long a remote call waits for its reply unless the caller says otherwise
         /// (``ClusterSystem/withCallTimeout(_:operation:)``). Default 5 s.
         public var callTimeout: Duration = .seconds(5)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MeridianClock
 import MeridianMembership
+import MeridianTopology
 import MeridianTransport
 import MeridianWire
 import Metrics
@@ -409,11 +410,18 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
 
     // MARK: - Topology transfer (bootstrap --seed)
 
+    /// The topology in force on this node: the live one when the node runs one
+    /// (``Configuration/topology``), else `started`, the value a part was made with.
+    public func topology(startedWith started: Topology) -> Topology {
+        configuration.topology?.current ?? started
+    }
+
     func receiveTopology(_ transfer: Meridian_Cluster_V1_TopologyTransfer, on session: PeerSession) {
         if transfer.request {
-            guard let yaml = configuration.topologyYAML else { return }
+            let live = configuration.topology?.currentVersion
+            guard let yaml = live?.yaml ?? configuration.topologyYAML else { return }
             var envelope = Envelope()
-            envelope.topology.version = configuration.topologyVersion
+            envelope.topology.version = live.map { UInt64($0.topology.version) } ?? configuration.topologyVersion
             envelope.topology.yaml = yaml
             try? session.connection.send(envelope)
         } else {

@@ -33,7 +33,9 @@ public final class MembershipService: Sendable {
     private let origin = NIODeadline.now()
     private let logger: Logger
     private let tickInterval: TimeAmount = .milliseconds(50)
-    private let knownAddresses: [String: String]
+    /// Addresses of nodes by id for those membership has not heard of (see
+    /// ``Configuration/knownAddresses``; tools add what a member told them, ``learnAddresses(_:)``).
+    private let knownAddresses: Mutex<[String: String]>
     private let system = Mutex<ClusterSystemReference?>(nil)
 
     init(configuration: ClusterSystem.Configuration, logger: Logger) {
@@ -53,7 +55,7 @@ public final class MembershipService: Sendable {
         )
         self.state = Mutex(State(machine: machine))
         self.logger = logger
-        self.knownAddresses = configuration.knownAddresses
+        self.knownAddresses = Mutex(configuration.knownAddresses)
     }
 
     func attach(_ system: ClusterSystem) {
@@ -151,10 +153,17 @@ public final class MembershipService: Sendable {
         return false
     }
 
+    /// Adds the addresses of nodes this one may call without hearing of them through gossip:
+    /// a tool outside the membership learns them from a member's table (a node added since its
+    /// topology file was written). Known addresses are kept.
+    public func learnAddresses(_ addresses: [String: String]) {
+        knownAddresses.withLock { known in known.merge(addresses) { current, _ in current } }
+    }
+
     func reachability(node: String, incarnation: UInt64) -> Reachability {
         let member = state.withLock { $0.machine.member(node: node) }
         guard let member else {
-            if let address = knownAddresses[node] { return .reachable(address: address) }
+            if let address = knownAddresses.withLock({ $0[node] }) { return .reachable(address: address) }
             return .unknown
         }
         if incarnation == 0 {  // "whichever incarnation is current" (admin tools)

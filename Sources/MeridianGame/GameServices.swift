@@ -23,7 +23,9 @@ public final class GameServices: Sendable {
     public let statistics = TickStatistics()
     public let directory: PlayerDirectory
     let system: ClusterSystem
-    let topology: Topology
+    /// The topology in force (live).
+    public var topology: Topology { system.topology(startedWith: startTopology) }
+    private let startTopology: Topology
     let regionServices: RegionServices
     let catalog: LocalCatalog?
     let fixedRules: GameRules?
@@ -55,11 +57,11 @@ public final class GameServices: Sendable {
     private init(system: ClusterSystem, topology: Topology, regionServices: RegionServices, catalog: LocalCatalog?, fixedRules: GameRules?, logger: Logger) {
         self.system = system
         self.fixedRules = fixedRules
-        self.topology = topology
+        self.startTopology = topology
         self.regionServices = regionServices
         self.catalog = catalog
         self.logger = logger
-        self.placement = RegionPlacement(topology: topology, membership: system.membership)
+        self.placement = RegionPlacement(system: system, topology: topology)
         self.directory = PlayerDirectory(system: system, topology: topology)
     }
 

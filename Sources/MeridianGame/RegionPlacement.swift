@@ -9,12 +9,13 @@ public struct RegionPlacement: Sendable {
     /// The matchmaker is placed like one more shard with this reserved number.
     static let matchmakerKey = -1
 
-    let topology: Topology
-    let membership: MembershipService
+    let system: ClusterSystem
+    let startTopology: Topology
+    var membership: MembershipService { system.membership }
 
-    public init(topology: Topology, membership: MembershipService) {
-        self.topology = topology
-        self.membership = membership
+    public init(system: ClusterSystem, topology: Topology) {
+        self.system = system
+        self.startTopology = topology
     }
 
     /// Up nodes of `region`, sorted.
@@ -33,7 +34,7 @@ public struct RegionPlacement: Sendable {
     }
 
     public func shardCount(of region: String) -> Int {
-        topology.region(named: region)?.shards ?? 0
+        system.topology(startedWith: startTopology).region(named: region)?.shards ?? 0
     }
 
     public func shardOwner(region: String, shard: Int) -> String? {

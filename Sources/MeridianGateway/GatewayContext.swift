@@ -15,7 +15,8 @@ final class GatewayContext: Sendable {
     let system: ClusterSystem
     let game: GameServices
     let directory: PlayerDirectory
-    let topology: Topology
+    /// The topology in force (live), for `Locate` and redirects.
+    var topology: Topology { game.topology }
     let catalog: LocalCatalog?
     let identity: IdentityNode
     let configuration: GatewayConfiguration
@@ -28,13 +29,12 @@ final class GatewayContext: Sendable {
     let admission: Mutex<Admission<AnyClock.Instant>>
 
     init(
-        system: ClusterSystem, game: GameServices, identity: IdentityNode, topology: Topology, catalog: LocalCatalog?,
+        system: ClusterSystem, game: GameServices, identity: IdentityNode, catalog: LocalCatalog?,
         configuration: GatewayConfiguration, logger: Logger
     ) {
         self.system = system
         self.game = game
         self.directory = game.directory
-        self.topology = topology
         self.catalog = catalog
         self.identity = identity
         self.configuration = configuration

@@ -52,11 +52,11 @@ public final class GatewayServer: Sendable {
 
     /// Starts listening on `host:port` (port 0 picks a free one).
     public static func start(
-        host: String, port: Int, system: ClusterSystem, game: GameServices, identity: IdentityNode, topology: Topology, catalog: LocalCatalog?,
+        host: String, port: Int, system: ClusterSystem, game: GameServices, identity: IdentityNode, catalog: LocalCatalog?,
         configuration: GatewayConfiguration = GatewayConfiguration(), logger: Logger
     ) async throws -> GatewayServer {
         let context = GatewayContext(
-            system: system, game: game, identity: identity, topology: topology, catalog: catalog, configuration: configuration, logger: logger
+            system: system, game: game, identity: identity, catalog: catalog, configuration: configuration, logger: logger
         )
         let maxFrame = configuration.maxFrameBytes
         let idle = TimeAmount(configuration.idleTimeout)

@@ -2,7 +2,8 @@ import MeridianCluster
 import MeridianTopology
 
 /// Which node serves the identity authority: one node of the `identity_authority` region,
-/// chosen by rendezvous hashing over the region's nodes as the topology lists them.
+/// chosen by rendezvous hashing over the region's nodes as the topology lists them (those that
+/// hold players' data: a `players: false` node keeps no accounts either).
 ///
 /// With embedded SQLite each node has its own database file, so the accounts live on that one
 /// node and the authority cannot move while it is down (logins that need it fail with
@@ -16,7 +17,7 @@ public enum IdentityPlacement {
     public static let replicaPath = "/system/identity-replica"
 
     public static func authorityNode(in topology: Topology) -> String? {
-        let nodes = topology.nodes(in: topology.identityAuthority).map(\.id)
+        let nodes = topology.nodes(in: topology.identityAuthority).filter(\.holdsPlayers).map(\.id)
         return ShardPlacement.owner(region: topology.identityAuthority, shard: 0, nodes: nodes)
     }
 }

@@ -1,3 +1,4 @@
+import Distributed
 import Logging
 import MeridianAdmin
 import MeridianCatalog
@@ -5,6 +6,7 @@ import MeridianCluster
 import MeridianGame
 import MeridianGateway
 import MeridianIdentity
+import MeridianMembership
 import MeridianObservability
 import MeridianRegion
 import MeridianStorage
@@ -53,6 +55,10 @@ public final class MeridianNode: Sendable {
         public var gateway: GatewayServer?
         /// The admin HTTP; nil when the node has no `metrics:` address.
         public var admin: AdminServer?
+        /// The node's side of `meridian topology apply`.
+        public var topology: TopologyAgent
+        /// The topology the node runs now.
+        public var liveTopology: LiveTopology
     }
 
     public let configuration: NodeConfiguration
@@ -63,6 +69,14 @@ public final class MeridianNode: Sendable {
     private let parts: PartsStarted
 
     public init(configuration: NodeConfiguration, logger: Logger, gracefulShutdownSignals: [UnixSignal] = []) {
+        var configuration = configuration
+        // The topology can change while the node runs (`meridian topology apply`): its parts
+        // read the live one, and so does the simulated latency of a local cluster.
+        let live = LiveTopology(configuration.topology, yaml: configuration.cluster.topologyYAML ?? "")
+        configuration.cluster.topology = live
+        if configuration.cluster.emulateLatency {
+            configuration.cluster.oneWayLatency = { live.current.latency.oneWay(from: $0, to: $1) }
+        }
         var logger = logger
         logger[metadataKey: "meridian.node"] = "\(configuration.cluster.node)"
         logger[metadataKey: "meridian.region"] = "\(configuration.cluster.region)"
@@ -177,8 +191,7 @@ public final class MeridianNode: Sendable {
             let (system, catalog, identity, game) = try await (parts.system.value, parts.catalog.value, parts.identity.value, parts.game.value)
             guard let gatewayConfiguration = configuration.gateway, let address = topology.node(id: system.nodeID)?.gateway else { return nil }
             return try await GatewayServer.start(
-                host: address.host, port: address.port, system: system, game: game, identity: identity, topology: topology,
-                catalog: catalog?.local, configuration: gatewayConfiguration, logger: logger
+                host: address.host, port: address.port, system: system, game: game, identity: identity, catalog: catalog?.local, configuration: gatewayConfiguration, logger: logger
             )
         } stop: { gateway in
             switch control.stopMode {
@@ -190,17 +203,42 @@ public final class MeridianNode: Sendable {
             }
         }
 
+        let topologyAgent = NodePartService("topology", started: parts.topology) { () -> TopologyPart in
+            let (admin, system) = try await (parts.admin.value, parts.system.value)
+            _ = try await parts.gateway.value
+            guard let live = system.configuration.topology else { throw ClusterError(.shutdown, "the node runs no live topology") }
+            let origin = ContinuousClock.now
+            let agent = try system.makeActor(path: TopologyAgent.path) {
+                TopologyAgent(
+                    live: live, file: configuration.appliedTopology, tokens: configuration.adminTokens, audit: admin?.audit,
+                    now: { ContinuousClock.now - origin }, leave: { await control.stop(.leave()) }, logger: logger, actorSystem: system
+                )
+            }
+            // A node that was down while a version was applied takes it from the first peer
+            // that runs it, now and whenever a member comes up.
+            let changes = system.membership.changes()
+            for member in system.membership.members where member.status == .up {
+                _ = await agent.whenLocal { await $0.catchUp(from: member.id.node) }
+            }
+            let follower = Task {
+                for await change in changes where change.current == .up {
+                    _ = await agent.whenLocal { await $0.catchUp(from: change.member.id.node) }
+                }
+            }
+            return TopologyPart(agent: agent, live: live, follower: follower)
+        } stop: { $0.follower.cancel() }
+
         // Last to start, first to stop: the admin API reports from every part, and `/readyz`
         // turns 503 before the gateway starts draining.
         let ready = NodePartService("readiness", started: parts.ready) { () -> AdminServer? in
             let (admin, system, identity, game) = try await (parts.admin.value, parts.system.value, parts.identity.value, parts.game.value)
-            _ = try await parts.gateway.value
+            _ = try await parts.topology.value
             admin?.attach(NodeAdminQueries(system: system, topology: topology, game: game, identity: identity, timeout: .seconds(2)))
             return admin
         } stop: { $0?.setDraining() }
 
         let watch = DeclaredDownWatch(system: parts.system, control: control, logger: logger)
-        return [admin, store, cluster, watch, region, catalog, identity, game, gateway, ready]
+        return [admin, store, cluster, watch, region, catalog, identity, game, gateway, topologyAgent, ready]
     }
 }
 
@@ -215,15 +253,22 @@ extension MeridianNode {
         let identity = Started<IdentityNode>()
         let game = Started<GameServices>()
         let gateway = Started<GatewayServer?>()
+        let topology = Started<TopologyPart>()
         let ready = Started<AdminServer?>()
 
         func all() async throws -> Parts {
             Parts(
                 system: try await system.value, region: try await region.value, catalog: try await catalog.value,
                 identity: try await identity.value, game: try await game.value, gateway: try await gateway.value,
-                admin: try await ready.value
+                admin: try await ready.value, topology: try await topology.value.agent, liveTopology: try await topology.value.live
             )
         }
+    }
+
+    struct TopologyPart: Sendable {
+        let agent: TopologyAgent
+        let live: LiveTopology
+        let follower: Task<Void, Never>
     }
 
     /// How the node is to stop, and the group to tell.

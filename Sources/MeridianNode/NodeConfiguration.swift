@@ -43,9 +43,15 @@ public struct NodeConfiguration: Sendable {
     /// them where (``MeridianGateway/GatewayServer/drain(timeout:)``) before it closes the rest. Default 5 s.
     public var gatewayDrainTimeout: Duration = .seconds(5)
 
+    /// Where the node keeps the topology versions `meridian topology apply` commits, so a restart
+    /// runs the latest. Default: `<data directory>/<node>.topology.yaml` (see
+    /// ``MeridianTopology/Topology/dataDirectory(region:environment:)``); nil: not kept.
+    public var appliedTopology: AppliedTopologyFile?
+
     public init(cluster: ClusterSystem.Configuration, topology: Topology) {
         self.cluster = cluster
         self.topology = topology
+        self.appliedTopology = AppliedTopologyFile(directory: topology.dataDirectory(region: cluster.region), node: cluster.node)
         self.identity = .node(of: topology)
         self.catalog = CatalogConfiguration(topology: topology, region: cluster.region)
     }

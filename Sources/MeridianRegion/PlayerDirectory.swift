@@ -6,11 +6,13 @@ import MeridianTopology
 /// (``ClusterSystem/playerOwner(of:region:topology:)``).
 public struct PlayerDirectory: Sendable {
     public let system: ClusterSystem
-    public let topology: Topology
+    /// The topology in force (live: a node added by `meridian topology apply` takes its share).
+    public var topology: Topology { system.topology(startedWith: startTopology) }
+    private let startTopology: Topology
 
     public init(system: ClusterSystem, topology: Topology) {
         self.system = system
-        self.topology = topology
+        self.startTopology = topology
     }
 
     /// The player's actor in `homeRegion` (the identity directory's answer).

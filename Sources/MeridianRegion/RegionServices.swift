@@ -14,7 +14,8 @@ public final class RegionServices: Sendable {
     public let node: String
     public let store: any RegionStore
     public let writer: LedgerWriter
-    let topology: Topology
+    var topology: Topology { system.topology(startedWith: startTopology) }
+    private let startTopology: Topology
     let system: ClusterSystem
     let faults: FaultInjection
     let relay: TradeRelay
@@ -36,7 +37,7 @@ public final class RegionServices: Sendable {
         self.node = system.nodeID
         self.store = store
         self.writer = LedgerWriter(store: store, logger: logger)
-        self.topology = topology
+        self.startTopology = topology
         self.system = system
         self.faults = faults
         self.logger = logger

@@ -14,7 +14,7 @@ public enum PlayerPlacement {
     /// the node returns); the store's activation fence keeps one writer through such a move.
     /// With one SQLite file per node a player's data lives on one node only, so it stays there.
     public static func owner(of player: UUID, region: String, topology: Topology, isDown: (String) -> Bool = { _ in false }) -> String? {
-        var nodes = topology.nodes(in: region).map(\.id)
+        var nodes = topology.nodes(in: region).filter(\.holdsPlayers).map(\.id)
         if topology.region(named: region)?.nodesShareStorage == true {
             nodes.removeAll(where: isDown)
         }

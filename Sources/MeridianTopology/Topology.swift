@@ -99,13 +99,19 @@ public struct Node: Sendable, Equatable {
     public var gateway: HostPort
     /// Metrics endpoint, when the node exports metrics.
     public var metrics: HostPort?
+    /// Whether players' data may live on the node (`players:`, default true). A node added to a
+    /// running region whose storage is one SQLite file per node says `players: false`: player
+    /// placement leaves it out, so no player moves to a node without its data; it runs shards,
+    /// matchmaking and a gateway like any other.
+    public var holdsPlayers: Bool
 
     /// Creates a node.
-    public init(id: String, region: String, cluster: HostPort, gateway: HostPort, metrics: HostPort? = nil) {
+    public init(id: String, region: String, cluster: HostPort, gateway: HostPort, metrics: HostPort? = nil, holdsPlayers: Bool = true) {
         self.id = id
         self.region = region
         self.cluster = cluster
         self.gateway = gateway
         self.metrics = metrics
+        self.holdsPlayers = holdsPlayers
     }
 }

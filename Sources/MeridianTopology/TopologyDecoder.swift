@@ -9,7 +9,7 @@ struct TopologyDecoder {
     static let optionalKeys = ["latency_ms", "dev_login"]
     static let regionKeys = ["shards", "storage"]
     static let nodeKeys = ["id", "region", "cluster", "gateway"]
-    static let optionalNodeKeys = ["metrics"]
+    static let optionalNodeKeys = ["metrics", "players"]
 
     var reader: YAMLReader<TopologyIssue>
 
@@ -106,6 +106,7 @@ struct TopologyDecoder {
             node.cluster = reader.hostPort(fields?["cluster"], what: "cluster address of \(what)")
             node.gateway = reader.hostPort(fields?["gateway"], what: "gateway address of \(what)")
             node.metrics = reader.hostPort(fields?["metrics"], what: "metrics address of \(what)")
+            node.players = reader.boolean(fields?["players"], what: "players of \(what)")
             return node
         }
         return Located(nodes, at: reader.location(of: entry))

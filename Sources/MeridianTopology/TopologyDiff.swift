@@ -23,6 +23,7 @@ public struct TopologyDiff: Sendable, Equatable, CustomStringConvertible {
         /// One of a node's addresses changed. `role` is `cluster`, `gateway` or `metrics`; `nil` means
         /// no address (metrics only).
         case nodeAddressChanged(node: String, role: String, from: HostPort?, to: HostPort?)
+        case nodePlayersChanged(node: String, holdsPlayers: Bool)
         /// A latency entry was added, removed or changed; `nil` means the pair is not listed (no delay).
         case latencyChanged(RegionPair, fromMilliseconds: Int?, toMilliseconds: Int?)
         /// The catalog primary region changed.
@@ -130,6 +131,9 @@ public struct TopologyDiff: Sendable, Equatable, CustomStringConvertible {
             for (role, from, to) in roles where from != to {
                 changes.append(.nodeAddressChanged(node: node.id, role: role, from: from, to: to))
             }
+            if before.holdsPlayers != node.holdsPlayers {
+                changes.append(.nodePlayersChanged(node: node.id, holdsPlayers: node.holdsPlayers))
+            }
         }
         return changes
     }
@@ -161,6 +165,8 @@ extension TopologyDiff.Change: CustomStringConvertible {
             return "~ node \(node) region \(from) -> \(to)"
         case .nodeAddressChanged(let node, let role, let from, let to):
             return "~ node \(node) \(role) \(address(from)) -> \(address(to))"
+        case .nodePlayersChanged(let node, let holdsPlayers):
+            return "~ node \(node) players \(!holdsPlayers) -> \(holdsPlayers)"
         case .latencyChanged(let pair, let from, let to):
             switch (from, to) {
             case (nil, let to?): return "+ latency \(pair) \(to)ms"

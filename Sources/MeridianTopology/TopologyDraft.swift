@@ -16,6 +16,7 @@ struct TopologyDraft {
         var cluster: Located<HostPort>?
         var gateway: Located<HostPort>?
         var metrics: Located<HostPort>?
+        var players: Located<Bool>?
     }
 
     struct LatencyDraft {
@@ -53,7 +54,7 @@ struct TopologyDraft {
             else { return nil }
             builtNodes.append(Node(
                 id: id.value, region: region.value, cluster: clusterAddress.value,
-                gateway: gateway.value, metrics: node.metrics?.value
+                gateway: gateway.value, metrics: node.metrics?.value, holdsPlayers: node.players?.value ?? true
             ))
         }
         var latencyTable = LatencyTable()
@@ -93,7 +94,7 @@ extension TopologyDraft {
         nodes = Located(topology.nodes.map {
             NodeDraft(
                 location: .none, id: Located($0.id), region: Located($0.region), cluster: Located($0.cluster),
-                gateway: Located($0.gateway), metrics: $0.metrics.map { Located($0) }
+                gateway: Located($0.gateway), metrics: $0.metrics.map { Located($0) }, players: $0.holdsPlayers ? nil : Located(false)
             )
         })
     }

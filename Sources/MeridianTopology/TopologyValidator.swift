@@ -66,6 +66,7 @@ enum TopologyValidator {
         guard let nodes = draft.nodes else { return }
         var firstByID: [String: SourceLocation] = [:]
         var populated = Set<String>()
+        var holdingPlayers = Set<String>()
         var endpoints: [HostPort: (owner: String, location: SourceLocation)] = [:]
         for node in nodes.value {
             let label = node.id?.value ?? "node\(node.location.lineSuffix)"
@@ -81,6 +82,7 @@ enum TopologyValidator {
             }
             if let region = node.region {
                 populated.insert(region.value)
+                if node.players?.value != false { holdingPlayers.insert(region.value) }
                 if let regionNames, !regionNames.contains(region.value) {
                     issues.add(.unknownRegion, at: region.location,
                                "node '\(label)' is in unknown region '\(region.value)'\(known(regionNames))")
@@ -107,6 +109,10 @@ enum TopologyValidator {
         for region in regions.value where !populated.contains(region.name.value) {
             issues.add(.emptyRegion, at: region.name.location,
                        "region '\(region.name.value)' has no nodes; add a node with 'region: \(region.name.value)' or remove the region")
+        }
+        for region in regions.value where populated.contains(region.name.value) && !holdingPlayers.contains(region.name.value) {
+            issues.add(.emptyRegion, at: region.name.location,
+                       "every node of region '\(region.name.value)' says 'players: false'; at least one must hold the region's players")
         }
     }
 

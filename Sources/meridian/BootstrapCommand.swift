@@ -77,8 +77,20 @@ struct BootstrapCommand: AsyncParsableCommand {
         let cluster: Topology
         if let topology {
             let (parsed, yaml) = try Topology.loadOrExplain(topology)
-            configuration = try parsed.clusterConfiguration(node: node, yaml: yaml, secret: secret)
-            cluster = parsed
+            // A version applied while the node ran (`meridian topology apply`) is newer than the
+            // file it is started with: run that one.
+            let nodeID = self.node
+            let kept = try parsed.node(id: nodeID).map { started in
+                try AppliedTopologyFile(directory: parsed.dataDirectory(region: started.region), node: nodeID).load(cluster: parsed.cluster)
+            } ?? nil
+            let chosen = AppliedTopologyFile.newer(LiveTopology.Version(topology: parsed, yaml: yaml), kept)
+            if chosen.topology.version > parsed.version {
+                logger.notice("running the topology version applied since this file was written", metadata: [
+                    "meridian.topology.version": "\(chosen.topology.version)", "meridian.topology.file_version": "\(parsed.version)",
+                ])
+            }
+            configuration = try chosen.topology.clusterConfiguration(node: nodeID, yaml: chosen.yaml, secret: secret)
+            cluster = chosen.topology
         } else {
             (configuration, cluster) = try await joinConfiguration(secret: secret, tls: clusterTLS, logger: logger)
         }

@@ -7,6 +7,8 @@ import MeridianCluster
 import MeridianGame
 import MeridianTopology
 import MeridianTransport
+import MeridianNode
+import MeridianWire
 
 /// `meridian status`: asks any reachable node of the topology for its member table.
 struct StatusCommand: AsyncParsableCommand {
@@ -18,7 +20,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "Topology file of the cluster to ask.")
     var topology: String
 
-    @Flag(help: "Print a JSON array: node, region, address, state, incarnation, last_seen_ms.")
+    @Flag(help: "Print a JSON array: node, region, address, state, incarnation, topology_version, last_seen_ms.")
     var json = false
 
     @Option(help: "Seconds to wait for each node before trying the next.")
@@ -38,11 +40,13 @@ struct StatusCommand: AsyncParsableCommand {
             await client.system.shutdown()
             throw ExitCode(2)
         }
+        let live = members.filter { !["down", "removed"].contains($0.state) }.map(\.node)
+        let versions = await client.topologyVersions(of: live, timeout: Duration.milliseconds(Int(timeout * 1000))).mapValues { Int($0.version) }
         if json {
-            print(StatusFormat.json(members))
+            print(StatusFormat.json(members, topologyVersions: versions))
         } else {
             print("members as seen by \(node):")
-            print(StatusFormat.table(members))
+            print(StatusFormat.table(members, topologyVersions: versions))
         }
         await client.system.shutdown()
     }
@@ -106,21 +110,43 @@ struct StatusClient {
         }
     }
 
+    /// The topology version (and agent state) of each of `nodes` that answers, asked in parallel.
+    func topologyVersions(of nodes: [String], timeout: Duration) async -> [String: Meridian_Topology_V1_Current] {
+        await withTaskGroup(of: (String, Meridian_Topology_V1_Current?).self) { group in
+            for node in nodes {
+                group.addTask {
+                    let id = ClusterActorID(node: node, incarnation: 0, path: TopologyAgent.path)
+                    guard let agent = try? TopologyAgent.resolve(id: id, using: system) else { return (node, nil) }
+                    return (node, try? await ClusterSystem.withCallTimeout(timeout) { try await agent.current() })
+                }
+            }
+            var versions: [String: Meridian_Topology_V1_Current] = [:]
+            for await (node, current) in group { if let current { versions[node] = current } }
+            return versions
+        }
+    }
+
+    /// The member table of the first node of the topology that answers. The client can then
+    /// reach every member, also one added since its topology file was written.
     func firstAnswer(timeout: Duration) async -> (String, [MemberSnapshot])? {
         for node in topology.nodes {
-            if let members = await members(of: node.id, timeout: timeout) { return (node.id, members) }
+            if let members = await members(of: node.id, timeout: timeout) {
+                system.membership.learnAddresses(Dictionary(members.map { ($0.node, $0.address) }, uniquingKeysWith: { first, _ in first }))
+                return (node.id, members)
+            }
         }
         return nil
     }
 }
 
 enum StatusFormat {
-    static func table(_ members: [MemberSnapshot]) -> String {
-        var rows = [["NODE", "REGION", "ADDRESS", "STATE", "INCARNATION", "LAST SEEN"]]
+    /// `topologyVersions`: the topology version each node runs, for those that answered.
+    static func table(_ members: [MemberSnapshot], topologyVersions: [String: Int] = [:]) -> String {
+        var rows = [["NODE", "REGION", "ADDRESS", "STATE", "INCARNATION", "TOPOLOGY", "LAST SEEN"]]
         for member in members {
             rows.append([
                 member.node, member.region, member.address, member.state, "\(member.incarnation)",
-                member.lastSeenMillisecondsAgo.map { "\($0) ms ago" } ?? "-",
+                topologyVersions[member.node].map { "v\($0)" } ?? "-", member.lastSeenMillisecondsAgo.map { "\($0) ms ago" } ?? "-",
             ])
         }
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
@@ -129,7 +155,7 @@ enum StatusFormat {
         }.joined(separator: "\n")
     }
 
-    static func json(_ members: [MemberSnapshot]) -> String {
+    static func json(_ members: [MemberSnapshot], topologyVersions: [String: Int] = [:]) -> String {
         let objects: [[String: Any]] = members.map { member in
             var object: [String: Any] = [
                 "node": member.node,
@@ -139,6 +165,7 @@ enum StatusFormat {
                 "incarnation": member.incarnation,
             ]
             object["last_seen_ms"] = member.lastSeenMillisecondsAgo ?? NSNull()
+            object["topology_version"] = topologyVersions[member.node] ?? NSNull()
             return object
         }
         let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data("[]".utf8)

@@ -77,6 +77,8 @@ public final class GameTestCluster: Sendable {
         public var gateway: GatewayServer?
         /// The node's admin HTTP, when the cluster was started with ``Options/adminTokens``.
         public var admin: AdminServer?
+        /// The topology the node runs now.
+        public var liveTopology: LiveTopology
         /// The node itself, and the task running it (it ends once the node stopped).
         public let node: MeridianNode
         let running: Task<Void, any Error>
@@ -108,6 +110,8 @@ public final class GameTestCluster: Sendable {
     public let name: String
     public let directory: URL
     public let topology: Topology
+    /// The topology's text (what a node hands on to one that joins or catches up).
+    public let topologyYAML: String
     public let rules: GameRules
     public let logger: Logger
     private let running = Mutex<[String: Running]>([:])
@@ -155,6 +159,7 @@ public final class GameTestCluster: Sendable {
           - { id: us-east-2, region: us-east, cluster: "127.0.0.1:10", gateway: "127.0.0.1:\(gateway[3])", metrics: "127.0.0.1:12" }
         """
         topology = try TopologyLoader.parse(yaml: yaml)
+        topologyYAML = yaml
         var logger = Logger(label: "game-test")
         logger.logLevel = ProcessInfo.processInfo.environment["MERIDIAN_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         self.logger = logger
@@ -244,6 +249,8 @@ public final class GameTestCluster: Sendable {
             configuration.oneWayLatency = { latency.oneWay(from: $0, to: $1) }
             configuration.emulateLatency = true
         }
+        configuration.topologyYAML = topologyYAML
+        configuration.topologyVersion = UInt64(topology.version)
         var nodeConfiguration = NodeConfiguration(cluster: configuration, topology: topology)
         nodeConfiguration.passivatePlayersAfter = passivatePlayersAfter
         nodeConfiguration.fixedRules = rules
@@ -267,7 +274,7 @@ public final class GameTestCluster: Sendable {
         }
         let node = Running(
             system: parts.system, region: parts.region, game: parts.game, identity: parts.identity, gateway: parts.gateway,
-            admin: parts.admin, node: meridianNode, running: task
+            admin: parts.admin, liveTopology: parts.liveTopology, node: meridianNode, running: task
         )
         running.withLock { $0[id] = node }
         return node
