@@ -602,6 +602,7 @@ let package = Package(
                 "MeridianCluster",
                 "MeridianIdentity",
                 "MeridianMembership",
+                "MeridianWire",
                 "MeridianTopology",
                 "MeridianTransport",
                 .product(name: "Logging", package: "swift-log"),
@@ -698,7 +699,7 @@ let package = Package(
         // Starts real `meridian` processes; needs the executable built first (swift build).
         .testTarget(
             name: "MeridianEndToEndTests",
-            dependencies: ["MeridianTopology", "MeridianMembership", "MeridianTransport", "MeridianTestCertificates", "MeridianTestHTTP"],
+            dependencies: ["MeridianTopology", "MeridianMembership", "MeridianTransport", "MeridianTestCertificates", "MeridianTestHTTP", "MeridianAdmin"],
             swiftSettings: swiftSettings
         ),
     ]

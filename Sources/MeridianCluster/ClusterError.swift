@@ -22,6 +22,9 @@ public struct ClusterError: Error, Hashable, Sendable, CustomStringConvertible {
         case cancelled
         /// The actor system is shutting down.
         case shutdown
+        /// The caller may not call this function: it is for the cluster's own nodes (an
+        /// operator acts through the admin commands, with an admin token).
+        case forbidden
     }
 
     public var code: Code
@@ -33,6 +36,11 @@ public struct ClusterError: Error, Hashable, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
         self.remoteType = remoteType
+    }
+
+    /// Whether the call was refused as ``Code/forbidden``, here or by the remote function.
+    public var isForbidden: Bool {
+        code == .forbidden || (code == .remoteError && (remoteType ?? "").hasSuffix("ClusterError") && message.hasPrefix("\(Code.forbidden.rawValue):"))
     }
 
     public static func remoteError(type: String, message: String) -> ClusterError {

@@ -66,6 +66,11 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     /// The deadline for remote calls made by this task (see ``withCallTimeout(_:operation:)``).
     @TaskLocal static var callTimeout: Duration?
 
+    /// Who made the remote call the current task runs: set while a distributed function runs
+    /// for another process; nil for a call made on this node (and where an admin action, having
+    /// checked its operator's token, acts as the node itself).
+    @TaskLocal public static var caller: PeerIdentity?
+
     /// Set while this task's `Void` remote calls are sent one way (see ``oneWay(_:_:)``).
     @TaskLocal static var oneWayDelivery: OneWayDelivery?
 
@@ -406,6 +411,18 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
             session.connection.close()
         }
         pendingCalls.failAll(node: node, ClusterError(.nodeDown, "\(node)#\(incarnation) is down"))
+    }
+
+    /// Throws ``ClusterError/Code/forbidden`` unless the current call comes from this node or
+    /// from a member of the cluster: what only nodes may do (grant items, ban, publish a
+    /// catalog, move a player's home) is refused to a tool that merely holds the cluster
+    /// secret; operators act through a node's admin gate, with an admin token.
+    public func requireMemberCaller(for what: String) throws {
+        guard let caller = Self.caller else { return }
+        let member = membership.members.contains { $0.id.node == caller.node && $0.id.incarnation == caller.incarnation && !$0.status.isTerminal }
+        guard member else {
+            throw ClusterError(.forbidden, "\(caller.node) is not a member of the cluster and may not \(what); an operator does it with an admin command and an operator's admin token")
+        }
     }
 
     // MARK: - Topology transfer (bootstrap --seed)

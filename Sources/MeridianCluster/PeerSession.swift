@@ -179,7 +179,10 @@ final class PeerSession: PeerMessageReceiver {
     private func execute(_ call: InboundCall, handler: ClusterResultHandler) async {
         var decoder = ClusterInvocationDecoder(arguments: Array(call.arguments), genericSubstitutions: call.genericSubstitutions, system: system)
         do {
-            try await system.executeDistributedTarget(on: call.actor, target: RemoteCallTarget(call.target), invocationDecoder: &decoder, handler: handler)
+            // The function may ask who called (``ClusterSystem/requireMemberCaller(for:)``).
+            try await ClusterSystem.$caller.withValue(peer) {
+                try await system.executeDistributedTarget(on: call.actor, target: RemoteCallTarget(call.target), invocationDecoder: &decoder, handler: handler)
+            }
         } catch let error as ExecuteDistributedTargetError {
             if !handler.oneWay { sendError(callID: handler.callID, code: .targetNotFound, type: "ExecuteDistributedTargetError", message: "\(error)") }
         } catch {

@@ -250,6 +250,7 @@ package distributed actor IdentityAuthority {
     /// Bans or unbans: a ban revokes the player's refresh tokens, and every node closes the
     /// player's live sessions when the directory change reaches it.
     package distributed func setBanned(player: UUID, banned: Bool) async throws -> Meridian_Identity_V1_DirectoryEntry {
+        try actorSystem.requireMemberCaller(for: banned ? "ban players" : "unban players")
         let account = try await store.setAccountState(player, to: banned ? .banned : .active)
         if banned { try await store.revokeRefreshTokens(of: player) }
         await publish(entries: [DirectoryEntry(account)])
@@ -258,6 +259,7 @@ package distributed actor IdentityAuthority {
 
     /// Starts signing with a new key; the old ones keep verifying until their tokens expired.
     package distributed func rotateKeys() async throws -> Meridian_Identity_V1_KeySet {
+        try actorSystem.requireMemberCaller(for: "rotate the signing keys")
         try await addKey()
         let keys = try await keySet()
         await publish(keys: keys)

@@ -49,7 +49,7 @@ public struct DirectoryEntry: Sendable, Hashable {
         )
     }
 
-    var proto: Meridian_Identity_V1_DirectoryEntry {
+    package var proto: Meridian_Identity_V1_DirectoryEntry {
         var proto = Meridian_Identity_V1_DirectoryEntry()
         proto.player = player.wire
         proto.displayName = displayName

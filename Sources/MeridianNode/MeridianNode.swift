@@ -124,15 +124,19 @@ public final class MeridianNode: Sendable {
 
     private static func services(configuration: NodeConfiguration, parts: PartsStarted, control: Control, logger: Logger) -> [any Service] {
         let topology = configuration.topology
+        // Admin actions are recorded whether or not the node serves admin HTTP.
+        let audit = AuditLog(path: configuration.auditLogPath, node: configuration.cluster.node, now: configuration.wallClock, logger: logger)
         let admin = NodePartService("admin", started: parts.admin) { () -> AdminServer? in
             // First, before any part makes its metrics: a metric keeps the factory it was made with.
             guard let address = configuration.adminAddress else { return nil }
             let registry = MeridianMetrics.bootstrap(logger: logger)
-            let audit = AuditLog(path: configuration.auditLogPath, node: configuration.cluster.node, now: configuration.wallClock, logger: logger)
             return try await AdminServer.start(
                 .init(host: address.host, port: address.port, tokens: configuration.adminTokens), registry: registry, audit: audit, logger: logger
             )
-        } stop: { await $0?.shutdown() }
+        } stop: { admin in
+            await admin?.shutdown()
+            await audit.close()
+        }
 
         let store = NodePartService("store", started: parts.store) { () -> any RegionStore in
             _ = try await parts.admin.value
@@ -204,13 +208,13 @@ public final class MeridianNode: Sendable {
         }
 
         let topologyAgent = NodePartService("topology", started: parts.topology) { () -> TopologyPart in
-            let (admin, system) = try await (parts.admin.value, parts.system.value)
+            let system = try await parts.system.value
             _ = try await parts.gateway.value
             guard let live = system.configuration.topology else { throw ClusterError(.shutdown, "the node runs no live topology") }
             let origin = ContinuousClock.now
             let agent = try system.makeActor(path: TopologyAgent.path) {
                 TopologyAgent(
-                    live: live, file: configuration.appliedTopology, tokens: configuration.adminTokens, audit: admin?.audit,
+                    live: live, file: configuration.appliedTopology, tokens: configuration.adminTokens, audit: audit,
                     now: { ContinuousClock.now - origin }, leave: { await control.stop(.leave()) }, logger: logger, actorSystem: system
                 )
             }
@@ -228,17 +232,25 @@ public final class MeridianNode: Sendable {
             return TopologyPart(agent: agent, live: live, follower: follower)
         } stop: { $0.follower.cancel() }
 
+        let gate = NodePartService("admin gate", started: parts.gate) {
+            let (system, identity, game) = try await (parts.system.value, parts.identity.value, parts.game.value)
+            _ = try await parts.topology.value
+            return try system.makeActor(path: AdminGate.path) {
+                AdminGate(tokens: configuration.adminTokens, audit: audit, game: game, identity: identity, logger: logger, actorSystem: system)
+            }
+        } stop: { _ in }
+
         // Last to start, first to stop: the admin API reports from every part, and `/readyz`
         // turns 503 before the gateway starts draining.
         let ready = NodePartService("readiness", started: parts.ready) { () -> AdminServer? in
             let (admin, system, identity, game) = try await (parts.admin.value, parts.system.value, parts.identity.value, parts.game.value)
-            _ = try await parts.topology.value
+            _ = try await parts.gate.value
             admin?.attach(NodeAdminQueries(system: system, topology: topology, game: game, identity: identity, timeout: .seconds(2)))
             return admin
         } stop: { $0?.setDraining() }
 
         let watch = DeclaredDownWatch(system: parts.system, control: control, logger: logger)
-        return [admin, store, cluster, watch, region, catalog, identity, game, gateway, topologyAgent, ready]
+        return [admin, store, cluster, watch, region, catalog, identity, game, gateway, topologyAgent, gate, ready]
     }
 }
 
@@ -254,6 +266,7 @@ extension MeridianNode {
         let game = Started<GameServices>()
         let gateway = Started<GatewayServer?>()
         let topology = Started<TopologyPart>()
+        let gate = Started<AdminGate>()
         let ready = Started<AdminServer?>()
 
         func all() async throws -> Parts {

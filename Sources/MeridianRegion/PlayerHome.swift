@@ -77,6 +77,7 @@ public distributed actor PlayerHome: PassivatableActor {
     }
 
     public distributed func grant(item: String, count: Int64, idempotencyKey: String) async throws -> LedgerReceiptView {
+        try actorSystem.requireMemberCaller(for: "grant items")
         if let next = try successor() { return try await next.grant(item: item, count: count, idempotencyKey: idempotencyKey) }
         return try await append(.grant([ItemKind(item): count]), key: idempotencyKey, reason: "grant")
     }

@@ -1,6 +1,8 @@
 import MeridianCommandLine
 import ArgumentParser
 import Foundation
+import MeridianStorage
+import MeridianNode
 import Logging
 import MeridianCluster
 import MeridianIdentity
@@ -107,26 +109,29 @@ struct AccountCommand: AsyncParsableCommand {
     }
 
     struct Ban: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Ban an account: its refreshes are refused and its live sessions close in every region.")
+        static let configuration = CommandConfiguration(abstract: "Ban an account: its refreshes are refused and its live sessions close in every region (an operator's action).")
         @OptionGroup var connection: Connection
+        @OptionGroup var token: AdminTokenOptions
         @Option(help: "The player's id (UUID).") var player: String
         @Flag(help: "Print one JSON document.") var json = false
-        func run() async throws { try await AccountCommand.setBanned(player, true, connection: connection, json: json) }
+        func run() async throws { try await AccountCommand.setBanned(player, true, connection: connection, token: token, json: json) }
     }
 
     struct Unban: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Lift a ban.")
+        static let configuration = CommandConfiguration(abstract: "Lift a ban (an operator's action).")
         @OptionGroup var connection: Connection
+        @OptionGroup var token: AdminTokenOptions
         @Option(help: "The player's id (UUID).") var player: String
         @Flag(help: "Print one JSON document.") var json = false
-        func run() async throws { try await AccountCommand.setBanned(player, false, connection: connection, json: json) }
+        func run() async throws { try await AccountCommand.setBanned(player, false, connection: connection, token: token, json: json) }
     }
 
-    static func setBanned(_ player: String, _ banned: Bool, connection: Connection, json: Bool) async throws {
+    static func setBanned(_ player: String, _ banned: Bool, connection: Connection, token: AdminTokenOptions, json: Bool) async throws {
         guard let id = UUID(uuidString: player) else { throw ValidationError("--player must be a UUID") }
-        let entry = try await connection.withAuthority { authority, _ in
-            try await authority.call { try await $0.setBanned(player: id, banned: banned) }
+        let proto = try await AdminGateClient.with(topology: connection.topology, secret: connection.secret, token: token, logging: connection.logging) { client in
+            try await client.gate.setBanned(token: client.token, player: id, banned: banned)
         }
+        let entry = try DirectoryEntry(wire: proto)
         let object: [String: Any] = ["player_id": entry.player, "state": entry.state == .banned ? "banned" : "active"]
         print(json ? AccountFormat.json(object) : "\(entry.player) \(object["state"]!)")
     }
@@ -146,15 +151,18 @@ struct IdentityCommand: AsyncParsableCommand {
             abstract: "Start signing access tokens with a new key; tokens of the old keys stay valid until they expire."
         )
         @OptionGroup var connection: AccountCommand.Connection
+        @OptionGroup var token: AdminTokenOptions
         @Flag(help: "Print one JSON document: {\"keys\": [...], \"signing\"}.") var json = false
         func run() async throws {
-            let keys = try await connection.withAuthority { authority, _ in try await authority.call { try await $0.rotateKeys() } }
-            let signingKey: Meridian_Identity_V1_SigningKey? = keys.keys.last(where: { $0.retiredAtMs == 0 })
-            let signing: String = signingKey?.keyID ?? ""
+            let keys = try await AdminGateClient.with(topology: connection.topology, secret: connection.secret, token: token, logging: connection.logging) { client in
+                try await client.gate.rotateKeys(token: client.token)
+            }
+            // The key just made signs from now on: the last of the set.
+            let signing = keys.last ?? ""
             if json {
-                print(AccountFormat.json(["keys": keys.keys.map(\.keyID), "signing": signing]))
+                print(AccountFormat.json(["keys": keys, "signing": signing]))
             } else {
-                print("signing with \(signing); keys: \(keys.keys.map(\.keyID).joined(separator: ", "))")
+                print("signing with \(signing); keys: \(keys.joined(separator: ", "))")
             }
         }
     }

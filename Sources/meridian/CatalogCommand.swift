@@ -1,6 +1,7 @@
 import MeridianCommandLine
 import ArgumentParser
 import Foundation
+import MeridianNode
 import Logging
 import MeridianCatalog
 import MeridianCluster
@@ -51,27 +52,29 @@ struct CatalogCommand: AsyncParsableCommand {
         @Flag(help: "Print a JSON object: version, content_hash, leader, acknowledged, missed.")
         var json = false
 
+        @OptionGroup var token: AdminTokenOptions
         @OptionGroup var secret: SecretOptions
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
-            var logger = logging.bootstrap()
-            logger.logLevel = .warning
             let content = try CatalogContent.loadOrExplain(file)
             let (parsed, _) = try Topology.loadOrExplain(topology)
-            let client = try await StatusClient.start(topology: parsed, secret: try secret.load(), logger: logger)
-            let primaryNodes = parsed.nodes(in: parsed.catalogPrimary).map(\.id).sorted()
+            let request = CatalogAdmin.request(content, source: file)
             let receipt: CatalogPublishReceipt
             do {
-                receipt = try await CatalogAdmin(system: client.system).publish(
-                    content, source: file, primaryNodes: primaryNodes, timeout: .milliseconds(Int(timeout * 1000))
-                )
+                receipt = try await AdminGateClient.with(
+                    topology: topology, secret: secret, token: token, logging: logging, preferring: parsed.catalogPrimary
+                ) { client in
+                    CatalogPublishReceipt(reply: try await ClusterSystem.withCallTimeout(.milliseconds(Int(timeout * 1000) + 5000)) {
+                        try await client.gate.publishCatalog(token: client.token, request: request, timeoutMilliseconds: Int64(timeout * 1000))
+                    })
+                }
+            } catch let error as ValidationError {
+                throw error
             } catch {
-                await client.system.shutdown()
                 FileHandle.standardError.write(Data("catalog not published: \(error)\n".utf8))
                 throw ExitCode(2)
             }
-            await client.system.shutdown()
             if json {
                 print(CatalogFormat.json([
                     "version": receipt.version, "content_hash": receipt.contentHash.hex, "leader": receipt.leader,

@@ -58,6 +58,7 @@ struct LocalCommand: AsyncParsableCommand {
             topologyPath: path,
             secret: secret,
             adminTokensPath: URL(fileURLWithPath: tokensPath).standardizedFileURL.path,
+            adminTokenPath: URL(fileURLWithPath: "\(logDirectory)/../local-admin.token").standardizedFileURL.path,
             consoleLink: parsed.nodes.first?.metrics.map { "http://\($0)/#token=\(adminToken)" },
             logDirectory: logDirectory,
             duration: duration,
@@ -79,6 +80,7 @@ struct LocalClusterService: Service {
     let topologyPath: String
     let secret: ClusterSecret
     let adminTokensPath: String
+    let adminTokenPath: String
     let consoleLink: String?
     let logDirectory: String
     let duration: Double?
@@ -91,6 +93,7 @@ struct LocalClusterService: Service {
         var environment = ProcessInfo.processInfo.environment
         environment["MERIDIAN_CLUSTER_SECRET"] = secret.hexEncoded
         environment["MERIDIAN_ADMIN_TOKENS_FILE"] = adminTokensPath
+        environment["MERIDIAN_ADMIN_TOKEN_FILE"] = adminTokenPath  // the catalog publish at start acts as this run's operator
         // The nodes share this machine's cores. NIO's default is an event loop per core in
         // every process (and Swift's tasks run on those loops, see Entry): six nodes on two
         // cores would be twelve loops waking one another. A node gets its share of the cores

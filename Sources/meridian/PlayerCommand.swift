@@ -1,6 +1,7 @@
 import MeridianCommandLine
 import ArgumentParser
 import Foundation
+import MeridianNode
 import Logging
 import MeridianCluster
 import MeridianIdentity
@@ -84,13 +85,19 @@ struct PlayerCommand: AsyncParsableCommand {
     }
 
     struct Grant: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Grant items (idempotent by --key).")
+        static let configuration = CommandConfiguration(abstract: "Grant items (idempotent by --key; an operator's action).")
         @OptionGroup var target: Target
+        @OptionGroup var token: AdminTokenOptions
         @Option(help: "Item kind.") var item: String
         @Option(help: "How many.") var count: Int64
         @Option(help: "Idempotency key; replaying it returns the original result.") var key: String
         func run() async throws {
-            let receipt = try await target.withHome { home, _ in try await home.grant(item: item, count: count, idempotencyKey: key) }
+            guard let id = UUID(uuidString: target.player) else { throw ValidationError("--player must be a UUID") }
+            let receipt = try await AdminGateClient.with(
+                topology: target.topology, secret: target.secret, token: token, logging: target.logging, preferring: target.region
+            ) { client in
+                try await client.gate.grant(token: client.token, player: id, region: target.region, item: item, count: count, idempotencyKey: key)
+            }
             print("sequence \(receipt.sequence)\(receipt.replayed ? " (replayed)" : ""): \(receipt.balancesAfter)")
         }
     }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import MeridianCluster
+import MeridianNode
 import MeridianIdentity
 import MeridianStorage
 import MeridianTopology
@@ -19,6 +21,7 @@ extension PlayerCommand {
                 """
         )
         @OptionGroup var connection: AccountCommand.Connection
+        @OptionGroup var token: AdminTokenOptions
         @Option(help: "The player's id (UUID).") var player: String
         @Option(help: "The region to move the player's home to.") var to: String
         @Flag(help: "Print one JSON document: {\"player_id\", \"from\", \"to\", \"epoch\", \"state\", \"duration_ms\"} (and \"failure\" when rolled back).")
@@ -31,11 +34,14 @@ extension PlayerCommand {
         func run() async throws {
             let id = UUID(uuidString: player)!
             let started = ContinuousClock.now
-            let record: TransferRecord = try await connection.withAuthority { authority, topology in
+            let record: TransferRecord = try await AdminGateClient.with(
+                topology: connection.topology, secret: connection.secret, token: token, logging: connection.logging
+            ) { client in
+                let topology = client.topology
                 guard topology.region(named: to) != nil else {
                     throw ValidationError("no region \(to) in \(connection.topology); regions: \(topology.regions.map(\.name).joined(separator: ", "))")
                 }
-                let reply = try await authority.transfers(timeout: .seconds(300)) { try await $0.transfer(player: id, to: to) }
+                let reply = try await ClusterSystem.withCallTimeout(.seconds(310)) { try await client.gate.transfer(token: client.token, player: id, to: to) }
                 switch reply.result {
                 case .status(let status):
                     guard let record = TransferRecord(wire: status) else { throw ValidationError("the transfer coordinator sent a malformed status") }

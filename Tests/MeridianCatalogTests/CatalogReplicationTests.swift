@@ -98,8 +98,7 @@ struct CatalogReplicationTests {
     @Test("a bad catalog is refused by the leader and changes nothing anywhere")
     func badCatalogChangesNothing() async throws {
         try await withCluster { cluster in
-            let client = try await cluster.adminClient()
-            let admin = CatalogAdmin(system: client)
+            let admin = CatalogAdmin(system: try #require(cluster.node("us-east-1")).system)
             let good = try await admin.publish(CatalogSamples.consistent(generation: 1), source: "test", primaryNodes: cluster.primaryNodes)
             try await cluster.waitUntilServed(good.version)
 
@@ -120,15 +119,28 @@ struct CatalogReplicationTests {
                 let persisted = try CatalogFileStore(directory: cluster.directory.path, node: id).load()
                 #expect(persisted?.stamp == CatalogStamp(version: good.version, hash: good.contentHash), "\(id)'s file")
             }
-            await client.shutdown()
         }
     }
 
-    @Test("a non-member client, a follower that forwards, an idempotent retry, and a new leader that continues the versions")
-    func forwardingRetryAndFailover() async throws {
+    @Test("a client outside the membership holding the cluster secret cannot publish: only members can (operators go through a node's admin gate)")
+    func nonMembersCannotPublish() async throws {
         try await withCluster { cluster in
             let client = try await cluster.adminClient()
-            let admin = CatalogAdmin(system: client)
+            do {
+                _ = try await CatalogAdmin(system: client).publish(CatalogSamples.consistent(generation: 1), source: "test", primaryNodes: cluster.primaryNodes)
+                Issue.record("a non-member published a catalog")
+            } catch let error as ClusterError {
+                #expect(error.isForbidden, "\(error)")
+            }
+            await client.shutdown()
+            for node in cluster.all { #expect(node.catalog.local.current.version == 0, "\(node.system.nodeID)") }
+        }
+    }
+
+    @Test("a member outside the primary region, a follower that forwards, an idempotent retry, and a new leader that continues the versions")
+    func forwardingRetryAndFailover() async throws {
+        try await withCluster { cluster in
+            let admin = CatalogAdmin(system: try #require(cluster.node("us-east-1")).system)
             // eu-west-2 answers first and forwards to the leader, eu-west-1.
             let first = try await admin.publish(CatalogSamples.consistent(generation: 1), source: "test", primaryNodes: ["eu-west-2", "eu-west-1"])
             #expect(first.leader == "eu-west-1")
@@ -140,7 +152,6 @@ struct CatalogReplicationTests {
             let second = try await admin.publish(CatalogSamples.consistent(generation: 2), source: "test", primaryNodes: cluster.primaryNodes)
             #expect(second.version == 2)
             try await cluster.waitUntilServed(2)
-            await client.shutdown()
 
             // The leader leaves; eu-west-2 takes over and numbers the next publish 3.
             await cluster.stop("eu-west-1")

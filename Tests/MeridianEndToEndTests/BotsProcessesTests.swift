@@ -25,24 +25,7 @@ struct BotsProcessesTests {
             catalogPrimary: "eu-west", seeds: ["eu-west-1"]
         )
         let directory = cluster.directory
-        // Short matches at 10 Hz (the bots send inputs at the match's tick rate), so 200 bots and
-        // four nodes fit on a 2-core CI machine beside the rest of the suite.
-        let catalog = try cluster.write("catalog.yaml", """
-            items:
-              - { id: gold, name: Gold, category: currency }
-            config:
-              match_min_players: 2
-              match_max_players: 4
-              match_tick_hz: 10
-              match_lobby_wait_s: 0.5
-              match_countdown_s: 0.5
-              match_time_limit_s: 4
-              match_reward_item: gold
-              match_reward_play: 10
-              match_reward_win: 100
-              matchmaking_full_match_wait_s: 1
-              matchmaking_overflow_after_s: 0
-            """)
+        let catalog = try cluster.write("catalog.yaml", ProcessCluster.shortMatchCatalog)
 
         var nodes = try ["eu-west-1", "eu-west-2", "us-east-1", "ap-south-1"].map { ($0, try cluster.start($0)) }
         defer { for (_, node) in nodes where node.isRunning { kill(node.processIdentifier, SIGKILL) } }

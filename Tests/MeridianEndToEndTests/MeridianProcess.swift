@@ -1,4 +1,5 @@
 import Foundation
+import MeridianAdmin
 import MeridianTransport
 import Synchronization
 import Testing
@@ -16,14 +17,30 @@ enum Meridian {
 
     static let secret = "e2e-cluster-secret-0123456789"
 
+    /// The operator token every node of these tests accepts and every command acts with (a test
+    /// may give its nodes and commands others).
+    static let adminToken = "mrd_e2e-operator-token"
+    static let adminTokensFile: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-e2e-admin-tokens-\(ProcessInfo.processInfo.processIdentifier)").path
+        try? (AdminTokens.Entry(name: "e2e-operator", role: .operator, token: adminToken).line + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }()
+
+    /// The environment of every process: the cluster secret and the admin token's, then `extra`.
+    static func environment(_ extra: [String: String]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["MERIDIAN_CLUSTER_SECRET"] = secret
+        environment["MERIDIAN_ADMIN_TOKENS_FILE"] = adminTokensFile
+        environment["MERIDIAN_ADMIN_TOKEN"] = adminToken
+        return environment.merging(extra) { $1 }
+    }
+
     /// Starts a long-running `meridian` process; its output goes to `log`.
     static func start(_ arguments: [String], log: URL, environment extra: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-        environment["MERIDIAN_CLUSTER_SECRET"] = secret
-        process.environment = environment
+        process.environment = environment(extra)
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
@@ -38,9 +55,7 @@ enum Meridian {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-        environment["MERIDIAN_CLUSTER_SECRET"] = secret
-        process.environment = environment
+        process.environment = environment(extra)
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = withErrors ? pipe : FileHandle.nullDevice
@@ -74,6 +89,25 @@ struct ProcessCluster {
             self.nodes = nodes
         }
     }
+
+    /// A catalog of short matches at 10 Hz (the bots send inputs at the match's tick rate), so
+    /// hundreds of bots and several nodes fit on a 2-core CI machine beside the rest of the suite.
+    static let shortMatchCatalog = """
+        items:
+          - { id: gold, name: Gold, category: currency }
+        config:
+          match_min_players: 2
+          match_max_players: 4
+          match_tick_hz: 10
+          match_lobby_wait_s: 0.5
+          match_countdown_s: 0.5
+          match_time_limit_s: 4
+          match_reward_item: gold
+          match_reward_play: 10
+          match_reward_win: 100
+          matchmaking_full_match_wait_s: 1
+          matchmaking_overflow_after_s: 0
+        """
 
     /// Holds topology.yaml, the logs, catalog files and SQLite databases.
     let directory: URL

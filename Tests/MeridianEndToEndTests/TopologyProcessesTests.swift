@@ -31,27 +31,12 @@ struct TopologyProcessesTests {
             try Meridian.run(arguments, withErrors: true, environment: ["MERIDIAN_ADMIN_TOKEN_FILE": tokenFile])
         }
 
-        let catalog = try cluster.write("catalog.yaml", """
-            items:
-              - { id: gold, name: Gold, category: currency }
-            config:
-              match_min_players: 2
-              match_max_players: 4
-              match_tick_hz: 10
-              match_lobby_wait_s: 0.5
-              match_countdown_s: 0.5
-              match_time_limit_s: 3
-              match_reward_item: gold
-              match_reward_play: 10
-              match_reward_win: 100
-              matchmaking_full_match_wait_s: 1
-              matchmaking_overflow_after_s: 0
-            """)
+        let catalog = try cluster.write("catalog.yaml", ProcessCluster.shortMatchCatalog)
         var nodes = try ["eu-west-1", "us-east-1"].map { ($0, try cluster.start($0, environment: nodeEnvironment)) }
         defer { for (_, node) in nodes where node.isRunning { kill(node.processIdentifier, SIGKILL) } }
         var published = false
         for _ in 0..<120 where !published {
-            published = try cluster.meridian(["catalog", "publish", catalog]).status == 0
+            published = try meridian(["catalog", "publish", catalog, "--topology", cluster.topologyPath]).status == 0
             if !published { try await Task.sleep(for: .milliseconds(500)) }
         }
         #expect(published)

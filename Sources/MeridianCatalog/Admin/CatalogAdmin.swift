@@ -13,6 +13,14 @@ public struct CatalogPublishReceipt: Sendable, Hashable {
     public var acknowledged: [String]
     /// Alive members that did not acknowledge in time; they catch up by anti-entropy.
     public var missed: [String]
+
+    package init(reply: Meridian_Catalog_V1_PublishReply) {
+        version = reply.version
+        contentHash = CatalogHash(bytes: reply.contentSha256) ?? CatalogHash(of: [])
+        leader = reply.leader
+        acknowledged = reply.acknowledged
+        missed = reply.missed
+    }
 }
 
 /// What one node serves, or why it could not say.
@@ -40,28 +48,33 @@ public struct CatalogAdmin: Sendable {
     /// - Throws: ``CatalogPublishError`` (as a `ClusterError.remoteError` when a node refused), or
     ///   ``CatalogPublishError/Code/unreachable`` when none answered.
     public func publish(_ content: CatalogContent, source: String, primaryNodes: [String], timeout: Duration = .seconds(30)) async throws -> CatalogPublishReceipt {
+        CatalogPublishReceipt(reply: try await publish(Self.request(content, source: source), primaryNodes: primaryNodes, timeout: timeout))
+    }
+
+    /// The publish request of `content` from file `source`.
+    package static func request(_ content: CatalogContent, source: String) -> Meridian_Catalog_V1_PublishRequest {
         var request = Meridian_Catalog_V1_PublishRequest()
         request.content = Data(content.encoded())
         request.source = source
+        return request
+    }
+
+    /// Publishes a request as ``publish(_:source:primaryNodes:timeout:)`` does (a node's admin
+    /// gate forwards an operator's request with it).
+    package func publish(_ request: Meridian_Catalog_V1_PublishRequest, primaryNodes: [String], timeout: Duration) async throws -> Meridian_Catalog_V1_PublishReply {
         var failures: [String] = []
         for node in primaryNodes {
             let replica = try CatalogReplica.resolve(id: replicaID(node), using: system)
             let reply: Meridian_Catalog_V1_PublishReply
             do {
                 reply = try await ClusterSystem.withCallTimeout(timeout) { try await replica.publish(request) }
-            } catch let error as ClusterError where error.code == .remoteError && !(error.remoteType ?? "").hasSuffix("ClusterError") {
+            } catch let error as ClusterError where error.isForbidden || (error.code == .remoteError && !(error.remoteType ?? "").hasSuffix("ClusterError")) {
                 throw error  // A node answered and refused: another node would say the same.
             } catch {
                 failures.append("\(node): \(error)")
                 continue
             }
-            return CatalogPublishReceipt(
-                version: reply.version,
-                contentHash: CatalogHash(bytes: reply.contentSha256) ?? CatalogHash(of: []),
-                leader: reply.leader,
-                acknowledged: reply.acknowledged,
-                missed: reply.missed
-            )
+            return reply
         }
         throw CatalogPublishError(.unreachable, "no node of the catalog primary region answered (\(failures.joined(separator: "; ")))")
     }

@@ -11,6 +11,7 @@ extension CatalogReplica {
     /// current one (so a client may retry a publish whose reply it lost).
     /// - Throws: ``CatalogPublishError``; when it throws, no node serves a new version.
     package distributed func publish(_ request: Meridian_Catalog_V1_PublishRequest) async throws -> Meridian_Catalog_V1_PublishReply {
+        try actorSystem.requireMemberCaller(for: "publish catalogs")
         membershipChanged()
         guard let leader = state.leader else {
             throw CatalogPublishError(.noLeader, "no node of the catalog primary region '\(state.primaryRegion)' is up; start one and publish again")

@@ -63,6 +63,11 @@ package distributed actor TransferCoordinator {
     package distributed func transfer(player: UUID, to region: String) async -> Meridian_Transfer_V1_TransferReply {
         let record: TransferRecord
         do {
+            try actorSystem.requireMemberCaller(for: "move players' homes")
+        } catch {
+            return .with { $0.refusal = "\(error)" }
+        }
+        do {
             record = try await begin(player: player, to: region)
         } catch {
             return .with { $0.refusal = error.message }
@@ -320,7 +325,7 @@ package distributed actor TransferCoordinator {
         }
     }
 
-    static func status(_ record: TransferRecord) -> Meridian_Transfer_V1_TransferStatus {
+    package static func status(_ record: TransferRecord) -> Meridian_Transfer_V1_TransferStatus {
         var status = Meridian_Transfer_V1_TransferStatus()
         status.id = record.id.wireBytes
         status.player = record.player.wireBytes
