@@ -4,9 +4,12 @@ import Foundation
 ///
 /// - `sqlite:DIR` — a directory (relative to the working directory, or absolute); each node keeps
 ///   `DIR/<node>.sqlite`.
-/// - `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]` (also
-///   `postgresql://`) — one database per region. User and password may be percent-encoded. The default
-///   port is 5432; the default `sslmode` is `prefer` (TLS when the server offers it).
+/// - `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require][&password_file=PATH]`
+///   (also `postgresql://`) — one database per region. User and password may be percent-encoded. The
+///   default port is 5432; the default `sslmode` is `prefer` (TLS when the server offers it). A
+///   topology file never carries the password (any member can fetch the topology): the node reads
+///   it from `password_file` (a file on the node) or, failing that, `$MERIDIAN_POSTGRES_PASSWORD`
+///   (``PostgresSettings/resolvedPassword(environment:)``).
 public enum StorageURL: Hashable, Sendable, CustomStringConvertible {
     case sqlite(directory: String)
     case postgres(PostgresSettings)
@@ -23,14 +26,34 @@ public enum StorageURL: Hashable, Sendable, CustomStringConvertible {
         public var password: String?
         public var database: String
         public var tls: TLSMode
+        /// A file on the node holding the password (its first line).
+        public var passwordFile: String?
 
-        public init(host: String, port: Int = 5432, username: String, password: String? = nil, database: String, tls: TLSMode = .prefer) {
+        public init(
+            host: String, port: Int = 5432, username: String, password: String? = nil, database: String, tls: TLSMode = .prefer, passwordFile: String? = nil
+        ) {
             self.host = host
             self.port = port
             self.username = username
             self.password = password
             self.database = database
             self.tls = tls
+            self.passwordFile = passwordFile
+        }
+
+        /// The password to connect with: the URL's own (tests, tools), else the first line of
+        /// ``passwordFile``, else `$MERIDIAN_POSTGRES_PASSWORD`; nil for none (trust or
+        /// certificate authentication).
+        /// - Throws: ``StorageError`` when ``passwordFile`` cannot be read.
+        public func resolvedPassword(environment: [String: String] = ProcessInfo.processInfo.environment) throws(StorageError) -> String? {
+            if let password { return password }
+            if let passwordFile {
+                guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+                    throw .invalid("cannot read the PostgreSQL password file \(passwordFile) (the storage URL's password_file)")
+                }
+                return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            }
+            return environment["MERIDIAN_POSTGRES_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         }
     }
 
@@ -79,6 +102,7 @@ public enum StorageURL: Hashable, Sendable, CustomStringConvertible {
 
         let (host, port) = try hostAndPort(hostPort, example: example)
         var tls = PostgresSettings.TLSMode.prefer
+        var passwordFile: String?
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw .invalid("storage URL option \"\(pair)\" is not key=value") }
@@ -88,11 +112,14 @@ public enum StorageURL: Hashable, Sendable, CustomStringConvertible {
                     throw .invalid("sslmode must be disable, prefer or require, got \"\(parts[1])\"")
                 }
                 tls = mode
+            case "password_file":
+                guard let path = parts[1].removingPercentEncoding, !path.isEmpty else { throw .invalid("password_file names a file on the node") }
+                passwordFile = path
             default:
-                throw .invalid("unknown storage URL option \"\(parts[0])\"; the only one is sslmode")
+                throw .invalid("unknown storage URL option \"\(parts[0])\"; the options are sslmode and password_file")
             }
         }
-        return PostgresSettings(host: host, port: port, username: username, password: password, database: database, tls: tls)
+        return PostgresSettings(host: host, port: port, username: username, password: password, database: database, tls: tls, passwordFile: passwordFile)
     }
 
     private static func hostAndPort(_ text: Substring, example: String) throws(StorageError) -> (String, Int) {
@@ -131,7 +158,10 @@ public enum StorageURL: Hashable, Sendable, CustomStringConvertible {
         case .postgres(let settings):
             let credentials = settings.password == nil ? settings.username : "\(settings.username):***"
             let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
-            let query = settings.tls == .prefer ? "" : "?sslmode=\(settings.tls.rawValue)"
+            var options: [String] = []
+            if settings.tls != .prefer { options.append("sslmode=\(settings.tls.rawValue)") }
+            if let file = settings.passwordFile { options.append("password_file=\(file)") }
+            let query = options.isEmpty ? "" : "?" + options.joined(separator: "&")
             return "postgres://\(credentials)@\(host):\(settings.port)/\(settings.database)\(query)"
         }
     }

@@ -13,6 +13,11 @@ enum StorageURL {
         knownPrefixes.contains { storage.hasPrefix($0) && storage.count > $0.count }
     }
 
+    /// Whether `storage` carries a password (`scheme://user:password@host`).
+    static func hasPassword(_ storage: String) -> Bool {
+        redacted(storage) != storage
+    }
+
     /// Replaces the password of `scheme://user:password@host` with `***`: topology reports end up in
     /// terminals, logs and tickets, and must never carry a database secret.
     static func redacted(_ storage: String) -> String {

@@ -58,6 +58,10 @@ enum TopologyValidator {
                 issues.add(.badValue, at: storage.location,
                            "storage of region '\(name.value)' is '\(StorageURL.redacted(storage.value))'; expected 'sqlite:<directory>' or 'postgres://user@host/database'")
             }
+            if let storage = region.storage, StorageURL.hasPassword(storage.value) {
+                issues.add(.badValue, at: storage.location,
+                           "storage of region '\(name.value)' carries a password, but any member can fetch the topology; name a file on the nodes instead (postgres://user@host/db?password_file=/etc/meridian/db-password) or set $MERIDIAN_POSTGRES_PASSWORD")
+            }
         }
         return seen
     }

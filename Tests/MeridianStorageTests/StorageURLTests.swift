@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import MeridianStorage
 
@@ -11,6 +12,26 @@ import Testing
         let url = try StorageURL(parsing: "postgres://meridian:s%40cret@db.example:6543/meridian_eu_west?sslmode=require")
         #expect(url == .postgres(.init(host: "db.example", port: 6543, username: "meridian", password: "s@cret", database: "meridian_eu_west", tls: .require)))
         #expect(url.description == "postgres://meridian:***@db.example:6543/meridian_eu_west?sslmode=require")
+    }
+
+    @Test func thePasswordComesFromAFileOnTheNodeOrTheEnvironmentNotFromTheTopology() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-pg-\(UUID().uuidString)").path
+        try "s3cret\nignored second line\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        guard case .postgres(let settings) = try StorageURL(parsing: "postgres://meridian@db/eu?sslmode=require&password_file=\(file)") else {
+            Issue.record("not postgres")
+            return
+        }
+        #expect(settings.passwordFile == file)
+        #expect(settings.password == nil)
+        #expect(try settings.resolvedPassword(environment: ["MERIDIAN_POSTGRES_PASSWORD": "from-env"]) == "s3cret")
+        #expect(StorageURL.postgres(settings).description == "postgres://meridian@db:5432/eu?sslmode=require&password_file=\(file)")
+
+        let fromEnvironment = StorageURL.PostgresSettings(host: "db", username: "meridian", database: "eu")
+        #expect(try fromEnvironment.resolvedPassword(environment: ["MERIDIAN_POSTGRES_PASSWORD": "from-env"]) == "from-env")
+        #expect(try fromEnvironment.resolvedPassword(environment: [:]) == nil)
+        let missing = StorageURL.PostgresSettings(host: "db", username: "meridian", database: "eu", passwordFile: "/nonexistent/meridian-pg")
+        #expect(throws: StorageError.self) { try missing.resolvedPassword(environment: [:]) }
     }
 
     @Test func postgresDefaults() throws {

@@ -27,6 +27,17 @@ struct TopologyValidationTests {
           - { id: x-1, region: pluto, cluster: "127.0.0.1:7403", gateway: "127.0.0.1:7503" }
         """
 
+    @Test("a storage URL with a password is refused: any member can fetch the topology")
+    func noPasswordInTheTopology() throws {
+        let yaml = Fixtures.minimalYAML.replacingOccurrences(of: "sqlite:data/us-east", with: "postgres://meridian:hunter2@db/us_east")
+        let issues = Fixtures.issues(yaml)
+        #expect(issues.count == 1)
+        #expect(issues.first?.message.contains("carries a password") == true)
+        #expect(issues.first?.description.contains("hunter2") == false)
+        let withFile = Fixtures.minimalYAML.replacingOccurrences(of: "sqlite:data/us-east", with: "postgres://meridian@db/us_east?password_file=/etc/meridian/db-password")
+        #expect(throws: Never.self) { try TopologyLoader.parse(yaml: withFile) }
+    }
+
     @Test("a file with many problems reports each one at its line")
     func manyProblemsReported() {
         let issues = Fixtures.issues(Self.manyProblems, file: "bad.yaml")

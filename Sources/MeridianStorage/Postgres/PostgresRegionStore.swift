@@ -64,7 +64,7 @@ public final class PostgresRegionStore: RegionStore {
         }
         var clientConfiguration = PostgresClient.Configuration(
             host: settings.host, port: settings.port, username: settings.username,
-            password: settings.password, database: settings.database, tls: tls
+            password: try settings.resolvedPassword(), database: settings.database, tls: tls
         )
         clientConfiguration.options.maximumConnections = max(1, configuration.maximumConnections)
         clientConfiguration.options.connectTimeout = configuration.connectTimeout
