@@ -245,7 +245,7 @@ public final class MeridianNode: Sendable {
         let ready = NodePartService("readiness", started: parts.ready) { () -> AdminServer? in
             let (admin, system, identity, game) = try await (parts.admin.value, parts.system.value, parts.identity.value, parts.game.value)
             _ = try await parts.gate.value
-            admin?.attach(NodeAdminQueries(system: system, topology: topology, game: game, identity: identity, timeout: .seconds(2)))
+            admin?.attach(NodeAdminQueries(system: system, game: game, identity: identity, timeout: .seconds(2)))
             return admin
         } stop: { $0?.setDraining() }
 

@@ -13,7 +13,6 @@ import MeridianTopology
 /// that answers within ``timeout`` (a node that does not is shown without them).
 struct NodeAdminQueries: AdminQueries {
     let system: ClusterSystem
-    let topology: Topology
     let game: GameServices
     let identity: IdentityNode
     let timeout: Duration
@@ -38,7 +37,7 @@ struct NodeAdminQueries: AdminQueries {
                 }
             )
         }
-        return ClusterOverview(cluster: topology.cluster, servedBy: system.nodeID, nodes: nodes)
+        return ClusterOverview(cluster: game.topology.cluster, servedBy: system.nodeID, nodes: nodes)
     }
 
     func matches() async throws -> [MatchOverview] {
@@ -57,7 +56,7 @@ struct NodeAdminQueries: AdminQueries {
 
     func queues() async throws -> [QueueOverview] {
         await withTaskGroup(of: QueueOverview.self) { group in
-            for region in topology.regions.map(\.name) {
+            for region in game.topology.regions.map(\.name) {
                 group.addTask {
                     do {
                         let view = try await ClusterSystem.withCallTimeout(timeout) {

@@ -16,48 +16,24 @@ public final class LiveTopology: Sendable {
         }
     }
 
-    private struct State {
-        var version: Version
-        var watchers: [UInt64: AsyncStream<Version>.Continuation] = [:]
-        var nextWatcher: UInt64 = 0
-    }
-
-    private let state: Mutex<State>
+    private let state: Mutex<Version>
 
     public init(_ topology: Topology, yaml: String) {
-        state = Mutex(State(version: Version(topology: topology, yaml: yaml)))
+        state = Mutex(Version(topology: topology, yaml: yaml))
     }
 
-    public var current: Topology { state.withLock { $0.version.topology } }
-    public var currentVersion: Version { state.withLock { $0.version } }
+    public var current: Topology { state.withLock { $0.topology } }
+    public var currentVersion: Version { state.withLock { $0 } }
     public var version: Int { current.version }
 
-    /// Replaces the topology with a newer version and tells every watcher. Returns false, and
-    /// changes nothing, when `version` is not newer than the current one.
+    /// Replaces the topology with a newer version. Returns false, and changes nothing, when
+    /// `version` is not newer than the current one.
     @discardableResult
     public func adopt(_ version: Version) -> Bool {
-        let watchers = state.withLock { state -> [AsyncStream<Version>.Continuation]? in
-            guard version.topology.version > state.version.topology.version else { return nil }
-            state.version = version
-            return Array(state.watchers.values)
+        state.withLock { state in
+            guard version.topology.version > state.topology.version else { return false }
+            state = version
+            return true
         }
-        guard let watchers else { return false }
-        for watcher in watchers { watcher.yield(version) }
-        return true
-    }
-
-    /// Every version adopted from now on, in order.
-    public func changes() -> AsyncStream<Version> {
-        let (stream, continuation) = AsyncStream<Version>.makeStream(bufferingPolicy: .unbounded)
-        let id = state.withLock { state in
-            let id = state.nextWatcher
-            state.nextWatcher += 1
-            state.watchers[id] = continuation
-            return id
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.watchers.removeValue(forKey: id) }
-        }
-        return stream
     }
 }

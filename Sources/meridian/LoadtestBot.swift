@@ -152,12 +152,20 @@ struct LoadtestBot: Sendable {
                 }
                 await home.close()
             }
-            let (host, port) = try Self.split(gateways[(index + attempt) % gateways.count])
+            let (host, port) = try Self.split(gateways[(Self.spread(index) + attempt) % gateways.count])
             try await client.connect(host: host, port: port, region: region)
             _ = try await client.hello()
             let result = try await login.logIn(client, index: index)
             if result.homeRegion != homeRegion { stats.error("wrongHome") }
         }
+    }
+
+    /// Where bot `index` starts among its region's gateways. A bot's location (its region) is
+    /// also picked from its index, so `index % count` would send every bot of a region to the
+    /// same gateway whenever the count divides the number of locations; a multiplicative hash
+    /// spreads them evenly whatever the counts.
+    static func spread(_ index: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15) >> 33)
     }
 
     /// A gateway of `region` for the `turn`-th attempt.

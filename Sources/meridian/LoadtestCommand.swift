@@ -41,6 +41,12 @@ struct LoadtestCommand: AsyncParsableCommand {
         var login: LoadtestLogin?
         @Option(help: "PEM file of the CA that signed the gateways' certificates: connect over TLS (to gateways started with --gateway-tls-cert).")
         var tlsCA: String?
+        @Option(help: "Number of the first bot: bots are numbered --first-bot ..< --first-bot + --players, and a bot's number is its player, so two load tests at once use different ranges.")
+        var firstBot = 0
+
+        func validate() throws {
+            if firstBot < 0 { throw ValidationError("--first-bot must be 0 or more") }
+        }
 
         /// TLS to the gateways, when --tls-ca is given; a file that cannot be read exits 1.
         func clientTLS() throws -> ClientTLS? {
@@ -79,12 +85,12 @@ struct LoadtestCommand: AsyncParsableCommand {
             let started = ContinuousClock.now
             var workerProcesses: [LoadtestWorkerProcess] = []
             for worker in 0..<workers {
-                let first = worker * botsPerProcess
+                let offset = worker * botsPerProcess
                 workerProcesses.append(try LoadtestWorkerProcess(
                     executable: LoadtestWorkerProcess.executable, topology: options.topology, players: options.players,
                     ramp: options.ramp, duration: options.duration, idle: options.idle,
-                    first: first, count: min(botsPerProcess, options.players - first), grace: options.grace,
-                    maxAckDelayMs: options.maxAckDelayMs, login: login, tlsCA: options.tlsCA
+                    first: options.firstBot + offset, count: min(botsPerProcess, options.players - offset), grace: options.grace,
+                    maxAckDelayMs: options.maxAckDelayMs, login: login, tlsCA: options.tlsCA, firstBot: options.firstBot
                 ))
             }
             var cpu = LoadtestCPU()
@@ -244,7 +250,7 @@ struct LoadtestCommand: AsyncParsableCommand {
                             maxAckDelay: .milliseconds(options.maxAckDelayMs), deadline: deadline,
                             group: group, stats: stats, setupGate: setupGate, logger: logger
                         )
-                        let startAt = started + .milliseconds(Int64(options.ramp * 1000 * Double(index) / Double(max(1, options.players))))
+                        let startAt = started + .milliseconds(Int64(options.ramp * 1000 * Double(index - options.firstBot) / Double(max(1, options.players))))
                         tasks.addTask {
                             try? await clock.sleep(until: startAt)
                             await bot.run()

@@ -10,14 +10,14 @@ final class LoadtestWorkerProcess: Sendable {
     /// Starts a worker for bots `first ..< first + count` of `players` (see ``LoadtestCommand/Options``).
     init(
         executable: String, topology: String, players: Int, ramp: Double, duration: Double, idle: Bool, first: Int, count: Int,
-        grace: Double = LoadtestCommand.Options.defaultGrace, maxAckDelayMs: Int = 40, login: LoadtestLogin, tlsCA: String? = nil
+        grace: Double = LoadtestCommand.Options.defaultGrace, maxAckDelayMs: Int = 40, login: LoadtestLogin, tlsCA: String? = nil, firstBot: Int = 0
     ) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
             "loadtest", "worker", "--topology", topology, "--players", "\(players)",
             "--ramp", "\(ramp)", "--duration", "\(duration)", "--first", "\(first)", "--count", "\(count)", "--grace", "\(grace)",
-            "--max-ack-delay-ms", "\(maxAckDelayMs)", "--login", login.rawValue,
+            "--max-ack-delay-ms", "\(maxAckDelayMs)", "--login", login.rawValue, "--first-bot", "\(firstBot)",
         ] + (idle ? ["--idle"] : []) + (tlsCA.map { ["--tls-ca", $0] } ?? [])
         let pipe = Pipe()
         process.standardOutput = pipe

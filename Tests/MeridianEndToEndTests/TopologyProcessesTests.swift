@@ -94,12 +94,29 @@ struct TopologyProcessesTests {
         #expect(refused.output.contains("node us-east-1 changes its cluster or gateway address"), "\(refused.output)")
         #expect(refused.output.contains("not applied: nothing changed"))
 
+        // More bots, who locate the region's gateways now: some play at us-east-2.
+        let lateReportFile = directory.appendingPathComponent("loadtest-late.json")
+        let late = try Meridian.start(
+            ["loadtest", "--topology", v2, "--players", "16", "--first-bot", "\(Self.bots)", "--ramp", "1", "--duration", "14", "--grace", "60", "--json"],
+            log: lateReportFile
+        )
+        defer { if late.isRunning { kill(late.processIdentifier, SIGKILL) } }
+        try await Task.sleep(for: .seconds(6))
+
         // v3: us-east-2 removed again: it drains (its clients are told where to go) and exits.
         let v3 = try cluster.write("topology-v3.yaml", original.replacingOccurrences(of: "version: 1", with: "version: 3"))
         let apply3 = try meridian(["topology", "apply", "--topology", v3])
         #expect(apply3.status == 0, "\(apply3.output)")
         try await joining.exited(within: .seconds(120))
         #expect(joining.terminationStatus == 0)
+        try await late.exited(within: .seconds(120))
+        let lateOutput = try String(contentsOf: lateReportFile, encoding: .utf8)
+        let lateReport = try #require(Self.json(lateOutput) as? [String: Any], "report: \(lateOutput)")
+        print("late loadtest: redirects \(lateReport["redirects"] ?? "?"), hand_over_p99_ms \(lateReport["hand_over_p99_ms"] ?? "?"), matches_lost \(lateReport["matches_lost"] ?? "?")")
+        #expect((lateReport["redirects"] as? Int ?? 0) > 0, "the bots at us-east-2 were redirected: \(lateReport)")
+        #expect(lateReport["disconnects"] as? Int == 0, "\(lateReport)")
+        #expect(lateReport["matches_lost"] as? Int == 0, "\(lateReport)")
+        #expect((lateReport["errors"] as? [String: Any])?.isEmpty == true, "\(lateReport)")
 
         while loadtest.isRunning { try await Task.sleep(for: .milliseconds(250)) }
         let output = try String(contentsOf: reportFile, encoding: .utf8)
@@ -128,6 +145,23 @@ struct TopologyProcessesTests {
             caughtUp = rows.contains { row in row["node"] as? String == "us-east-1" && row["version"] as? Int == 4 }
         }
         #expect(caughtUp, "us-east-1 runs v4 after its restart (logs in \(directory.path))")
+
+        // Two operators apply two different v5 files at once: exactly one wins, everywhere.
+        let v5a = try cluster.write("topology-v5a.yaml", v4Text.replacingOccurrences(of: "version: 4", with: "version: 5").replacingOccurrences(of: "us-east: { shards: 4", with: "us-east: { shards: 5"))
+        let v5b = try cluster.write("topology-v5b.yaml", v4Text.replacingOccurrences(of: "version: 4", with: "version: 5").replacingOccurrences(of: "us-east: { shards: 4", with: "us-east: { shards: 7"))
+        let outputs = [directory.appendingPathComponent("apply-v5a.out"), directory.appendingPathComponent("apply-v5b.out")]
+        let racing = try zip([v5a, v5b], outputs).map { file, output in
+            try Meridian.start(["topology", "apply", "--topology", file, "--json"], log: output, environment: ["MERIDIAN_ADMIN_TOKEN_FILE": tokenFile])
+        }
+        for process in racing { try await process.exited(within: .seconds(60)) }
+        let statuses = racing.map(\.terminationStatus)
+        #expect(statuses.sorted() == [0, 1], "one apply wins, the other is refused: \(statuses)")
+        let finalRows = Self.json(try meridian(["topology", "show", "--topology", v4, "--json"]).output) as? [[String: Any]] ?? []
+        let finalVersions = Set(finalRows.compactMap { $0["version"] as? Int })
+        #expect(finalVersions == [5], "\(finalRows)")
+        let winner = statuses[0] == 0 ? v5a : v5b
+        let kept = try String(contentsOfFile: directory.appendingPathComponent("us-east/us-east-1.topology.yaml").path, encoding: .utf8)
+        #expect(kept == (try String(contentsOfFile: winner, encoding: .utf8)), "the winner's file is what the nodes keep")
 
         for (_, node) in nodes where node.isRunning { node.terminate() }
         for (_, node) in nodes { try await node.exited(within: .seconds(120)) }
