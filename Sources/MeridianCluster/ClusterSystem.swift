@@ -71,6 +71,9 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     /// checked its operator's token, acts as the node itself).
     @TaskLocal public static var caller: PeerIdentity?
 
+    /// The node id of ``caller``.
+    public static var callerNode: String? { caller?.node }
+
     /// Set while this task's `Void` remote calls are sent one way (see ``oneWay(_:_:)``).
     @TaskLocal static var oneWayDelivery: OneWayDelivery?
 

@@ -102,6 +102,14 @@ struct CatalogReplicationStateTests {
         #expect(leader.reserveVersion() == 12)
     }
 
+    @Test("a version at UInt64.max announced by a peer leaves no next version: a refusal, not a trap")
+    func versionsExhausted() {
+        var leader = Self.state("eu-west-1", region: "eu-west", local: 4, peers: [Self.euWest2, Self.usEast1])
+        _ = leader.observed(Self.stamp(UInt64.max), from: Self.usEast1)
+        #expect(leader.nextVersion == nil)
+        #expect(leader.reserveVersion() == nil)
+    }
+
     @Test("stamps order by version, then content hash")
     func stampOrder() {
         #expect(Self.stamp(2, 9) < Self.stamp(3, 0))

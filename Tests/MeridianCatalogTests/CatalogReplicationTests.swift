@@ -137,6 +137,26 @@ struct CatalogReplicationTests {
         }
     }
 
+    @Test("only the catalog leader pushes: a push from another member is refused and nothing changes")
+    func onlyTheLeaderPushes() async throws {
+        try await withCluster { cluster in
+            let good = try await CatalogAdmin(system: try #require(cluster.node("us-east-1")).system)
+                .publish(CatalogSamples.consistent(generation: 1), source: "test", primaryNodes: cluster.primaryNodes)
+            try await cluster.waitUntilServed(good.version)
+            // eu-west-2 is a member but not the leader (eu-west-1 is): it pushes a forged last version.
+            let forger = try #require(cluster.node("eu-west-2")).system
+            let target = try CatalogReplica.resolve(id: ClusterActorID(node: "us-east-1", incarnation: 0, path: CatalogReplica.path), using: forger)
+            let forged = CatalogSnapshot(version: UInt64.max, content: CatalogSamples.consistent(generation: 2))
+            do {
+                _ = try await target.push(forged.proto)
+                Issue.record("a push from a member that is not the leader was accepted")
+            } catch let error as ClusterError {
+                #expect(error.message.contains("not-leader"), "\(error)")
+            }
+            expectEveryNodeServes(cluster, good)
+        }
+    }
+
     @Test("a member outside the primary region, a follower that forwards, an idempotent retry, and a new leader that continues the versions")
     func forwardingRetryAndFailover() async throws {
         try await withCluster { cluster in

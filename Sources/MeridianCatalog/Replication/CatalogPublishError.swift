@@ -11,6 +11,8 @@ public struct CatalogPublishError: Error, Sendable, Hashable, CustomStringConver
         case persistenceFailed = "persistence-failed"
         /// No node of the primary region answered.
         case unreachable
+        /// A version at `UInt64.max` was announced: there is no next one.
+        case versionsExhausted = "versions-exhausted"
     }
 
     public var code: Code

@@ -42,9 +42,10 @@ extension CatalogReplica {
         if served.version > 0, served.contentHash == candidate.contentHash {
             return await reply(for: served)
         }
-        let snapshot = CatalogSnapshot(
-            version: state.reserveVersion(), content: content, publishedAt: Date(), publishedBy: actorSystem.nodeID
-        )
+        guard let version = state.reserveVersion() else {
+            throw CatalogPublishError(.versionsExhausted, "a catalog version of \(UInt64.max) was announced in the cluster; no version can follow it")
+        }
+        let snapshot = CatalogSnapshot(version: version, content: content, publishedAt: Date(), publishedBy: actorSystem.nodeID)
         // Durable before anyone sees it: if this fails, nothing changed.
         do {
             try await persist(snapshot)

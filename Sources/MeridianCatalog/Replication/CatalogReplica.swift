@@ -64,6 +64,14 @@ package distributed actor CatalogReplica {
     /// A newer version from the leader: serve it, persist it, and say what this node now serves (which
     /// may be newer still). An older version changes nothing.
     package distributed func push(_ snapshot: Meridian_Catalog_V1_Snapshot) async throws -> Meridian_Catalog_V1_ReplicaStatus {
+        // Only the leader numbers and pushes versions; anything else a peer has is pulled, checked.
+        try actorSystem.requireMemberCaller(for: "push catalogs")
+        if let caller = ClusterSystem.callerNode {
+            membershipChanged()
+            guard caller == state.leader else {
+                throw CatalogPublishError(.notLeader, "\(caller) pushed catalog v\(snapshot.version), but the catalog leader is \(state.leader ?? "none"); refused")
+            }
+        }
         try accept(snapshot, from: "push")
         // Also when another push of the same version is still writing: this waits until it is durable.
         try await persistServed()
@@ -165,6 +173,9 @@ package distributed actor CatalogReplica {
     @discardableResult
     func accept(_ proto: Meridian_Catalog_V1_Snapshot, from source: String) throws -> Bool {
         let snapshot = try CatalogSnapshot(proto: proto)
+        // Every node checks what it is handed as the leader checked it: a catalog that does not
+        // validate is never served.
+        try snapshot.content.validate(source: "catalog v\(snapshot.version) from \(source)")
         guard local.install(snapshot) else { return false }
         logger.info("serving catalog", metadata: [
             "meridian.catalog.version": "\(snapshot.version)",

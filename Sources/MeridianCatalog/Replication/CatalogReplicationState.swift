@@ -71,15 +71,19 @@ package struct CatalogReplicationState: Sendable {
 
     package var isLeader: Bool { leader == node }
 
-    /// The version the next publish gets: one above every version this node has heard of or handed out.
-    package var nextVersion: UInt64 {
-        Swift.max(local.version, reserved, known.values.map(\.version).max() ?? 0) + 1
+    /// The version the next publish gets: one above every version this node has heard of or
+    /// handed out; nil when that would pass `UInt64.max` (a peer announced the last version).
+    package var nextVersion: UInt64? {
+        let highest = Swift.max(local.version, reserved, known.values.map(\.version).max() ?? 0)
+        let (next, overflow) = highest.addingReportingOverflow(1)
+        return overflow ? nil : next
     }
 
-    /// Hands ``nextVersion`` to a publish.
-    package mutating func reserveVersion() -> UInt64 {
-        reserved = nextVersion
-        return reserved
+    /// Hands ``nextVersion`` to a publish; nil (nothing reserved) when there is none.
+    package mutating func reserveVersion() -> UInt64? {
+        guard let next = nextVersion else { return nil }
+        reserved = next
+        return next
     }
 
     /// Every alive peer: where a publish is pushed.
