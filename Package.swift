@@ -320,6 +320,7 @@ let package = Package(
         .target(
             name: "MeridianAdmin",
             dependencies: [
+                "MeridianTopology",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

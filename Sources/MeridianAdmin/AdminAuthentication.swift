@@ -31,11 +31,14 @@ struct AdminAuthenticator: RouterMiddleware {
         guard let token = Self.token(in: request) else {
             return AdminResponses.error(.unauthorized, "an admin token is required: send `Authorization: Bearer <token>` (see `meridian admin token --help`)", challenge: true)
         }
-        guard let principal = tokens.principal(for: token) else {
+        let principal: AdminPrincipal
+        switch tokens.authorize(token, as: role) {
+        case .granted(let granted):
+            principal = granted
+        case .unknownToken:
             return AdminResponses.error(.unauthorized, "the admin token is not valid on this node", challenge: true)
-        }
-        guard principal.role >= role else {
-            return AdminResponses.error(.forbidden, "\(principal.name) is a \(principal.role.rawValue); this needs an \(role.rawValue) token")
+        case .insufficientRole(let holder):
+            return AdminResponses.error(.forbidden, "\(holder.name) is a \(holder.role.rawValue); this needs an \(role.rawValue) token")
         }
         var context = context
         context.principal = principal

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import MeridianTopology
 import NIOCore
 import Prometheus
 import ServiceLifecycle
@@ -94,7 +95,7 @@ public final class AdminServer: Sendable {
             try await group.run()
         }
         var ports = bound.makeAsyncIterator()
-        let requested = Self.hostPort(configuration.host, configuration.port)
+        let requested = HostPort(host: configuration.host, port: configuration.port).description
         guard let port = await ports.next() else {
             let failure: (any Error)? = switch await running.result {
             case .failure(let error): error
@@ -102,7 +103,7 @@ public final class AdminServer: Sendable {
             }
             throw AdminServerError(address: requested, underlying: failure)
         }
-        let url = "http://\(Self.hostPort(configuration.host, port))"
+        let url = "http://\(HostPort(host: configuration.host, port: port))"
         logger.info("serving admin HTTP", metadata: ["meridian.admin.url": "\(url)"])
         return AdminServer(port: port, url: url, audit: audit, state: state, group: group, running: running)
     }
@@ -123,10 +124,6 @@ public final class AdminServer: Sendable {
         await group.triggerGracefulShutdown()
         _ = await running.result
         await audit.close()
-    }
-
-    private static func hostPort(_ host: String, _ port: Int) -> String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }
 

@@ -75,6 +75,13 @@ public struct AdminTokens: Sendable {
         return found
     }
 
+    /// Whether `token` may act as `role`: the one check every door asks (the admin HTTP, a
+    /// node's admin gate, a topology change), each wording its own refusal.
+    public func authorize(_ token: String, as role: AdminRole) -> AdminAuthorization {
+        guard let principal = principal(for: token) else { return .unknownToken }
+        return principal.role >= role ? .granted(principal) : .insufficientRole(principal)
+    }
+
     /// A new random token: `mrd_` and 32 random bytes in base64url.
     public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
@@ -162,6 +169,15 @@ extension AdminTokens {
         default: nil
         }
     }
+}
+
+/// What ``AdminTokens/authorize(_:as:)`` found.
+public enum AdminAuthorization: Sendable, Hashable {
+    case granted(AdminPrincipal)
+    /// No entry of the tokens file has this token.
+    case unknownToken
+    /// The holder's role is below the one asked for.
+    case insufficientRole(AdminPrincipal)
 }
 
 /// A tokens file that cannot be used, with where and why.

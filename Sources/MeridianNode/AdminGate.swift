@@ -94,13 +94,16 @@ public distributed actor AdminGate {
     private func act<T: Sendable>(
         _ token: String, _ action: String, target: String, _ body: () async throws -> T, describe: (T) -> String = { _ in "ok" }
     ) async throws -> T {
-        guard let principal = tokens.principal(for: token) else {
+        let principal: AdminPrincipal
+        switch tokens.authorize(token, as: .operator) {
+        case .granted(let granted):
+            principal = granted
+        case .unknownToken:
             logger.notice("admin action refused: unknown token", metadata: ["meridian.audit.action": "\(action)", "meridian.audit.target": "\(target)"])
             throw ClusterError(.forbidden, "\(action) needs an operator's admin token; this node does not know the one given")
-        }
-        guard principal.role >= .operator else {
-            await audit.record(principal, action: action, target: target, result: "refused: a \(principal.role.rawValue) token")
-            throw ClusterError(.forbidden, "\(principal.name) is a \(principal.role.rawValue); \(action) needs an operator")
+        case .insufficientRole(let holder):
+            await audit.record(holder, action: action, target: target, result: "refused: a \(holder.role.rawValue) token")
+            throw ClusterError(.forbidden, "\(holder.name) is a \(holder.role.rawValue); \(action) needs an operator")
         }
         do {
             // Acts as the node: the functions behind the gate take no call from a tool.

@@ -72,7 +72,7 @@ public distributed actor TopologyAgent {
     package distributed func decide(_ decision: Meridian_Topology_V1_Decision) async -> Meridian_Topology_V1_Outcome {
         var outcome = Meridian_Topology_V1_Outcome()
         outcome.node = actorSystem.nodeID
-        guard let principal = tokens.principal(for: decision.adminToken), principal.role >= .operator else {
+        guard case .granted(let principal) = tokens.authorize(decision.adminToken, as: .operator) else {
             outcome.refusal = "an operator's admin token is required"
             outcome.version = Int64(live.version)
             return outcome
@@ -137,11 +137,13 @@ public distributed actor TopologyAgent {
     }
 
     private func check(_ request: Meridian_Topology_V1_Prepare) -> Result<LiveTopology.Version, Refusal> {
-        guard let principal = tokens.principal(for: request.adminToken) else {
+        switch tokens.authorize(request.adminToken, as: .operator) {
+        case .granted:
+            break
+        case .unknownToken:
             return .failure(Refusal(reason: "an operator's admin token is required (this node does not know the one given)"))
-        }
-        guard principal.role >= .operator else {
-            return .failure(Refusal(reason: "\(principal.name) is a \(principal.role.rawValue); applying a topology needs an operator"))
+        case .insufficientRole(let holder):
+            return .failure(Refusal(reason: "\(holder.name) is a \(holder.role.rawValue); applying a topology needs an operator"))
         }
         guard Data(SHA256.hash(data: Data(request.yaml.utf8))) == request.digest else {
             return .failure(Refusal(reason: "the file's digest does not match its text (damaged on the way)"))

@@ -23,6 +23,11 @@ struct AdminTokensTests {
         #expect(tokens.principal(for: "mrd_nobody") == nil)
         #expect(tokens.principal(for: "") == nil)
         #expect(AdminTokens.none.principal(for: alice) == nil)
+        // One rule for every door: a role at least the one asked for.
+        #expect(tokens.authorize(alice, as: .operator) == .granted(AdminPrincipal(name: "alice", role: .operator)))
+        #expect(tokens.authorize(alice, as: .viewer) == .granted(AdminPrincipal(name: "alice", role: .operator)))
+        #expect(tokens.authorize(bob, as: .operator) == .insufficientRole(AdminPrincipal(name: "grafana", role: .viewer)))
+        #expect(tokens.authorize("mrd_nobody", as: .viewer) == .unknownToken)
         #expect(!text.contains(alice))  // the file holds hashes only
     }
 
