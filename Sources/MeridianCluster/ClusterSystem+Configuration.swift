@@ -38,6 +38,10 @@ extension ClusterSystem {
         /// How long a remote call waits for its reply unless the caller says otherwise
         /// (``ClusterSystem/withCallTimeout(_:operation:)``). Default 5 s.
         public var callTimeout: Duration = .seconds(5)
+        /// The most calls (expecting a reply) one peer may have running on this node at once;
+        /// one more is answered at once with ``ClusterError/Code/overloaded`` and not run. Bounds
+        /// what a buggy or hostile member can make this node hold. Default 16,384.
+        public var maxInboundCallsPerPeer = 16_384
         /// How often expired calls are failed; the precision of call deadlines. Default 10 ms.
         public var deadlineCheckInterval: Duration = .milliseconds(10)
         /// Simulated one-way delay between two regions (zero within one). Used by the link

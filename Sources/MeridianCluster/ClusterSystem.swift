@@ -43,6 +43,8 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     /// Made with the system, so it records into the factory bootstrapped before the node started.
     let callMetrics = RemoteCallMetrics()
     let oneWayMetrics = OneWayMetrics()
+    /// Calls answered `overloaded` because their peer had ``Configuration/maxInboundCallsPerPeer`` running.
+    let inboundCallsRefused = Counter(label: "meridian_inbound_calls_refused_total")
     let emulation: LinkEmulation?
     public let membership: MembershipService
     public let receptionist: Receptionist

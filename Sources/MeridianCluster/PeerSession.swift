@@ -157,9 +157,20 @@ final class PeerSession: PeerMessageReceiver {
         }
         let callID = call.callID
         let handler = ClusterResultHandler(session: self, callID: callID, oneWay: false)
+        let limit = system.configuration.maxInboundCallsPerPeer
         // Registered under the lock that `finish` takes, so the entry cannot outlive the call.
-        running.withLock { running in
+        let admitted = running.withLock { running -> Bool in
+            guard running.count < limit else { return false }
             running[callID] = Task { await self.execute(inbound, handler: handler) }
+            return true
+        }
+        if !admitted {
+            system.inboundCallsRefused.increment()
+            if counted { system.localActors.callEnded(inbound.path, actor: actor) }
+            sendError(
+                callID: callID, code: .overloaded, type: "ClusterError",
+                message: "\(system.nodeID) already runs \(limit) calls from \(peer.node) (ClusterSystem.Configuration.maxInboundCallsPerPeer); retry later"
+            )
         }
     }
 

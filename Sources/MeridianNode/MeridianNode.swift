@@ -27,7 +27,7 @@ import UnixSignals
 /// ```swift
 /// let node = MeridianNode(configuration: configuration, logger: logger)
 /// try await node.run(gracefulShutdownSignals: [.sigterm, .sigint])
-/// if node.wasDeclaredDown { exit(MeridianNode.declaredDownExitCode) }
+/// if node.wasDeclaredDown { /* start a new MeridianNode with a new incarnation, or exit(MeridianNode.declaredDownExitCode) */ }
 /// ```
 public final class MeridianNode: Sendable {
     /// EX_TEMPFAIL: the node stopped because the cluster declared it down; start it again.
@@ -116,8 +116,9 @@ public final class MeridianNode: Sendable {
     }
 
     /// Whether the node stopped because the cluster declared it down (a pause or a cut-off
-    /// longer than the failure detector allows): its supervisor should start it again as a new
-    /// incarnation (`meridian bootstrap` exits with ``declaredDownExitCode``).
+    /// longer than the failure detector allows): it should start again as a new incarnation
+    /// (`meridian bootstrap` does so in its process, or exits with ``declaredDownExitCode`` for
+    /// its supervisor with `--when-declared-down exit`).
     public var wasDeclaredDown: Bool { control.wasDeclaredDown }
 
     // MARK: - Assembly
@@ -321,8 +322,8 @@ extension MeridianNode {
         func run() async throws {
             if let system = try? await cancelWhenGracefulShutdown({ try await self.system.value }),
                await cancelWhenGracefulShutdown({ await system.membership.declaredDown() }) {
-                logger.error("this node was declared down by the cluster (a pause or a cut-off longer than the failure detector allows); stopping so that its supervisor starts it again as a new incarnation", metadata: [
-                    "meridian.exit_code": "\(MeridianNode.declaredDownExitCode)",
+                logger.error("this node was declared down by the cluster (a pause or a cut-off longer than the failure detector allows); stopping this incarnation, to start again as a new one", metadata: [
+                    "meridian.incarnation": "\(system.incarnation)",
                 ])
                 await control.stop(.leave(drainTimeout: .zero), declaredDown: true)
             }

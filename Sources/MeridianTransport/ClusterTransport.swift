@@ -237,12 +237,17 @@ public final class ClusterTransport: Sendable {
             // No server name: the peer is checked by the node id its certificate names.
             try sync.addHandler(dialing ? NIOSSLClientHandler(context: tls.client, serverHostname: nil) : NIOSSLServerHandler(context: tls.server))
         }
-        try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)))
+        // Small until the handshake completes; the handshake handler raises it.
+        let frameLimit = FrameSizeLimit(bytes: configuration.maxHandshakeFrameSize, setting: "TransportConfiguration.maxHandshakeFrameSize, before the handshake")
+        try sync.addHandler(ByteToMessageHandler(FrameDecoder(limit: frameLimit)))
         try sync.addHandler(OutboundLanesHandler(fragmentSize: configuration.fragmentSize, bulkWindow: configuration.bulkWindow, budget: budget))
         try sync.addHandler(EnvelopeDecoderHandler())
         // Right after decoding: until the peer is authenticated nothing else may act on its
         // bytes (no fragment buffering, no heartbeat replies).
-        try sync.addHandler(HandshakeHandler(local: local, dialing: dialing, timeout: configuration.handshakeTimeout, budget: budget, tls: configuration.tls != nil))
+        try sync.addHandler(HandshakeHandler(
+            local: local, dialing: dialing, timeout: configuration.handshakeTimeout, budget: budget, tls: configuration.tls != nil,
+            frameLimit: (frameLimit, raisedTo: configuration.maxFrameSize)
+        ))
         try sync.addHandler(FragmentReassembler(maxMessageSize: configuration.maxMessageSize, budget: budget))
         try sync.addHandler(HeartbeatHandler(interval: configuration.heartbeatInterval, idleTimeout: configuration.idleTimeout, budget: budget))
         try sync.addHandler(PeerChannelHandler(registry: self, budget: budget, logger: logger))

@@ -29,6 +29,9 @@ package final class FragmentReassembler: ChannelDuplexHandler {
         self.budget = budget
     }
 
+    /// Bytes of memory held for messages in reassembly.
+    package var reservedBytes: Int { streams.values.reduce(0) { $0 + $1.capacity } }
+
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         switch envelope.kind {
@@ -74,7 +77,9 @@ package final class FragmentReassembler: ChannelDuplexHandler {
             guard streams.count < maxStreams else {
                 throw TransportError(.protocolViolation, "more than \(maxStreams) fragmented messages in flight")
             }
-            streams[id] = allocator.buffer(capacity: total)
+            // Grown as chunks arrive, never reserved at the announced size: a peer announcing
+            // 64 MiB and sending 1 byte holds 1 byte of this node's memory.
+            streams[id] = allocator.buffer(capacity: fragment.chunk.count)
             expected[id] = total
         }
         let total = expected[id]!

@@ -20,7 +20,14 @@ package final class HandshakeHandler: ChannelInboundHandler {
     /// be the node its certificate names.
     private let tls: Bool
 
-    package init(local: LocalHandshakeInfo, dialing: Bool, timeout: TimeAmount, budget: OutboundBudget, tls: Bool = false) {
+    /// The inbound frame limit, and what it becomes once the peer is authenticated.
+    private let frameLimit: (limit: FrameSizeLimit, raisedTo: Int)?
+
+    package init(
+        local: LocalHandshakeInfo, dialing: Bool, timeout: TimeAmount, budget: OutboundBudget, tls: Bool = false,
+        frameLimit: (FrameSizeLimit, raisedTo: Int)? = nil
+    ) {
+        self.frameLimit = frameLimit.map { (limit: $0.0, raisedTo: $0.raisedTo) }
         self.budget = budget
         self.tls = tls
         self.machine = HandshakeStateMachine(local: local)
@@ -88,6 +95,11 @@ package final class HandshakeHandler: ChannelInboundHandler {
     private func complete(_ completed: HandshakeCompleted, context: ChannelHandlerContext) {
         timeoutTask?.cancel()
         timeoutTask = nil
+        // Before the next frame is decoded: the frame decoder runs this read synchronously.
+        if let frameLimit {
+            frameLimit.limit.bytes = frameLimit.raisedTo
+            frameLimit.limit.setting = "TransportConfiguration.maxFrameSize"
+        }
         context.pipeline.fireUserInboundEventTriggered(completed)
     }
 

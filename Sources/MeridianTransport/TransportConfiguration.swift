@@ -6,6 +6,12 @@ public struct TransportConfiguration: Sendable {
     /// A peer announcing a larger frame is disconnected at once. Default 4 MiB.
     public var maxFrameSize: Int = 4 * 1024 * 1024
 
+    /// The largest frame accepted before the peer has completed the handshake (proven that it
+    /// holds the cluster secret, and with TLS who it is). A stranger can make a node buffer
+    /// this much per connection at most. Handshake messages are a few hundred bytes.
+    /// Default 16 KiB.
+    public var maxHandshakeFrameSize: Int = 16 * 1024
+
     /// Envelopes larger than this are split into fragments of this size that travel on the
     /// bulk lane, so one large message never holds up small calls and heartbeats. Default 64 KiB.
     public var fragmentSize: Int = 64 * 1024

@@ -56,6 +56,14 @@ struct BootstrapCommand: AsyncParsableCommand {
     @Option(help: "YAML file of the platforms whose login tickets this cluster accepts (platform, issuer, audience, jwks_file); read on the identity authority's node.")
     var platformTickets: String?
 
+    @Option(help: "What the node does when it learns the cluster declared it down (it was paused or cut off longer than the failure detector allows): rejoin (start again in this process as a new incarnation) or exit (with status 75, for a supervisor to start it again).")
+    var whenDeclaredDown: DeclaredDownAction = .rejoin
+
+    /// ``BootstrapCommand/whenDeclaredDown``.
+    enum DeclaredDownAction: String, ExpressibleByArgument, CaseIterable {
+        case rejoin, exit
+    }
+
     @OptionGroup var secret: SecretOptions
     @OptionGroup var tls: NodeTLSOptions
     @OptionGroup var logging: LoggingOptions
@@ -109,12 +117,32 @@ struct BootstrapCommand: AsyncParsableCommand {
         node.passivatePlayersAfter = .milliseconds(Int64(passivatePlayersAfter * 1000))
         // Read before the node starts: a mistake in the file is the operator's to fix now.
         if let platformTickets { node.identity.platforms = try await PlatformTicketsFile.load(platformTickets) }
-        let meridianNode = MeridianNode(configuration: node, logger: logger, gracefulShutdownSignals: [.sigterm, .sigint])
-        try await meridianNode.run()
-        // Declared down by the cluster: exit so that the supervisor (systemd's
-        // `Restart=on-failure`, `meridian local`) starts a new incarnation, which joins like
-        // any restarted node.
-        if meridianNode.wasDeclaredDown { throw ExitCode(MeridianNode.declaredDownExitCode) }
+        var rejoins = 0
+        while true {
+            let meridianNode = MeridianNode(configuration: node, logger: logger, gracefulShutdownSignals: [.sigterm, .sigint])
+            try await meridianNode.run()
+            guard meridianNode.wasDeclaredDown else { return }
+            // Declared down by the cluster (a pause or a cut-off longer than the failure
+            // detector allows): the others already took over what this incarnation ran, and
+            // it stopped serving. Either start again in this process as a new incarnation,
+            // which joins like any restarted node, or exit for the supervisor to do it.
+            switch whenDeclaredDown {
+            case .exit:
+                throw ExitCode(MeridianNode.declaredDownExitCode)
+            case .rejoin:
+                rejoins += 1
+                node.cluster.incarnation = Self.nextIncarnation(after: node.cluster.incarnation)
+                logger.notice("rejoining the cluster as a new incarnation", metadata: [
+                    "meridian.incarnation": "\(node.cluster.incarnation)", "meridian.rejoins": "\(rejoins)",
+                ])
+            }
+        }
+    }
+
+    /// A new incarnation number: the wall clock's microseconds, as a fresh process would take,
+    /// and always above the one before (a clock stepped back must not reuse a number).
+    static func nextIncarnation(after previous: UInt64) -> UInt64 {
+        max(UInt64(Date().timeIntervalSince1970 * 1_000_000), previous + 1)
     }
 
     /// `--seed`: fetch the topology from the seed, then run as the node it describes, or,

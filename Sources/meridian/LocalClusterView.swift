@@ -14,8 +14,9 @@ struct LocalClusterView {
     /// Catalog version each node serves (nil: not answering or none yet).
     var catalogVersions: [String: UInt64]
     var processes: [String: Bool]
-    /// Times each node was started again after the cluster declared it down.
-    var restarts: [String: Int] = [:]
+    /// Incarnations seen of each node since `meridian local` started: more than one when the
+    /// cluster declared the node down and it rejoined (or its process was started again).
+    var incarnations: [String: Set<UInt64>] = [:]
     var regions: [String]
     var nodesByRegion: [String: [String]]
     /// Each answering node's game figures.
@@ -47,13 +48,15 @@ struct LocalClusterView {
                 if let before = previous.game[node] { rates[node] = Double(max(0, stat.ledgerCommands - before.ledgerCommands)) / seconds }
             }
         }
+        var incarnations = previous?.incarnations ?? [:]
+        for member in answer?.1 ?? [] where member.state == "up" { incarnations[member.node, default: []].insert(member.incarnation) }
         return LocalClusterView(
             elapsed: elapsed,
             answeredBy: answer?.0,
             members: answer?.1 ?? [],
             catalogVersions: catalogVersions,
             processes: supervisor.states,
-            restarts: supervisor.restartCounts,
+            incarnations: incarnations,
             regions: client.topology.regions.map(\.name),
             nodesByRegion: nodesByRegion,
             game: game,
@@ -83,7 +86,7 @@ struct LocalClusterView {
             )
             for node in nodes {
                 let member = members.first { $0.node == node }
-                let process = (processes[node] == true ? "running" : "exited") + (restarts[node].map { " (restarted \($0)×)" } ?? "")
+                let process = (processes[node] == true ? "running" : "exited") + (incarnations[node].flatMap { $0.count > 1 ? " (rejoined \($0.count - 1)×)" : nil } ?? "")
                 let state = member?.state ?? "unknown"
                 let incarnation = member.map { "\($0.incarnation)" } ?? "-"
                 let seen = member?.lastSeenMillisecondsAgo.map { "\($0) ms" } ?? "-"

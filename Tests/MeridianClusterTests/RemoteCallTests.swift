@@ -55,6 +55,27 @@ struct RemoteCallTests {
         }
     }
 
+    @Test func aPeerMayRunOnlyMaxInboundCallsPerPeerAtOnce() async throws {
+        try await TestCluster.with(nodes: 3, configure: { $0.maxInboundCallsPerPeer = 4 }) { cluster in
+            let system = cluster.systems[1]
+            let calculator = try system.makeActor(path: "/calc") { Calculator(actorSystem: system) }
+            let remote = try Calculator.resolve(id: calculator.id, using: cluster.systems[0])
+            let running = (0..<4).map { _ in Task { try await remote.slow(milliseconds: 60_000) } }
+            try await eventually { try await calculator.slowCallsReceived() == 4 }  // asked locally: not a call from a peer
+            // One more from the same peer is refused at once, and never runs.
+            let error = await #expect(throws: ClusterError.self) { try await remote.add(1, 2) }
+            #expect(error?.code == .overloaded)
+            #expect(error?.message.contains("maxInboundCallsPerPeer") == true)
+            // The cap is per peer: another node's calls still run.
+            let other = try Calculator.resolve(id: calculator.id, using: cluster.systems[2])
+            #expect(try await other.add(2, 3) == 5)
+            // As the peer's calls end, its new calls run again.
+            for task in running { task.cancel() }
+            try await eventually { (try? await remote.add(3, 4)) == 7 }
+            #expect(try await calculator.slowCallsReceived() == 4)
+        }
+    }
+
     @Test func cancellationReachesTheCallee() async throws {
         try await TestCluster.with(nodes: 3) { cluster in
             let system = cluster.systems[1]

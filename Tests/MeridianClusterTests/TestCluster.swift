@@ -31,16 +31,22 @@ struct TestCluster {
     /// Runs `body` on `count` nodes that see each other up, holding one of the process's
     /// ``ClusterSlots``; every node is stopped before this returns or throws.
     /// With a `clock`, every node's timed actor work (passivation) runs on it: the test steps time.
+    /// `configure` adjusts every node's configuration.
     static func with<T>(
-        nodes count: Int, name: String = #function, clock: ManualClock? = nil, _ body: (TestCluster) async throws -> T
+        nodes count: Int, name: String = #function, clock: ManualClock? = nil,
+        configure: @escaping (inout ClusterSystem.Configuration) -> Void = { _ in },
+        _ body: (TestCluster) async throws -> T
     ) async throws -> T {
         try await ClusterSlots.shared.withSlot {
-            try await withScoped({ try await start(nodes: count, name: name, clock: clock) }, teardown: { await $0.shutdown() }, body)
+            try await withScoped({ try await start(nodes: count, name: name, clock: clock, configure: configure) }, teardown: { await $0.shutdown() }, body)
         }
     }
 
     /// Starts `count` nodes; the caller stops them (prefer ``with(nodes:name:_:)``).
-    static func start(nodes count: Int, name: String = #function, clock: ManualClock? = nil) async throws -> TestCluster {
+    static func start(
+        nodes count: Int, name: String = #function, clock: ManualClock? = nil,
+        configure: (inout ClusterSystem.Configuration) -> Void = { _ in }
+    ) async throws -> TestCluster {
         var logger = Logger(label: "test")
         logger.logLevel = ProcessInfo.processInfo.environment["MERIDIAN_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         let prefix = name.filter { $0.isLetter }.prefix(12)
@@ -48,6 +54,7 @@ struct TestCluster {
         func configuration(node: String, seeds: [String]) -> ClusterSystem.Configuration {
             var configuration = Self.configuration(node: node, seeds: seeds)
             configuration.clock = nodeClock
+            configure(&configuration)
             return configuration
         }
         let first = try await ClusterSystem.start(configuration(node: "\(prefix)-1", seeds: []), logger: logger)

@@ -145,10 +145,11 @@ struct TransferProcessesTests {
 
     /// The destination node stops (SIGSTOP, a long GC or VM stall) right after its import
     /// committed, before it replied, and stays stopped until the source's region declared it
-    /// down. Resumed, it learns that it was declared down and exits with 75 for its supervisor
-    /// (here the test) to start it again; the transfer then completes, whole in one region.
+    /// down. Resumed, it learns that it was declared down and rejoins by itself — the same
+    /// process, a new incarnation, nobody restarting it; the transfer then completes, whole in
+    /// one region.
     @Test(.timeLimit(.minutes(4)))
-    func aDestinationPausedPastTheFailureDetectorRestartsAndTheTransferCompletes() async throws {
+    func aDestinationPausedPastTheFailureDetectorRejoinsByItselfAndTheTransferCompletes() async throws {
         let cluster = try await ProcessCluster(
             "e2e-pause", directoryPrefix: "meridian-e2e-pause",
             regions: [.init("region-a", shards: 2, nodes: ["a-1"]), .init("region-b", shards: 2, nodes: ["b-1"])],
@@ -156,13 +157,17 @@ struct TransferProcessesTests {
         )
         let password = try cluster.write("password", "a long password\n")
         let a = try cluster.start("a-1")
-        var b = try cluster.start("b-1", environment: ["MERIDIAN_FAULT": "kill-after-agent-import", "MERIDIAN_FAULT_ACTION": "stop"])
+        let b = try cluster.start("b-1", environment: ["MERIDIAN_FAULT": "kill-after-agent-import", "MERIDIAN_FAULT_ACTION": "stop"])
         defer {
             for process in [a, b] where process.isRunning {
                 kill(process.processIdentifier, SIGCONT)
                 kill(process.processIdentifier, SIGKILL)
             }
         }
+        let (before, _) = try await cluster.waitForStatus(timeout: .seconds(60)) { rows in
+            rows.contains { $0.node == "b-1" && $0.state == "up" }
+        }
+        let firstIncarnation = try #require(before.first { $0.node == "b-1" }?.incarnation)
         let player = try await newPlayer("p-paused-\(suffix)", in: cluster, password: password)
         let mover = try Meridian.start(
             ["player", "transfer", "--player", player, "--to", "region-b", "--json", "--topology", cluster.topologyPath],
@@ -178,10 +183,12 @@ struct TransferProcessesTests {
         #expect(during.status == 0, "audit with the destination paused: \(during.output)")
 
         kill(pausedPID, SIGCONT)
-        let exited = try await eventually { !b.isRunning }
-        try #require(exited, "b-1 exits once it learns it was declared down (\(cluster.directory.path))")
-        #expect(b.terminationReason == .exit && b.terminationStatus == 75, "b-1 exits 75, for its supervisor")
-        b = try cluster.start("b-1", run: 1)
+        let (after, _) = try await cluster.waitForStatus(timeout: .seconds(60)) { rows in
+            rows.contains { $0.node == "b-1" && $0.state == "up" && $0.incarnation != firstIncarnation }
+        }
+        #expect(b.isRunning && b.processIdentifier == pausedPID, "b-1 rejoined in its own process (\(cluster.directory.path))")
+        let rejoined = after.first { $0.node == "b-1" && $0.state == "up" }
+        #expect((rejoined?.incarnation ?? 0) > firstIncarnation, "b-1 is a new incarnation")
         let finished = try await eventually(timeout: .seconds(120)) { !mover.isRunning }
         try #require(finished, "the transfer finishes once b-1 is back (\(cluster.directory.path))")
         #expect(mover.terminationStatus == 0, "the transfer waited for the destination (\(cluster.directory.path))")

@@ -106,6 +106,25 @@ struct FragmentReassemblerTests {
         } throws: { TransportError.code(of: $0) == .protocolViolation }
     }
 
+    @Test("a stream's buffer grows with the chunks that arrived, not to the size its first fragment announces")
+    func bufferGrowsWithData() throws {
+        let reassembler = FragmentReassembler(maxMessageSize: 64 << 20, budget: OutboundBudget(limit: 1 << 20))
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(reassembler)
+        // Announces 64 MiB, sends 3 bytes.
+        try channel.writeInbound(fragment(stream: 1, totalSize: 64 << 20, chunk: [1, 2, 3]))
+        #expect(reassembler.reservedBytes < 1 << 16, "reserved \(reassembler.reservedBytes) bytes for 3 that arrived")
+        // It grows as chunks arrive, and the message is whole at the end.
+        var whole = Envelope()
+        whole.call.callID = 9
+        whole.call.arguments = Data(repeating: 7, count: 300_000)
+        let parts = try fragments(of: whole, stream: 2, size: 64 * 1024)
+        for part in parts.dropLast() { try channel.writeInbound(part) }
+        #expect(reassembler.reservedBytes < 2 * 300_000 + (1 << 16))
+        try channel.writeInbound(parts.last!)
+        #expect(try channel.readInbound(as: Envelope.self) == whole)
+    }
+
     @Test("more than maxStreams concurrent streams are refused")
     func tooManyStreams() throws {
         let channel = try channel(maxStreams: 2)

@@ -52,6 +52,34 @@ extension Loopback {
             }
         }
 
+        @Test("before the handshake a stranger may announce only a handshake-sized frame; after it, peers send full-sized frames")
+        func handshakeFrameLimit() async throws {
+            try await TestCluster.run { cluster in
+                var configuration = TestCluster.configuration
+                configuration.handshakeTimeout = .seconds(60)  // only the prefix check can close it in time
+                let server = try await cluster.start("server", configuration: configuration)
+                let client = try await cluster.rawClient(port: server.port)
+                var prefix = ByteBuffer()
+                // Well below maxFrameSize, above what a handshake message may be.
+                prefix.writeInteger(UInt32(configuration.maxHandshakeFrameSize + 1))
+                #expect(configuration.maxHandshakeFrameSize + 1 < configuration.maxFrameSize)
+                await client.write(prefix)
+                #expect(await client.closedByServer())
+                #expect(rejectReasons(client) == [.frameTooLarge])
+                #expect(server.transport.errorCounters.snapshot.frameTooLarge == 1)
+
+                // An authenticated peer's frames may be up to maxFrameSize: a message larger
+                // than the handshake limit and smaller than a fragment travels in one frame.
+                let peer = try await cluster.start("proper-peer", configuration: configuration)
+                let tag = String(repeating: "x", count: configuration.maxHandshakeFrameSize * 2)
+                #expect(tag.utf8.count < configuration.fragmentSize)
+                try peer.send(Fixtures.call(78, tag: tag), to: server)
+                let delivered = await eventually { server.collector.calls.contains { $0.callID == 78 } }
+                #expect(delivered, "a frame above the handshake limit after the handshake was not delivered")
+                #expect(server.transport.errorCounters.snapshot.frameTooLarge == 1)
+            }
+        }
+
         @Test("a truncated frame followed by the client closing its side ends the connection, nothing else")
         func truncatedThenEOF() async throws {
             try await TestCluster.run { cluster in
