@@ -345,6 +345,8 @@ let package = Package(
                 "MeridianObservability",
                 "MeridianTopology",
                 "MeridianMembership",
+                "MeridianTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 "MeridianWire",
@@ -354,10 +356,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `meridian chaos`'s pure parts: the seeded fault schedule and the invariant models.
+        .target(
+            name: "MeridianChaos",
+            dependencies: ["MeridianSimulation"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "meridian",
             dependencies: [
                 "MeridianNode",
+                "MeridianChaos",
                 "MeridianAdmin",
                 "MeridianSimulation",
                 "MeridianMatchmaking",
@@ -522,6 +531,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeridianChaosTests",
+            dependencies: ["MeridianChaos"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -8,7 +8,9 @@ import MeridianGame
 import MeridianIdentity
 import MeridianRegion
 import MeridianTopology
+import MeridianTransport
 import MeridianWire
+import NIOCore
 import SwiftProtobuf
 
 /// Every node's door for operators' actions at ``path``: `meridian catalog publish`,
@@ -90,6 +92,25 @@ public distributed actor AdminGate {
         }
     }
 
+    /// Replaces this node's emulated link faults: traffic with the named nodes and regions stops
+    /// (held, as a cut-off TCP path would), and the traffic to a node gets extra delay. For
+    /// clusters that emulate their links on one machine (a topology with `latency_ms`), as
+    /// `meridian chaos` runs them; a node without link emulation refuses.
+    package distributed func setLinkFaults(
+        token: String, partitionedNodes: [String], partitionedRegions: [String], extraDelayMilliseconds: [String: Int64]
+    ) async throws {
+        let target = "nodes [\(partitionedNodes.sorted().joined(separator: ","))] regions [\(partitionedRegions.sorted().joined(separator: ","))] delays \(extraDelayMilliseconds.sorted { $0.key < $1.key })"
+        try await act(token, "chaos.link_faults", target: target) {
+            guard let emulation = actorSystem.linkEmulation else {
+                throw LinkFaultsUnavailable(node: actorSystem.nodeID)
+            }
+            emulation.replaceFaults(LinkEmulation.Faults(
+                partitionedNodes: Set(partitionedNodes), partitionedRegions: Set(partitionedRegions),
+                extraDelay: extraDelayMilliseconds.mapValues { .milliseconds($0) }
+            ))
+        }
+    }
+
     /// Checks `token` (an operator's), runs `body` as this node and records the action.
     private func act<T: Sendable>(
         _ token: String, _ action: String, target: String, _ body: () async throws -> T, describe: (T) -> String = { _ in "ok" }
@@ -114,5 +135,14 @@ public distributed actor AdminGate {
             await audit.record(principal, action: action, target: target, result: "failed: \(error)")
             throw error
         }
+    }
+}
+
+/// ``AdminGate/setLinkFaults(token:partitionedNodes:partitionedRegions:extraDelayMilliseconds:)``
+/// on a node whose links are real.
+struct LinkFaultsUnavailable: Error, CustomStringConvertible {
+    var node: String
+    var description: String {
+        "\(node) does not emulate its links (its topology has no latency_ms): link faults can only be set on a local emulated cluster"
     }
 }

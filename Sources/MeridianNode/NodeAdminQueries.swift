@@ -111,17 +111,7 @@ struct NodeAdminQueries: AdminQueries {
     private func askEachUp<T: Sendable>(
         _ members: [MemberSnapshot], _ call: @escaping @Sendable (GameFront) async throws -> T
     ) async -> [String: T] {
-        await withTaskGroup(of: (String, T?).self) { group in
-            for member in members where member.state == "up" || member.state == "suspect" {
-                group.addTask { [system, timeout] in
-                    let id = ClusterActorID(node: member.node, incarnation: 0, path: GameFront.path)
-                    guard let front = try? GameFront.resolve(id: id, using: system) else { return (member.node, nil) }
-                    return (member.node, try? await ClusterSystem.withCallTimeout(timeout) { try await call(front) })
-                }
-            }
-            var answers: [String: T] = [:]
-            for await (node, answer) in group { if let answer { answers[node] = answer } }
-            return answers
-        }
+        let up = members.filter { $0.state == "up" || $0.state == "suspect" }.map(\.node)
+        return await system.askEach(up, at: GameFront.path, as: GameFront.self, timeout: timeout, call)
     }
 }

@@ -28,6 +28,8 @@ public distributed actor PlayerHome: PassivatableActor {
     private var claiming: Task<ActivationClaim, any Error>?
     /// Set once a write was refused for an older activation: another node serves the player now.
     private var deposed = false
+    /// The player's epoch when this actor claimed its activation.
+    private var claimedAtEpoch: Epoch?
     /// What the player is doing now (online players only; not persisted — a restarted home
     /// node starts every player idle, and a match still running elsewhere delivers its result
     /// idempotently all the same).
@@ -98,18 +100,18 @@ public distributed actor PlayerHome: PassivatableActor {
         if let next = try successor() {
             return try await next.trade(tradeID: tradeID, to: receiver, receiverRegion: receiverRegion, items: items)
         }
-        let (epoch, activation) = try await writeFence()
-        let request = TradeOutRequest(
-            tradeID: tradeID,
-            giver: playerID,
-            giverEpoch: epoch,
-            giverActivation: activation,
-            receiver: receiver,
-            destinationRegion: receiverRegion,
-            items: ItemQuantities(items),
-            reason: "trade"
-        )
-        let receipt = try await write(.tradeOut(request))
+        let receipt = try await write { [playerID] epoch, activation in
+            .tradeOut(TradeOutRequest(
+                tradeID: tradeID,
+                giver: playerID,
+                giverEpoch: epoch,
+                giverActivation: activation,
+                receiver: receiver,
+                destinationRegion: receiverRegion,
+                items: ItemQuantities(items),
+                reason: "trade"
+            ))
+        }
         services.faults.reached(.afterTradeOut)
         services.relay.nudge()
         return LedgerReceiptView(receipt)
@@ -309,24 +311,22 @@ public distributed actor PlayerHome: PassivatableActor {
         guard let outcome = MatchOutcome(rawValue: result.outcome) else {
             throw StorageError(.invalidArgument, "unknown match outcome \(result.outcome)")
         }
-        let (epoch, activation) = try await writeFence()
-        let application = MatchResultApplication(
-            record: MatchRecord(
-                matchID: result.matchID, player: playerID,
-                finishedAt: Date(timeIntervalSince1970: result.finishedAt), outcome: outcome, xpAwarded: result.xp
-            ),
-            epoch: epoch,
-            activation: activation,
-            rewards: ItemQuantities(result.rewards),
-            skillAfter: result.skillAfter
+        let record = MatchRecord(
+            matchID: result.matchID, player: playerID,
+            finishedAt: Date(timeIntervalSince1970: result.finishedAt), outcome: outcome, xpAwarded: result.xp
         )
         let receipt: LedgerReceipt
         do {
-            receipt = try await write(.matchResult(application))
+            receipt = try await write { epoch, activation in
+                .matchResult(MatchResultApplication(
+                    record: record, epoch: epoch, activation: activation,
+                    rewards: ItemQuantities(result.rewards), skillAfter: result.skillAfter
+                ))
+            }
         } catch {
             if let next = try successor() { return try await next.applyMatchResult(result) }
             // The player moved home meanwhile: the result follows them (idempotent there by the match id).
-            if error.code == .tombstoned, let moved = try await movedHome() {
+            if (error as? StorageError)?.code == .tombstoned, let moved = try await movedHome() {
                 let forwarded = try await moved.applyMatchResult(result)
                 matchFinished(result.matchID)
                 return forwarded
@@ -391,29 +391,54 @@ public distributed actor PlayerHome: PassivatableActor {
     }
 
     private func append(_ operation: LedgerOperation, key: String, reason: String) async throws -> LedgerReceiptView {
-        let (epoch, activation) = try await writeFence()
-        let append = LedgerAppend(player: playerID, epoch: epoch, activation: activation, idempotencyKey: key, operation: operation, reason: reason)
-        return LedgerReceiptView(try await write(.append(append)))
+        LedgerReceiptView(try await write { [playerID] epoch, activation in
+            .append(LedgerAppend(player: playerID, epoch: epoch, activation: activation, idempotencyKey: key, operation: operation, reason: reason))
+        })
     }
 
-    /// Every write of this actor: submitted to the node's ledger writer, learning from a fencing
-    /// refusal — a stale epoch is read again on the next write; a lost activation deposes this
-    /// actor (``successor()`` then names the node serving now).
-    private func write(_ command: LedgerCommand) async throws(StorageError) -> LedgerReceipt {
-        do {
-            return try await services.writer.submit(command)
-        } catch {
-            switch error.code {
-            case .staleEpoch:
-                epoch = nil
-            case .activationLost where !deposed:
-                deposed = true
-                services.activationLost(playerID)
-            default:
-                break
+    /// Every write of this actor: `command` built on this actor's fence (``writeFence()``) and
+    /// submitted to the node's ledger writer, learning from a fencing refusal:
+    /// - a stale epoch is read again, and the write made once more;
+    /// - a lost activation deposes this actor (``successor()`` then names the node serving
+    ///   now) — unless the player came back to this node since this actor claimed it (a transfer
+    ///   away and back: its epoch moved on, and the import activated it anew here). Then the
+    ///   actor claims the player again and writes once more.
+    /// Every write is idempotent (by its key, trade id or match id), so a repeat cannot apply twice.
+    private func write(_ command: (Epoch, Activation) -> LedgerCommand) async throws -> LedgerReceipt {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let (epoch, activation) = try await writeFence()
+            do {
+                return try await services.writer.submit(command(epoch, activation))
+            } catch {
+                switch error.code {
+                case .staleEpoch:
+                    self.epoch = nil
+                    if attempt < 3 { continue }
+                case .activationLost where !deposed:
+                    if attempt < 3, try await cameBackSinceClaimed() {
+                        self.activation = nil
+                        self.epoch = nil
+                        continue
+                    }
+                    deposed = true
+                    services.activationLost(playerID)
+                default:
+                    break
+                }
+                throw error
             }
-            throw error
         }
+    }
+
+    /// Whether the player left this region and came back to this node since this actor claimed
+    /// it: its epoch is not the one of the claim, and this node serves it.
+    private func cameBackSinceClaimed() async throws -> Bool {
+        guard let claimedAtEpoch,
+              actorSystem.playerOwner(of: playerID, region: services.region, topology: services.topology) == actorSystem.nodeID
+        else { return false }
+        return try await loadProfile().epoch != claimedAtEpoch
     }
 
     /// The epoch and activation every write presents: the activation is claimed in the store before
@@ -439,6 +464,7 @@ public distributed actor PlayerHome: PassivatableActor {
         if activation == nil {
             activation = claimed.activation
             epoch = claimed.profile.epoch
+            claimedAtEpoch = claimed.profile.epoch
         }
         return activation ?? claimed.activation
     }

@@ -59,6 +59,35 @@ public final class LinkEmulation: Sendable {
         state.withLock { $0.extraDelay[node] = delay }
     }
 
+    /// The faults in force now: partitioned nodes and regions, and extra delay per node.
+    public struct Faults: Sendable, Equatable {
+        public var partitionedNodes: Set<String> = []
+        public var partitionedRegions: Set<String> = []
+        public var extraDelay: [String: TimeAmount] = [:]
+        public init(partitionedNodes: Set<String> = [], partitionedRegions: Set<String> = [], extraDelay: [String: TimeAmount] = [:]) {
+            self.partitionedNodes = partitionedNodes
+            self.partitionedRegions = partitionedRegions
+            self.extraDelay = extraDelay
+        }
+    }
+
+    public var faults: Faults {
+        state.withLock { Faults(partitionedNodes: $0.blockedNodes, partitionedRegions: $0.blockedRegions, extraDelay: $0.extraDelay) }
+    }
+
+    /// Replaces every fault at once (`meridian chaos` sets a node's whole fault state in one
+    /// step, so a lost or repeated command cannot leave a partition behind).
+    public func replaceFaults(_ faults: Faults) {
+        let healed = state.withLock { state -> Bool in
+            let healed = !state.blockedNodes.isSubset(of: faults.partitionedNodes) || !state.blockedRegions.isSubset(of: faults.partitionedRegions)
+            state.blockedNodes = faults.partitionedNodes
+            state.blockedRegions = faults.partitionedRegions
+            state.extraDelay = faults.extraDelay
+            return healed
+        }
+        if healed { conditionsChanged() }
+    }
+
     public func conditions(for peer: PeerIdentity) -> Conditions {
         let (partitioned, extra) = state.withLock {
             ($0.blockedNodes.contains(peer.node) || $0.blockedRegions.contains(peer.region), $0.extraDelay[peer.node] ?? .zero)

@@ -27,16 +27,7 @@ struct LedgerCommand: AsyncParsableCommand {
             var logger = logging.bootstrap()
             logger.logLevel = .warning
             let (parsed, _) = try Topology.loadOrExplain(topology)
-            var stores: [any RegionStore] = []
-            for region in parsed.regions {
-                // SQLite keeps one database per node; PostgreSQL one per region.
-                let nodes = region.storage.hasPrefix("sqlite:") ? parsed.nodes(in: region.name).map(\.id) : [parsed.nodes(in: region.name).first?.id ?? region.name]
-                for node in nodes {
-                    stores.append(try await makeRegionStore(storage: region.storage, node: node, logger: logger))
-                }
-            }
-            let report = try await LedgerAudit.run(stores: stores)
-            for store in stores { await store.close() }
+            let report = try await Self.audit(parsed, logger: logger)
             print("audited \(report.locations.count) stores: \(report.playerCount) players, \(report.eventCount) events, \(report.tradeCount) trades")
             for item in report.items {
                 let verdict = item.balances ? "ok" : "MISMATCH"
@@ -45,6 +36,25 @@ struct LedgerCommand: AsyncParsableCommand {
             for mismatch in report.mismatches { print("MISMATCH \(mismatch)") }
             print(report.isClean ? "ledger audit: clean" : "ledger audit: \(report.mismatches.count) mismatches")
             if !report.isClean { throw ExitCode(1) }
+        }
+
+        /// Audits every store of `topology`: SQLite keeps one database per node, PostgreSQL one per region.
+        static func audit(_ topology: Topology, logger: Logger) async throws -> LedgerAuditReport {
+            var stores: [any RegionStore] = []
+            do {
+                for region in topology.regions {
+                    let nodes = region.storage.hasPrefix("sqlite:") ? topology.nodes(in: region.name).map(\.id) : [topology.nodes(in: region.name).first?.id ?? region.name]
+                    for node in nodes {
+                        stores.append(try await makeRegionStore(storage: region.storage, node: node, logger: logger))
+                    }
+                }
+                let report = try await LedgerAudit.run(stores: stores)
+                for store in stores { await store.close() }
+                return report
+            } catch {
+                for store in stores { await store.close() }
+                throw error
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ struct MeridianCommand: AsyncParsableCommand {
             MovedBenchCommand.self,
             LoadtestCommand.self,
             AdminCommand.self,
+            ChaosCommand.self,
         ]
     )
 }

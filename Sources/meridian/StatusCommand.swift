@@ -96,34 +96,17 @@ struct StatusClient {
 
     /// Every answering node's game figures (``GameFront/nodeStats()``), asked in parallel.
     func gameStats(timeout: Duration) async -> [String: GameNodeStats] {
-        await withTaskGroup(of: (String, GameNodeStats?).self) { group in
-            for node in topology.nodes {
-                group.addTask {
-                    let id = ClusterActorID(node: node.id, incarnation: 0, path: GameFront.path)
-                    guard let front = try? GameFront.resolve(id: id, using: system) else { return (node.id, nil) }
-                    return (node.id, try? await ClusterSystem.withCallTimeout(timeout, operation: { try await front.nodeStats() }))
-                }
-            }
-            var stats: [String: GameNodeStats] = [:]
-            for await (node, stat) in group { if let stat { stats[node] = stat } }
-            return stats
-        }
+        await system.askEach(topology.nodes.map(\.id), at: GameFront.path, as: GameFront.self, timeout: timeout) { try await $0.nodeStats() }
     }
 
     /// The topology version (and agent state) of each of `nodes` that answers, asked in parallel.
     func topologyVersions(of nodes: [String], timeout: Duration) async -> [String: Meridian_Topology_V1_Current] {
-        await withTaskGroup(of: (String, Meridian_Topology_V1_Current?).self) { group in
-            for node in nodes {
-                group.addTask {
-                    let id = ClusterActorID(node: node, incarnation: 0, path: TopologyAgent.path)
-                    guard let agent = try? TopologyAgent.resolve(id: id, using: system) else { return (node, nil) }
-                    return (node, try? await ClusterSystem.withCallTimeout(timeout) { try await agent.current() })
-                }
-            }
-            var versions: [String: Meridian_Topology_V1_Current] = [:]
-            for await (node, current) in group { if let current { versions[node] = current } }
-            return versions
-        }
+        await system.askEach(nodes, at: TopologyAgent.path, as: TopologyAgent.self, timeout: timeout) { try await $0.current() }
+    }
+
+    /// The member table of every node of `nodes` that answers, asked in parallel.
+    func members(of nodes: [String], timeout: Duration) async -> [String: [MemberSnapshot]] {
+        await system.askEach(nodes, at: NodeStatusActor.path, as: NodeStatusActor.self, timeout: timeout) { try await $0.members() }
     }
 
     /// The member table of the first node of the topology that answers. The client can then

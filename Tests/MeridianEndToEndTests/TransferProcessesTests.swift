@@ -167,7 +167,8 @@ struct TransferProcessesTests {
         let (before, _) = try await cluster.waitForStatus(timeout: .seconds(60)) { rows in
             rows.contains { $0.node == "b-1" && $0.state == "up" }
         }
-        let firstIncarnation = try #require(before.first { $0.node == "b-1" }?.incarnation)
+        let firstRow = before.first { $0.node == "b-1" }
+        let firstIncarnation = try #require(firstRow?.incarnation)
         let player = try await newPlayer("p-paused-\(suffix)", in: cluster, password: password)
         let mover = try Meridian.start(
             ["player", "transfer", "--player", player, "--to", "region-b", "--json", "--topology", cluster.topologyPath],

@@ -33,6 +33,11 @@ struct TransferOverClusterTests {
             #expect(back.step == .done && back.fromEpoch == 2, "\(back)")
             let home = try await cluster.home(of: player, region: "eu-west").view()
             #expect(home.balances == before.balances && home.epoch == 3 && home.state == "active")
+            // The home actor that served the player before it left is still in memory on the
+            // same node; the import claimed a newer activation there. It writes again (it takes
+            // over from the import's claim, rather than waiting for a successor on another node).
+            let after = try await cluster.home(of: player, region: "eu-west").consume(item: "gold", count: 1, idempotencyKey: "after-return")
+            #expect(!after.replayed && after.balancesAfter["gold"] == 69, "\(after)")
         }
     }
 

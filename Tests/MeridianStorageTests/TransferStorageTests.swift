@@ -190,6 +190,30 @@ import Testing
         }
     }
 
+    /// A player moves away and back: the copy imported over its tombstone carries the activation
+    /// past every claim made before it left, so a home actor still holding such a claim cannot
+    /// write (and one that claims anew can).
+    @Test(arguments: TestBackend.enabled)
+    func aPlayerThatComesBackIsFencedFromClaimsMadeBeforeItLeft(_ backend: TestBackend) async throws {
+        try await withTwoStores(backend) { home, away in
+            let player = try await makePlayer(home).id
+            let before = try await home.claimActivation(of: player, node: "node-a")
+            _ = try await moveHome(player, from: home, to: away)
+            let back = try await moveHome(player, from: away, to: home)
+            let append = { (activation: Activation, key: String) in
+                LedgerAppend(player: player, epoch: back, activation: activation, idempotencyKey: key, operation: .grant(["gold": 1]))
+            }
+            let stale = await storageError { try await home.append(append(before.activation, "stale")) }
+            var lost = false
+            if case .activationLost? = stale?.code { lost = true }
+            #expect(lost, "\(String(describing: stale))")
+            let again = try await home.claimActivation(of: player, node: "node-a")
+            #expect(again.activation > before.activation && again.profile.epoch == back)
+            #expect(try await home.append(append(again.activation, "fresh")).sequence == 1)
+            try await expectClean([home, away])
+        }
+    }
+
     // MARK: Incoming copies
 
     @Test(arguments: TestBackend.enabled)

@@ -68,7 +68,8 @@ public enum LedgerAudit {
 
         var trades = TradeReconciliation()
         for (index, store) in stores.enumerated() { trades.add(store, excluding: copies.superseded[index] ?? []) }
-        let inTransit = trades.reconcile(into: &mismatches)
+        var outcomes: [TradeID: TradeOutcome] = [:]
+        let inTransit = trades.reconcile(into: &mismatches, outcomes: &outcomes)
 
         let allItems = Set(created.keys).union(consumed.keys).union(held.keys).union(inTransit.keys)
         let items = allItems.sorted().map { item in
@@ -86,6 +87,7 @@ public enum LedgerAudit {
             playerCount: playerCount,
             eventCount: eventCount,
             tradeCount: trades.tradeCount,
+            tradeOutcomes: outcomes,
             items: items,
             mismatches: mismatches
         )

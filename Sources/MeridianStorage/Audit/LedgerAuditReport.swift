@@ -54,6 +54,19 @@ public struct ItemConservation: Hashable, Sendable, Codable {
     public var balances: Bool { created == held + consumed + inTransit }
 }
 
+/// Where a trade stands, from its giver's outbox row and its receiver's decision.
+public enum TradeOutcome: String, Hashable, Sendable, Codable {
+    /// Traded out; the receiver has not taken delivery (yet): the items are in escrow.
+    case inEscrow = "in_escrow"
+    /// The receiver took delivery; the giver has not heard yet.
+    case deliveredUnacknowledged = "delivered_unacknowledged"
+    case delivered
+    case refunded
+
+    /// Delivered or refunded, with both sides knowing it: nothing left to do.
+    public var isFinal: Bool { self == .delivered || self == .refunded }
+}
+
 /// The result of ``LedgerAudit``.
 public struct LedgerAuditReport: Hashable, Sendable, Codable {
     public var locations: [String]
@@ -62,6 +75,8 @@ public struct LedgerAuditReport: Hashable, Sendable, Codable {
     /// The events of the counted players' copies.
     public var eventCount: Int
     public var tradeCount: Int
+    /// Where each trade with an outbox row stands.
+    public var tradeOutcomes: [TradeID: TradeOutcome]
     /// Per item kind, sorted by item.
     public var items: [ItemConservation]
     public var mismatches: [AuditMismatch]

@@ -34,7 +34,7 @@ struct TradeReconciliation {
     }
 
     /// Appends every disagreement to `mismatches` and returns the items in escrow per item kind.
-    func reconcile(into mismatches: inout [AuditMismatch]) -> [ItemKind: Int64] {
+    func reconcile(into mismatches: inout [AuditMismatch], outcomes: inout [TradeID: TradeOutcome]) -> [ItemKind: Int64] {
         mismatches.append(contentsOf: duplicates)
         var inTransit: [ItemKind: Int64] = [:]
         let ids = Set(outbox.keys).union(inbox.keys).union(legs.keys).sorted { $0.uuidString < $1.uuidString }
@@ -61,6 +61,11 @@ struct TradeReconciliation {
                 }
             } else if legs[.tradeIn] != nil {
                 mismatches.append(Self.mismatch(id, legs[.tradeIn]?.location, "has a trade-in event but no delivered decision"))
+            }
+            outcomes[id] = switch entry.status {
+            case .pending: decision?.value.decision == .delivered ? .deliveredUnacknowledged : .inEscrow
+            case .delivered: .delivered
+            case .refunded: .refunded
             }
             switch entry.status {
             case .pending:

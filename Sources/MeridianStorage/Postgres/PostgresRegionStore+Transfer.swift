@@ -27,20 +27,30 @@ extension PostgresRegionStore {
             let existing = try await Self.loadProfile(id, lock: true, on: connection, logger: logger)
             var stored: PlayerExport?
             if existing?.state == .incoming { stored = try await Self.loadExport(id, on: connection, logger: logger) }
-            switch try PlayerImport.decide(export, epoch: epoch, existing: existing, storedCopy: stored) {
-            case .unchanged:
-                return try await Self.requireProfile(id, lock: false, on: connection, logger: logger)
-            case .replace:
-                try await Self.deletePlayer(id, on: connection, logger: logger)
-                fallthrough
-            case .insert:
-                try await Self.insertCopy(export, epoch: epoch, on: connection, logger: logger)
-                logger.debug("player imported", metadata: [
-                    "meridian.player": "\(id)", "meridian.epoch": "\(epoch)", "meridian.ledger.sequence": "\(export.profile.ledgerSequence)",
-                    "meridian.player.replaced": "\(existing?.state.rawValue ?? "none")",
-                ])
+            let decision = try PlayerImport.decide(export, epoch: epoch, existing: existing, storedCopy: stored)
+            if decision == .unchanged {
                 return try await Self.requireProfile(id, lock: false, on: connection, logger: logger)
             }
+            // A replaced copy's activation is carried past: a home actor that claimed the player
+            // before it left must not match a claim made after it came back.
+            var replacedActivation: Int64?
+            if decision == .replace {
+                var previous: Int64 = 0
+                for try await activation in try await connection.query("SELECT activation FROM players WHERE player_id = \(id)", logger: logger).decode(Int64.self) {
+                    previous = activation
+                }
+                replacedActivation = previous
+                try await Self.deletePlayer(id, on: connection, logger: logger)
+            }
+            try await Self.insertCopy(export, epoch: epoch, on: connection, logger: logger)
+            if let previous = replacedActivation {
+                try await connection.query("UPDATE players SET activation = \(previous + 1) WHERE player_id = \(id)", logger: logger)
+            }
+            logger.debug("player imported", metadata: [
+                "meridian.player": "\(id)", "meridian.epoch": "\(epoch)", "meridian.ledger.sequence": "\(export.profile.ledgerSequence)",
+                "meridian.player.replaced": "\(existing?.state.rawValue ?? "none")",
+            ])
+            return try await Self.requireProfile(id, lock: false, on: connection, logger: logger)
         }
     }
 

@@ -22,20 +22,28 @@ extension SQLiteRegionStore {
             let existing = try await Self.loadProfile(id, on: connection)
             var stored: PlayerExport?
             if existing?.state == .incoming { stored = try await Self.loadExport(id, on: connection) }
-            switch try PlayerImport.decide(export, epoch: epoch, existing: existing, storedCopy: stored) {
-            case .unchanged:
-                return try await Self.requireProfile(id, on: connection)
-            case .replace:
-                try await Self.deletePlayer(id, on: connection)
-                fallthrough
-            case .insert:
-                try await Self.insertCopy(export, epoch: epoch, on: connection)
-                logger.debug("player imported", metadata: [
-                    "meridian.player": "\(id)", "meridian.epoch": "\(epoch)", "meridian.ledger.sequence": "\(export.profile.ledgerSequence)",
-                    "meridian.player.replaced": "\(existing?.state.rawValue ?? "none")",
-                ])
+            let decision = try PlayerImport.decide(export, epoch: epoch, existing: existing, storedCopy: stored)
+            if decision == .unchanged {
                 return try await Self.requireProfile(id, on: connection)
             }
+            // A replaced copy's activation is carried past: a home actor that claimed the player
+            // before it left must not match a claim made after it came back.
+            var replacedActivation: Int64?
+            if decision == .replace {
+                let previous = try await connection.query("SELECT activation FROM players WHERE player_id = ?", [SQLiteValue.uuid(id)])
+                    .first.map { try $0.int64("activation") } ?? 0
+                replacedActivation = previous
+                try await Self.deletePlayer(id, on: connection)
+            }
+            try await Self.insertCopy(export, epoch: epoch, on: connection)
+            if let previous = replacedActivation {
+                _ = try await connection.query("UPDATE players SET activation = ? WHERE player_id = ?", [SQLiteValue.int(previous + 1), SQLiteValue.uuid(id)])
+            }
+            logger.debug("player imported", metadata: [
+                "meridian.player": "\(id)", "meridian.epoch": "\(epoch)", "meridian.ledger.sequence": "\(export.profile.ledgerSequence)",
+                "meridian.player.replaced": "\(existing?.state.rawValue ?? "none")",
+            ])
+            return try await Self.requireProfile(id, on: connection)
         }
     }
 
