@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import MeridianCatalog
 import MeridianChaos
+import MeridianGame
+import MeridianIdentity
 import MeridianCluster
 import MeridianRegion
 import MeridianTopology
@@ -30,6 +32,7 @@ struct ChaosCheckers {
             await catalog(),
             await topology(),
             self.bots(bots),
+            await botPlayers(),
             ChaosCheck(name: "harness", checked: "every fault applied and healed", counterexamples: harnessProblems),
         ]
     }
@@ -179,6 +182,77 @@ struct ChaosCheckers {
             checked: "\(after.connected)/\(cluster.botCount) bots connected; \(after.matchesFinished) matches finished (\(sinceHeal) after the heal), \(after.matchesLost) lost to faults, \(after.disconnects) disconnects, \(after.redirects) redirects",
             counterexamples: problems
         )
+    }
+}
+
+extension ChaosCheckers {
+    /// Each bot's match results were applied exactly once — its gold and XP are what the rules
+    /// pay for the matches in its history (bots get gold from nothing else), no match is in its
+    /// history twice — and no bot is stuck "in match" on a match that no node runs.
+    func botPlayers() async -> ChaosCheck {
+        guard cluster.botCount > 0 else { return ChaosCheck(name: "match results and sessions", checked: "no bots in this run") }
+        // The rules of the run's catalog (every publish changes only its message of the day).
+        guard let content = try? CatalogLoader.parse(yaml: cluster.catalogTemplate, file: "chaos catalog") else {
+            return ChaosCheck(name: "match results and sessions", checked: "the run's catalog", counterexamples: ["the run's catalog does not parse"])
+        }
+        let rules = GameRules(config: content.config)
+        var problems: [String] = []
+        var verified = 0, matches = 0, truncated = 0
+        let authority = AuthorityClient(system: cluster.client.system, topology: cluster.topology, timeout: .seconds(10), logger: logger)
+        var live = await liveMatches()
+        for index in 0..<cluster.botCount {
+            do {
+                let device = LoadtestLogin.deviceID(index)
+                let details = try await authority.call { try await $0.details(device: device) }
+                guard details.found, let player = UUID(uuidString: details.entry.player) else {
+                    problems.append("bot \(index): no account for its device"); continue
+                }
+                let home = try PlayerDirectory(system: cluster.client.system, topology: cluster.topology).home(of: player, region: details.entry.homeRegion)
+                let (view, history) = try await ClusterSystem.withCallTimeout(.seconds(10)) {
+                    (try await home.view(), try await home.recentMatches(limit: 100))
+                }
+                matches += history.count
+                if Set(history.map(\.matchID)).count != history.count { problems.append("bot \(index) (\(player)): a match is in its history twice") }
+                if history.count < 100 {
+                    verified += 1
+                    let gold = history.reduce(Int64(0)) { sum, entry in
+                        switch entry.outcome {
+                        case "win": sum + rules.playReward + rules.winReward
+                        case "draw", "loss": sum + rules.playReward
+                        default: sum
+                        }
+                    }
+                    let xp = history.reduce(Int64(0)) { $0 + $1.xp }
+                    if view.balances[rules.rewardItem] ?? 0 != gold || view.xp != xp {
+                        problems.append("bot \(index) (\(player)): holds \(view.balances[rules.rewardItem] ?? 0) \(rules.rewardItem) and \(view.xp) XP; its \(history.count) matches pay \(gold) and \(xp)")
+                    }
+                } else {
+                    truncated += 1
+                }
+                // In a match: it must run somewhere (read again after a refresh, as it may just have ended).
+                if case .inMatch(let match) = try await home.currentSession(), !live.contains(match.matchID) {
+                    live = await liveMatches()
+                    if case .inMatch(let again) = try await home.currentSession(), again.matchID == match.matchID, !live.contains(match.matchID) {
+                        problems.append("bot \(index) (\(player)) is in match \(match.matchID), which no node runs")
+                    }
+                }
+            } catch {
+                problems.append("bot \(index): \(error)")
+            }
+        }
+        return ChaosCheck(
+            name: "match results and sessions",
+            checked: "\(cluster.botCount) bots, \(matches) matches in their histories: no match twice; gold and XP equal the rules' pay for their matches (\(verified) bots; \(truncated) with more history than one read returns); none in a match no node runs",
+            counterexamples: problems
+        )
+    }
+
+    /// The ids of every match some node runs now.
+    private func liveMatches() async -> Set<UUID> {
+        let byNode = await cluster.client.system.askEach(cluster.topology.nodes.map(\.id), at: GameFront.path, as: GameFront.self, timeout: .seconds(3)) {
+            try await $0.localMatches()
+        }
+        return Set(byNode.values.flatMap { $0.map(\.matchID) })
     }
 }
 
