@@ -33,6 +33,7 @@ struct ChaosCheckers {
             await topology(),
             self.bots(bots),
             await botPlayers(),
+            await oneWriter(),
             ChaosCheck(name: "harness", checked: "every fault applied and healed", counterexamples: harnessProblems),
         ]
     }
@@ -243,6 +244,47 @@ extension ChaosCheckers {
         return ChaosCheck(
             name: "match results and sessions",
             checked: "\(cluster.botCount) bots, \(matches) matches in their histories: no match twice; gold and XP equal the rules' pay for their matches (\(verified) bots; \(truncated) with more history than one read returns); none in a match no node runs",
+            counterexamples: problems
+        )
+    }
+
+    /// No player had two writers: after the faults, each of the run's players (its accounts and
+    /// its bots) is active in exactly one store, and every other copy's ledger is a prefix of the
+    /// live one (``SingleWriterCheck``).
+    func oneWriter() async -> ChaosCheck {
+        var players = workload.players.map(\.id)
+        let authority = AuthorityClient(system: cluster.client.system, topology: cluster.topology, timeout: .seconds(10), logger: logger)
+        var problems: [String] = []
+        for index in 0..<cluster.botCount {
+            let device = LoadtestLogin.deviceID(index)
+            if let details = try? await authority.call({ try await $0.details(device: device) }), details.found, let id = UUID(uuidString: details.entry.player) {
+                players.append(id)
+            } else {
+                problems.append("bot \(index): its account was not found")
+            }
+        }
+        var events = 0
+        do {
+            problems += try await LedgerCommand.Audit.withStores(of: cluster.topology, logger: logger) { stores in
+                var found: [String] = []
+                for player in players {
+                    var copies: [SingleWriterCheck.Copy] = []
+                    for (location, store) in stores {
+                        guard let profile = try await store.player(player) else { continue }
+                        let ledger = try await store.ledgerEvents(of: player, after: 0, limit: .max)
+                        events += ledger.count
+                        copies.append(SingleWriterCheck.Copy(location: location, state: profile.state, epoch: profile.epoch, events: ledger))
+                    }
+                    found += SingleWriterCheck.check(player: player, copies: copies)
+                }
+                return found
+            }
+        } catch {
+            problems.append("the stores could not be read: \(error)")
+        }
+        return ChaosCheck(
+            name: "one writer per player",
+            checked: "\(players.count) players, \(events) ledger events in all their copies: each active in exactly one store, every other copy a prefix of its home's ledger",
             counterexamples: problems
         )
     }

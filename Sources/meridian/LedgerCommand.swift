@@ -38,21 +38,27 @@ struct LedgerCommand: AsyncParsableCommand {
             if !report.isClean { throw ExitCode(1) }
         }
 
-        /// Audits every store of `topology`: SQLite keeps one database per node, PostgreSQL one per region.
+        /// Audits every store of `topology`.
         static func audit(_ topology: Topology, logger: Logger) async throws -> LedgerAuditReport {
-            var stores: [any RegionStore] = []
+            try await withStores(of: topology, logger: logger) { stores in try await LedgerAudit.run(stores: stores.map(\.store)) }
+        }
+
+        /// Runs `body` with every store of `topology` open, each named `region/node`: SQLite keeps
+        /// one database per node, PostgreSQL one per region (named by its first node).
+        static func withStores<T>(of topology: Topology, logger: Logger, _ body: ([(location: String, store: any RegionStore)]) async throws -> T) async throws -> T {
+            var stores: [(location: String, store: any RegionStore)] = []
             do {
                 for region in topology.regions {
                     let nodes = region.storage.hasPrefix("sqlite:") ? topology.nodes(in: region.name).map(\.id) : [topology.nodes(in: region.name).first?.id ?? region.name]
                     for node in nodes {
-                        stores.append(try await makeRegionStore(storage: region.storage, node: node, logger: logger))
+                        stores.append(("\(region.name)/\(node)", try await makeRegionStore(storage: region.storage, node: node, logger: logger)))
                     }
                 }
-                let report = try await LedgerAudit.run(stores: stores)
-                for store in stores { await store.close() }
-                return report
+                let result = try await body(stores)
+                for store in stores { await store.store.close() }
+                return result
             } catch {
-                for store in stores { await store.close() }
+                for store in stores { await store.store.close() }
                 throw error
             }
         }

@@ -184,6 +184,35 @@ struct TransferOverClusterTests {
         }
     }
 
+    /// A player with a trade still in escrow cannot move (its refund would have nowhere to land):
+    /// the transfer is refused at the freeze, and the player is left writable — not frozen with
+    /// no transfer under way. Once the trade settles, the player moves.
+    @Test func aPlayerWithATradeInEscrowIsNotMovedAndStaysWritable() async throws {
+        try await GameTestCluster.with(options: GameTestCluster.Options(suspicionTimeout: .seconds(600), emulateLinks: true)) { cluster in
+            let giver = try await cluster.createAccount(name: "giver", home: "eu-west")
+            let receiver = try await cluster.createAccount(name: "receiver", home: "us-east")
+            let home = try cluster.home(of: giver, region: "eu-west")
+            _ = try await home.grant(item: "gold", count: 50, idempotencyKey: "grant-1")
+            // us-east cannot be reached from eu-west: the trade waits in escrow.
+            let eastNodes = Set(cluster.topology.nodes(in: "us-east").map(\.id))
+            cluster.partition(eastNodes, true)
+            _ = try await home.trade(tradeID: UUID(), to: receiver, receiverRegion: "us-east", items: ["gold": 5])
+
+            let authorityNode = try #require(IdentityPlacement.authorityNode(in: cluster.topology))
+            let authority = try #require(cluster.node(authorityNode))
+            let refused = try await authority.identity.transfer(player: giver, to: "us-east")
+            #expect(refused.step == .rolledBack && refused.failure?.contains("escrow") == true, "\(refused)")
+            let source = try #require(cluster.node(cluster.homeNode(of: giver, region: "eu-west"))?.region.store)
+            #expect(try await source.player(giver)?.state == .active)
+            #expect(try await home.grant(item: "gold", count: 1, idempotencyKey: "after-refusal").balancesAfter["gold"] == 46)
+
+            cluster.partition(eastNodes, false)
+            try await cluster.eventually("the trade settles") { try await source.pendingTrades(limit: 10).isEmpty }
+            let moved = try await authority.identity.transfer(player: giver, to: "us-east")
+            #expect(moved.step == .done, "\(moved)")
+        }
+    }
+
     /// The source region is cut off from the rest of the cluster right after the directory flip,
     /// before its copy is tombstoned: its nodes, asked directly, accept no write for the player
     /// (the store still holds the frozen copy); the transfer waits, finishes after the heal, and

@@ -39,6 +39,11 @@ package distributed actor TransferAgent {
     /// Freezes the player (every write refused from now on) and returns the player's data read in
     /// one snapshot. Refused while the player is queued or in a match here: a result on its way
     /// would meet a frozen store.
+    ///
+    /// Either both happen or the player is left unfrozen: the coordinator takes a refusal of this
+    /// step as "nothing frozen" and ends the transfer without a rollback. The export can refuse
+    /// after the freeze committed (trades still in escrow), and an earlier attempt whose answer
+    /// was lost may have frozen the player: both are undone here before the refusal goes back.
     package distributed func freezeAndExport(player: UUID, epoch: Int64) async -> Meridian_Transfer_V1_AgentReply {
         await step("freeze", player) { store throws(StorageError) in
             var reply = Meridian_Transfer_V1_AgentReply()
@@ -49,7 +54,19 @@ package distributed actor TransferAgent {
                 if let reason = await busy(player) { throw StorageError(.invalidArgument, reason) }
             }
             let frozen = try await store.freeze(player)
-            let export = try await store.exportPlayer(player)
+            let export: PlayerExport
+            do throws(StorageError) {
+                export = try await store.exportPlayer(player)
+            } catch {
+                do throws(StorageError) {
+                    _ = try await store.unfreeze(player)
+                } catch let undo {
+                    // Still frozen: answer "try again", so that the coordinator either exports on
+                    // a later attempt or rolls back (unfreezing) when it gives up.
+                    throw StorageError(.unavailable, "the export was refused (\(error.message)) and the freeze could not be undone (\(undo.message)); retry")
+                }
+                throw error
+            }
             reply.epoch = frozen.epoch.rawValue
             reply.export = export.proto
             return reply
