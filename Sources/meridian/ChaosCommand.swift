@@ -50,6 +50,9 @@ struct ChaosCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON document: settings, faults, operations and every checker's result.")
     var json = false
 
+    @Flag(help: "Only print the fault schedule the seed gives (no cluster is started).")
+    var plan = false
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -75,6 +78,16 @@ struct ChaosCommand: AsyncParsableCommand {
         var logger = logging.bootstrap()
         logger.logLevel = .warning
         let seed = self.seed ?? UInt64.random(in: 1...UInt64(UInt32.max))
+        if plan {
+            let schedule = ChaosRun.schedule(seed: seed, kinds: try faultKinds(), duration: .milliseconds(Int64(duration * 1000)))
+            if json {
+                print(ChaosOutcome(schedule: schedule, tallies: [:], checks: [], matchesFinished: 0, settledIn: .zero).json(seed: seed, storage: postgres ? "postgres" : "sqlite"))
+            } else {
+                print("seed \(seed): \(schedule.faults.count) faults (\(schedule.counts.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")))")
+                for fault in schedule.faults { print("  \(fault)") }
+            }
+            return
+        }
         let progress = ChaosProgress()
         progress.say("meridian chaos: seed \(seed), \(Int(duration)) s of faults (\(faults)), \(bots) bots, \(players) players, \(postgres ? "PostgreSQL" : "SQLite")")
 

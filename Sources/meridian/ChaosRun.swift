@@ -24,12 +24,7 @@ struct ChaosRun {
         let lanes = min(4, players / 2)
         let chaosPlayers = try await ChaosWorkload.createPlayers(count: players, lanes: lanes, seed: seed, cluster: cluster, logger: logger)
         progress.say("created \(players) players with 1,000,000 gold each")
-        // Default SWIM settings in every node: the bound for six members (pauses are drawn around it).
-        let bound = SWIMBound.milliseconds(memberCount: cluster.topology.nodes.count)
-        let schedule = ChaosSchedule(
-            ChaosSchedule.Settings(seed: seed, durationMilliseconds: Int(duration / .milliseconds(1)), kinds: kinds, detectionBoundMilliseconds: bound),
-            nodes: cluster.nodes
-        )
+        let schedule = Self.schedule(seed: seed, kinds: kinds, duration: duration)
         progress.say("schedule: \(schedule.faults.count) faults \(schedule.counts.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))")
 
         let workload = ChaosWorkload(cluster: cluster, seed: seed, players: chaosPlayers, lanes: lanes, logger: logger)
@@ -73,6 +68,19 @@ struct ChaosRun {
         return ChaosOutcome(
             schedule: schedule, tallies: workload.tallies, checks: checks,
             matchesFinished: botsAfter?.matchesFinished ?? 0, settledIn: ContinuousClock.now - healed
+        )
+    }
+
+    /// The faults of a run of `seed` on the chaos cluster's six nodes, whose failure detector
+    /// runs the default SWIM settings (pauses are drawn around its bound).
+    static func schedule(seed: UInt64, kinds: Set<ChaosFaultKind>, duration: Duration) -> ChaosSchedule {
+        let nodes = ChaosCluster.regions.flatMap { region in
+            (1...ChaosCluster.nodesPerRegion).map { ChaosSchedule.Node(id: "\(region)-\($0)", region: region) }
+        }
+        let bound = SWIMBound.milliseconds(memberCount: nodes.count)
+        return ChaosSchedule(
+            ChaosSchedule.Settings(seed: seed, durationMilliseconds: Int(duration / .milliseconds(1)), kinds: kinds, detectionBoundMilliseconds: bound),
+            nodes: nodes
         )
     }
 
