@@ -175,7 +175,12 @@ struct ChaosCheckers {
             return ChaosCheck(name: "bots", checked: "bots report", counterexamples: ["the bots' process reported nothing"])
         }
         var problems: [String] = []
-        if after.connected < cluster.botCount { problems.append("\(cluster.botCount - after.connected) of \(cluster.botCount) bots are not connected at the end") }
+        if cluster.bots?.isRunning != true { problems.append("the bots' process is not running") }
+        if let age = cluster.bots?.latestAge, age > .seconds(5) { problems.append("the bots' latest report is \(age) old") }
+        if after.connected < cluster.botCount {
+            let errors = after.errors.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+            problems.append("\(cluster.botCount - after.connected) of \(cluster.botCount) bots are not connected at the end (bots' errors: \(errors.isEmpty ? "none" : errors))")
+        }
         let sinceHeal = after.matchesFinished - (bots.atHeal?.matchesFinished ?? 0)
         if sinceHeal <= 0 { problems.append("no match finished after the heal") }
         return ChaosCheck(

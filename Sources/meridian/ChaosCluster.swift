@@ -42,19 +42,10 @@ struct ChaosCluster: Sendable {
         try topologyYAML(storage: storage, ports: ports).write(toFile: topologyPath, atomically: true, encoding: .utf8)
         let (topology, _) = try Topology.loadOrExplain(topologyPath)
 
-        let secret = ClusterSecret.random()
-        let adminToken = AdminTokens.generate()
-        let tokensPath = "\(directory)/admin.tokens"
-        let tokenLine = AdminTokens.Entry(name: "chaos-operator", role: .operator, token: adminToken).line + "\n"
-        _ = FileManager.default.createFile(atPath: tokensPath, contents: Data(tokenLine.utf8), attributes: [.posixPermissions: 0o600])
-        _ = FileManager.default.createFile(atPath: "\(directory)/cluster.secret", contents: Data(secret.hexEncoded.utf8), attributes: [.posixPermissions: 0o600])
-
+        let credentials = try LocalRunCredentials.create(in: directory, operatorName: "chaos-operator")
         let supervisor = NodeSupervisor(executable: currentExecutablePath(), logDirectory: directory)
-        var environment = ProcessInfo.processInfo.environment
-        environment["MERIDIAN_CLUSTER_SECRET"] = secret.hexEncoded
-        environment["MERIDIAN_ADMIN_TOKENS_FILE"] = tokensPath
+        var environment = credentials.nodeEnvironment(nodeCount: topology.nodes.count)
         environment["MERIDIAN_LOG_LEVEL"] = environment["MERIDIAN_LOG_LEVEL"] ?? "notice"
-        if environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil { environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] = "1" }
         for node in topology.nodes {
             try supervisor.start(
                 node: node.id,
@@ -63,12 +54,11 @@ struct ChaosCluster: Sendable {
             )
         }
         progress.say("started \(topology.nodes.count) nodes; logs in \(directory)/")
-        // The nodes read the secret as text from the environment: the client does the same.
-        let client = try await StatusClient.start(topology: topology, secret: ClusterSecret(text: secret.hexEncoded)!, logger: logger)
+        let client = try await StatusClient.start(topology: topology, secret: credentials.clientSecret, logger: logger)
         let template = try String(contentsOfFile: "\(directory)/catalog.yaml", encoding: .utf8)
         var cluster = ChaosCluster(
             directory: directory, topologyPath: topologyPath, topology: topology, supervisor: supervisor, client: client,
-            adminToken: adminToken, catalogTemplate: template, bots: nil, botCount: bots
+            adminToken: credentials.adminToken, catalogTemplate: template, bots: nil, botCount: bots
         )
         do {
             try await cluster.waitUntilEveryNodeIsUp(within: .seconds(120))
@@ -77,7 +67,7 @@ struct ChaosCluster: Sendable {
             if bots > 0 {
                 cluster = ChaosCluster(
                     directory: directory, topologyPath: topologyPath, topology: topology, supervisor: supervisor, client: client,
-                    adminToken: adminToken, catalogTemplate: template,
+                    adminToken: credentials.adminToken, catalogTemplate: template,
                     bots: try LoadtestWorkerProcess(
                         executable: currentExecutablePath(), topology: topologyPath, players: bots, ramp: 5,
                         duration: 365 * 24 * 3600, idle: false, first: 0, count: bots, login: .device

@@ -34,6 +34,21 @@ struct ChaosRun {
         let deadline = faultsEnd + settle
         let botsBefore = cluster.bots?.latest?.report
         async let workloadDone: Void = workload.run(stopIssuing: faultsEnd, deadline: deadline)
+        // A line a minute: what the workload and the bots have done so far.
+        let reporter = Task { [cluster, progress] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(60))
+                guard !Task.isCancelled else { return }
+                let tallies = workload.tallies.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.acknowledged)/\($0.value.attempted)" }.joined(separator: ", ")
+                let bots = cluster.bots?.latest?.report
+                let errors = bots?.errors.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") ?? ""
+                progress.say(
+                    "so far: \(tallies); bots connected \(bots?.connected ?? 0)/\(cluster.botCount), queued \(bots?.queued ?? 0), in match \(bots?.matched ?? 0), "
+                        + "matches finished \(bots?.matchesFinished ?? 0), lost \(bots?.matchesLost ?? 0)\(errors.isEmpty ? "" : ", errors: \(errors)")"
+                )
+            }
+        }
+        defer { reporter.cancel() }
         var harnessProblems = await injector.run(schedule, from: start)
         try? await Task.sleep(until: faultsEnd)
         harnessProblems += await injector.healEverything()

@@ -4,7 +4,7 @@ import Synchronization
 /// A `meridian loadtest worker` child process and the newest report line it printed.
 final class LoadtestWorkerProcess: Sendable {
     private let process: Process
-    private let latestLine = Mutex<LoadtestWorkerLine?>(nil)
+    private let latestLine = Mutex<(line: LoadtestWorkerLine, at: ContinuousClock.Instant)?>(nil)
     private let outputDone = DispatchSemaphore(value: 0)
 
     /// Starts a worker for bots `first ..< first + count` of `players` (see ``LoadtestCommand/Options``).
@@ -36,7 +36,7 @@ final class LoadtestWorkerProcess: Sendable {
                     let line = pending[pending.startIndex..<newline]
                     pending = Data(pending[pending.index(after: newline)...])
                     if let parsed = try? JSONDecoder().decode(LoadtestWorkerLine.self, from: line) {
-                        self.latestLine.withLock { $0 = parsed }
+                        self.latestLine.withLock { $0 = (parsed, .now) }
                     }
                 }
             }
@@ -44,7 +44,10 @@ final class LoadtestWorkerProcess: Sendable {
         }
     }
 
-    var latest: LoadtestWorkerLine? { latestLine.withLock { $0 } }
+    var latest: LoadtestWorkerLine? { latestLine.withLock { $0?.line } }
+
+    /// How long ago the latest line arrived (nil before the first).
+    var latestAge: Duration? { latestLine.withLock { $0.map { .now - $0.at } } }
 
     var isRunning: Bool { process.isRunning }
 

@@ -41,25 +41,15 @@ struct LocalCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let path = URL(fileURLWithPath: topology).standardizedFileURL.path
         let (parsed, _) = try Topology.loadOrExplain(path)
-        let secret = ClusterSecret.random()
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-        // Other terminals (`meridian status --secret-file …`) need the secret of this run.
-        let secretPath = "\(logDirectory)/../local-cluster.secret"
-        _ = FileManager.default.createFile(atPath: secretPath, contents: Data(secret.hexEncoded.utf8), attributes: [.posixPermissions: 0o600])
-        // An operator token for this run: the nodes accept it (the tokens file holds its hash),
-        // the web console link carries it, other terminals read it from data/local-admin.token.
-        let adminToken = AdminTokens.generate()
-        let tokensPath = "\(logDirectory)/../local-admin.tokens"
-        let tokenLine = AdminTokens.Entry(name: "local-operator", role: .operator, token: adminToken).line + "\n"
-        _ = FileManager.default.createFile(atPath: tokensPath, contents: Data(tokenLine.utf8), attributes: [.posixPermissions: 0o600])
-        _ = FileManager.default.createFile(atPath: "\(logDirectory)/../local-admin.token", contents: Data(adminToken.utf8), attributes: [.posixPermissions: 0o600])
+        // Other terminals (`meridian status --secret-file …`, the admin commands) need this run's
+        // secret and operator token; the web console link carries the token.
+        let credentials = try LocalRunCredentials.create(in: "\(logDirectory)/..", operatorName: "local-operator")
         let service = LocalClusterService(
             topology: parsed,
             topologyPath: path,
-            secret: secret,
-            adminTokensPath: URL(fileURLWithPath: tokensPath).standardizedFileURL.path,
-            adminTokenPath: URL(fileURLWithPath: "\(logDirectory)/../local-admin.token").standardizedFileURL.path,
-            consoleLink: parsed.nodes.first?.metrics.map { "http://\($0)/#token=\(adminToken)" },
+            credentials: credentials,
+            consoleLink: parsed.nodes.first?.metrics.map { "http://\($0)/#token=\(credentials.adminToken)" },
             logDirectory: logDirectory,
             duration: duration,
             bots: bots,
@@ -78,9 +68,7 @@ struct LocalCommand: AsyncParsableCommand {
 struct LocalClusterService: Service {
     let topology: Topology
     let topologyPath: String
-    let secret: ClusterSecret
-    let adminTokensPath: String
-    let adminTokenPath: String
+    let credentials: LocalRunCredentials
     let consoleLink: String?
     let logDirectory: String
     let duration: Double?
@@ -90,21 +78,12 @@ struct LocalClusterService: Service {
 
     func run() async throws {
         let supervisor = NodeSupervisor(executable: currentExecutablePath(), logDirectory: logDirectory)
-        var environment = ProcessInfo.processInfo.environment
-        environment["MERIDIAN_CLUSTER_SECRET"] = secret.hexEncoded
-        environment["MERIDIAN_ADMIN_TOKENS_FILE"] = adminTokensPath
-        environment["MERIDIAN_ADMIN_TOKEN_FILE"] = adminTokenPath  // the catalog publish at start acts as this run's operator
-        // The nodes share this machine's cores. NIO's default is an event loop per core in
-        // every process (and Swift's tasks run on those loops, see Entry): six nodes on two
-        // cores would be twelve loops waking one another. A node gets its share of the cores
-        // instead (at least one loop), unless NIO_SINGLETON_GROUP_LOOP_COUNT is set already.
-        if environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil {
-            environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] = "\(max(1, System.coreCount / max(1, topology.nodes.count)))"
-        }
+        // The catalog publish at start acts as this run's operator, with its token file.
+        let environment = credentials.nodeEnvironment(nodeCount: topology.nodes.count)
         for node in topology.nodes {
             try supervisor.start(node: node.id, arguments: ["bootstrap", "--topology", topologyPath, "--node", node.id, "--audit-log", "\(logDirectory)/\(node.id).audit.log"], environment: environment)
         }
-        let client = try await StatusClient.start(topology: topology, secret: ClusterSecret(text: secret.hexEncoded)!, logger: logger)
+        let client = try await StatusClient.start(topology: topology, secret: credentials.clientSecret, logger: logger)
         let started = ContinuousClock.now
         let simulation = Mutex<LoadtestWorkerProcess?>(nil)
         let nodeEnvironment = environment
