@@ -191,7 +191,8 @@ struct TransferOverClusterTests {
         try await GameTestCluster.with(options: GameTestCluster.Options(suspicionTimeout: .seconds(600), emulateLinks: true)) { cluster in
             let giver = try await cluster.createAccount(name: "giver", home: "eu-west")
             let receiver = try await cluster.createAccount(name: "receiver", home: "us-east")
-            let home = try cluster.home(of: giver, region: "eu-west")
+            // Called through the giver's own node: it stays reachable from the test when us-east is cut off.
+            let home = try cluster.home(of: giver, region: "eu-west", via: cluster.homeNode(of: giver, region: "eu-west"))
             _ = try await home.grant(item: "gold", count: 50, idempotencyKey: "grant-1")
             // us-east cannot be reached from eu-west: the trade waits in escrow.
             let eastNodes = Set(cluster.topology.nodes(in: "us-east").map(\.id))
