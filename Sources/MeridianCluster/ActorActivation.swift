@@ -74,6 +74,11 @@ final class ActorActivators: Sendable {
 
     var all: [Registration] { registrations.withLock { $0 } }
 
+    /// Forgets every registration (the system is shutting down: an activator may hold its system).
+    func removeAll() -> [Registration] {
+        registrations.withLock { list in defer { list = [] }; return list }
+    }
+
     /// The registration with the longest prefix of `path`.
     func registration(for path: String) -> Registration? {
         registrations.withLock { list in list.first { path.hasPrefix($0.prefix) } }

@@ -51,7 +51,8 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     private let sessions = Mutex<[String: PeerSession]>([:])
     private let autoPathCounter = Atomic<UInt64>(0)
     private let state = Mutex(RunState())
-    /// Kept alive for the life of the system; it answers `meridian status`.
+    /// Kept alive until ``shutdown()``; it answers `meridian status`. (It holds the system, so
+    /// shutdown lets it go: otherwise no system would ever be freed.)
     private let statusActor = Mutex<NodeStatusActor?>(nil)
 
     private struct RunState {
@@ -108,6 +109,12 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         self.receptionist = Receptionist(logger: logger)
     }
 
+    deinit {
+        // Operators see when a stopped incarnation's memory went (a node declared down starts
+        // again in the same process); tests wait for it.
+        logger.debug("actor system freed", metadata: ["meridian.incarnation": "\(configuration.incarnation)"])
+    }
+
     /// Starts a node: binds its listener, starts membership and joins through the seeds.
     public static func start(
         _ configuration: Configuration,
@@ -159,6 +166,15 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         if configuration.joinsCluster { await membership.leave() }
         pendingCalls.failAll(ClusterError(.shutdown, "the actor system on \(nodeID) is shutting down"))
         await transport.shutdown(reason: "node \(nodeID) is leaving")
+        // Everything below holds the system: letting it go is what frees a stopped node (a node
+        // declared down starts again in the same process, as a new system).
+        let released = (
+            status: statusActor.withLock { $0.take() },
+            kept: localActors.releaseKept(),
+            activators: activators.removeAll(),
+            sessions: sessions.withLock { sessions in defer { sessions = [:] }; return Array(sessions.values) }
+        )
+        withExtendedLifetime(released) {}
         logger.info("node stopped")
     }
 
@@ -488,23 +504,36 @@ extension ClusterError {
     }
 }
 
-/// Adapts transport callbacks to the system without a retain cycle.
+/// Adapts transport callbacks to the system without a retain cycle (the system owns the
+/// transport). Connections can outlive their system — a dial still in its handshake when the
+/// node stopped — so the reference is weak, and a connection that completes with no system
+/// left is closed.
 private struct TransportEvents: TransportDelegate {
-    unowned let system: ClusterSystem
+    weak let system: ClusterSystem?
 
     func connectionEstablished(_ connection: PeerConnection) -> any PeerMessageReceiver {
-        system.sessionEstablished(connection)
+        guard let system else {
+            connection.close()
+            return NoSystemReceiver()
+        }
+        return system.sessionEstablished(connection)
     }
 
     func connectionClosed(_ connection: PeerConnection) {
-        system.sessionClosed(connection)
+        system?.sessionClosed(connection)
     }
 
     func undeliverable(_ envelopes: [Envelope], address: String, error: any Error) {
+        guard let system else { return }
         // Calls that never left this node fail now instead of waiting for their deadline.
         for envelope in envelopes {
             guard case .call(let call)? = envelope.kind else { continue }
             system.pendingCalls.fail(call.callID, ClusterError(.nodeUnreachable, "could not reach \(address): \(error)"))
         }
     }
+}
+
+/// Receives for a connection whose system is gone (it is being closed).
+private struct NoSystemReceiver: PeerMessageReceiver {
+    func receive(_ envelope: Envelope, on connection: PeerConnection) {}
 }

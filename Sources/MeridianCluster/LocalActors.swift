@@ -131,5 +131,20 @@ final class LocalActors: Sendable {
         }
     }
 
+    /// Stops keeping every activated actor alive (the system is shutting down: a kept actor holds
+    /// its system, so keeping it would keep the whole node in memory). Returns them so they are
+    /// released after the lock (an actor's deinit resigns its path, which takes the lock).
+    func releaseKept() -> [any DistributedActor] {
+        actors.withLock { actors in
+            var released: [any DistributedActor] = []
+            for (path, entry) in actors {
+                guard let kept = entry.kept else { continue }
+                released.append(kept.actor)
+                actors[path]?.kept = nil
+            }
+            return released
+        }
+    }
+
     var count: Int { actors.withLock { $0.values.count { $0.actor != nil } } }
 }

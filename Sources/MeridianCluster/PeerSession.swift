@@ -12,7 +12,10 @@ import Synchronization
 /// cancellation can reach them). Receives every envelope of its connection.
 final class PeerSession: PeerMessageReceiver {
     let connection: PeerConnection
-    unowned let system: ClusterSystem
+    /// Strong: the session lives as long as its connection (whose handler holds it) and may
+    /// still receive after the system's shutdown began; the system forgets every session when it
+    /// has closed its connections, which ends the cycle.
+    let system: ClusterSystem
 
     private struct OutboundTargets {
         var ids: [String: UInt32] = [:]

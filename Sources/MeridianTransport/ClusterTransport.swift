@@ -262,7 +262,10 @@ public final class ClusterTransport: Sendable {
 
     package func established(_ connection: PeerConnection) -> any PeerMessageReceiver {
         let peer = connection.peer
-        let (loser, _, replaced): (PeerConnection?, [Envelope], PeerConnection?) = state.withLock { state in
+        let (loser, refused, replaced): (PeerConnection?, Bool, PeerConnection?) = state.withLock { state in
+            // A dial whose handshake completes after shutdown took its snapshot of the
+            // connections would never be closed: refuse it here, under the same lock.
+            if state.shuttingDown { return (nil, true, nil) }
             var loser: PeerConnection?
             var replaced: PeerConnection?
             if let existing = state.connections[peer.node], existing !== connection {
@@ -300,7 +303,11 @@ public final class ClusterTransport: Sendable {
             for envelope in queued {
                 try? target.send(envelope)
             }
-            return (loser, queued, replaced)
+            return (loser, false, replaced)
+        }
+        if refused {
+            connection.close()
+            return DiscardingReceiver()
         }
         replaced?.close()
         if let loser {
@@ -363,7 +370,8 @@ public final class ClusterTransport: Sendable {
     }
 }
 
-/// Receives for a connection established before any delegate was set (never in a running node).
+/// Receives for a connection established before any delegate was set (never in a running node)
+/// or after shutdown began (it is being closed).
 private struct DiscardingReceiver: PeerMessageReceiver {
     func receive(_ envelope: Envelope, on connection: PeerConnection) {}
 }

@@ -100,7 +100,11 @@ struct LoadtestBot: Sendable {
                 $0.connected += 1
                 $0.loggedIn += 1
                 $0.botsByRegion[choice.region, default: 0] += 1
-                if choice.region == location { $0.onNearestRegion += 1 }
+                if choice.region == location {
+                    $0.onNearestRegion += 1
+                } else if $0.offNearestRegion.count < LoadtestReport.maxOffNearestRecorded {
+                    $0.offNearestRegion.append(.init(location: location, chosen: choice.region, rttMilliseconds: choice.rtt.mapValues(\.reportMilliseconds)))
+                }
             }
             stats.recordSetup(setup)
             defer { stats.update { $0.connected -= 1 } }

@@ -134,6 +134,9 @@ struct LoadtestCommand: AsyncParsableCommand {
             var lines = [
                 "loadtest: \(report.bots) bots in \(workers) process(es), ramp \(options.ramp) s, \(options.idle ? "idle" : "playing") \(options.duration) s",
                 "logged in            \(report.loggedIn)  (on the nearest region of their location: \(report.onNearestRegion))",
+            ] + report.offNearestRegion.prefix(5).map { off in
+                "  chose \(off.chosen) from \(off.location), measured \(off.rttMilliseconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value)) ms" }.joined(separator: ", "))"
+            } + [
                 "bots per region      \(report.botsByRegion.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))",
                 "connection setup     p50 \(ms(setup.p50)) ms  p99 \(ms(setup.p99)) ms  (\(setup.count) samples; connect + hello + login)",
                 "time to match        p50 \(ms(match.p50)) ms  p99 \(ms(match.p99)) ms  (\(match.count) matches)",
@@ -177,6 +180,7 @@ struct LoadtestCommand: AsyncParsableCommand {
             let object: [String: Any] = [
                 "bots": report.bots, "processes": workers, "idle": options.idle, "logged_in": report.loggedIn,
                 "on_nearest_region": report.onNearestRegion, "bots_by_region": report.botsByRegion,
+                "off_nearest_region": report.offNearestRegion.map { ["location": $0.location, "chosen": $0.chosen, "rtt_ms": $0.rttMilliseconds] },
                 "connection_setup_p50_ms": setup.p50.reportMilliseconds, "connection_setup_p99_ms": setup.p99.reportMilliseconds,
                 "time_to_match_p50_ms": match.p50.reportMilliseconds, "time_to_match_p99_ms": match.p99.reportMilliseconds,
                 "input_to_delta_p50_ms": input.p50.reportMilliseconds, "input_to_delta_p99_ms": input.p99.reportMilliseconds,

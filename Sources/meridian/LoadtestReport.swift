@@ -19,6 +19,10 @@ struct LoadtestReport: Codable, Sendable {
     var redirects = 0
     /// Bots whose nearest-region choice was the region of their simulated location.
     var onNearestRegion = 0
+    /// The bots that chose another region than their location's, with what they measured
+    /// (the first ``maxOffNearestRecorded`` of them): a choice follows the measured round
+    /// trips, and a starved machine can make a near region measure slower than a far one.
+    var offNearestRegion: [OffNearestRegion] = []
     var errors: [String: Int] = [:]
     var botsByRegion: [String: Int] = [:]
     /// Bytes received by bots while their matches were active, and the seconds they played:
@@ -44,6 +48,7 @@ struct LoadtestReport: Codable, Sendable {
         disconnects += other.disconnects
         redirects += other.redirects
         onNearestRegion += other.onNearestRegion
+        offNearestRegion = Array((offNearestRegion + other.offNearestRegion).prefix(Self.maxOffNearestRecorded))
         errors.merge(other.errors, uniquingKeysWith: +)
         botsByRegion.merge(other.botsByRegion, uniquingKeysWith: +)
         bytesReceived += other.bytesReceived
@@ -52,6 +57,16 @@ struct LoadtestReport: Codable, Sendable {
         timeToMatch += other.timeToMatch
         inputToDelta += other.inputToDelta
         handOver += other.handOver
+    }
+
+    static let maxOffNearestRecorded = 50
+
+    /// A bot that chose a region other than its location's, and the round trips it measured.
+    struct OffNearestRegion: Codable, Sendable {
+        var location: String
+        var chosen: String
+        /// The lowest sample per region that answered, in milliseconds.
+        var rttMilliseconds: [String: Double]
     }
 
     /// Bytes per second one playing client received (0 before anyone played).

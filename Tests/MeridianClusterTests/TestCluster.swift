@@ -45,10 +45,14 @@ struct TestCluster {
     /// Starts `count` nodes; the caller stops them (prefer ``with(nodes:name:_:)``).
     static func start(
         nodes count: Int, name: String = #function, clock: ManualClock? = nil,
-        configure: (inout ClusterSystem.Configuration) -> Void = { _ in }
+        configure: (inout ClusterSystem.Configuration) -> Void = { _ in },
+        logger: Logger? = nil
     ) async throws -> TestCluster {
-        var logger = Logger(label: "test")
-        logger.logLevel = ProcessInfo.processInfo.environment["MERIDIAN_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        let logger = logger ?? {
+            var logger = Logger(label: "test")
+            logger.logLevel = ProcessInfo.processInfo.environment["MERIDIAN_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+            return logger
+        }()
         let prefix = name.filter { $0.isLetter }.prefix(12)
         let nodeClock = clock.map { AnyClock($0) } ?? .continuous
         func configuration(node: String, seeds: [String]) -> ClusterSystem.Configuration {

@@ -71,7 +71,20 @@ struct BotsProcessesTests {
         let json = try #require(jsonFound, "report: \(output)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "report: \(output)")
         #expect(report["logged_in"] as? Int == Self.bots)
-        #expect(report["on_nearest_region"] as? Int == Self.bots, "every bot plays on the region of its location: \(report)")
+        // Every bot plays on the region it measured nearest. That is its location's region,
+        // unless the machine starved the near region's gateway through all of the bot's pings
+        // (seen once, with both cores also running two sanitizer builds): such a bot must show
+        // it measured its location's region slower than the one it chose.
+        let onNearest = report["on_nearest_region"] as? Int ?? 0
+        let offNearest = report["off_nearest_region"] as? [[String: Any]] ?? []
+        #expect(onNearest + offNearest.count == Self.bots, "every bot plays on its location's region or says why not: \(report)")
+        #expect(onNearest >= Self.bots * 95 / 100, "nearly every bot plays on the region of its location: \(report)")
+        for off in offNearest {
+            let rtt = off["rtt_ms"] as? [String: Double] ?? [:]
+            let (location, chosen) = (off["location"] as? String ?? "", off["chosen"] as? String ?? "")
+            let measuredSlower = rtt[location].map { measured in rtt[chosen].map { measured >= $0 } ?? false } ?? true
+            #expect(measuredSlower, "a bot in \(location) chose \(chosen) although it measured \(rtt)")
+        }
         #expect((report["matches_finished"] as? Int ?? 0) >= Self.bots, "\(report)")
         #expect((report["disconnects"] as? Int ?? 0) > 0, "the kill cut the connections to eu-west-2's gateway: \(report)")
         // The bots' own words on what went wrong (warnings only; the last line is the report).

@@ -16,11 +16,14 @@ extension Loopback {
                 try a.send(Fixtures.call(1, tag: "a-first"), to: b)
                 try b.send(Fixtures.call(2, tag: "b-first"), to: a)
 
-                // Settled: one open connection on each side, and it is the same TCP connection.
+                // Settled: one open connection on each side, the same TCP connection, and it is the
+                // one node-a dialed (node-b's dial can win both sides for a moment, while node-a's
+                // is still in its handshake: that is not settled yet).
                 let settled = await eventually(within: .seconds(30), every: .milliseconds(50)) {
                     guard a.collector.open.count == 1, b.collector.open.count == 1,
                           a.transport.connections.count == 1, b.transport.connections.count == 1,
-                          let atA = a.transport.connection(to: "node-b"), let atB = b.transport.connection(to: "node-a")
+                          let atA = a.transport.connection(to: "node-b"), let atB = b.transport.connection(to: "node-a"),
+                          atA.dialed, !atB.dialed
                     else { return false }
                     return atA.channel.localAddress == atB.channel.remoteAddress
                         && atA.channel.remoteAddress == atB.channel.localAddress
