@@ -509,7 +509,7 @@ extension ClusterError {
 /// node stopped — so the reference is weak, and a connection that completes with no system
 /// left is closed.
 private struct TransportEvents: TransportDelegate {
-    weak let system: ClusterSystem?
+    weak var system: ClusterSystem?
 
     func connectionEstablished(_ connection: PeerConnection) -> any PeerMessageReceiver {
         guard let system else {

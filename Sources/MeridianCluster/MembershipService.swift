@@ -29,6 +29,8 @@ public final class MembershipService: Sendable {
     }
 
     private let state: Mutex<State>
+    /// When a membership message last came from another node (see ``silence``).
+    private let lastHeard = Mutex<SWIMInstant?>(nil)
     private let broadcast = Broadcast<MembershipChange>()
     private let origin = NIODeadline.now()
     private let logger: Logger
@@ -100,6 +102,17 @@ public final class MembershipService: Sendable {
     /// Every known member (this node included), down ones until they are removed.
     public var members: [Member] { state.withLock { $0.machine.members } }
 
+    /// How long since this node last received a membership message from another node (nil: it
+    /// never did — it has not joined anyone yet).
+    public var silence: Duration? {
+        let now = now
+        guard let last = lastHeard.withLock({ $0 }) else { return nil }
+        return .nanoseconds(Int64(now.nanoseconds - min(now.nanoseconds, last.nanoseconds)))
+    }
+
+    /// How long the failure detector lets a suspicion of an in-region member go unrefuted.
+    public var suspicionTimeout: Duration { state.withLock { $0.machine.configuration.suspicionTimeout } }
+
     /// Changes from now on, in order. The stream ends when the node leaves.
     public func changes() -> AsyncStream<MembershipChange> {
         broadcast.subscribe()
@@ -143,6 +156,8 @@ public final class MembershipService: Sendable {
             logger.debug("ignoring SWIM message of unknown kind", metadata: ["meridian.peer": "\(peer)"])
             return
         }
+        let now = now
+        lastHeard.withLock { $0 = now }
         apply(state.withLock { $0.machine.receive(message, from: peer.address, now: now) })
     }
 

@@ -18,9 +18,12 @@ public struct RegionPlacement: Sendable {
         self.startTopology = topology
     }
 
-    /// Up nodes of `region`, sorted.
+    /// Up nodes of `region`, sorted. None of this node's own region while it is cut off
+    /// (``ClusterSystem/isCutOff(in:)``): it cannot prove it owns any shard, so it drains its
+    /// shards and starts no match until it hears from the cluster again.
     public func liveNodes(in region: String) -> [String] {
-        Self.liveNodes(in: region, members: membership.members)
+        if region == system.region, system.isCutOff(in: system.topology(startedWith: startTopology)) { return [] }
+        return Self.liveNodes(in: region, members: membership.members)
     }
 
     static func liveNodes(in region: String, members: [Member]) -> [String] {

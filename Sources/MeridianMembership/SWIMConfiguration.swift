@@ -37,6 +37,14 @@ public struct SWIMConfiguration: Sendable {
     /// cross-region adds four round trips (the refutation has to travel there and back,
     /// possibly through gossip relays).
     public var suspicionTimeout: Duration = .seconds(2)
+    /// The most a member's local health score grows (Lifeguard's local health awareness): each
+    /// probe that gets no answer from the target nor from any helper adds one, each answered
+    /// probe takes one away, and a member waits `suspicionTimeout × (1 + score)` before it
+    /// declares a suspect down. A member cut off from everyone therefore declares nobody down
+    /// within the bounds below, while the members that still reach each other declare it down
+    /// within them; a healthy member (every probe of a crashed one nacked by helpers) keeps
+    /// score 0 and the bounds hold for it. 0 turns it off.
+    public var maxLocalHealth: Int = 8
     /// How long a `down` member stays visible (so every node hears of it) before `removed`.
     public var removalDelay: Duration = .seconds(15)
     /// Most updates piggybacked on one message.

@@ -169,7 +169,12 @@ extension SWIMStateMachine {
 
     mutating func expireSuspicions(now: SWIMInstant, into out: inout [SWIMDirective]) {
         let expired = others.values
-            .filter { $0.member.status == .suspect && ($0.suspicionDeadline.map { $0 <= now } ?? false) }
+            .filter { state in
+                guard state.member.status == .suspect, let deadline = state.suspicionDeadline else { return false }
+                // An unhealthy member (its own probes unanswered) waits longer before it decides.
+                let patience = configuration.suspicionTimeout(roundTrip: roundTrip(toRegion: state.member.region)) * health
+                return deadline + patience <= now
+            }
             .map(\.member)
             .sorted { $0.id.node < $1.id.node }
         for member in expired {

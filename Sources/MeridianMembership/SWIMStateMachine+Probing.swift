@@ -68,6 +68,7 @@ extension SWIMStateMachine {
             }
             if let finalDeadline = probe.finalDeadline, now >= finalDeadline {
                 probes[sequence] = nil
+                if !probe.heardFromHelper { health = min(health + 1, configuration.maxLocalHealth) }
                 if target.status == .up {
                     setStatus(of: target.id.node, to: .suspect, generation: target.generation, now: now, into: &out)
                 }
@@ -149,6 +150,7 @@ extension SWIMStateMachine {
             )
         } else if let probe = probes[sequence], probe.target == target {
             probes[sequence] = nil
+            health = max(health - 1, 0)
         }
     }
 

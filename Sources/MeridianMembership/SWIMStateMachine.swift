@@ -37,6 +37,12 @@ public struct SWIMStateMachine: Sendable {
     var joining = JoinState()
     var lastSequence: UInt64 = 0
     var random: DeterministicRandom
+    /// Lifeguard's local health: how many recent probes of this member went unanswered with no
+    /// word from any helper either (0 ... `configuration.maxLocalHealth`). A member whose every
+    /// probe goes unanswered is more likely cut off itself than surrounded by dead members:
+    /// each point adds one `suspicionTimeout` before it declares anyone down, so the members
+    /// that can still talk to each other decide first (see ``localHealth``).
+    var health = 0
 
     /// - Parameters:
     ///   - myself: this node; its status is ignored (a node always starts `joining`).
@@ -93,6 +99,11 @@ public struct SWIMStateMachine: Sendable {
     /// address (as announced in its handshake): replies go there.
     public mutating func receive(_ message: SWIMMessage, from address: String, now: SWIMInstant) -> [SWIMDirective] {
         var out: [SWIMDirective] = []
+        if wasCutOff(hearingFrom: address, message: message) {
+            // Answering would tell a member the rest of the cluster kept up that it is down.
+            setMyStatus(.down, now: now, into: &out)
+            return out
+        }
         switch message {
         case .join(let update):
             handleJoin(update, from: address, now: now, into: &out)
@@ -124,8 +135,9 @@ public struct SWIMStateMachine: Sendable {
             merge(gossip, now: now, into: &out)
             touch(address: address, now: now)
             handleAck(sequence: sequence, target: target, now: now, into: &out)
-        case .nack(_, _, let gossip):
+        case .nack(let sequence, _, let gossip):
             // Only proves the helper alive; the probe still waits for other helpers.
+            probes[sequence]?.heardFromHelper = true
             merge(gossip, now: now, into: &out)
             touch(address: address, now: now)
         case .leave(var update):
@@ -135,6 +147,33 @@ public struct SWIMStateMachine: Sendable {
         }
         return out
     }
+
+    /// Whether this member was the one cut off: it holds every other member down or suspect
+    /// (none `up`), and a member it declared down talks to it — that member is alive, so the
+    /// verdicts were this member's alone, reached while nothing reached it. It must not answer
+    /// with its verdict (that would take down a member the cluster kept up — each side of a
+    /// healed cut declares the other down at about the same time, and whichever verdict lands
+    /// first wins): it steps down instead, and its driver starts it again as a new incarnation.
+    /// (With two members the two sides cannot be told apart; both may then restart.)
+    private func wasCutOff(hearingFrom address: String, message: SWIMMessage) -> Bool {
+        guard me.status == .up else { return false }
+        let gossip: [MemberUpdate]
+        switch message {
+        case .ping(_, let updates), .pingRequest(_, _, _, let updates), .ack(_, _, let updates), .nack(_, _, let updates):
+            gossip = updates
+        case .join, .joinAck, .leave:
+            return false  // a new incarnation joining, or leaving: not a member we declared down
+        }
+        guard let sender = recipient(at: address),
+              others[sender.node].map({ $0.member.id == sender && $0.member.status == .down }) ?? isRemoved(sender),
+              !others.values.contains(where: { $0.member.status == .up })
+        else { return false }
+        // A restarted node (a newer incarnation at the same address) is not the member we declared down.
+        return !gossip.contains { $0.id.node == sender.node && $0.id.incarnation > sender.incarnation }
+    }
+
+    /// This member's local health score (0: healthy; see ``SWIMConfiguration/maxLocalHealth``).
+    public var localHealth: Int { health }
 
     /// Call every ~50 ms; every deadline is observed at the first tick at or after it.
     public mutating func tick(now: SWIMInstant) -> [SWIMDirective] {
@@ -230,6 +269,8 @@ struct Probe: Sendable {
     var directDeadline: SWIMInstant
     /// Set when the helpers are asked; the probe fails when it passes.
     var finalDeadline: SWIMInstant?
+    /// Whether a helper answered (ack or nack): this member's links work, the target's may not.
+    var heardFromHelper = false
 }
 
 /// A probe we run on behalf of another member (`pingRequest`).

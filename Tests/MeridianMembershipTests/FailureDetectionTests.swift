@@ -248,4 +248,37 @@ struct FailureDetectionTests {
         }
         #expect(rejoined)
     }
+
+    /// Whenever the link of an isolated member heals — before, while or after each side
+    /// declared the other down — only the isolated member goes down: what it concluded alone
+    /// (every other member down) never takes down the members that went on without it.
+    @Test("a member cut off from everyone never takes the others down when it comes back", arguments: [
+        (["n1": "eu", "n2": "eu", "n3": "eu"] as [String: String], "n3"),
+        (["eu-1": "eu", "eu-2": "eu", "us-1": "us", "us-2": "us"], "eu-2"),
+    ])
+    func anIsolatedMemberNeverTakesTheOthersDown(members: [String: String], isolatedNode: String) {
+        let others = members.keys.filter { $0 != isolatedNode }.sorted()
+        var healTimes: [Duration] = []
+        for step in 0...100 { healTimes.append(.milliseconds(2000 + 60 * step)) }
+        for healAfter in healTimes {
+            var network = SimulatedNetwork()
+            network.startCluster(members.sorted { $0.key < $1.key }.map { (node: $0.key, region: $0.value) }, seed: others[0])
+            let isolated = SimulatedNetwork.address(isolatedNode)
+            let cutUntil = network.now + healAfter
+            network.interceptor = { envelope in
+                envelope.sentAt < cutUntil && (envelope.from == isolated || envelope.to == isolated) ? .drop : .deliver
+            }
+            network.run(for: healAfter + .seconds(12))
+            for node in others {
+                #expect(network.machine(node).myself.status == .up, "healed after \(healAfter): \(node) was taken down")
+            }
+            // And the isolated member ends consistent with the rest: back up for everyone (a
+            // short cut), or told it is down (a new incarnation of it would join).
+            let isolatedStatus = network.machine(isolatedNode).myself.status
+            let consistent = isolatedStatus == .up
+                ? others.allSatisfy { network.status(of: isolatedNode, seenBy: $0) == .up }
+                : others.allSatisfy { network.status(of: isolatedNode, seenBy: $0) != .up }
+            #expect(consistent, "healed after \(healAfter): \(isolatedNode) is \(isolatedStatus) for itself, \(others.map { "\($0): \(network.status(of: isolatedNode, seenBy: $0).map { "\($0)" } ?? "removed")" })")
+        }
+    }
 }
