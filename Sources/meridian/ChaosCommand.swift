@@ -53,6 +53,18 @@ struct ChaosCommand: AsyncParsableCommand {
     @Flag(help: "Only print the fault schedule the seed gives (no cluster is started).")
     var plan = false
 
+    @Flag(help: "Soak instead of faults: --idle-clients idle clients and --bots playing bots for --duration seconds (no faults), sampling every node's resident memory and open files; fails when either grows (memory more than 5 %), a node crashes or a client is dropped.")
+    var soak = false
+
+    @Option(help: "Idle clients holding a connection during a --soak.")
+    var idleClients: Int = 10_000
+
+    @Option(help: "Seconds between two samples of a --soak.")
+    var sampleInterval: Double = 10
+
+    @Option(help: "Seconds after every client connected before a --soak's curve starts.")
+    var warmUp: Double = 120
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -61,6 +73,14 @@ struct ChaosCommand: AsyncParsableCommand {
         if !(settle > 0) { throw ValidationError("--settle must be a positive number of seconds") }
         if players < 2 { throw ValidationError("--players must be at least 2 (trades need two)") }
         if bots < 0 { throw ValidationError("--bots must not be negative") }
+        if soak {
+            if idleClients < 0 { throw ValidationError("--idle-clients must not be negative") }
+            if !(sampleInterval >= 1) { throw ValidationError("--sample-interval must be at least 1 second") }
+            if !(warmUp >= 0) { throw ValidationError("--warm-up must not be negative") }
+            if duration < sampleInterval * Double(SoakCurve.window * 2) {
+                throw ValidationError("--duration of a --soak must hold at least \(SoakCurve.window * 2) samples (\(Int(sampleInterval * Double(SoakCurve.window * 2))) s at --sample-interval \(Int(sampleInterval)))")
+            }
+        }
     }
 
     func faultKinds() throws -> Set<ChaosFaultKind> {
@@ -89,6 +109,10 @@ struct ChaosCommand: AsyncParsableCommand {
             return
         }
         let progress = ChaosProgress()
+        if soak {
+            try await runSoak(logger: logger, progress: progress)
+            return
+        }
         progress.say("meridian chaos: seed \(seed), \(Int(duration)) s of faults (\(faults)), \(bots) bots, \(players) players, \(postgres ? "PostgreSQL" : "SQLite")")
 
         let cluster = try await ChaosCluster.start(
@@ -111,6 +135,26 @@ struct ChaosCommand: AsyncParsableCommand {
         } else {
             print(outcome.text(seed: seed))
         }
+        if !outcome.passed { throw ExitCode(1) }
+    }
+}
+
+extension ChaosCommand {
+    func runSoak(logger: Logger, progress: ChaosProgress) async throws {
+        progress.say("meridian chaos --soak: \(idleClients) idle and \(bots) playing clients, \(Int(duration)) s after a \(Int(warmUp)) s warm-up, \(postgres ? "PostgreSQL" : "SQLite")")
+        let cluster = try await ChaosCluster.start(directory: directory, postgres: postgres, bots: bots, logger: logger, progress: progress)
+        let outcome: ChaosSoak.Outcome
+        do {
+            outcome = try await ChaosSoak(
+                cluster: cluster, idle: idleClients, duration: .milliseconds(Int64(duration * 1000)), warmUp: .milliseconds(Int64(warmUp * 1000)),
+                interval: .milliseconds(Int64(sampleInterval * 1000)), maxResidentGrowth: 0.05, progress: progress
+            ).run()
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+        print(json ? outcome.json() : outcome.text())
         if !outcome.passed { throw ExitCode(1) }
     }
 }

@@ -79,6 +79,11 @@ final class NodeSupervisor: Sendable {
         state.withLock { $0.children.mapValues(\.process.isRunning) }
     }
 
+    /// Node id → process id of the running nodes.
+    var processIdentifiers: [String: Int32] {
+        state.withLock { $0.children.filter { $0.value.process.isRunning }.mapValues(\.process.processIdentifier) }
+    }
+
     /// Process exits that neither ``kill(_:)`` nor ``stopAll(grace:)`` caused.
     var unexpectedExits: [String] { state.withLock { $0.unexpectedExits } }
 
