@@ -35,19 +35,29 @@ extension Loopback {
             }
         }
 
+        /// A server whose handshake timeout cannot close the connection in time, and a stranger
+        /// that announces a frame of `length` bytes (and sends nothing more): only the length
+        /// check can close it — with a frameTooLarge Reject, counted once.
+        private func announceFrame(
+            length: (TransportConfiguration) -> Int, in cluster: TestCluster
+        ) async throws -> (server: TestNode, configuration: TransportConfiguration) {
+            var configuration = TestCluster.configuration
+            configuration.handshakeTimeout = .seconds(60)
+            let server = try await cluster.start("server", configuration: configuration)
+            let client = try await cluster.rawClient(port: server.port)
+            var prefix = ByteBuffer()
+            prefix.writeInteger(UInt32(length(configuration)))
+            await client.write(prefix)
+            #expect(await client.closedByServer())
+            #expect(rejectReasons(client) == [.frameTooLarge])
+            #expect(server.transport.errorCounters.snapshot.frameTooLarge == 1)
+            return (server, configuration)
+        }
+
         @Test("an oversized length prefix is refused at once, before any body is sent")
         func oversizedPrefix() async throws {
             try await TestCluster.run { cluster in
-                var configuration = TestCluster.configuration
-                configuration.handshakeTimeout = .seconds(60)  // only the prefix check can close it in time
-                let server = try await cluster.start("server", configuration: configuration)
-                let client = try await cluster.rawClient(port: server.port)
-                var prefix = ByteBuffer()
-                prefix.writeInteger(UInt32(configuration.maxFrameSize + 1))
-                await client.write(prefix)
-                #expect(await client.closedByServer())
-                #expect(rejectReasons(client) == [.frameTooLarge])
-                #expect(server.transport.errorCounters.snapshot.frameTooLarge == 1)
+                let (server, _) = try await announceFrame(length: { $0.maxFrameSize + 1 }, in: cluster)
                 try await expectStillServes(server, cluster)
             }
         }
@@ -55,18 +65,9 @@ extension Loopback {
         @Test("before the handshake a stranger may announce only a handshake-sized frame; after it, peers send full-sized frames")
         func handshakeFrameLimit() async throws {
             try await TestCluster.run { cluster in
-                var configuration = TestCluster.configuration
-                configuration.handshakeTimeout = .seconds(60)  // only the prefix check can close it in time
-                let server = try await cluster.start("server", configuration: configuration)
-                let client = try await cluster.rawClient(port: server.port)
-                var prefix = ByteBuffer()
                 // Well below maxFrameSize, above what a handshake message may be.
-                prefix.writeInteger(UInt32(configuration.maxHandshakeFrameSize + 1))
+                let (server, configuration) = try await announceFrame(length: { $0.maxHandshakeFrameSize + 1 }, in: cluster)
                 #expect(configuration.maxHandshakeFrameSize + 1 < configuration.maxFrameSize)
-                await client.write(prefix)
-                #expect(await client.closedByServer())
-                #expect(rejectReasons(client) == [.frameTooLarge])
-                #expect(server.transport.errorCounters.snapshot.frameTooLarge == 1)
 
                 // An authenticated peer's frames may be up to maxFrameSize: a message larger
                 // than the handshake limit and smaller than a fragment travels in one frame.
