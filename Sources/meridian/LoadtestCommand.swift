@@ -87,7 +87,7 @@ struct LoadtestCommand: AsyncParsableCommand {
             for worker in 0..<workers {
                 let offset = worker * botsPerProcess
                 workerProcesses.append(try LoadtestWorkerProcess(
-                    executable: LoadtestWorkerProcess.executable, topology: options.topology, players: options.players,
+                    executable: currentExecutablePath(), topology: options.topology, players: options.players,
                     ramp: options.ramp, duration: options.duration, idle: options.idle,
                     first: options.firstBot + offset, count: min(botsPerProcess, options.players - offset), grace: options.grace,
                     maxAckDelayMs: options.maxAckDelayMs, login: login, tlsCA: options.tlsCA, firstBot: options.firstBot

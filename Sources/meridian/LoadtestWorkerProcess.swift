@@ -71,9 +71,4 @@ final class LoadtestWorkerProcess: Sendable {
         for worker in workers { if let line = worker.latest { total.add(line.report) } }
         return total
     }
-
-    /// This executable's path (the workers run the same binary).
-    static var executable: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    }
 }
