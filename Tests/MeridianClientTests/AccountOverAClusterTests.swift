@@ -4,6 +4,7 @@ import MeridianGateway
 import MeridianIdentity
 import MeridianTestSupport
 import NIOPosix
+import Synchronization
 import Testing
 
 /// The client library's account calls against a real cluster's gateways: a guest upgrades by
@@ -49,6 +50,29 @@ struct AccountOverAClusterTests {
             #expect(byTicket.playerID == login.playerID)
             #expect(byTicket.homeRegion == "us-east")
             await again.close()
+        }
+    }
+
+    /// A session outlives its access token (15 minutes): after a disconnect the client's
+    /// reconnect is refused with `badToken`, trades its refresh token on the same connection and
+    /// is back as the same player — as a game that stayed open for an hour must be.
+    @Test func reconnectAfterTheAccessTokenExpiredRefreshes() async throws {
+        let skew = Mutex<TimeInterval>(0)
+        let options = GameTestCluster.Options(devLogin: false, wallClock: { Date().addingTimeInterval(skew.withLock { $0 }) })
+        try await GameTestCluster.with(gateways: true, options: options) { cluster in
+            let client = try await connected(to: cluster, "eu-west-1")
+            let login = try await client.deviceLogin(deviceID: "daves-phone", secret: Array(repeating: 7, count: 32), displayName: "Dave")
+            #expect(!login.refreshToken.isEmpty)
+            await client.close()
+
+            skew.withLock { $0 = 16 * 60 }  // past the access token's 15 minutes
+            let address = try #require(cluster.node("us-east-1")?.gateway?.address)
+            let parts = address.split(separator: ":")
+            let back = try await client.reconnect(host: String(parts[0]), port: Int(parts[1])!)
+            #expect(back.playerID == login.playerID)
+            #expect(back.token != login.token, "a new access token")
+            #expect(!back.refreshToken.isEmpty && back.refreshToken != login.refreshToken, "the refresh token rotated")
+            await client.close()
         }
     }
 }

@@ -149,6 +149,7 @@ extension GameClient {
         let result = LoginResult(proto: proto)
         state.withLock { state in
             state.login = result
+            if !result.refreshToken.isEmpty { state.refreshToken = result.refreshToken }
             // After a resume the match restarts from a full snapshot: forget the old baselines.
             state.forgetSnapshots()
             state.inputLatency.reset()

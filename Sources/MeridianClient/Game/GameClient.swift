@@ -61,6 +61,8 @@ public final class GameClient: Sendable {
         var closeReason: MeridianClientError?
         var gatewayRegion: String?
         var login: LoginResult?
+        /// The refresh token of the last login that gave one (a resume gives none).
+        var refreshToken: String?
         var matchID: String?
         var receiver = SnapshotReceiver()
         var ownEntityID: MatchPlayerID?
@@ -202,13 +204,22 @@ public final class GameClient: Sendable {
     /// Dials a gateway (the same or another) and resumes the session with the stored token.
     /// The match, if it still runs, continues with a full snapshot.
     @discardableResult
+    ///
+    /// An access token lives 15 minutes: once the gateway refuses it (`badToken`), the refresh
+    /// token of the login is traded for new ones on the same connection, as a game does after
+    /// its session outlived the token.
     public func reconnect(host: String, port: Int, region: String? = nil) async throws(MeridianClientError) -> LoginResult {
         guard let token = self.token else {
             throw MeridianClientError(.invalidState, "nothing to resume: log in with devLogin first")
         }
         try await connect(host: host, port: port, region: region)
         try await hello()
-        return try await resume(token: token)
+        do {
+            return try await resume(token: token)
+        } catch where error.serverCode == .badToken {
+            guard let refreshToken = state.withLock({ $0.refreshToken }) else { throw error }
+            return try await refresh(refreshToken: refreshToken)
+        }
     }
 
     func currentConnection() throws(MeridianClientError) -> MeridianClientConnection {
