@@ -69,7 +69,8 @@ struct ChaosCluster: Sendable {
                     directory: directory, topologyPath: topologyPath, topology: topology, supervisor: supervisor, client: client,
                     adminToken: credentials.adminToken, catalogTemplate: template,
                     bots: try LoadtestWorkerProcess(
-                        executable: currentExecutablePath(), topology: topologyPath, players: bots, ramp: 5,
+                        // Ten device logins a second at most: each creates an account and signs tokens at the identity authority.
+                        executable: currentExecutablePath(), topology: topologyPath, players: bots, ramp: max(5, Double(bots) / 10),
                         duration: 365 * 24 * 3600, idle: false, first: 0, count: bots, login: .device
                     ),
                     botCount: bots

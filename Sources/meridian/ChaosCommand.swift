@@ -59,6 +59,9 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Idle clients holding a connection during a --soak.")
     var idleClients: Int = 10_000
 
+    @Option(help: "Seconds over which a --soak's idle clients log in.")
+    var idleRamp: Double = 600
+
     @Option(help: "Seconds between two samples of a --soak.")
     var sampleInterval: Double = 10
 
@@ -75,6 +78,7 @@ struct ChaosCommand: AsyncParsableCommand {
         if bots < 0 { throw ValidationError("--bots must not be negative") }
         if soak {
             if idleClients < 0 { throw ValidationError("--idle-clients must not be negative") }
+            if !(idleRamp >= 0) { throw ValidationError("--idle-ramp must not be negative") }
             if !(sampleInterval >= 1) { throw ValidationError("--sample-interval must be at least 1 second") }
             if !(warmUp >= 0) { throw ValidationError("--warm-up must not be negative") }
             if duration < sampleInterval * Double(SoakCurve.window * 2) {
@@ -146,7 +150,7 @@ extension ChaosCommand {
         let outcome: ChaosSoak.Outcome
         do {
             outcome = try await ChaosSoak(
-                cluster: cluster, idle: idleClients, duration: .milliseconds(Int64(duration * 1000)), warmUp: .milliseconds(Int64(warmUp * 1000)),
+                cluster: cluster, idle: idleClients, idleRamp: .milliseconds(Int64(idleRamp * 1000)), duration: .milliseconds(Int64(duration * 1000)), warmUp: .milliseconds(Int64(warmUp * 1000)),
                 interval: .milliseconds(Int64(sampleInterval * 1000)), maxResidentGrowth: 0.05, progress: progress
             ).run()
         } catch {

@@ -13,6 +13,9 @@ import MeridianTopology
 struct ChaosSoak {
     let cluster: ChaosCluster
     let idle: Int
+    /// Over how long the idle clients log in (each login creates an account at the identity
+    /// authority and signs tokens: 10,000 at once is a launch-day storm, not a soak).
+    let idleRamp: Duration
     let duration: Duration
     let warmUp: Duration
     let interval: Duration
@@ -65,13 +68,13 @@ struct ChaosSoak {
         // Dev logins (the chaos topology allows them): the idle clients are about connections
         // held, not about 10,000 account creations at the identity authority.
         let idleClients = try LoadtestWorkerProcess(
-            executable: currentExecutablePath(), topology: cluster.topologyPath, players: idle, ramp: 60,
+            executable: currentExecutablePath(), topology: cluster.topologyPath, players: idle, ramp: idleRamp / .seconds(1),
             duration: (warmUp + duration) / .seconds(1) + 600, idle: true, first: 0, count: idle, login: .dev, firstBot: 1_000_000
         )
         defer { idleClients.terminate() }
-        progress.say("soak: \(idle) idle clients connecting over 60 s beside \(playing) playing bots")
+        progress.say("soak: \(idle) idle clients connecting over \(idleRamp) beside \(playing) playing bots")
         let started = ContinuousClock.now
-        let everyoneConnected = started + .seconds(300)
+        let everyoneConnected = started + idleRamp + .seconds(300)
         while ContinuousClock.now < everyoneConnected {
             if (idleClients.latest?.report.connected ?? 0) >= idle, (cluster.bots?.latest?.report.connected ?? 0) >= playing { break }
             try await Task.sleep(for: .seconds(1))
