@@ -104,8 +104,7 @@ public enum SnapshotCodec {
         var changes: [MatchPlayerID: ReplicatedEntity] = [:]
         var previous = -1
         for _ in 0..<(try reader.varint()) {
-            let id = previous + 1 + Int(try reader.varint())
-            guard id <= Int(MatchPlayerID.max) else { throw SnapshotDecodingError(reason: "entity id out of range") }
+            let id = try nextID(after: previous, &reader)
             previous = id
             let mask = try reader.byte()
             var entity: ReplicatedEntity
@@ -119,8 +118,9 @@ public enum SnapshotCodec {
                     throw SnapshotDecodingError(reason: "delta changes entity \(id), absent from baseline")
                 }
                 entity = base
-                if mask & fieldX != 0 { entity.x = Int32(truncatingIfNeeded: Int64(base.x) + (try reader.signed())) }
-                if mask & fieldY != 0 { entity.y = Int32(truncatingIfNeeded: Int64(base.y) + (try reader.signed())) }
+                // Wrapping: the encoder's differences never overflow, a hostile one must not trap.
+                if mask & fieldX != 0 { entity.x = Int32(truncatingIfNeeded: Int64(base.x) &+ (try reader.signed())) }
+                if mask & fieldY != 0 { entity.y = Int32(truncatingIfNeeded: Int64(base.y) &+ (try reader.signed())) }
                 if mask & fieldAim != 0 { entity.aim = UInt16(truncatingIfNeeded: try reader.varint()) }
                 if mask & fieldHealth != 0 { entity.health = try reader.byte() }
                 if mask & fieldAmmo != 0 { entity.ammo = try reader.byte() }
@@ -130,8 +130,7 @@ public enum SnapshotCodec {
         var removed: Set<MatchPlayerID> = []
         previous = -1
         for _ in 0..<(try reader.varint()) {
-            let id = previous + 1 + Int(try reader.varint())
-            guard id <= Int(MatchPlayerID.max) else { throw SnapshotDecodingError(reason: "entity id out of range") }
+            let id = try nextID(after: previous, &reader)
             previous = id
             removed.insert(MatchPlayerID(id))
         }
@@ -141,5 +140,14 @@ public enum SnapshotCodec {
         entities.append(contentsOf: changes.values)
         entities.sort { $0.id < $1.id }
         return ReplicatedSnapshot(tick: tick, entities: entities)
+    }
+
+    /// The id after `previous` by the gap the reader holds. The gap is checked before any
+    /// arithmetic: a hostile one can be any 64-bit value.
+    private static func nextID(after previous: Int, _ reader: inout ByteReader) throws(SnapshotDecodingError) -> Int {
+        let gap = try reader.varint()
+        let room = Int(MatchPlayerID.max) - previous - 1  // -1 after the last id
+        guard room >= 0, gap <= UInt64(room) else { throw SnapshotDecodingError(reason: "entity id out of range") }
+        return previous + 1 + Int(gap)
     }
 }
