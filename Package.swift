@@ -475,6 +475,41 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fuzzing (scripts/fuzz): the targets, and `meridian-fuzz TARGET`, which runs one under
+        // libFuzzer when built with `-sanitize=fuzzer -D MERIDIAN_FUZZING` and otherwise
+        // replays files through it. MeridianFuzzTests replays the committed corpora.
+        .target(
+            name: "MeridianFuzzTargets",
+            dependencies: [
+                "MeridianCatalog",
+                "MeridianCluster",
+                "MeridianGame",
+                "MeridianGateway",
+                "MeridianSimulation",
+                "MeridianTopology",
+                "MeridianTransport",
+                "MeridianWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Fuzz/Sources/MeridianFuzzTargets",
+            swiftSettings: swiftSettings
+        ),
+        // libFuzzer's driver, declared for `meridian-fuzz` (defined by the fuzzer's runtime).
+        .target(name: "CLibFuzzer", path: "Fuzz/Sources/CLibFuzzer"),
+        .executableTarget(
+            name: "meridian-fuzz",
+            dependencies: ["MeridianFuzzTargets", "CLibFuzzer"],
+            path: "Fuzz/Sources/meridian-fuzz",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeridianFuzzTests",
+            dependencies: ["MeridianFuzzTargets"],
+            path: "Fuzz/Tests/MeridianFuzzTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MeridianYAMLTests",
             dependencies: ["MeridianYAML", .product(name: "Yams", package: "Yams")],

@@ -16,8 +16,8 @@ import Foundation
 /// the client, closing the connection when ``GatewayError/closesConnection``), or the go-ahead.
 /// A connection is logged in only once its login fully succeeded: until ``loginSucceeded(player:)``
 /// nothing but Ping and Locate is served, and a second login on the connection waits for none.
-struct ClientConnectionState: Sendable, Hashable {
-    enum Stage: Sendable, Hashable {
+package struct ClientConnectionState: Sendable, Hashable {
+    package enum Stage: Sendable, Hashable {
         case awaitingHello
         case awaitingLogin
         /// A login is with the identity layer.
@@ -29,7 +29,7 @@ struct ClientConnectionState: Sendable, Hashable {
     }
 
     /// What the client sent, as far as the connection's state is concerned.
-    enum Message: Sendable, Hashable {
+    package enum Message: Sendable, Hashable {
         case hello(version: UInt32)
         /// Ping and Locate: served at any stage after Hello.
         case anytime
@@ -42,22 +42,22 @@ struct ClientConnectionState: Sendable, Hashable {
     }
 
     /// What the session does with a message.
-    enum Admission: Sendable, Hashable {
+    package enum Admission: Sendable, Hashable {
         /// Answer Hello with Welcome.
         case welcome
         /// Serve it (a login: start it; ``loginSucceeded(player:)`` or ``loginFailed()`` follows).
         case serve
     }
 
-    private(set) var stage = Stage.awaitingHello
+    package private(set) var stage = Stage.awaitingHello
     /// The client asked to log out: the revocation this causes closes the connection only after the reply.
-    private(set) var loggingOut = false
+    package private(set) var loggingOut = false
 
-    init() {}
+    package init() {}
 
-    static var loginFirst: GatewayError { GatewayError(.notLoggedIn, "log in first (PasswordLogin, DeviceLogin, PlatformLogin, Refresh or Resume)") }
+    package static var loginFirst: GatewayError { GatewayError(.notLoggedIn, "log in first (PasswordLogin, DeviceLogin, PlatformLogin, Refresh or Resume)") }
 
-    var isLoggedIn: Bool {
+    package var isLoggedIn: Bool {
         switch stage {
         case .ready, .reauthenticating: true
         default: false
@@ -65,7 +65,7 @@ struct ClientConnectionState: Sendable, Hashable {
     }
 
     /// The logged-in player, if any.
-    var player: UUID? {
+    package var player: UUID? {
         switch stage {
         case .ready(let player), .reauthenticating(let player): player
         default: nil
@@ -73,7 +73,7 @@ struct ClientConnectionState: Sendable, Hashable {
     }
 
     /// Decides what to do with `message`; a refusal is thrown and leaves the state as it was.
-    mutating func receive(_ message: Message, protocolVersion: UInt32) throws(GatewayError) -> Admission {
+    package mutating func receive(_ message: Message, protocolVersion: UInt32) throws(GatewayError) -> Admission {
         switch (stage, message) {
         case (.closing, _):
             throw GatewayError(.refused, "the connection is closing")
@@ -107,7 +107,7 @@ struct ClientConnectionState: Sendable, Hashable {
     }
 
     /// The login (or renewal) proved `player`; the connection is logged in from now on.
-    mutating func loginSucceeded(player: UUID) throws(GatewayError) {
+    package mutating func loginSucceeded(player: UUID) throws(GatewayError) {
         switch stage {
         case .authenticating:
             stage = .ready(player: player)
@@ -123,7 +123,7 @@ struct ClientConnectionState: Sendable, Hashable {
     }
 
     /// The login (or renewal) was refused or failed half-way: the connection is as before it.
-    mutating func loginFailed() {
+    package mutating func loginFailed() {
         switch stage {
         case .authenticating: stage = .awaitingLogin
         case .reauthenticating(let player): stage = .ready(player: player)
@@ -132,16 +132,16 @@ struct ClientConnectionState: Sendable, Hashable {
     }
 
     /// The client asked to log out (logged in only).
-    mutating func logoutStarted() throws(GatewayError) {
+    package mutating func logoutStarted() throws(GatewayError) {
         guard isLoggedIn else { throw Self.loginFirst }
         loggingOut = true
     }
 
-    mutating func logoutFailed() { loggingOut = false }
+    package mutating func logoutFailed() { loggingOut = false }
 
     /// The connection is to close with `error`; returns false when it should not close now: the
     /// revocation of the client's own logout, whose reply still has to go out first.
-    mutating func close(_ error: GatewayError) -> Bool {
+    package mutating func close(_ error: GatewayError) -> Bool {
         if error.code == .loggedOut, loggingOut { return false }
         // A replacement is remembered over any earlier reason: the new connection owns the seat.
         if case .closing = stage, error.code != .sessionReplaced { return true }
@@ -150,5 +150,5 @@ struct ClientConnectionState: Sendable, Hashable {
     }
 
     /// A newer login of the player took over: the seat, queue and feed are that connection's.
-    var wasReplaced: Bool { stage == .closing(.sessionReplaced) }
+    package var wasReplaced: Bool { stage == .closing(.sessionReplaced) }
 }

@@ -78,26 +78,13 @@ actor ClientSession {
 
     nonisolated var isLoggedIn: Bool { link.withLock { $0.state.isLoggedIn } }
 
-    /// What `body` is to the connection's state machine.
-    nonisolated static func kind(of body: Meridian_Client_V1_ClientMessage.OneOf_Body) -> ClientConnectionState.Message {
-        switch body {
-        case .hello(let hello): .hello(version: hello.protocolVersion)
-        case .ping, .locate: .anytime
-        case .devLogin, .passwordLogin, .deviceLogin, .platformLogin: .login
-        case .refresh, .resume: .renewal
-        case .queue, .cancelQueue, .inputs, .ack, .getProfile, .getCatalog, .leaveMatch, .logout, .partyInvite, .partyAccept, .partyLeave,
-             .moveHome, .linkMethod, .unlinkMethod:
-            .request
-        }
-    }
-
     /// Serves what needs nothing from the cluster — Hello, Ping, Locate, GetCatalog — and hands
     /// inputs and acks to the match's uplink, right on the connection's reader (no hop to the
     /// actor on the hot path). Returns false for the rest, which ``handle(_:)`` serves.
     nonisolated func answerDirectly(_ message: Meridian_Client_V1_ClientMessage) throws(GatewayError) -> Bool {
         let id = message.requestID
         guard let body = message.body else { throw GatewayError(.malformed, "a message without a body") }
-        let kind = Self.kind(of: body)
+        let kind = ClientFrames.kind(of: body)
         let (admission, uplink) = try link.withLock { link throws(GatewayError) in
             (try link.state.receive(kind, protocolVersion: clientProtocolVersion), link.uplink)
         }
@@ -123,17 +110,9 @@ actor ClientSession {
         case .getCatalog:
             outbox.send(catalogView(id))
         case .inputs(let batch):
-            guard batch.inputs.count <= context.configuration.maxInputsPerBatch else {
-                throw GatewayError(.malformed, "at most \(context.configuration.maxInputsPerBatch) inputs per batch, got \(batch.inputs.count)")
-            }
+            let inputs = try ClientFrames.inputs(batch, limit: context.configuration.maxInputsPerBatch)
             guard let (uplink, player) = uplink else { return true }  // between matches: inputs are dropped
             if let last = batch.inputs.last { outbox.noteInput(sequence: last.sequence) }
-            let inputs = batch.inputs.map { input in
-                InputMessage(PlayerInput(
-                    sequence: input.sequence, moveX: Int8(clamping: input.moveX), moveY: Int8(clamping: input.moveY),
-                    aim: UInt16(truncatingIfNeeded: input.aim), fire: input.fire, reload: input.reload
-                ))
-            }
             uplink.offer(player: player, inputs: inputs, ack: batch.ackTick == 0 ? nil : batch.ackTick)
         case .ack(let ack):
             if let (uplink, player) = uplink { uplink.offer(player: player, ack: ack.tick) }
@@ -150,7 +129,7 @@ actor ClientSession {
     /// that does not read) — is left to the reader, which answers it as always.
     nonisolated func takeOnEventLoop(_ frame: ByteBuffer) -> Bool {
         guard link.withLock({ $0.uplink != nil }), !outbox.isOverflowing,
-              let message = try? Meridian_Client_V1_ClientMessage(serializedBytes: Array(frame.readableBytesView))
+              let message = try? ClientFrames.message(frame)
         else { return false }
         switch message.body {
         case .inputs?, .ack?: break
@@ -169,7 +148,7 @@ actor ClientSession {
     func handle(_ message: Meridian_Client_V1_ClientMessage) async throws(GatewayError) {
         let id = message.requestID
         guard let body = message.body else { throw GatewayError(.malformed, "a message without a body") }
-        switch Self.kind(of: body) {
+        switch ClientFrames.kind(of: body) {
         case .login, .renewal:
             do {
                 try await authenticate(body, id: id)

@@ -64,7 +64,8 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    func message(requestID: UInt64) -> Meridian_Client_V1_ServerMessage {
+    /// The Error message that tells the client.
+    package func message(requestID: UInt64) -> Meridian_Client_V1_ServerMessage {
         var reply = Meridian_Client_V1_ServerMessage()
         reply.requestID = requestID
         reply.error.code = wireCode

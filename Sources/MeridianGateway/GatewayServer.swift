@@ -276,12 +276,7 @@ public final class GatewayServer: Sendable {
                     guard session.messageLimit.withLock({ $0.take(now: .now) }) else {
                         throw GatewayError(.rateLimited, "more than \(Int(context.configuration.messagesPerSecond)) messages per second; disconnected")
                     }
-                    let message: Meridian_Client_V1_ClientMessage
-                    do {
-                        message = try Meridian_Client_V1_ClientMessage(serializedBytes: Array(frame.readableBytesView))
-                    } catch {
-                        throw GatewayError(.malformed, "the frame is not a ClientMessage: \(error)")
-                    }
+                    let message = try ClientFrames.message(frame)
                     do {
                         if try !session.answerDirectly(message) {
                             try await Self.onItsOwnStack { () async throws(GatewayError) in try await session.handle(message) }

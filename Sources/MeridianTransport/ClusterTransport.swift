@@ -237,6 +237,23 @@ public final class ClusterTransport: Sendable {
             // No server name: the peer is checked by the node id its certificate names.
             try sync.addHandler(dialing ? NIOSSLClientHandler(context: tls.client, serverHostname: nil) : NIOSSLServerHandler(context: tls.server))
         }
+        try Self.addProtocolHandlers(to: sync, local: local, dialing: dialing, configuration: configuration, budget: budget)
+        try sync.addHandler(PeerChannelHandler(registry: self, budget: budget, logger: logger))
+        if !dialing {
+            let id = ObjectIdentifier(channel)
+            state.withLock { $0.children[id] = channel }
+            channel.closeFuture.whenComplete { _ in _ = self.state.withLock { $0.children.removeValue(forKey: id) } }
+        }
+    }
+
+    /// The handlers between the link (TLS, if any) and ``PeerChannelHandler``: framing, the
+    /// outbound lanes, envelope decoding, the handshake, reassembly and heartbeats. Everything a
+    /// peer's bytes go through before they reach the cluster; the fuzz target
+    /// `cluster-link` (Fuzz/) drives these same handlers.
+    package static func addProtocolHandlers(
+        to sync: ChannelPipeline.SynchronousOperations, local: LocalHandshakeInfo, dialing: Bool,
+        configuration: TransportConfiguration, budget: OutboundBudget
+    ) throws {
         // Small until the handshake completes; the handshake handler raises it.
         let frameLimit = FrameSizeLimit(bytes: configuration.maxHandshakeFrameSize, setting: "TransportConfiguration.maxHandshakeFrameSize, before the handshake")
         try sync.addHandler(ByteToMessageHandler(FrameDecoder(limit: frameLimit)))
@@ -250,12 +267,6 @@ public final class ClusterTransport: Sendable {
         ))
         try sync.addHandler(FragmentReassembler(maxMessageSize: configuration.maxMessageSize, budget: budget))
         try sync.addHandler(HeartbeatHandler(interval: configuration.heartbeatInterval, idleTimeout: configuration.idleTimeout, budget: budget))
-        try sync.addHandler(PeerChannelHandler(registry: self, budget: budget, logger: logger))
-        if !dialing {
-            let id = ObjectIdentifier(channel)
-            state.withLock { $0.children[id] = channel }
-            channel.closeFuture.whenComplete { _ in _ = self.state.withLock { $0.children.removeValue(forKey: id) } }
-        }
     }
 
     // MARK: - Called by PeerChannelHandler
