@@ -44,6 +44,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        // Tests only: property-based round trips of the wire codecs.
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // Code generated from Protos/ by scripts/gen-protos. Never edited by hand.
@@ -550,12 +552,14 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MeridianClusterTests",
             dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 "MeridianTestScope",
                 "MeridianClock",
                 "MeridianCluster",
@@ -575,7 +579,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MeridianSimulationTests",
-            dependencies: ["MeridianSimulation"],
+            dependencies: ["MeridianSimulation", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -712,6 +716,7 @@ let package = Package(
         .testTarget(
             name: "MeridianClientTests",
             dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 "MeridianTestCertificates",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "MeridianTestScope",
