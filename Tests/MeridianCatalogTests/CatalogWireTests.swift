@@ -36,3 +36,38 @@ struct CatalogWireTests {
         #expect(throws: CatalogWireError.self) { try CatalogSnapshot(proto: proto) }
     }
 }
+
+/// Times at the ends of the wire form's range: what a damaged file or a faulty peer may send.
+@Suite("Catalog wire form: extreme times")
+struct CatalogWireExtremeTimeTests {
+    static let content = CatalogContent(
+        items: [ItemDefinition(id: "gold", name: "Gold", category: .currency, stackable: true, maxStack: nil, tradeable: false)],
+        offers: [], config: GameConfig([:]), flags: []
+    )
+
+    @Test("a snapshot published at Int64.max or Int64.min milliseconds is re-encoded, not a trap", arguments: [Int64.max, .min, .max - 1, .min + 1])
+    func extremePublishedAt(milliseconds: Int64) throws {
+        var proto = CatalogSnapshot(version: 3, content: Self.content).proto
+        proto.publishedAtMs = milliseconds
+        let snapshot = try CatalogSnapshot(proto: proto)
+        // Serving or persisting what was accepted encodes its time again: this trapped at the ends.
+        let again = snapshot.proto
+        #expect(again.publishedAtMs == (milliseconds > 0 ? Int64.max : Int64.min))
+        #expect(try CatalogSnapshot(proto: again).stamp == snapshot.stamp)
+    }
+
+    @Test("an offer available from or until the ends of the range is encoded, not a trap")
+    func extremeOfferWindow() throws {
+        // What `CatalogContent(encoded:)` makes of Int64.min and Int64.max milliseconds.
+        let window = AvailabilityWindow(
+            from: Date(timeIntervalSince1970: Double(Int64.min) / 1000), until: Date(timeIntervalSince1970: Double(Int64.max) / 1000)
+        )
+        var content = Self.content
+        content.offers = [StoreOffer(id: "offer.gold", item: "gold", price: .init(currency: "gold", amount: 1), availability: window)]
+        let encoded = content.encoded()
+        let decoded = try CatalogContent(encoded: encoded)
+        #expect(decoded.encoded() == encoded)
+        #expect(decoded.proto.offers.first?.availableFromMs == .min)
+        #expect(decoded.proto.offers.first?.availableUntilMs == .max)
+    }
+}

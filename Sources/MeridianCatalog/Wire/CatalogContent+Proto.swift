@@ -109,8 +109,15 @@ extension CatalogContent {
         try self.init(proto: message)
     }
 
+    /// Milliseconds since 1970, clamped to `Int64`: a date read from another node's bytes
+    /// (``date(_:)``) can be any `Int64` of milliseconds, and `Int64.max` comes back from the
+    /// `Double` as 2^63, which `Int64(_:)` traps on.
     static func milliseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        if milliseconds.isNaN { return 0 }
+        if milliseconds >= Double(Int64.max) { return .max }
+        if milliseconds <= Double(Int64.min) { return .min }
+        return Int64(milliseconds)
     }
 
     static func date(_ milliseconds: Int64) -> Date {
