@@ -27,7 +27,7 @@ public distributed actor TradeInbox {
             case .tombstoned:
                 // The receiver moved home: the trade follows them (idempotent there by the trade id).
                 if let region = await services.movedAway(message.receiver),
-                   let owner = PlayerPlacement.owner(of: message.receiver, region: region, topology: services.topology) {
+                   let owner = actorSystem.playerOwner(of: message.receiver, region: region, topology: services.topology) {
                     let inbox = try TradeInbox.resolve(id: ClusterActorID(node: owner, incarnation: 0, path: Self.path), using: actorSystem)
                     return try await inbox.deliver(message)
                 }

@@ -65,7 +65,9 @@ final class TradeRelay: Sendable {
     }
 
     private func settle(_ entry: TradeOutboxEntry, services: RegionServices) async throws -> Bool {
-        guard let owner = PlayerPlacement.owner(of: entry.receiver, region: entry.destinationRegion, topology: services.topology) else {
+        // The node serving the receiver as this node's membership sees it: in a region whose nodes
+        // share one store, a node declared down has handed its players to the next in rank.
+        guard let owner = services.system.playerOwner(of: entry.receiver, region: entry.destinationRegion, topology: services.topology) else {
             // The destination region has no nodes: the trade can never be delivered.
             _ = try await services.writer.submit(.tradeRefund(entry.tradeID))
             return true

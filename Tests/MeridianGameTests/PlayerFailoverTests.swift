@@ -59,6 +59,17 @@ import Testing
             }
             let view = try await moved.view()
             #expect(view.balances["gold"] == 15)
+
+            // A trade from another region reaches the player where it is served now: the giver's
+            // trade relay follows the cluster's view of the player's node, not the topology's
+            // first choice (the cut-off node, which it could not reach until the link healed).
+            let giver = try await cluster.createPlayer("giver", home: "us-east", via: "us-east-1")
+            let giverHome = try cluster.home(of: giver, region: "us-east", via: "us-east-1")
+            _ = try await giverHome.grant(item: "gold", count: 10, idempotencyKey: "giver-funds")
+            _ = try await giverHome.trade(tradeID: UUID(), to: player, receiverRegion: "eu-west", items: ["gold": 3])
+            try await cluster.eventually("the trade reaches the player on \(second)") {
+                try await moved.view().balances["gold"] == 18
+            }
             // A repeat of a write made before the takeover is still a replay where the player lives now.
             let replay = try await moved.grant(item: "gold", count: 10, idempotencyKey: "before")
             #expect(replay.replayed)
