@@ -45,6 +45,7 @@ extension SWIMStateMachine {
             }
             if probe.finalDeadline == nil, now >= probe.directDeadline {
                 let helpers = chooseHelpers(for: target)
+                probe.helpersAsked = !helpers.isEmpty
                 // The helpers need the rest of the period plus their own path's round trips:
                 // requester → helper → target and back.
                 let window = max(configuration.probeInterval - configuration.pingTimeout, .zero)
@@ -68,12 +69,21 @@ extension SWIMStateMachine {
             }
             if let finalDeadline = probe.finalDeadline, now >= finalDeadline {
                 probes[sequence] = nil
-                if !probe.heardFromHelper { health = min(health + 1, configuration.maxLocalHealth) }
+                if countsAgainstOwnHealth(probe) { health = min(health + 1, configuration.maxLocalHealth) }
                 if target.status == .up {
                     setStatus(of: target.id.node, to: .suspect, generation: target.generation, now: now, into: &out)
                 }
             }
         }
+    }
+
+    /// Whether an unanswered probe says more about this member's links than about its target:
+    /// helpers were asked and none answered, or there was none to ask although other members
+    /// exist (each is suspect already). With a single other member there is no third party, and
+    /// nothing can be told about whose links failed: health stays as it is.
+    private func countsAgainstOwnHealth(_ probe: Probe) -> Bool {
+        guard !probe.heardFromHelper else { return false }
+        return probe.helpersAsked || others.count >= 2
     }
 
     private func indirectPath(through helper: Member, to target: Member) -> Duration {

@@ -154,9 +154,11 @@ public struct SWIMStateMachine: Sendable {
     /// with its verdict (that would take down a member the cluster kept up — each side of a
     /// healed cut declares the other down at about the same time, and whichever verdict lands
     /// first wins): it steps down instead, and its driver starts it again as a new incarnation.
-    /// (With two members the two sides cannot be told apart; both may then restart.)
+    /// With a single other member there is no third party to tell the two sides apart: then the
+    /// member declared down is told so, as before (a paused node resuming must not take down the
+    /// one that kept running).
     private func wasCutOff(hearingFrom address: String, message: SWIMMessage) -> Bool {
-        guard me.status == .up else { return false }
+        guard me.status == .up, Set(others.keys).union(tombstones.keys).count >= 2 else { return false }
         let gossip: [MemberUpdate]
         switch message {
         case .ping(_, let updates), .pingRequest(_, _, _, let updates), .ack(_, _, let updates), .nack(_, _, let updates):
@@ -271,6 +273,8 @@ struct Probe: Sendable {
     var finalDeadline: SWIMInstant?
     /// Whether a helper answered (ack or nack): this member's links work, the target's may not.
     var heardFromHelper = false
+    /// Whether any helper was asked to probe the target.
+    var helpersAsked = false
 }
 
 /// A probe we run on behalf of another member (`pingRequest`).
