@@ -316,11 +316,7 @@ struct ChaosOutcome {
     func text(seed: UInt64) -> String {
         var lines = ["", "chaos run, seed \(seed): \(schedule.faults.count) faults (\(counts))"]
         lines.append("operations (acknowledged/attempted): " + tallies.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.acknowledged)/\($0.value.attempted)" }.joined(separator: ", ") + ", matches finished \(matchesFinished)")
-        for check in checks {
-            lines.append("\(check.passed ? "PASS" : "FAIL") \(check.name): \(check.checked)")
-            for example in check.counterexamples.prefix(20) { lines.append("     counterexample: \(example)") }
-            if check.counterexamples.count > 20 { lines.append("     … and \(check.counterexamples.count - 20) more") }
-        }
+        lines += checks.flatMap(\.reportLines)
         let failed = checks.filter { !$0.passed }.count
         lines.append(passed ? "all \(checks.count) checks passed" : "\(failed) of \(checks.count) checks failed; replay with --seed \(seed)")
         return lines.joined(separator: "\n")
@@ -334,7 +330,7 @@ struct ChaosOutcome {
             "operations": tallies.mapValues { ["attempted": $0.attempted, "acknowledged": $0.acknowledged, "unresolved": $0.unresolved.count] },
             "matches_finished": matchesFinished,
             "settled_ms": Int(settledIn / .milliseconds(1)),
-            "checks": checks.map { ["name": $0.name, "passed": $0.passed, "checked": $0.checked, "counterexamples": $0.counterexamples] as [String: Any] },
+            "checks": checks.map(\.jsonObject),
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
@@ -342,5 +338,20 @@ struct ChaosOutcome {
 
     private var counts: String {
         schedule.counts.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
+    }
+}
+
+extension ChaosCheck {
+    /// PASS or FAIL with what was checked, then up to 20 counterexamples (the chaos and soak reports).
+    var reportLines: [String] {
+        var lines = ["\(passed ? "PASS" : "FAIL") \(name): \(checked)"]
+        lines += counterexamples.prefix(20).map { "     counterexample: \($0)" }
+        if counterexamples.count > 20 { lines.append("     … and \(counterexamples.count - 20) more") }
+        return lines
+    }
+
+    /// The check in a report's JSON document.
+    var jsonObject: [String: Any] {
+        ["name": name, "passed": passed, "checked": checked, "counterexamples": counterexamples]
     }
 }

@@ -36,10 +36,7 @@ struct ChaosSoak {
         func text() -> String {
             var lines = ["", "soak: \(idle) idle and \(playing) playing clients for \(Int(durationSeconds)) s after the warm-up; \(matchesFinished) matches finished"]
             for (node, curve) in curves.sorted(by: { $0.key < $1.key }) { lines.append("  \(node): \(curve.summary)") }
-            for check in checks {
-                lines.append("\(check.passed ? "PASS" : "FAIL") \(check.name): \(check.checked)")
-                for example in check.counterexamples.prefix(20) { lines.append("     counterexample: \(example)") }
-            }
+            lines += checks.flatMap(\.reportLines)
             lines.append(passed ? "all \(checks.count) checks passed" : "\(checks.filter { !$0.passed }.count) of \(checks.count) checks failed")
             return lines.joined(separator: "\n")
         }
@@ -56,7 +53,7 @@ struct ChaosSoak {
                     ]
                 },
                 "samples": samples.mapValues { $0.map { ["t_s": $0.seconds, "rss_bytes": $0.residentBytes, "open_files": $0.openFiles] as [String: Any] } },
-                "checks": checks.map { ["name": $0.name, "passed": $0.passed, "checked": $0.checked, "counterexamples": $0.counterexamples] as [String: Any] },
+                "checks": checks.map(\.jsonObject),
             ]
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
             return String(decoding: data, as: UTF8.self)
