@@ -56,8 +56,11 @@ extension SWIMStateMachine {
             if me.status == .joining { setMyStatus(.up, now: now, into: &out) }
             if update.generation >= me.generation {
                 me.generation = update.generation + 1
-                enqueueGossip(me.update)
             }
+            // Also for a suspicion we refuted already: whoever still holds it missed the
+            // refutation (its gossip budget may have run out on other members), and only we can
+            // tell it — unanswered, it would declare us down when its suspicion expires.
+            enqueueGossip(me.update)
         case .up:
             if me.status == .joining { setMyStatus(.up, now: now, into: &out) }
             if update.generation > me.generation {

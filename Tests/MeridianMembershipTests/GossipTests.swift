@@ -140,8 +140,33 @@ struct GossipTests {
         }
         #expect(gossip.contains(Fixture.update("me", .up, generation: 5)), "the refutation rides on the very reply")
 
-        // An old suspicion (already refuted) changes nothing.
+        // An old suspicion (already refuted) keeps the generation.
         _ = Fixture.gossip([Fixture.update("me", .suspect, generation: 4)], to: &machine)
         #expect(machine.myself.generation == 5)
+    }
+
+    /// Found by ShardHandoverTests on a loaded 2-core machine: a member refuted a suspicion,
+    /// its refutation's budget went to members that already knew, and a member still holding the
+    /// old suspicion probed it every round — without learning the refutation, until its
+    /// suspicion expired.
+    @Test("a member still holding a refuted suspicion gets the refutation back, even after its budget ran out")
+    func staleSuspicionIsAnsweredWithTheRefutation() {
+        var machine = Fixture.upMachine()
+        Fixture.gossip([Fixture.update("x"), Fixture.update("y")], to: &machine)
+        _ = Fixture.gossip([Fixture.update("me", .suspect, generation: 0)], to: &machine, from: "x")
+        #expect(machine.myself.generation == 1)
+        for round in 0..<30 {
+            _ = machine.receive(.ping(sequence: UInt64(round), gossip: []), from: Fixture.address("x"), now: .zero)
+        }
+        #expect(machine.pendingGossipCount == 0)
+
+        let reply = Fixture.gossip([Fixture.update("me", .suspect, generation: 0)], to: &machine, from: "y")
+
+        guard case .ack(_, _, let gossip) = reply.sends.first?.message else {
+            Issue.record("a ping is answered with an ack")
+            return
+        }
+        #expect(gossip.contains(Fixture.update("me", .up, generation: 1)), "the refutation rides on the reply to the stale suspicion")
+        #expect(machine.myself.generation == 1)
     }
 }
