@@ -99,9 +99,32 @@ public final class MeridianNode: Sendable {
     /// init, or the cluster declaring it down), then stops its parts in reverse order.
     /// - Throws: The error of the part that failed (a port in use, a store that cannot open…),
     ///   after what had started is stopped.
+    ///
+    /// A node declared down whose parts take longer than
+    /// ``NodeConfiguration/declaredDownStopLimit`` to stop returns without them (logging the parts
+    /// still stopping) with ``stopWasStuck`` set: it cannot start again in this process.
     public func run() async throws {
         defer { control.setGroup(nil) }  // the group's services refer back to the control
-        try await group.run()
+        let (outcomes, outcome) = AsyncStream.makeStream(of: Result<Void, any Error>?.self)
+        control.setStuckStopHandler(after: configuration.declaredDownStopLimit) { outcome.yield(nil) }
+        let group = self.group
+        let running = Task {
+            do {
+                try await group.run()
+                outcome.yield(.success(()))
+            } catch {
+                outcome.yield(.failure(error))
+            }
+        }
+        for await finished in outcomes {
+            if let finished { return try finished.get() }
+            guard control.markStopStuck() else { continue }
+            logger.error("this node's parts did not stop within \(configuration.declaredDownStopLimit) of it being declared down; giving up on them (the process must restart)", metadata: [
+                "meridian.parts_stopping": "\(control.stopping.current.joined(separator: ", "))",
+            ])
+            running.cancel()
+            return
+        }
     }
 
     /// The node's parts, once all have started.
@@ -115,6 +138,10 @@ public final class MeridianNode: Sendable {
         await control.stop(how)
     }
 
+    /// Whether ``run()`` returned before the parts of a node declared down had stopped (see
+    /// ``NodeConfiguration/declaredDownStopLimit``): only a new process can start the node again.
+    public var stopWasStuck: Bool { control.stopWasStuck }
+
     /// Whether the node stopped because the cluster declared it down (a pause or a cut-off
     /// longer than the failure detector allows): it should start again as a new incarnation
     /// (`meridian bootstrap` does so in its process, or exits with ``declaredDownExitCode`` for
@@ -127,7 +154,7 @@ public final class MeridianNode: Sendable {
         let topology = configuration.topology
         // Admin actions are recorded whether or not the node serves admin HTTP.
         let audit = AuditLog(path: configuration.auditLogPath, node: configuration.cluster.node, now: configuration.wallClock, logger: logger)
-        let admin = NodePartService("admin", started: parts.admin) { () -> AdminServer? in
+        let admin = NodePartService("admin", started: parts.admin, stopping: control.stopping) { () -> AdminServer? in
             // First, before any part makes its metrics: a metric keeps the factory it was made with.
             guard let address = configuration.adminAddress else { return nil }
             let registry = MeridianMetrics.bootstrap(logger: logger)
@@ -139,7 +166,7 @@ public final class MeridianNode: Sendable {
             await audit.close()
         }
 
-        let store = NodePartService("store", started: parts.store) { () -> any RegionStore in
+        let store = NodePartService("store", started: parts.store, stopping: control.stopping) { () -> any RegionStore in
             _ = try await parts.admin.value
             let region = configuration.cluster.region
             guard let storage = topology.region(named: region)?.storage else {
@@ -148,19 +175,19 @@ public final class MeridianNode: Sendable {
             return try await makeRegionStore(storage: storage, node: configuration.cluster.node, logger: logger)
         } stop: { await $0.close() }
 
-        let cluster = NodePartService("cluster", started: parts.system) {
+        let cluster = NodePartService("cluster", started: parts.system, stopping: control.stopping) {
             _ = try await parts.store.value
             return try await ClusterSystem.start(configuration.cluster, logger: logger)
         } stop: { await $0.shutdown() }
 
-        let region = NodePartService("region", started: parts.region) {
+        let region = NodePartService("region", started: parts.region, stopping: control.stopping) {
             let (store, system) = try await (parts.store.value, parts.system.value)
             return try RegionServices.start(
                 system: system, topology: topology, store: store, passivatePlayersAfter: configuration.passivatePlayersAfter, logger: logger
             )
         } stop: { $0.stop() }
 
-        let catalog = NodePartService("catalog", started: parts.catalog) { () -> CatalogNode? in
+        let catalog = NodePartService("catalog", started: parts.catalog, stopping: control.stopping) { () -> CatalogNode? in
             let system = try await parts.system.value
             _ = try await parts.region.value
             guard configuration.fixedRules == nil else { return nil }
@@ -168,7 +195,7 @@ public final class MeridianNode: Sendable {
             return try await CatalogNode.start(system: system, configuration: configuration.catalog, logger: logger)
         } stop: { await $0?.stop() }
 
-        let identity = NodePartService("identity", started: parts.identity) {
+        let identity = NodePartService("identity", started: parts.identity, stopping: control.stopping) {
             let (system, region) = try await (parts.system.value, parts.region.value)
             _ = try await parts.catalog.value
             let identity = try await IdentityNode.start(
@@ -179,7 +206,7 @@ public final class MeridianNode: Sendable {
             return identity
         } stop: { await $0.stop() }
 
-        let game = NodePartService("game", started: parts.game) {
+        let game = NodePartService("game", started: parts.game, stopping: control.stopping) {
             let (system, region, catalog) = try await (parts.system.value, parts.region.value, parts.catalog.value)
             _ = try await parts.identity.value
             return try GameServices.start(
@@ -192,7 +219,7 @@ public final class MeridianNode: Sendable {
             }
         }
 
-        let gateway = NodePartService("gateway", started: parts.gateway) { () -> GatewayServer? in
+        let gateway = NodePartService("gateway", started: parts.gateway, stopping: control.stopping) { () -> GatewayServer? in
             let (system, catalog, identity, game) = try await (parts.system.value, parts.catalog.value, parts.identity.value, parts.game.value)
             guard let gatewayConfiguration = configuration.gateway, let address = topology.node(id: system.nodeID)?.gateway else { return nil }
             return try await GatewayServer.start(
@@ -208,7 +235,7 @@ public final class MeridianNode: Sendable {
             }
         }
 
-        let topologyAgent = NodePartService("topology", started: parts.topology) { () -> TopologyPart in
+        let topologyAgent = NodePartService("topology", started: parts.topology, stopping: control.stopping) { () -> TopologyPart in
             let system = try await parts.system.value
             _ = try await parts.gateway.value
             guard let live = system.configuration.topology else { throw ClusterError(.shutdown, "the node runs no live topology") }
@@ -233,7 +260,7 @@ public final class MeridianNode: Sendable {
             return TopologyPart(agent: agent, live: live, follower: follower)
         } stop: { $0.follower.cancel() }
 
-        let gate = NodePartService("admin gate", started: parts.gate) {
+        let gate = NodePartService("admin gate", started: parts.gate, stopping: control.stopping) {
             let (system, identity, game) = try await (parts.system.value, parts.identity.value, parts.game.value)
             _ = try await parts.topology.value
             return try system.makeActor(path: AdminGate.path) {
@@ -243,7 +270,7 @@ public final class MeridianNode: Sendable {
 
         // Last to start, first to stop: the admin API reports from every part, and `/readyz`
         // turns 503 before the gateway starts draining.
-        let ready = NodePartService("readiness", started: parts.ready) { () -> AdminServer? in
+        let ready = NodePartService("readiness", started: parts.ready, stopping: control.stopping) { () -> AdminServer? in
             let (admin, system, identity, game) = try await (parts.admin.value, parts.system.value, parts.identity.value, parts.game.value)
             _ = try await parts.gate.value
             admin?.attach(NodeAdminQueries(system: system, game: game, identity: identity, timeout: .seconds(2)))
@@ -291,18 +318,59 @@ extension MeridianNode {
             var group: ServiceGroup?
             var stop = Stop.leave()
             var declaredDown = false
+            var stopStuck = false
+            var stuckStopLimit: Duration = .seconds(30)
+            var onStuckStop: (@Sendable () -> Void)?
+            var stuckStopWatch: Task<Void, Never>?
         }
 
         private let state = Mutex(State())
+        let stopping = StoppingParts()
 
         var stopMode: Stop { state.withLock { $0.stop } }
         var wasDeclaredDown: Bool { state.withLock { $0.declaredDown } }
+        var stopWasStuck: Bool { state.withLock { $0.stopStuck } }
 
-        func setGroup(_ group: ServiceGroup?) { state.withLock { $0.group = group } }
+        func setGroup(_ group: ServiceGroup?) {
+            let watch = state.withLock { state in
+                state.group = group
+                guard group == nil else { return Task<Void, Never>?.none }
+                state.onStuckStop = nil
+                return state.stuckStopWatch.take()
+            }
+            watch?.cancel()
+        }
+
+        /// `handler` runs if the node, declared down, is still stopping `limit` after that.
+        func setStuckStopHandler(after limit: Duration, _ handler: @escaping @Sendable () -> Void) {
+            state.withLock { state in
+                state.stuckStopLimit = limit
+                state.onStuckStop = handler
+            }
+        }
+
+        /// Records that the stop was given up on; false if the node was not declared down.
+        func markStopStuck() -> Bool {
+            state.withLock { state in
+                guard state.declaredDown else { return false }
+                state.stopStuck = true
+                return true
+            }
+        }
 
         func stop(_ how: Stop, declaredDown: Bool = false) async {
             let group = state.withLock { state in
                 state.stop = how
+                if declaredDown, !state.declaredDown, let handler = state.onStuckStop {
+                    if state.stuckStopLimit <= .zero {
+                        handler()  // no time at all: before the parts are even told to stop
+                    } else {
+                        state.stuckStopWatch = Task { [limit = state.stuckStopLimit] in
+                            guard (try? await Task.sleep(for: limit)) != nil else { return }
+                            handler()
+                        }
+                    }
+                }
                 state.declaredDown = state.declaredDown || declaredDown
                 return state.group
             }

@@ -42,6 +42,12 @@ public struct NodeConfiguration: Sendable {
     /// How long a leaving node's gateway waits for its clients to resume elsewhere after telling
     /// them where (``MeridianGateway/GatewayServer/drain(timeout:)``) before it closes the rest. Default 5 s.
     public var gatewayDrainTimeout: Duration = .seconds(5)
+    /// How long a node the cluster declared down may take to stop its parts before
+    /// ``MeridianNode/run()`` gives up waiting and reports ``MeridianNode/stopWasStuck`` (it
+    /// logs the parts still stopping). Such a node cannot start again in its process — the stuck
+    /// parts may still hold its ports — so `meridian bootstrap` exits with
+    /// ``MeridianNode/declaredDownExitCode`` for its supervisor. Default 30 s.
+    public var declaredDownStopLimit: Duration = .seconds(30)
 
     /// Where the node keeps the topology versions `meridian topology apply` commits, so a restart
     /// runs the latest. Default: `<data directory>/<node>.topology.yaml` (see

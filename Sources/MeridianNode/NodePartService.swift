@@ -1,4 +1,5 @@
 import ServiceLifecycle
+import Synchronization
 
 /// One part of a node (its store, actor system, game services, gateway…) as a `Service`.
 ///
@@ -12,13 +13,15 @@ struct NodePartService<Part: Sendable>: Service, CustomStringConvertible {
     let started: Started<Part>
     let start: @Sendable () async throws -> Part
     let stop: @Sendable (Part) async -> Void
+    let stopping: StoppingParts
 
     init(
-        _ name: String, started: Started<Part>, start: @escaping @Sendable () async throws -> Part,
+        _ name: String, started: Started<Part>, stopping: StoppingParts, start: @escaping @Sendable () async throws -> Part,
         stop: @escaping @Sendable (Part) async -> Void
     ) {
         self.description = name
         self.started = started
+        self.stopping = stopping
         self.start = start
         self.stop = stop
     }
@@ -38,6 +41,18 @@ struct NodePartService<Part: Sendable>: Service, CustomStringConvertible {
         // Returns on this part's turn in the group's shutdown; throws when the group is
         // cancelled instead. Either way the part is released.
         try? await gracefulShutdown()
+        stopping.begin(description)
         await stop(part)
+        stopping.end(description)
     }
+}
+
+/// The parts of a node in their `stop` step now, in the order they began it: what a stop that
+/// takes too long is waiting for.
+final class StoppingParts: Sendable {
+    private let names = Mutex<[String]>([])
+
+    func begin(_ name: String) { names.withLock { $0.append(name) } }
+    func end(_ name: String) { names.withLock { $0.removeAll { $0 == name } } }
+    var current: [String] { names.withLock { $0 } }
 }

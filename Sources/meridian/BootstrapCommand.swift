@@ -122,6 +122,9 @@ struct BootstrapCommand: AsyncParsableCommand {
             let meridianNode = MeridianNode(configuration: node, logger: logger, gracefulShutdownSignals: [.sigterm, .sigint])
             try await meridianNode.run()
             guard meridianNode.wasDeclaredDown else { return }
+            // Parts of the old incarnation still run (and may hold its ports): only a new
+            // process can start the node again.
+            if meridianNode.stopWasStuck { throw ExitCode(MeridianNode.declaredDownExitCode) }
             // Declared down by the cluster (a pause or a cut-off longer than the failure
             // detector allows): the others already took over what this incarnation ran, and
             // it stopped serving. Either start again in this process as a new incarnation,

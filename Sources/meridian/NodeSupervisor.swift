@@ -1,4 +1,5 @@
 import Foundation
+import MeridianNode
 import Synchronization
 
 /// Child `meridian` processes of `meridian local` and `meridian chaos`: started with their
@@ -6,7 +7,7 @@ import Synchronization
 /// is over). A node the cluster declares down rejoins by itself in its process (`meridian
 /// bootstrap --when-declared-down rejoin`, the default), so nothing here restarts it; `meridian
 /// chaos` kills, pauses and restarts nodes on purpose, and every other exit is recorded as
-/// unexpected.
+/// unexpected (a node that exits with ``MeridianNode/declaredDownExitCode`` is also restarted).
 final class NodeSupervisor: Sendable {
     let executable: String
     let logDirectory: String
@@ -52,17 +53,22 @@ final class NodeSupervisor: Sendable {
         process.standardOutput = log
         process.standardError = log
         process.terminationHandler = { [weak self] ended in
+            var restart = false
             let waiters = self?.state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 guard state.children[node]?.process === ended, var child = state.children[node] else { return [] }
                 if !state.stopping, !child.ending {
                     let how = ended.terminationReason == .uncaughtSignal ? "killed by signal \(ended.terminationStatus)" : "exited with status \(ended.terminationStatus)"
-                    state.unexpectedExits.append("\(node) \(how)")
+                    // A node declared down whose old incarnation would not stop in time exits
+                    // with EX_TEMPFAIL for its supervisor to start it again, as this one does.
+                    restart = ended.terminationReason == .exit && ended.terminationStatus == MeridianNode.declaredDownExitCode
+                    state.unexpectedExits.append("\(node) \(how)" + (restart ? " (declared down, and its parts did not stop in time; restarted)" : ""))
                 }
                 child.exited = true
                 defer { child.exitWaiters = []; state.children[node] = child }
                 return child.exitWaiters
             } ?? []
             for waiter in waiters { waiter.resume() }
+            if restart { try? self?.restart(node) }
         }
         // Registered before it runs: its termination handler looks for it.
         let previous = state.withLock { $0.children.updateValue(Child(process: process, arguments: arguments, environment: environment), forKey: node) }

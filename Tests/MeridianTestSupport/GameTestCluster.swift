@@ -52,6 +52,8 @@ public final class GameTestCluster: Sendable {
         /// Give every node an admin HTTP on a free loopback port accepting these tokens
         /// (``Running/admin``). Default nil: none.
         public var adminTokens: AdminTokens?
+        /// ``NodeConfiguration/declaredDownStopLimit`` of every node. Default 30 s.
+        public var declaredDownStopLimit: Duration = .seconds(30)
 
         public init(
             clock: ManualClock? = nil, suspicionTimeout: Duration = .seconds(2), emulateLinks: Bool = false, devLogin: Bool = true,
@@ -257,6 +259,7 @@ public final class GameTestCluster: Sendable {
         nodeConfiguration.identity.password = .testing
         options.identity(&nodeConfiguration.identity)
         nodeConfiguration.wallClock = options.wallClock
+        nodeConfiguration.declaredDownStopLimit = options.declaredDownStopLimit
         nodeConfiguration.gateway = withGateways ? gatewayConfiguration : nil
         if let tokens = options.adminTokens {
             nodeConfiguration.adminAddress = HostPort(host: "127.0.0.1", port: 0)
