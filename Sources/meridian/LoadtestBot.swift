@@ -310,8 +310,9 @@ struct LoadtestBot: Sendable {
             case .disconnected(let reason):
                 stats.update { $0.disconnects += 1 }
                 logger.debug("bot disconnected; resuming", metadata: ["reason": "\(reason)"])
-                guard let login = await resume(client, region: region, gateways: gateways) else {
-                    stats.error("could not resume after: \(reason.serverCode.map { "\($0)" } ?? "\(reason.code)")")
+                let (resumed, lastError) = await resume(client, region: region, gateways: gateways)
+                guard let login = resumed else {
+                    stats.error("could not resume after: \(reason.serverCode.map { "\($0)" } ?? "\(reason.code)") (last try: \(lastError ?? "none"))")
                     return
                 }
                 switch (login.session?.state, waiting) {
@@ -351,17 +352,47 @@ struct LoadtestBot: Sendable {
 
     /// Resumes the session on the region's gateways in turn (the one that dropped may be
     /// gone) for up to about 30 s.
-    private func resume(_ client: GameClient, region: String, gateways: [String]) async -> LoginResult? {
+    /// Resumes the session on the region's gateways in turn, as a game client does after a lost
+    /// connection: with a backoff (0.5 s doubling to 5 s) for up to 3 minutes, since the node
+    /// serving the player may be restarting or failing over. A login that can be neither resumed
+    /// nor refreshed any more (its refresh reply was lost with a connection, so the token is
+    /// spent) logs in again with the bot's credentials, as a game does with stored ones.
+    /// Returns nil, and the last attempt's error, when it gives up.
+    private func resume(_ client: GameClient, region: String, gateways: [String]) async -> (LoginResult?, lastError: String?) {
         stats.phase(index, "resuming its session")
-        for attempt in 0..<60 {
+        let giveUpAt = ContinuousClock.now + .seconds(180)
+        var pause = Duration.milliseconds(500)
+        var lastError: String?
+        var attempt = 0
+        while ContinuousClock.now < giveUpAt, !Task.isCancelled {
             let gateway = gateways[(index + 1 + attempt) % gateways.count]
-            if let (host, port) = try? Self.split(gateway), let login = try? await client.reconnect(host: host, port: port, region: region) {
-                return login
+            attempt += 1
+            do {
+                return (try await resumeOnce(client, gateway: gateway, region: region), nil)
+            } catch let error as MeridianClientError {
+                lastError = error.serverCode.map { "server: \($0)" } ?? "\(error.code)"
+            } catch {
+                lastError = "\(type(of: error))"
             }
-            try? await Task.sleep(for: .milliseconds(500))
-            if Task.isCancelled { return nil }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .seconds(5))
         }
-        return nil
+        return (nil, lastError)
+    }
+
+    private func resumeOnce(_ client: GameClient, gateway: String, region: String) async throws -> LoginResult {
+        let (host, port) = try Self.split(gateway)
+        let refused: MeridianClientError
+        do {
+            return try await client.reconnect(host: host, port: port, region: region)
+        } catch {
+            guard error.serverCode == .badToken || error.serverCode == .loggedOut else { throw error }
+            refused = error
+        }
+        logger.debug("bot's login cannot be resumed; logging in again", metadata: ["bot": "\(index)", "error": "\(refused)"])
+        try await client.connect(host: host, port: port, region: region)
+        _ = try await client.hello()
+        return try await login.logIn(client, index: index)
     }
 
     /// Where bot `index` lives: the regions in turn.
