@@ -60,13 +60,18 @@ struct ChaosSoak {
         }
     }
 
+    /// The idle clients' numbers start here, apart from the playing bots' (0 ..< bots); a bot's
+    /// place in the ramp is its number minus the first one's.
+    static let firstIdleClient = 1_000_000
+
     func run() async throws -> Outcome {
         let playing = cluster.botCount
         // Dev logins (the chaos topology allows them): the idle clients are about connections
         // held, not about 10,000 account creations at the identity authority.
         let idleClients = try LoadtestWorkerProcess(
             executable: currentExecutablePath(), topology: cluster.topologyPath, players: idle, ramp: idleRamp / .seconds(1),
-            duration: (warmUp + duration) / .seconds(1) + 600, idle: true, first: 0, count: idle, login: .dev, firstBot: 1_000_000
+            duration: (warmUp + duration) / .seconds(1) + 600, idle: true, first: Self.firstIdleClient, count: idle, login: .dev,
+            firstBot: Self.firstIdleClient
         )
         defer { idleClients.terminate() }
         progress.say("soak: \(idle) idle clients connecting over \(idleRamp) beside \(playing) playing bots")

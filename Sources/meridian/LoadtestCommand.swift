@@ -220,6 +220,13 @@ struct LoadtestCommand: AsyncParsableCommand {
         @Option var first = 0
         @Option var count = 0
 
+        func validate() throws {
+            // A bot's start in the ramp is its number's place in --first-bot ..< --first-bot + --players.
+            guard first >= options.firstBot, first + count <= options.firstBot + options.players else {
+                throw ValidationError("--first \(first) --count \(count) must lie within --first-bot \(options.firstBot) ..< \(options.firstBot + options.players)")
+            }
+        }
+
         func run() async throws {
             var logger = Logger(label: "meridian.loadtest")
             logger.logLevel = ProcessInfo.processInfo.environment["MERIDIAN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
