@@ -29,9 +29,22 @@ struct AdminGateClient {
                 throw ValidationError("no node of \(path) answered (tried \(parsed.nodes.map(\.id).joined(separator: ", ")))")
             }
             let up = members.filter { $0.state == "up" }.sorted { ($0.region == region ? 0 : 1, $0.node) < ($1.region == region ? 0 : 1, $1.node) }
-            guard let node = up.first?.node else { throw ValidationError("no member of the cluster is up") }
-            let gate = try AdminGate.resolve(id: ClusterActorID(node: node, incarnation: 0, path: AdminGate.path), using: client.system)
-            return try await body(AdminGateClient(gate: gate, node: node, token: adminToken, topology: parsed))
+            guard !up.isEmpty else { throw ValidationError("no member of the cluster is up") }
+            // A node that just started is up before its gate exists (the gate is among the last
+            // parts to start): nothing ran there, so the next member, or the same one a moment
+            // later, is asked instead — for up to 10 s.
+            let giveUpAt = ContinuousClock.now + .seconds(10)
+            var attempt = 0
+            while true {
+                let node = up[attempt % up.count].node
+                attempt += 1
+                let gate = try AdminGate.resolve(id: ClusterActorID(node: node, incarnation: 0, path: AdminGate.path), using: client.system)
+                do {
+                    return try await body(AdminGateClient(gate: gate, node: node, token: adminToken, topology: parsed))
+                } catch let error as ClusterError where error.code == .actorNotFound && ContinuousClock.now < giveUpAt {
+                    if attempt % up.count == 0 { try await Task.sleep(for: .milliseconds(500)) }
+                }
+            }
         }
     }
 }

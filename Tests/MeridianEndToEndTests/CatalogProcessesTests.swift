@@ -67,8 +67,9 @@ struct CatalogProcessesTests {
         throw CancellationError()
     }
 
+    /// Standard error too: a refused publish says why there.
     func publish(_ file: String) throws -> (status: Int32, output: String) {
-        try cluster.meridian(["catalog", "publish", file])
+        try Meridian.run(["catalog", "publish", file, "--topology", cluster.topologyPath], withErrors: true)
     }
 
     @Test func publishReachesEveryProcessAndAKilledNodeConvergesAfterRestart() async throws {
