@@ -31,19 +31,16 @@ struct AdminGateClient {
             let up = members.filter { $0.state == "up" }.sorted { ($0.region == region ? 0 : 1, $0.node) < ($1.region == region ? 0 : 1, $1.node) }
             guard !up.isEmpty else { throw ValidationError("no member of the cluster is up") }
             // A node that just started is up before its gate exists (the gate is among the last
-            // parts to start): nothing ran there, so the next member, or the same one a moment
-            // later, is asked instead — for up to 10 s.
-            let giveUpAt = ContinuousClock.now + .seconds(10)
+            // parts to start): nothing ran there, so the next member is asked instead, every
+            // 500 ms for up to 10 s.
             var attempt = 0
-            while true {
+            return try await RetryPolicy(limit: .seconds(10), initialPause: .milliseconds(500), maximumPause: .milliseconds(500)).run(
+                retryIf: { ($0 as? ClusterError)?.code == .actorNotFound }
+            ) {
                 let node = up[attempt % up.count].node
                 attempt += 1
                 let gate = try AdminGate.resolve(id: ClusterActorID(node: node, incarnation: 0, path: AdminGate.path), using: client.system)
-                do {
-                    return try await body(AdminGateClient(gate: gate, node: node, token: adminToken, topology: parsed))
-                } catch let error as ClusterError where error.code == .actorNotFound && ContinuousClock.now < giveUpAt {
-                    if attempt % up.count == 0 { try await Task.sleep(for: .milliseconds(500)) }
-                }
+                return try await body(AdminGateClient(gate: gate, node: node, token: adminToken, topology: parsed))
             }
         }
     }

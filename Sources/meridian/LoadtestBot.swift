@@ -360,24 +360,24 @@ struct LoadtestBot: Sendable {
     /// Returns nil, and the last attempt's error, when it gives up.
     private func resume(_ client: GameClient, region: String, gateways: [String]) async -> (LoginResult?, lastError: String?) {
         stats.phase(index, "resuming its session")
-        let giveUpAt = ContinuousClock.now + .seconds(180)
-        var pause = Duration.milliseconds(500)
         var lastError: String?
         var attempt = 0
-        while ContinuousClock.now < giveUpAt, !Task.isCancelled {
-            let gateway = gateways[(index + 1 + attempt) % gateways.count]
-            attempt += 1
-            do {
-                return (try await resumeOnce(client, gateway: gateway, region: region), nil)
-            } catch let error as MeridianClientError {
-                lastError = error.serverCode.map { "server: \($0)" } ?? "\(error.code)"
-            } catch {
-                lastError = "\(type(of: error))"
+        do {
+            let login = try await RetryPolicy(limit: .seconds(180), initialPause: .milliseconds(500), maximumPause: .seconds(5)).run(retryIf: { error in
+                if let error = error as? MeridianClientError {
+                    lastError = error.serverCode.map { "server: \($0)" } ?? "\(error.code)"
+                } else {
+                    lastError = "\(type(of: error))"
+                }
+                return true
+            }) {
+                defer { attempt += 1 }
+                return try await resumeOnce(client, gateway: gateways[(index + 1 + attempt) % gateways.count], region: region)
             }
-            try? await Task.sleep(for: pause)
-            pause = min(pause * 2, .seconds(5))
+            return (login, nil)
+        } catch {
+            return (nil, lastError)
         }
-        return (nil, lastError)
     }
 
     private func resumeOnce(_ client: GameClient, gateway: String, region: String) async throws -> LoginResult {
