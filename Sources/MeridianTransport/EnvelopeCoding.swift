@@ -39,12 +39,14 @@ package enum EnvelopeCoding {
     /// caller writes next: the length prefix, `Envelope`'s field `kind` holding `message` (with
     /// that field empty) and the field's tag and length. Protobuf takes fields in any order,
     /// so the bytes field may come last, after the others. `room`: capacity kept for the bytes
-    /// when the caller writes them into this buffer.
+    /// when the caller writes them into this buffer. An empty field is left out, as protobuf's
+    /// own encoding does, so the frame is byte for byte the envelope's serialization.
     private static func header(kind: Int, _ message: some SwiftProtobuf.Message, bytesField field: Int, length: Int, room: Int) throws -> ByteBuffer {
         let head: [UInt8] = try message.serializedBytes()
         let bytesTag = UInt64(field << 3 | 2)
         let kindTag = UInt64(kind << 3 | 2)
-        let messageLength = head.count + varintSize(bytesTag) + varintSize(UInt64(length)) + length
+        let fieldHeaderLength = length == 0 ? 0 : varintSize(bytesTag) + varintSize(UInt64(length))
+        let messageLength = head.count + fieldHeaderLength + length
         let envelopeLength = varintSize(kindTag) + varintSize(UInt64(messageLength)) + messageLength
         var frame = ByteBuffer()
         frame.reserveCapacity(4 + envelopeLength - length + room)
@@ -52,8 +54,10 @@ package enum EnvelopeCoding {
         frame.writeVarint(kindTag)
         frame.writeVarint(UInt64(messageLength))
         frame.writeBytes(head)
-        frame.writeVarint(bytesTag)
-        frame.writeVarint(UInt64(length))
+        if length > 0 {
+            frame.writeVarint(bytesTag)
+            frame.writeVarint(UInt64(length))
+        }
         return frame
     }
 

@@ -64,6 +64,17 @@ struct WireCodecPropertyTests {
         }
     }
 
+    /// Found by the property above on a CI run: a call without arguments framed in place
+    /// carried an empty field 7 (`3a 00`), which protobuf's own encoding leaves out.
+    @Test("a call without arguments framed in place leaves the empty field out, as protobuf does")
+    func inPlaceFrameOfAnEmptyField() throws {
+        var envelope = Envelope()
+        envelope.call = .init()
+        let inPlace = try EnvelopeCoding.frame(kind: 10, envelope.call, appending: [], asField: 7)
+        #expect(Array(inPlace.readableBytesView) == [0, 0, 0, 2, 0x52, 0])
+        #expect(inPlace == (try EnvelopeCoding.frame(envelope)))
+    }
+
     @Test("a fragment's header and its chunk make the frame of the fragment envelope")
     func fragmentHeaderMatchesSerialization() async {
         await propertyCheck(input: Gen.uint64(in: 0...UInt64.max), Gen.uint64(in: 0...UInt64.max), Gen.bool, Gen.uint8(in: 0...255).array(of: 0...300)) { stream, total, last, chunk in
