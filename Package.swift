@@ -647,6 +647,7 @@ let package = Package(
             name: "MeridianNodeTests",
             dependencies: [
                 "MeridianNode",
+                "MeridianClock",
                 "MeridianTestHTTP",
                 "MeridianAdmin",
                 "MeridianGame",

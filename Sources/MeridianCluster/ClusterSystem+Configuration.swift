@@ -54,7 +54,7 @@ extension ClusterSystem {
         public var joinsCluster = true
         /// The clock of the node's timed actor work: passivation here, and what the game and
         /// gateway layers built on this system schedule (ticks, lobby and countdown timers,
-        /// matchmaker passes, reconciliation). Tests give a ``ManualClock`` and step it.
+        /// matchmaker passes, reconciliation), and a node's declared-down stop limit. Tests give a ``ManualClock`` and step it.
         /// Transport and membership deadlines run on the event loops' own clock. Default: continuous.
         public var clock: AnyClock = .continuous
         public var transport = TransportConfiguration()

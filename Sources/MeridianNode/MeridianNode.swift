@@ -82,7 +82,7 @@ public final class MeridianNode: Sendable {
         logger[metadataKey: "meridian.region"] = "\(configuration.cluster.region)"
         self.configuration = configuration
         self.logger = logger
-        let control = Control()
+        let control = Control(stuckStop: StuckStopWatch(limit: configuration.declaredDownStopLimit, clock: configuration.cluster.clock))
         let parts = PartsStarted()
         self.control = control
         self.parts = parts
@@ -106,7 +106,7 @@ public final class MeridianNode: Sendable {
     public func run() async throws {
         defer { control.setGroup(nil) }  // the group's services refer back to the control
         let (outcomes, outcome) = AsyncStream.makeStream(of: Result<Void, any Error>?.self)
-        control.setStuckStopHandler(after: configuration.declaredDownStopLimit) { outcome.yield(nil) }
+        control.stuckStop.onExpiry { outcome.yield(nil) }
         let group = self.group
         let running = Task {
             do {
@@ -319,34 +319,24 @@ extension MeridianNode {
             var stop = Stop.leave()
             var declaredDown = false
             var stopStuck = false
-            var stuckStopLimit: Duration = .seconds(30)
-            var onStuckStop: (@Sendable () -> Void)?
-            var stuckStopWatch: Task<Void, Never>?
         }
 
         private let state = Mutex(State())
         let stopping = StoppingParts()
+        /// Started when the cluster declares the node down, cancelled when the group is gone.
+        let stuckStop: StuckStopWatch
+
+        init(stuckStop: StuckStopWatch) {
+            self.stuckStop = stuckStop
+        }
 
         var stopMode: Stop { state.withLock { $0.stop } }
         var wasDeclaredDown: Bool { state.withLock { $0.declaredDown } }
         var stopWasStuck: Bool { state.withLock { $0.stopStuck } }
 
         func setGroup(_ group: ServiceGroup?) {
-            let watch = state.withLock { state in
-                state.group = group
-                guard group == nil else { return Task<Void, Never>?.none }
-                state.onStuckStop = nil
-                return state.stuckStopWatch.take()
-            }
-            watch?.cancel()
-        }
-
-        /// `handler` runs if the node, declared down, is still stopping `limit` after that.
-        func setStuckStopHandler(after limit: Duration, _ handler: @escaping @Sendable () -> Void) {
-            state.withLock { state in
-                state.stuckStopLimit = limit
-                state.onStuckStop = handler
-            }
+            state.withLock { $0.group = group }
+            if group == nil { stuckStop.cancel() }
         }
 
         /// Records that the stop was given up on; false if the node was not declared down.
@@ -361,19 +351,10 @@ extension MeridianNode {
         func stop(_ how: Stop, declaredDown: Bool = false) async {
             let group = state.withLock { state in
                 state.stop = how
-                if declaredDown, !state.declaredDown, let handler = state.onStuckStop {
-                    if state.stuckStopLimit <= .zero {
-                        handler()  // no time at all: before the parts are even told to stop
-                    } else {
-                        state.stuckStopWatch = Task { [limit = state.stuckStopLimit] in
-                            guard (try? await Task.sleep(for: limit)) != nil else { return }
-                            handler()
-                        }
-                    }
-                }
                 state.declaredDown = state.declaredDown || declaredDown
                 return state.group
             }
+            if declaredDown { stuckStop.start() }
             await group?.triggerGracefulShutdown()
         }
     }

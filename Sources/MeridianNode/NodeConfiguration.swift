@@ -46,7 +46,8 @@ public struct NodeConfiguration: Sendable {
     /// ``MeridianNode/run()`` gives up waiting and reports ``MeridianNode/stopWasStuck`` (it
     /// logs the parts still stopping). Such a node cannot start again in its process — the stuck
     /// parts may still hold its ports — so `meridian bootstrap` exits with
-    /// ``MeridianNode/declaredDownExitCode`` for its supervisor. Default 30 s.
+    /// ``MeridianNode/declaredDownExitCode`` for its supervisor. Counted on the node's clock
+    /// (`cluster.clock`). Default 30 s.
     public var declaredDownStopLimit: Duration = .seconds(30)
 
     /// Where the node keeps the topology versions `meridian topology apply` commits, so a restart
