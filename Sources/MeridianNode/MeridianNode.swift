@@ -120,7 +120,9 @@ public final class MeridianNode: Sendable {
             if let finished { return try finished.get() }
             guard control.markStopStuck() else { continue }
             logger.error("this node's parts did not stop within \(configuration.declaredDownStopLimit) of it being declared down; giving up on them (the process must restart)", metadata: [
-                "meridian.parts_stopping": "\(control.stopping.current.joined(separator: ", "))",
+                "meridian.parts_stopping": "\(control.progress.parts(in: .stopping).joined(separator: ", "))",
+                "meridian.parts_not_yet_stopping": "\(control.progress.parts(in: .running).joined(separator: ", "))",
+                "meridian.parts_starting": "\(control.progress.parts(in: .starting).joined(separator: ", "))",
             ])
             running.cancel()
             return
@@ -154,7 +156,7 @@ public final class MeridianNode: Sendable {
         let topology = configuration.topology
         // Admin actions are recorded whether or not the node serves admin HTTP.
         let audit = AuditLog(path: configuration.auditLogPath, node: configuration.cluster.node, now: configuration.wallClock, logger: logger)
-        let admin = NodePartService("admin", started: parts.admin, stopping: control.stopping) { () -> AdminServer? in
+        let admin = NodePartService("admin", started: parts.admin, progress: control.progress) { () -> AdminServer? in
             // First, before any part makes its metrics: a metric keeps the factory it was made with.
             guard let address = configuration.adminAddress else { return nil }
             let registry = MeridianMetrics.bootstrap(logger: logger)
@@ -166,7 +168,7 @@ public final class MeridianNode: Sendable {
             await audit.close()
         }
 
-        let store = NodePartService("store", started: parts.store, stopping: control.stopping) { () -> any RegionStore in
+        let store = NodePartService("store", started: parts.store, progress: control.progress) { () -> any RegionStore in
             _ = try await parts.admin.value
             let region = configuration.cluster.region
             guard let storage = topology.region(named: region)?.storage else {
@@ -175,19 +177,19 @@ public final class MeridianNode: Sendable {
             return try await makeRegionStore(storage: storage, node: configuration.cluster.node, logger: logger)
         } stop: { await $0.close() }
 
-        let cluster = NodePartService("cluster", started: parts.system, stopping: control.stopping) {
+        let cluster = NodePartService("cluster", started: parts.system, progress: control.progress) {
             _ = try await parts.store.value
             return try await ClusterSystem.start(configuration.cluster, logger: logger)
         } stop: { await $0.shutdown() }
 
-        let region = NodePartService("region", started: parts.region, stopping: control.stopping) {
+        let region = NodePartService("region", started: parts.region, progress: control.progress) {
             let (store, system) = try await (parts.store.value, parts.system.value)
             return try RegionServices.start(
                 system: system, topology: topology, store: store, passivatePlayersAfter: configuration.passivatePlayersAfter, logger: logger
             )
         } stop: { $0.stop() }
 
-        let catalog = NodePartService("catalog", started: parts.catalog, stopping: control.stopping) { () -> CatalogNode? in
+        let catalog = NodePartService("catalog", started: parts.catalog, progress: control.progress) { () -> CatalogNode? in
             let system = try await parts.system.value
             _ = try await parts.region.value
             guard configuration.fixedRules == nil else { return nil }
@@ -195,7 +197,7 @@ public final class MeridianNode: Sendable {
             return try await CatalogNode.start(system: system, configuration: configuration.catalog, logger: logger)
         } stop: { await $0?.stop() }
 
-        let identity = NodePartService("identity", started: parts.identity, stopping: control.stopping) {
+        let identity = NodePartService("identity", started: parts.identity, progress: control.progress) {
             let (system, region) = try await (parts.system.value, parts.region.value)
             _ = try await parts.catalog.value
             let identity = try await IdentityNode.start(
@@ -206,7 +208,7 @@ public final class MeridianNode: Sendable {
             return identity
         } stop: { await $0.stop() }
 
-        let game = NodePartService("game", started: parts.game, stopping: control.stopping) {
+        let game = NodePartService("game", started: parts.game, progress: control.progress) {
             let (system, region, catalog) = try await (parts.system.value, parts.region.value, parts.catalog.value)
             _ = try await parts.identity.value
             return try GameServices.start(
@@ -219,7 +221,7 @@ public final class MeridianNode: Sendable {
             }
         }
 
-        let gateway = NodePartService("gateway", started: parts.gateway, stopping: control.stopping) { () -> GatewayServer? in
+        let gateway = NodePartService("gateway", started: parts.gateway, progress: control.progress) { () -> GatewayServer? in
             let (system, catalog, identity, game) = try await (parts.system.value, parts.catalog.value, parts.identity.value, parts.game.value)
             guard let gatewayConfiguration = configuration.gateway, let address = topology.node(id: system.nodeID)?.gateway else { return nil }
             return try await GatewayServer.start(
@@ -235,7 +237,7 @@ public final class MeridianNode: Sendable {
             }
         }
 
-        let topologyAgent = NodePartService("topology", started: parts.topology, stopping: control.stopping) { () -> TopologyPart in
+        let topologyAgent = NodePartService("topology", started: parts.topology, progress: control.progress) { () -> TopologyPart in
             let system = try await parts.system.value
             _ = try await parts.gateway.value
             guard let live = system.configuration.topology else { throw ClusterError(.shutdown, "the node runs no live topology") }
@@ -260,7 +262,7 @@ public final class MeridianNode: Sendable {
             return TopologyPart(agent: agent, live: live, follower: follower)
         } stop: { $0.follower.cancel() }
 
-        let gate = NodePartService("admin gate", started: parts.gate, stopping: control.stopping) {
+        let gate = NodePartService("admin gate", started: parts.gate, progress: control.progress) {
             let (system, identity, game) = try await (parts.system.value, parts.identity.value, parts.game.value)
             _ = try await parts.topology.value
             return try system.makeActor(path: AdminGate.path) {
@@ -270,7 +272,7 @@ public final class MeridianNode: Sendable {
 
         // Last to start, first to stop: the admin API reports from every part, and `/readyz`
         // turns 503 before the gateway starts draining.
-        let ready = NodePartService("readiness", started: parts.ready, stopping: control.stopping) { () -> AdminServer? in
+        let ready = NodePartService("readiness", started: parts.ready, progress: control.progress) { () -> AdminServer? in
             let (admin, system, identity, game) = try await (parts.admin.value, parts.system.value, parts.identity.value, parts.game.value)
             _ = try await parts.gate.value
             admin?.attach(NodeAdminQueries(system: system, game: game, identity: identity, timeout: .seconds(2)))
@@ -322,7 +324,7 @@ extension MeridianNode {
         }
 
         private let state = Mutex(State())
-        let stopping = StoppingParts()
+        let progress = PartProgress()
         /// Started when the cluster declares the node down, cancelled when the group is gone.
         let stuckStop: StuckStopWatch
 

@@ -13,24 +13,26 @@ struct NodePartService<Part: Sendable>: Service, CustomStringConvertible {
     let started: Started<Part>
     let start: @Sendable () async throws -> Part
     let stop: @Sendable (Part) async -> Void
-    let stopping: StoppingParts
+    let progress: PartProgress
 
     init(
-        _ name: String, started: Started<Part>, stopping: StoppingParts, start: @escaping @Sendable () async throws -> Part,
+        _ name: String, started: Started<Part>, progress: PartProgress, start: @escaping @Sendable () async throws -> Part,
         stop: @escaping @Sendable (Part) async -> Void
     ) {
         self.description = name
         self.started = started
-        self.stopping = stopping
+        self.progress = progress
         self.start = start
         self.stop = stop
     }
 
     func run() async throws {
         let part: Part
+        progress.set(description, .starting)
         do {
             part = try await cancelWhenGracefulShutdown { try await start() }
         } catch {
+            progress.set(description, .done)
             started.fail(error)
             // Its turn to shut down came while it started (the start was cancelled, which a
             // store or a socket may report as its own error): nothing to stop.
@@ -38,21 +40,39 @@ struct NodePartService<Part: Sendable>: Service, CustomStringConvertible {
             throw error
         }
         started.succeed(part)
+        progress.set(description, .running)
         // Returns on this part's turn in the group's shutdown; throws when the group is
         // cancelled instead. Either way the part is released.
         try? await gracefulShutdown()
-        stopping.begin(description)
+        progress.set(description, .stopping)
         await stop(part)
-        stopping.end(description)
+        progress.set(description, .done)
     }
 }
 
-/// The parts of a node in their `stop` step now, in the order they began it: what a stop that
-/// takes too long is waiting for.
-final class StoppingParts: Sendable {
-    private let names = Mutex<[String]>([])
+/// Where each part of a node is in its life: what a stop that takes too long is waiting for
+/// (a part in its `stop` step, or one still starting or running that the group has not yet
+/// reached in its reverse order).
+final class PartProgress: Sendable {
+    enum Phase {
+        case starting, running, stopping, done
+    }
 
-    func begin(_ name: String) { names.withLock { $0.append(name) } }
-    func end(_ name: String) { names.withLock { $0.removeAll { $0 == name } } }
-    var current: [String] { names.withLock { $0 } }
+    /// Each part's phase, in the order the parts first reported one.
+    private let phases = Mutex<[(part: String, phase: Phase)]>([])
+
+    func set(_ part: String, _ phase: Phase) {
+        phases.withLock { phases in
+            if let index = phases.firstIndex(where: { $0.part == part }) {
+                phases[index].phase = phase
+            } else {
+                phases.append((part, phase))
+            }
+        }
+    }
+
+    /// The parts in `phase`, in the order they first reported.
+    func parts(in phase: Phase) -> [String] {
+        phases.withLock { $0.filter { $0.phase == phase }.map(\.part) }
+    }
 }
