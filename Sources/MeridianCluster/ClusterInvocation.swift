@@ -1,5 +1,6 @@
 import Distributed
 import Foundation
+import MeridianTransport
 import MeridianWire
 
 /// Records a call's arguments in the compact binary encoding (see ``WireCodable``).
@@ -98,11 +99,11 @@ extension Meridian_Cluster_V1_Call {
 
     /// Envelope field of a call, and call field of its arguments (cluster.proto).
     static let envelopeField = 10
-    static let argumentsField = 7
+    static let argumentsField = InPlaceBytesField.plain(7)
 }
 
 extension Meridian_Cluster_V1_Reply {
     /// Envelope field of a reply, and reply field of its value (cluster.proto).
     static let envelopeField = 11
-    static let valueField = 2
+    static let valueField = InPlaceBytesField.oneofMember(2)  // in `oneof outcome`
 }

@@ -22,14 +22,14 @@ package enum EnvelopeCoding {
         fragment.streamID = streamID
         fragment.totalSize = totalSize
         fragment.last = last
-        return try header(kind: 20, fragment, bytesField: 3, length: chunkLength, room: 0)
+        return try header(kind: 20, fragment, bytesField: .plain(3), length: chunkLength, room: 0)
     }
 
     /// One frame of an envelope whose kind (field `kind` of ``Envelope``) is `message` with
     /// `bytes` as its bytes field `field` — a call's arguments, a reply's value — written
     /// straight from `bytes`. A large argument is copied once, into the frame, not first into
     /// a `Data` field and then into the frame. `message` must leave that field empty.
-    package static func frame(kind: Int, _ message: some SwiftProtobuf.Message, appending bytes: [UInt8], asField field: Int) throws -> ByteBuffer {
+    package static func frame(kind: Int, _ message: some SwiftProtobuf.Message, appending bytes: [UInt8], asField field: InPlaceBytesField) throws -> ByteBuffer {
         var frame = try header(kind: kind, message, bytesField: field, length: bytes.count, room: bytes.count)
         frame.writeBytes(bytes)
         return frame
@@ -39,13 +39,15 @@ package enum EnvelopeCoding {
     /// caller writes next: the length prefix, `Envelope`'s field `kind` holding `message` (with
     /// that field empty) and the field's tag and length. Protobuf takes fields in any order,
     /// so the bytes field may come last, after the others. `room`: capacity kept for the bytes
-    /// when the caller writes them into this buffer. An empty field is left out, as protobuf's
-    /// own encoding does, so the frame is byte for byte the envelope's serialization.
-    private static func header(kind: Int, _ message: some SwiftProtobuf.Message, bytesField field: Int, length: Int, room: Int) throws -> ByteBuffer {
+    /// when the caller writes them into this buffer. The field is written as protobuf's own
+    /// encoding writes it (left out when empty, unless it has presence), so the frame is byte
+    /// for byte the envelope's serialization.
+    private static func header(kind: Int, _ message: some SwiftProtobuf.Message, bytesField field: InPlaceBytesField, length: Int, room: Int) throws -> ByteBuffer {
         let head: [UInt8] = try message.serializedBytes()
-        let bytesTag = UInt64(field << 3 | 2)
+        let bytesTag = UInt64(field.number << 3 | 2)
         let kindTag = UInt64(kind << 3 | 2)
-        let fieldHeaderLength = length == 0 ? 0 : varintSize(bytesTag) + varintSize(UInt64(length))
+        let written = length > 0 || field.writtenWhenEmpty
+        let fieldHeaderLength = written ? varintSize(bytesTag) + varintSize(UInt64(length)) : 0
         let messageLength = head.count + fieldHeaderLength + length
         let envelopeLength = varintSize(kindTag) + varintSize(UInt64(messageLength)) + messageLength
         var frame = ByteBuffer()
@@ -54,7 +56,7 @@ package enum EnvelopeCoding {
         frame.writeVarint(kindTag)
         frame.writeVarint(UInt64(messageLength))
         frame.writeBytes(head)
-        if length > 0 {
+        if written {
             frame.writeVarint(bytesTag)
             frame.writeVarint(UInt64(length))
         }
@@ -79,6 +81,21 @@ package enum EnvelopeCoding {
         }
         return envelope
     }
+}
+
+/// A bytes field that ``EnvelopeCoding`` writes in place, after the rest of its message.
+package struct InPlaceBytesField: Sendable {
+    /// The field's number in its message.
+    package var number: Int
+    /// Whether protobuf writes the field when it is empty: a member of a `oneof` has presence
+    /// (an empty reply value still says the outcome is a value); a plain proto3 field is left out.
+    package var writtenWhenEmpty: Bool
+
+    /// A plain proto3 `bytes` field, left out when empty.
+    package static func plain(_ number: Int) -> Self { Self(number: number, writtenWhenEmpty: false) }
+
+    /// A `bytes` member of a `oneof`, written even when empty.
+    package static func oneofMember(_ number: Int) -> Self { Self(number: number, writtenWhenEmpty: true) }
 }
 
 /// Lets swift-protobuf parse straight out of a ``ByteBuffer`` (no copy into an array).

@@ -35,17 +35,19 @@ struct EnvelopeDecodingTests {
         var expected = Envelope()
         expected.call = call
         expected.call.arguments = Data(bytes)
-        let framed = try EnvelopeCoding.frame(kind: 10, call, appending: bytes, asField: 7)
+        let framed = try EnvelopeCoding.frame(kind: 10, call, appending: bytes, asField: .plain(7))
         #expect(try decodeFrames(framed) == [expected])
+        // The same bytes but in another order: the arguments come last, after fields numbered above them.
+        #expect(framed.readableBytes == (try EnvelopeCoding.frame(expected)).readableBytes)
 
         var reply = Meridian_Cluster_V1_Reply()
         reply.callID = 9
         var expectedReply = Envelope()
         expectedReply.reply = reply
         expectedReply.reply.value = Data(bytes)  // set even when empty: the outcome is a value
-        let replyFrame = try EnvelopeCoding.frame(kind: 11, reply, appending: bytes, asField: 2)
+        let replyFrame = try EnvelopeCoding.frame(kind: 11, reply, appending: bytes, asField: .oneofMember(2))
         #expect(try decodeFrames(replyFrame) == [expectedReply])
-        #expect(replyFrame.readableBytes == (try EnvelopeCoding.frame(expectedReply)).readableBytes)
+        #expect(replyFrame == (try EnvelopeCoding.frame(expectedReply)))
     }
 
     @Test("garbage that happens to form a small frame is a protocolViolation from EnvelopeDecoderHandler")
