@@ -27,10 +27,16 @@ struct GatewayPlayTests {
     /// deltas they apply and acknowledge (inputs move the avatar), then each their result and a
     /// profile push with the reward — once. The gateways never poll a player's home: the
     /// clients learn of their match, and its end, only because their homes push it.
+    ///
+    /// On a stepped clock: the matchmaker's pass, the lobby, the countdown and every tick happen
+    /// when the test moves time, so the match cannot run out of time before the test has read
+    /// its 40 deltas however slowly the machine runs (it did under AddressSanitizer, on the
+    /// wall clock).
     @Test func twoClientsPlayAMatchThroughTheirGateways() async throws {
-        try await GameTestCluster.with(
-            rules: GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 2), gateways: true
-        ) { cluster in
+        let clock = ManualClock()
+        let rules = GameTestCluster.fastRules(minPlayers: 2, maxPlayers: 2, timeLimitSeconds: 2)
+        let tickInterval = Duration.seconds(1) / rules.tickRate
+        try await GameTestCluster.with(rules: rules, gateways: true, options: .init(clock: clock)) { cluster in
             let eu = try await RawClient.connect(try #require(cluster.node("eu-west-1")?.gateway?.address))
             let us = try await RawClient.connect(try #require(cluster.node("us-east-2")?.gateway?.address))
             let a = UUID()
@@ -43,21 +49,43 @@ struct GatewayPlayTests {
                 let status = try #require(statusFound)
                 #expect(status.queueStatus.queued, "\(status)")
             }
-            let assignedFound = try await eu.next(where: { $0.matchEvent.phase == "assigned" })
+            // Both tickets are in the pool: the matchmaker's next pass forms the match.
+            clock.advance(by: .milliseconds(100))
+            let assignedFound = try await eu.next(where: { $0.matchEvent.phase == "assigned" }, timeout: .seconds(60))
             let assigned = try #require(assignedFound)
             #expect(assigned.matchEvent.region == "eu-west")
+            // The match armed its lobby timer when it started, before anyone was assigned.
+            clock.advance(by: rules.lobbyWait)
+            let countdown = try await eu.next(where: { $0.matchEvent.phase == "countdown" }, timeout: .seconds(60))
+            try #require(countdown != nil)
+            clock.advance(by: rules.countdown)
+            let active = try await eu.next(where: { $0.matchEvent.phase == "active" }, timeout: .seconds(60))
+            try #require(active != nil)
 
-            // Deltas: apply, steer right acknowledging the snapshot with the input (the first half
-            // of the way) or on its own (the second); the own avatar moves, and the gateway encodes
-            // deltas against the acknowledged snapshots either way.
+            // Deltas, one per tick the clock is stepped: apply, steer right acknowledging the
+            // snapshot with the input (the first half of the way) or on its own (the second);
+            // the own avatar moves, and the gateway encodes deltas against the acknowledged
+            // snapshots either way.
             var receiver = SnapshotReceiver()
             var firstX: Int32?
             var lastX: Int32?
             var sequence: UInt32 = 0
             var deltas = 0
             var rebased = (withInputs: 0, alone: 0)
-            while deltas < 40, let message = try await eu.next(timeout: .seconds(10)) {
+            var awaitingDelta = false
+            var euResult: Meridian_Client_V1_ServerMessage?
+            // Until the match ended for eu: 40 deltas read and acknowledged, then the rest of the
+            // time limit stepped through.
+            while euResult == nil {
+                if !awaitingDelta {
+                    clock.advance(by: tickInterval)
+                    awaitingDelta = true
+                }
+                guard let message = try await eu.next(timeout: .seconds(60)) else { break }
+                if case .result? = message.body { euResult = message }
                 guard case .delta(let delta)? = message.body else { continue }
+                awaitingDelta = false
+                guard deltas < 40 else { continue }
                 deltas += 1
                 let acksWithInputs = deltas <= 20
                 if try SnapshotCodec.header(of: Array(delta.packet)).baseline != nil {
@@ -79,7 +107,7 @@ struct GatewayPlayTests {
             #expect(rebased.withInputs > 0 && rebased.alone > 0, "deltas against acknowledged snapshots: \(rebased)")
 
             for client in [eu, us] {
-                let resultFound = try await client.next(where: { if case .result? = $0.body { true } else { false } })
+                let resultFound = client === eu ? euResult : try await client.next(where: { if case .result? = $0.body { true } else { false } })
                 let result = try #require(resultFound)
                 #expect(result.result.outcome == "draw" || result.result.outcome == "win" || result.result.outcome == "loss")
                 let profileFound = try await client.next(where: { if case .profile? = $0.body { true } else { false } })
