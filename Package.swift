@@ -441,6 +441,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MeridianCommandLineTests",
+            dependencies: ["MeridianCommandLine", "MeridianClock"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MeridianTopologyTests",
             dependencies: ["MeridianTopology"],
             swiftSettings: swiftSettings

@@ -70,9 +70,10 @@ struct ChaosRun {
             try? await Task.sleep(for: .seconds(2))
             audit = try await Self.audit(cluster)
         }
-        while ContinuousClock.now < deadline, let bots = cluster.bots?.latest?.report,
-              bots.connected < cluster.botCount || bots.matchesFinished <= (botsAtHeal?.matchesFinished ?? 0) {
-            try? await Task.sleep(for: .seconds(1))
+        let botCount = cluster.botCount
+        let finishedAtHeal = botsAtHeal?.matchesFinished ?? 0
+        await cluster.bots?.waitForLine(until: deadline) { line in
+            line.report.connected >= botCount && line.report.matchesFinished > finishedAtHeal
         }
         let botsAfter = cluster.bots?.latest?.report
         progress.say("settled \(ContinuousClock.now - healed) after the heal; checking")

@@ -77,10 +77,8 @@ struct ChaosSoak {
         progress.say("soak: \(idle) idle clients connecting over \(idleRamp) beside \(playing) playing bots")
         let started = ContinuousClock.now
         let everyoneConnected = started + idleRamp + .seconds(300)
-        while ContinuousClock.now < everyoneConnected {
-            if (idleClients.latest?.report.connected ?? 0) >= idle, (cluster.bots?.latest?.report.connected ?? 0) >= playing { break }
-            try await Task.sleep(for: .seconds(1))
-        }
+        await idleClients.waitForLine(until: everyoneConnected) { [idle] in $0.report.connected >= idle }
+        await cluster.bots?.waitForLine(until: everyoneConnected) { $0.report.connected >= playing }
         progress.say("soak: \(idleClients.latest?.report.connected ?? 0)/\(idle) idle and \(cluster.bots?.latest?.report.connected ?? 0)/\(playing) playing connected; warming up \(warmUp)")
         try await Task.sleep(for: warmUp)
 

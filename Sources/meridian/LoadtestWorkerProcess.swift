@@ -1,11 +1,13 @@
 import Foundation
-import Synchronization
+import MeridianCommandLine
 
 /// A `meridian loadtest worker` child process and the newest report line it printed.
+///
+/// Every line the worker prints, and the end of its output, wakes whoever waits on it
+/// (``waitForLine(until:where:)``, ``waitForOutput()``): nothing here is polled.
 final class LoadtestWorkerProcess: Sendable {
     private let process: Process
-    private let latestLine = Mutex<(line: LoadtestWorkerLine, at: ContinuousClock.Instant)?>(nil)
-    private let outputDone = DispatchSemaphore(value: 0)
+    private let lines = LatestValue<LoadtestWorkerLine>()
 
     /// Starts a worker for bots `first ..< first + count` of `players` (see ``LoadtestCommand/Options``).
     init(
@@ -36,18 +38,18 @@ final class LoadtestWorkerProcess: Sendable {
                     let line = pending[pending.startIndex..<newline]
                     pending = Data(pending[pending.index(after: newline)...])
                     if let parsed = try? JSONDecoder().decode(LoadtestWorkerLine.self, from: line) {
-                        self.latestLine.withLock { $0 = (parsed, .now) }
+                        self.lines.publish(parsed)
                     }
                 }
             }
-            self.outputDone.signal()
+            self.lines.end()
         }
     }
 
-    var latest: LoadtestWorkerLine? { latestLine.withLock { $0?.line } }
+    var latest: LoadtestWorkerLine? { lines.value }
 
     /// How long ago the latest line arrived (nil before the first).
-    var latestAge: Duration? { latestLine.withLock { $0.map { .now - $0.at } } }
+    var latestAge: Duration? { lines.age }
 
     var isRunning: Bool { process.isRunning }
 
@@ -58,11 +60,16 @@ final class LoadtestWorkerProcess: Sendable {
         if process.isRunning { process.terminate() }
     }
 
-    /// Waits until the worker closed its output (it exited).
+    /// Waits until the worker closed its output (it exited), or the task is cancelled.
     func waitForOutput() async {
-        while outputDone.wait(timeout: .now()) == .timedOut {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
+        await lines.waitForEnd()
+    }
+
+    /// Waits until the worker prints a line that `satisfies` — or its output ends, the task is
+    /// cancelled or `deadline` passes — and returns its newest line then (nil before the first).
+    @discardableResult
+    func waitForLine(until deadline: ContinuousClock.Instant, where satisfies: (LoadtestWorkerLine) -> Bool) async -> LoadtestWorkerLine? {
+        await lines.wait(until: deadline, clock: ContinuousClock(), where: satisfies)
     }
 
     /// The reports of `workers` added up.

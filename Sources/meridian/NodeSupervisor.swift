@@ -101,6 +101,11 @@ final class NodeSupervisor: Sendable {
             return state.children[node]?.process
         }) else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
+        await waitForExit(of: node)
+    }
+
+    /// Returns once the process of `node` has exited (at once when it has, or there is none).
+    private func waitForExit(of node: String) async {
         await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
             let exited = state.withLock { state -> Bool in
                 guard state.children[node]?.exited == false else { return true }
@@ -123,19 +128,28 @@ final class NodeSupervisor: Sendable {
         Foundation.kill(process.processIdentifier, paused ? SIGSTOP : SIGCONT)
     }
 
+    /// SIGTERM to every node; SIGKILL to those still running after `grace`. Returns once every
+    /// node has exited.
     func stopAll(grace: Duration) async {
         let all = state.withLock { state in
             state.stopping = true
-            return state.children.values.map(\.process)
+            return state.children.mapValues(\.process)
         }
-        for process in all where process.isRunning {
+        for process in all.values where process.isRunning {
             Foundation.kill(process.processIdentifier, SIGCONT)  // a paused process cannot act on SIGTERM
             process.terminate()
         }
-        let deadline = ContinuousClock.now + grace
-        while all.contains(where: \.isRunning), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for node in all.keys { await self.waitForExit(of: node) }
+            }
+            group.addTask {
+                // Cancelled once every node has exited within the grace period.
+                guard (try? await Task.sleep(for: grace)) != nil else { return }
+                for process in all.values where process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+            }
+            await group.next()
+            group.cancelAll()
         }
-        for process in all where process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
     }
 }
