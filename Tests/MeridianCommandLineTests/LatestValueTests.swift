@@ -39,11 +39,7 @@ struct LatestValueTests {
 
     @Test func theEndOfTheSeriesEndsEveryWait() async {
         let latest = LatestValue<Int>()
-        let clock = ManualClock()
-        let deadline = clock.now.advanced(by: .seconds(10))
-        let valueWaiter = Task { await latest.wait(until: deadline, clock: clock) { $0 > 5 } }
-        let endWaiter = Task { await latest.waitForEnd() }
-        await clock.waitUntilSleeping { $0 == [deadline] }
+        let (valueWaiter, endWaiter) = await Self.waiters(on: latest)
         latest.publish(3)
         latest.end()
         #expect(await valueWaiter.value == 3)
@@ -54,15 +50,22 @@ struct LatestValueTests {
 
     @Test func aCancelledWaiterStopsWaiting() async {
         let latest = LatestValue<Int>()
-        let clock = ManualClock()
-        let deadline = clock.now.advanced(by: .seconds(10))
-        let valueWaiter = Task { await latest.wait(until: deadline, clock: clock) { $0 > 5 } }
-        let endWaiter = Task { await latest.waitForEnd() }
-        await clock.waitUntilSleeping { $0 == [deadline] }
+        let (valueWaiter, endWaiter) = await Self.waiters(on: latest)
         valueWaiter.cancel()
         endWaiter.cancel()
         #expect(await valueWaiter.value == nil)
         await endWaiter.value
         #expect(!latest.hasEnded)
+    }
+
+    /// A task waiting for a value over 5 (its deadline 10 s away on a clock nobody moves) and
+    /// one waiting for the end; returns once the first is asleep until its deadline.
+    private static func waiters(on latest: LatestValue<Int>) async -> (value: Task<Int?, Never>, end: Task<Void, Never>) {
+        let clock = ManualClock()
+        let deadline = clock.now.advanced(by: .seconds(10))
+        let valueWaiter = Task { await latest.wait(until: deadline, clock: clock) { $0 > 5 } }
+        let endWaiter = Task { await latest.waitForEnd() }
+        await clock.waitUntilSleeping { $0 == [deadline] }
+        return (valueWaiter, endWaiter)
     }
 }
