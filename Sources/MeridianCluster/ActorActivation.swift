@@ -130,6 +130,20 @@ extension ClusterSystem {
         }
     }
 
+    /// Lets the activated `actor` go at once, as passivation would, however recently it was
+    /// used: it leaves the registry, and the next call to its path activates a new instance. For
+    /// an actor that learns its memory is stale and a fresh instance would serve better (a
+    /// deposed player home on the node that serves the player again). Called by the actor
+    /// itself, which from then on hands calls to its successor, as after
+    /// ``PassivatableActor/passivated()``.
+    /// - Returns: Whether it went (false: its path already serves another instance).
+    @discardableResult
+    public func retire<Act: PassivatableActor>(_ actor: Act) -> Bool {
+        let retired = localActors.retire(actor.id.path, actor: actor)
+        if retired, let registration = activators.registration(for: actor.id.path) { registration.passivations.increment() }
+        return retired
+    }
+
     /// Passivates the idle activated actors that agree, now (every registration's; each
     /// registration's own sweep does this for its prefix).
     /// - Returns: How many went.

@@ -131,6 +131,16 @@ final class LocalActors: Sendable {
         }
     }
 
+    /// Drops `actor` from the registry at once, found or not since: true when it went (the next
+    /// call to its path activates a new instance); false when the path serves another actor.
+    func retire(_ path: String, actor: any DistributedActor) -> Bool {
+        actors.withLock { actors in
+            guard let entry = actors[path], entry.actor === actor else { return false }
+            actors[path] = nil
+            return true
+        }
+    }
+
     /// Stops keeping every activated actor alive (the system is shutting down: a kept actor holds
     /// its system, so keeping it would keep the whole node in memory). Returns them so they are
     /// released after the lock (an actor's deinit resigns its path, which takes the lock).

@@ -1,5 +1,6 @@
 import Distributed
 import Foundation
+import Logging
 import MeridianClock
 import MeridianCluster
 import MeridianMatchmaking
@@ -196,17 +197,23 @@ public distributed actor PlayerHome: PassivatableActor {
 
     /// The instance serving the player since this one was passivated or deposed (nil while this
     /// one serves). A caller that held on to this instance reaches the live session through it.
+    ///
+    /// A deposed instance on the node that serves the player by the cluster's view — another
+    /// node took the player over while this one was out of its view, and has since gone or
+    /// given way — leaves at once instead of waiting to go idle (it never would while callers
+    /// keep finding it, and would refuse them all): what it holds in memory is stale, and a
+    /// fresh instance, idle and claiming the player anew at its first write, serves from then on.
     private func successor() throws -> PlayerHome? {
         if retired { return try PlayerHome.resolve(id: id, using: actorSystem) }
         guard deposed else { return nil }
-        guard let owner = actorSystem.playerOwner(of: playerID, region: services.region, topology: services.topology),
-              owner != actorSystem.nodeID
-        else {
-            // This node's membership has not seen what made another node take the player over yet.
-            throw ClusterError(
-                .nodeUnreachable,
-                "player \(playerID) is served by another node of region \(services.region) now; retry when membership settles"
-            )
+        guard let owner = actorSystem.playerOwner(of: playerID, region: services.region, topology: services.topology) else {
+            throw ClusterError(.nodeUnreachable, "no node of region \(services.region) is up to serve player \(playerID); retry")
+        }
+        if owner == actorSystem.nodeID {
+            actorSystem.retire(self)
+            retired = true
+            services.logger.notice("player served by this node again: a fresh instance takes over from the deposed one", metadata: ["meridian.player": "\(playerID)"])
+            return try PlayerHome.resolve(id: id, using: actorSystem)
         }
         return try PlayerDirectory(system: actorSystem, topology: services.topology).home(of: playerID, region: services.region)
     }

@@ -76,4 +76,40 @@ import Testing
             #expect(replay.balancesAfter["gold"] == 10)
         } }
     }
+
+    /// A deposed actor on the node that serves the player again hands over to a fresh instance
+    /// at once. It used to refuse every call ("retry when membership settles") for as long as
+    /// callers kept finding it — which kept it from ever going idle and being passivated (a
+    /// 20-minute PostgreSQL chaos run: two bots' homes unreadable with every node up again).
+    @Test func aDeposedActorOnTheNodeThatServesThePlayerAgainHandsOverToAFreshOne() async throws {
+        try await GameTestCluster.with { cluster in
+            let player = try await cluster.createPlayer("returner", home: "eu-west", via: "us-east-1")
+            let node = cluster.homeNode(of: player, region: "eu-west")
+            let home = try cluster.home(of: player, region: "eu-west", via: "us-east-1")
+            _ = try await home.grant(item: "gold", count: 10, idempotencyKey: "first")
+
+            // Another node takes the player over in the store, as a failover does, and gives way
+            // again (this node is the player's node by everyone's view throughout). The actor
+            // learns it at its next write, here called on its own node.
+            _ = try await #require(cluster.node(node)).region.store.claimActivation(of: player, node: "elsewhere")
+            do {
+                _ = try await cluster.home(of: player, region: "eu-west", via: node).grant(item: "gold", count: 5, idempotencyKey: "refused")
+                Issue.record("a write with a lost activation was accepted")
+            } catch let error as StorageError {
+                guard case .activationLost = error.code else {
+                    Issue.record("refused for another reason: \(error)")
+                    return
+                }
+            }
+
+            // The deposed actor lets a fresh one serve the next call (from another node here): it
+            // reads, writes (claiming the player anew) and knows every earlier write.
+            #expect(try await home.view().balances["gold"] == 10)
+            let after = try await home.grant(item: "gold", count: 5, idempotencyKey: "after")
+            #expect(after.balancesAfter["gold"] == 15)
+            let replay = try await home.grant(item: "gold", count: 10, idempotencyKey: "first")
+            #expect(replay.replayed)
+            #expect(try await home.view().balances["gold"] == 15)
+        }
+    }
 }
