@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The production backend: one PostgreSQL database per region, used through postgres-nio's
 /// `PostgresClient` and its connection pool.
@@ -31,6 +32,9 @@ public final class PostgresRegionStore: RegionStore {
     let configuration: Configuration
     let logger: Logger
     private let runner: Task<Void, Never>
+    /// The store's operations holding or awaiting a pooled connection now, by the function that
+    /// runs them: what a close that does not finish is waiting for (``close()`` logs them).
+    private let operations = OperationsInFlight()
 
     private init(client: PostgresClient, location: String, configuration: Configuration, logger: Logger, runner: Task<Void, Never>) {
         self.client = client
@@ -82,15 +86,32 @@ public final class PostgresRegionStore: RegionStore {
         return store
     }
 
+    /// Closes every connection (those in use too) and waits until the pool has stopped. While it
+    /// has not, it logs every 10 s which of the store's operations are still in flight, and for
+    /// how long: a close that does not finish holds up the stop of its node.
     public func close() async {
         runner.cancel()
+        let watch = Task { [logger, location, operations] in
+            let started = ContinuousClock.now
+            while (try? await Task.sleep(for: .seconds(10))) != nil {
+                logger.warning("the PostgreSQL connection pool is still closing", metadata: [
+                    "meridian.storage": "\(location)", "meridian.closing_for": "\(ContinuousClock.now - started)",
+                    "meridian.operations_in_flight": "\(operations.describe())",
+                ])
+            }
+        }
         await runner.value
+        watch.cancel()
     }
 
     // MARK: Transactions
 
     /// Runs `body` on a pooled connection outside a transaction.
-    func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(StorageError) -> T {
+    func withConnection<T: Sendable>(
+        operation: String = #function, _ body: (PostgresConnection) async throws -> T
+    ) async throws(StorageError) -> T {
+        let token = operations.begin(operation)
+        defer { operations.end(token) }
         do {
             return try await client.withConnection { connection in try await body(connection) }
         } catch {
@@ -101,15 +122,17 @@ public final class PostgresRegionStore: RegionStore {
     /// Runs `body` in a transaction (`begin` is the statement that opens it): committed if it
     /// returns, rolled back if it throws. `retries` re-runs the whole transaction after a retryable abort.
     func transaction<T: Sendable>(
-        _ begin: String = "BEGIN", retries: Int = 0, _ body: (PostgresConnection) async throws -> T
+        _ begin: String = "BEGIN", retries: Int = 0, operation: String = #function, _ body: (PostgresConnection) async throws -> T
     ) async throws(StorageError) -> T {
-        try await transaction(begin, retries: retries) { connection, _ in try await body(connection) }
+        try await transaction(begin, retries: retries, operation: operation) { connection, _ in try await body(connection) }
     }
 
     /// ``transaction(_:retries:_:)`` telling `body` which attempt it is (0 first).
     func transaction<T: Sendable>(
-        _ begin: String = "BEGIN", retries: Int = 0, _ body: (PostgresConnection, _ attempt: Int) async throws -> T
+        _ begin: String = "BEGIN", retries: Int = 0, operation: String = #function, _ body: (PostgresConnection, _ attempt: Int) async throws -> T
     ) async throws(StorageError) -> T {
+        let token = operations.begin(operation)
+        defer { operations.end(token) }
         var attempt = 0
         while true {
             do {
@@ -175,5 +198,35 @@ public final class PostgresRegionStore: RegionStore {
             }
             return versions
         }
+    }
+}
+
+/// The operations of a ``PostgresRegionStore`` in flight, each with when it began.
+private final class OperationsInFlight: Sendable {
+    private struct State {
+        var next: UInt64 = 0
+        var running: [UInt64: (name: String, since: ContinuousClock.Instant)] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func begin(_ name: String) -> UInt64 {
+        state.withLock { state in
+            defer { state.next &+= 1 }
+            state.running[state.next] = (name, .now)
+            return state.next
+        }
+    }
+
+    func end(_ token: UInt64) {
+        _ = state.withLock { $0.running.removeValue(forKey: token) }
+    }
+
+    /// "name (for 12.3 s), …", the longest-running first; "none" when nothing runs.
+    func describe() -> String {
+        let now = ContinuousClock.now
+        let running = state.withLock { $0.running.values.sorted { $0.since < $1.since } }
+        guard !running.isEmpty else { return "none" }
+        return running.map { "\($0.name) (for \(now - $0.since))" }.joined(separator: ", ")
     }
 }
