@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Testing
 
 /// Limits how many in-process clusters run at once in the whole test process.
 ///
@@ -18,6 +19,9 @@ public final class ClusterSlots: Sendable {
         var free: Int
         var waiting: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
         var nextID: UInt64 = 0
+        /// Who holds a slot, since when: named when a wait is long (a test that hangs holding
+        /// its slot stalls every test behind it, and this says which).
+        var holders: [UInt64: (name: String, since: ContinuousClock.Instant)] = [:]
     }
 
     private let state: Mutex<State>
@@ -27,10 +31,38 @@ public final class ClusterSlots: Sendable {
     }
 
     /// Runs `body` holding a slot: waits for one first (in arrival order), gives it back after.
-    public func withSlot<T>(_ body: () async throws -> T) async throws -> T {
-        try await acquire()
-        defer { release() }
+    /// A wait longer than a minute prints, every minute, which tests hold the slots.
+    public func withSlot<T>(name: String = Test.current?.name ?? "a test", _ body: () async throws -> T) async throws -> T {
+        let report = Task { [self] in
+            let started = ContinuousClock.now
+            while (try? await Task.sleep(for: .seconds(60))) != nil {
+                let line = "cluster slots: \(name) has waited \(ContinuousClock.now - started) for a slot; held by \(holders())\n"
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+        }
+        do {
+            try await acquire()
+            report.cancel()
+        } catch {
+            report.cancel()
+            throw error
+        }
+        let holder = state.withLock { state -> UInt64 in
+            defer { state.nextID += 1 }
+            state.holders[state.nextID] = (name, .now)
+            return state.nextID
+        }
+        defer {
+            state.withLock { $0.holders[holder] = nil }
+            release()
+        }
         return try await body()
+    }
+
+    /// "name (for 12 s), …": the tests holding a slot now.
+    private func holders() -> String {
+        let now = ContinuousClock.now
+        return state.withLock { $0.holders.values.map { "\($0.name) (for \(now - $0.since))" } }.joined(separator: ", ")
     }
 
     private func acquire() async throws {
