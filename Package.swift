@@ -454,6 +454,7 @@ let package = Package(
             name: "MeridianStorageTests",
             dependencies: [
                 "MeridianStorage",
+                "MeridianClock",
                 "MeridianTestSupport",
                 "MeridianMatchmaking",
                 .product(name: "NIOCore", package: "swift-nio"),

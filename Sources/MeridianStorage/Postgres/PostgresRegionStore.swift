@@ -23,6 +23,10 @@ public final class PostgresRegionStore: RegionStore {
         /// between its read and its write, a deadlock, or a concurrent insert of the same key or trade
         /// decision (the transaction rolled back, so re-running is safe). Default 5.
         public var transactionRetries: Int = 5
+        /// How long ``PostgresRegionStore/close()`` waits for the connection pool to stop after
+        /// closing its connections; past it the node goes on (a node declared down must stop
+        /// within 30 s to start again in its process) and the pool ends by itself. Default 15 s.
+        public var closeTimeout: Duration = .seconds(15)
 
         public init() {}
     }
@@ -86,9 +90,10 @@ public final class PostgresRegionStore: RegionStore {
         return store
     }
 
-    /// Closes every connection (those in use too) and waits until the pool has stopped. While it
-    /// has not, it logs every 10 s which of the store's operations are still in flight, and for
-    /// how long: a close that does not finish holds up the stop of its node.
+    /// Closes every connection (those in use too) and waits until the pool has stopped, at most
+    /// ``Configuration/closeTimeout``. A pool still stopping after 10 s is logged with the store's
+    /// operations still in flight (by function, and for how long); one that has not stopped by
+    /// the timeout is logged as an error and left to end by itself.
     public func close() async {
         runner.cancel()
         let watch = Task { [logger, location, operations] in
@@ -100,8 +105,14 @@ public final class PostgresRegionStore: RegionStore {
                 ])
             }
         }
-        await runner.value
+        let clock = ContinuousClock()
+        let stopped = await waitForEnd(of: runner, until: clock.now.advanced(by: configuration.closeTimeout), clock: clock)
         watch.cancel()
+        if !stopped {
+            logger.error("the PostgreSQL connection pool did not stop within \(configuration.closeTimeout) of its close; going on without it", metadata: [
+                "meridian.storage": "\(location)", "meridian.operations_in_flight": "\(operations.describe())",
+            ])
+        }
     }
 
     // MARK: Transactions
