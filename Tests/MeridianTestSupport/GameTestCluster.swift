@@ -11,6 +11,7 @@ import MeridianMatchmaking
 import MeridianMembership
 import MeridianNode
 import MeridianRegion
+import MeridianStorage
 import MeridianTestScope
 import MeridianTopology
 import MeridianTransport
@@ -88,15 +89,11 @@ public final class GameTestCluster: Sendable {
         /// Waits until the node has stopped by itself (e.g. declared down by the cluster).
         /// - Throws: ``ClusterError/Code/timeout`` when it still runs after `timeout` (a safety net).
         public func waitUntilStopped(timeout: Duration = .seconds(30)) async throws {
-            let running = self.running
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try? await running.value }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw ClusterError(.timeout, "node \(system.nodeID) still runs after \(timeout)")
-                }
-                defer { group.cancelAll() }
-                try await group.next()
+            // Not a task group: a group waits for all its children, and one awaiting a node that
+            // never stops would keep the timeout from ever being thrown.
+            let clock = ContinuousClock()
+            guard await waitForEnd(of: running, until: clock.now.advanced(by: timeout), clock: clock) else {
+                throw ClusterError(.timeout, "node \(system.nodeID) still runs after \(timeout)")
             }
         }
 

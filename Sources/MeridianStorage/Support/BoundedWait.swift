@@ -6,7 +6,7 @@ import Synchronization
 /// task has not ended): the caller goes on, and the task goes on without it — nothing here
 /// cancels it.
 /// - Returns: true when the task ended first, false when the deadline came first.
-package func waitForEnd<C: Clock>(of task: Task<Void, Never>, until deadline: C.Instant, clock: C) async -> Bool {
+package func waitForEnd<Success, Failure, C: Clock>(of task: Task<Success, Failure>, until deadline: C.Instant, clock: C) async -> Bool {
     let outcome = FirstOutcome()
     return await withCheckedContinuation { continuation in
         outcome.set(continuation)
@@ -16,7 +16,7 @@ package func waitForEnd<C: Clock>(of task: Task<Void, Never>, until deadline: C.
             outcome.resume(false)
         }
         Task {
-            await task.value
+            _ = await task.result
             timer.cancel()
             outcome.resume(true)
         }
