@@ -91,23 +91,13 @@ public final class PostgresRegionStore: RegionStore {
     }
 
     /// Closes every connection (those in use too) and waits until the pool has stopped, at most
-    /// ``Configuration/closeTimeout``. A pool still stopping after 10 s is logged with the store's
-    /// operations still in flight (by function, and for how long); one that has not stopped by
-    /// the timeout is logged as an error and left to end by itself.
+    /// ``Configuration/closeTimeout``; a pool that has not stopped by then is logged as an error,
+    /// with the store's operations still in flight (by function, and for how long), and left to
+    /// end by itself.
     public func close() async {
         runner.cancel()
-        let watch = Task { [logger, location, operations] in
-            let started = ContinuousClock.now
-            while (try? await Task.sleep(for: .seconds(10))) != nil {
-                logger.warning("the PostgreSQL connection pool is still closing", metadata: [
-                    "meridian.storage": "\(location)", "meridian.closing_for": "\(ContinuousClock.now - started)",
-                    "meridian.operations_in_flight": "\(operations.describe())",
-                ])
-            }
-        }
         let clock = ContinuousClock()
         let stopped = await waitForEnd(of: runner, until: clock.now.advanced(by: configuration.closeTimeout), clock: clock)
-        watch.cancel()
         if !stopped {
             logger.error("the PostgreSQL connection pool did not stop within \(configuration.closeTimeout) of its close; going on without it", metadata: [
                 "meridian.storage": "\(location)", "meridian.operations_in_flight": "\(operations.describe())",
