@@ -110,6 +110,15 @@ public final class ClusterTransport: Sendable {
         state.withLock { Array($0.connections.values) }
     }
 
+    /// The channels this transport has open, dialed or accepted, authenticated or not, and the
+    /// dials still waiting for their channel to connect. A pair of nodes has settled when each
+    /// side has one channel and no dial in progress: a duplicate dial that lost the tie-break
+    /// stays open for its grace period, and one still in its handshake is not counted by
+    /// ``connections`` yet.
+    package var links: (channels: Int, dialsInProgress: Int) {
+        state.withLock { ($0.dialedAddresses.count + $0.children.count, $0.dials.count) }
+    }
+
     /// Sends `envelope` to the node at `address` (whose id is `node`, when known), dialing it
     /// first if there is no connection yet.
     /// - Throws: ``TransportError`` when the peer is overloaded, the dial queue is full, or

@@ -18,10 +18,13 @@ extension Loopback {
 
                 // Settled: one open connection on each side, the same TCP connection, and it is the
                 // one node-a dialed (node-b's dial can win both sides for a moment, while node-a's
-                // is still in its handshake: that is not settled yet).
+                // is still in its handshake: that is not settled yet). And no other channel is left
+                // on either side: the losing dial, however late its handshake, has been closed
+                // (else it would be counted below as a connection dialed after settling).
                 let settled = await eventually(within: .seconds(30), every: .milliseconds(50)) {
                     guard a.collector.open.count == 1, b.collector.open.count == 1,
                           a.transport.connections.count == 1, b.transport.connections.count == 1,
+                          a.transport.links == (1, 0), b.transport.links == (1, 0),
                           let atA = a.transport.connection(to: "node-b"), let atB = b.transport.connection(to: "node-a"),
                           atA.dialed, !atB.dialed
                     else { return false }
