@@ -12,7 +12,7 @@ struct MembershipAndReceptionistTests {
             let leaving = cluster.systems[2]
             let changes = cluster.systems[0].membership.changes()
             await leaving.shutdown()
-            try await cluster.systems[0].membership.waitUntil(timeout: .seconds(10)) { members in
+            try await cluster.systems[0].membership.waitUntil(timeout: .seconds(30)) { members in
                 members.first { $0.id.node == leaving.nodeID }.map { $0.status >= .down } ?? true
             }
             var sawDown = false
@@ -30,7 +30,7 @@ struct MembershipAndReceptionistTests {
             var configuration = TestCluster.configuration(node: old.nodeID, seeds: [cluster.systems[0].address])
             configuration.incarnation = old.incarnation + 1
             try await withScoped({ try await ClusterSystem.start(configuration, logger: old.logger) }, teardown: { await $0.shutdown() }) { _ in
-                try await cluster.systems[0].membership.waitUntil(timeout: .seconds(10)) { members in
+                try await cluster.systems[0].membership.waitUntil(timeout: .seconds(30)) { members in
                     members.contains { $0.id.node == old.nodeID && $0.id.incarnation == old.incarnation + 1 && $0.status == .up }
                         && !members.contains { $0.id.node == old.nodeID && $0.id.incarnation == old.incarnation && $0.status < .down }
                 }

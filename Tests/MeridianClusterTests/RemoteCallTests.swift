@@ -125,7 +125,7 @@ struct RemoteCallTests {
             #expect([.nodeDown, .nodeUnreachable].contains(error.code))
             #expect(ContinuousClock.now - started < .seconds(10), "the call must fail long before its 10 s deadline")
             // Once membership has it down, new calls fail at once with nodeDown.
-            try await cluster.systems[0].membership.waitUntil(timeout: .seconds(10)) { members in
+            try await cluster.systems[0].membership.waitUntil(timeout: .seconds(30)) { members in
                 members.first { $0.id.node == doomed.nodeID }.map { $0.status >= .down } ?? true
             }
             let error2 = await #expect(throws: ClusterError.self) { try await remote.add(1, 1) }

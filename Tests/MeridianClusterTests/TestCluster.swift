@@ -18,11 +18,15 @@ struct TestCluster {
         var configuration = ClusterSystem.Configuration(cluster: "test", node: node, region: region, secret: secret)
         configuration.seeds = seeds
         configuration.callTimeout = .seconds(10)
-        // Quick, but not so quick that a starved 2-core CI machine (every suite runs at once)
-        // takes a busy node for a dead one: a suspicion has 1.5 s to be refuted.
+        // Quick probes, but a suspicion has 10 s to be refuted: no test of this suite waits for
+        // a timed-out suspicion (a node that stops leaves, and its peers mark it down at once),
+        // while a starved machine (every suite at once on 2 cores, or a sanitizer's 5–15×
+        // slowdown) can keep a busy node from answering for seconds. With 1.5 s, a TSan run once
+        // had a freshly joined node declared down during set-up, and an in-process system does
+        // not rejoin by itself (the node's supervisor does that), so the set-up timed out.
         configuration.membership.probeInterval = .milliseconds(200)
         configuration.membership.pingTimeout = .milliseconds(150)
-        configuration.membership.suspicionTimeout = .milliseconds(1500)
+        configuration.membership.suspicionTimeout = .seconds(10)
         configuration.membership.joinRetryInterval = .milliseconds(200)
         configuration.membership.removalDelay = .seconds(2)
         return configuration
