@@ -616,6 +616,7 @@ let package = Package(
             dependencies: [
                 "MeridianNode",
                 "MeridianAdmin",
+                "MeridianCatalog",
                 "MeridianTestScope",
                 "MeridianClock",
                 "MeridianGame",

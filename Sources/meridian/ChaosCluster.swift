@@ -46,6 +46,10 @@ struct ChaosCluster: Sendable {
         let supervisor = NodeSupervisor(executable: currentExecutablePath(), logDirectory: directory)
         var environment = credentials.nodeEnvironment(nodeCount: topology.nodes.count)
         environment["MERIDIAN_LOG_LEVEL"] = environment["MERIDIAN_LOG_LEVEL"] ?? "notice"
+        // Each node's catalog copy and adopted topology (`<node>.catalog`, `<node>.topology.yaml`)
+        // belong to this run: on PostgreSQL they would otherwise land in `./data` and carry one
+        // run's catalog versions into the next.
+        environment["MERIDIAN_DATA_DIR"] = "\(directory)/data"
         for node in topology.nodes {
             try supervisor.start(
                 node: node.id,

@@ -117,6 +117,8 @@ struct ProcessCluster {
     let addresses: [String: (cluster: String, gateway: String)]
     /// Every node's admin HTTP address (`127.0.0.1:port`, the topology's `metrics:`), when made with `adminHTTP`.
     let adminAddresses: [String: String]
+    /// Every node's region, by node id.
+    let regionOfNode: [String: String]
 
     /// Writes the topology of cluster `name` into a new directory `<directoryPrefix>-<UUID>`.
     /// `latency` maps "region-a/region-b" to milliseconds; where `storage` gives nil, `sqlite:<directory>/<region>`.
@@ -152,6 +154,7 @@ struct ProcessCluster {
         }
         self.addresses = addresses
         self.adminAddresses = adminAddresses
+        self.regionOfNode = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0.region) })
         topologyPath = directory.appendingPathComponent("topology.yaml").path
         try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)
     }
@@ -159,7 +162,11 @@ struct ProcessCluster {
     /// Starts `meridian bootstrap` for `node` with `environment` added (MERIDIAN_FAULT, say);
     /// its output goes to `<node>-<run>.log` in `directory`.
     func start(_ node: String, run: Int = 0, environment: [String: String] = [:]) throws -> Process {
-        try Meridian.start(
+        // The node's files (catalog copy, adopted topology) go to `<directory>/<region>` whatever the
+        // region's storage: on PostgreSQL the default would be `./data`, shared by every run.
+        var environment = environment
+        environment["MERIDIAN_DATA_DIR"] = environment["MERIDIAN_DATA_DIR"] ?? directory.appendingPathComponent(regionOfNode[node] ?? "data").path
+        return try Meridian.start(
             ["bootstrap", "--topology", topologyPath, "--node", node],
             log: directory.appendingPathComponent("\(node)-\(run).log"),
             environment: environment
