@@ -616,7 +616,6 @@ let package = Package(
             dependencies: [
                 "MeridianNode",
                 "MeridianAdmin",
-                "MeridianCatalog",
                 "MeridianTestScope",
                 "MeridianClock",
                 "MeridianGame",

@@ -55,11 +55,16 @@ public struct NodeConfiguration: Sendable {
     /// ``MeridianTopology/Topology/dataDirectory(region:environment:)``); nil: not kept.
     public var appliedTopology: AppliedTopologyFile?
 
-    public init(cluster: ClusterSystem.Configuration, topology: Topology) {
+    /// `environment` gives the data directory (`MERIDIAN_DATA_DIR`) the defaults of ``catalog``
+    /// and ``appliedTopology`` are derived from; default: this process's.
+    public init(
+        cluster: ClusterSystem.Configuration, topology: Topology,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.cluster = cluster
         self.topology = topology
-        self.appliedTopology = AppliedTopologyFile(directory: topology.dataDirectory(region: cluster.region), node: cluster.node)
+        self.appliedTopology = AppliedTopologyFile(directory: topology.dataDirectory(region: cluster.region, environment: environment), node: cluster.node)
         self.identity = .node(of: topology)
-        self.catalog = CatalogConfiguration(topology: topology, region: cluster.region)
+        self.catalog = CatalogConfiguration(topology: topology, region: cluster.region, environment: environment)
     }
 }

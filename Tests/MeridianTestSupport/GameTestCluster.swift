@@ -2,7 +2,6 @@ import Distributed
 import Foundation
 import Logging
 import MeridianAdmin
-import MeridianCatalog
 import MeridianClock
 import MeridianCluster
 import MeridianGame
@@ -251,13 +250,13 @@ public final class GameTestCluster: Sendable {
         }
         configuration.topologyYAML = topologyYAML
         configuration.topologyVersion = UInt64(topology.version)
-        var nodeConfiguration = NodeConfiguration(cluster: configuration, topology: topology)
         // The node's files (its catalog copy, the topology it adopted) stay under this test's
         // directory, also when its region's storage is PostgreSQL: the default there would be
         // `./data`, shared by every run in the checkout.
-        let files = directory.appendingPathComponent(region).path
-        nodeConfiguration.catalog.dataDirectory = files
-        nodeConfiguration.appliedTopology = AppliedTopologyFile(directory: files, node: id)
+        var nodeConfiguration = NodeConfiguration(
+            cluster: configuration, topology: topology,
+            environment: ["MERIDIAN_DATA_DIR": directory.appendingPathComponent(region).path]
+        )
         nodeConfiguration.passivatePlayersAfter = passivatePlayersAfter
         nodeConfiguration.fixedRules = rules
         nodeConfiguration.identity.password = .testing
